@@ -1,0 +1,1 @@
+//! Load generator (issue #5): not built yet.

@@ -1,0 +1,1 @@
+//! Conformance suite (issue #4): not built yet.

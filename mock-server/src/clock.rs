@@ -1,0 +1,140 @@
+//! Injected time. The store, engine and journal read time only through [`Clock`], so tests
+//! move a [`ManualClock`] forward instead of sleeping, and `--clock manual` gives integrators
+//! the same power over HTTP (`POST /_mock/clock/advance`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A source of "now", as time since the server started, plus the wall-clock instant that
+/// start corresponds to (for `creation_date`).
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Time elapsed since the clock's start.
+    fn now(&self) -> Duration;
+    /// The wall-clock time at the clock's start.
+    fn started_at(&self) -> SystemTime;
+    /// Moves a manual clock forward; `None` for clocks that follow real time.
+    fn advance(&self, by: Duration) -> Option<Duration>;
+    /// `"real"` or `"manual"`, for the control API.
+    fn mode(&self) -> &'static str;
+
+    /// Wall-clock time of an instant read from [`Clock::now`].
+    fn wall(&self, at: Duration) -> SystemTime {
+        self.started_at() + at
+    }
+}
+
+pub type SharedClock = Arc<dyn Clock>;
+
+/// Real time, read from the monotonic clock.
+#[derive(Debug)]
+pub struct RealClock {
+    start: Instant,
+    start_wall: SystemTime,
+}
+
+impl RealClock {
+    pub fn new() -> Self {
+        RealClock {
+            start: Instant::now(),
+            start_wall: SystemTime::now(),
+        }
+    }
+}
+
+impl Default for RealClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for RealClock {
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+    fn started_at(&self) -> SystemTime {
+        self.start_wall
+    }
+    fn advance(&self, _by: Duration) -> Option<Duration> {
+        None
+    }
+    fn mode(&self) -> &'static str {
+        "real"
+    }
+}
+
+/// Virtual time that only moves when told to.
+#[derive(Debug)]
+pub struct ManualClock {
+    nanos: AtomicU64,
+    start_wall: SystemTime,
+}
+
+impl ManualClock {
+    pub fn new() -> Self {
+        Self::starting_at(SystemTime::now())
+    }
+
+    /// A manual clock whose start is a fixed wall-clock instant (for reproducible dates).
+    pub fn starting_at(start_wall: SystemTime) -> Self {
+        ManualClock {
+            nanos: AtomicU64::new(0),
+            start_wall,
+        }
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Acquire))
+    }
+    fn started_at(&self) -> SystemTime {
+        self.start_wall
+    }
+    fn advance(&self, by: Duration) -> Option<Duration> {
+        let add = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        let before = self
+            .nanos
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| Some(n.saturating_add(add)))
+            .unwrap_or_default();
+        Some(Duration::from_nanos(before.saturating_add(add)))
+    }
+    fn mode(&self) -> &'static str {
+        "manual"
+    }
+}
+
+/// RFC 3339 UTC with nanoseconds, as Truora writes `creation_date`.
+pub fn rfc3339_nanos(t: SystemTime) -> String {
+    humantime::format_rfc3339_nanos(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_moves_only_when_advanced() {
+        let c = ManualClock::new();
+        assert_eq!(c.now(), Duration::ZERO);
+        assert_eq!(c.advance(Duration::from_secs(5)), Some(Duration::from_secs(5)));
+        assert_eq!(c.now(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn real_clock_refuses_to_advance() {
+        assert_eq!(RealClock::new().advance(Duration::from_secs(1)), None);
+    }
+
+    #[test]
+    fn dates_have_nanoseconds() {
+        let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 1234);
+        assert_eq!(rfc3339_nanos(t), "2023-11-14T22:13:20.000001234Z");
+    }
+}

@@ -1,0 +1,115 @@
+//! Server settings. The CLI's `serve` options map one to one onto [`ServerConfig`], and the
+//! in-process [`crate::MockServer`] builder sets the same fields, so tests and users run the
+//! same server.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use truidentidad_scenarios::{Catalogue, Mix};
+
+/// Which clock the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockMode {
+    /// Real time (the default).
+    #[default]
+    Real,
+    /// Virtual time, moved only by `POST /_mock/clock/advance`.
+    Manual,
+}
+
+/// Everything a server needs to start.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Seed for ids, mixes and random delays; `None` draws one from the time of day.
+    pub seed: Option<u64>,
+    /// Accepted `Truora-API-Key` values; empty accepts any non-empty key.
+    pub api_keys: Vec<String>,
+    pub clock: ClockMode,
+    /// Scenarios known to the server (built-in plus files).
+    pub catalogue: Arc<Catalogue>,
+    /// Scenario used when nothing selects one.
+    pub default_scenario: String,
+    /// Weighted mix replacing the default scenario, if set.
+    pub mix: Option<String>,
+    /// Most validations kept in memory before the oldest finished ones are evicted.
+    pub max_validations: usize,
+    /// Journal entries kept (0 disables the journal).
+    pub journal_capacity: usize,
+    /// One log line per request on stderr.
+    pub request_log: bool,
+    /// Largest request body accepted (413 above).
+    pub max_body_bytes: usize,
+    /// Largest request head (request line and headers) accepted.
+    pub max_header_bytes: usize,
+    /// Time allowed to receive a request head, so slow clients cannot hold a connection.
+    pub header_read_timeout: Duration,
+    /// Time allowed to receive a request body.
+    pub body_read_timeout: Duration,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            seed: None,
+            api_keys: Vec::new(),
+            clock: ClockMode::Real,
+            catalogue: Arc::new(Catalogue::builtin()),
+            default_scenario: truidentidad_scenarios::catalogue::DEFAULT_SCENARIO.to_string(),
+            mix: None,
+            max_validations: 1_000_000,
+            journal_capacity: 10_000,
+            request_log: true,
+            max_body_bytes: 64 * 1024,
+            max_header_bytes: 16 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// A configuration that cannot start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("unknown default scenario `{name}`; known scenarios: {known}")]
+    UnknownDefault { name: String, known: String },
+    #[error("invalid --mix: {0}")]
+    Mix(#[from] truidentidad_scenarios::MixError),
+    #[error("--api-key values must not be empty")]
+    EmptyApiKey,
+    #[error("--max-validations must be at least 1")]
+    NoCapacity,
+}
+
+impl ServerConfig {
+    /// Checks the settings that can be wrong, and resolves names against the catalogue.
+    pub fn resolve(&self) -> Result<(u16, Option<Mix>), ConfigError> {
+        let default = self
+            .catalogue
+            .id_of(&self.default_scenario)
+            .ok_or_else(|| ConfigError::UnknownDefault {
+                name: self.default_scenario.clone(),
+                known: self.catalogue.names(),
+            })?;
+        let mix = self
+            .mix
+            .as_deref()
+            .map(|m| Mix::parse(m, &self.catalogue))
+            .transpose()?;
+        if self.api_keys.iter().any(String::is_empty) {
+            return Err(ConfigError::EmptyApiKey);
+        }
+        if self.max_validations == 0 {
+            return Err(ConfigError::NoCapacity);
+        }
+        Ok((default, mix))
+    }
+}

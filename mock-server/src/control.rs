@@ -1,0 +1,411 @@
+//! The control API under `/_mock/`: what tests and people use to look inside the mock and
+//! steer it (documented in the README and `fixtures/openapi.yaml`).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+use truidentidad_scenarios::{FaultAction, Outcome, Scenario, ValidationStatus};
+
+
+use crate::clock::rfc3339_nanos;
+use crate::error::ApiError;
+use crate::form::truncate;
+use crate::ids::ValidationId;
+use crate::service::{Exchange, Reply, json_response, read_body};
+use crate::state::AppState;
+use crate::store::{StoreError, View};
+use crate::render;
+
+/// The OpenAPI document of everything the server answers.
+pub const OPENAPI_YAML: &str = include_str!("../../fixtures/openapi.yaml");
+
+const DEFAULT_LIST_LIMIT: usize = 100;
+const MAX_LIST_LIMIT: usize = 10_000;
+
+pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
+    let path = req.uri().path().trim_end_matches('/').to_string();
+    let method = req.method().clone();
+    let rest = path.strip_prefix("/_mock").unwrap_or("");
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let only = |allowed: &Method, allow: &str| -> Result<(), ApiError> {
+        if &method == allowed { Ok(()) } else { Err(ApiError::method_not_allowed(&method, &path, allow)) }
+    };
+    let result: Result<Reply, ApiError> = async {
+        match segments.as_slice() {
+            ["health"] => {
+                only(&Method::GET, "GET")?;
+                Ok(ok_json(json!({
+                    "status": "ok",
+                    "validations": state.store.len(),
+                    "journal_entries": state.journal.len(),
+                    "clock": state.clock.mode(),
+                })))
+            }
+            ["openapi.yaml"] => {
+                only(&Method::GET, "GET")?;
+                let mut r = json_response(StatusCode::OK, Bytes::from_static(OPENAPI_YAML.as_bytes()));
+                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
+                Ok(Reply::Response(r))
+            }
+            ["scenarios"] => {
+                only(&Method::GET, "GET")?;
+                let list: Vec<Value> = state.catalogue.iter().map(|(_, s)| scenario_json(s)).collect();
+                Ok(ok_json(json!({ "default": state.catalogue.get(state.default_scenario).name, "scenarios": list })))
+            }
+            ["validations"] => {
+                only(&Method::GET, "GET")?;
+                list_validations(state, req.uri().query())
+            }
+            ["validations", id] => {
+                only(&Method::GET, "GET")?;
+                let id = parse_id(id)?;
+                ex.validation_id = Some(id);
+                let view = state.store.get(id, state.clock.now()).ok_or_else(|| unknown(id))?;
+                Ok(ok_json(detail_json(state, &view)))
+            }
+            ["validations", id, "complete"] => {
+                only(&Method::POST, "POST")?;
+                let id = parse_id(id)?;
+                ex.validation_id = Some(id);
+                let params = params(state, req).await?;
+                let outcome = outcome_from(&params)?;
+                let view = state
+                    .store
+                    .complete(id, outcome, state.clock.now())
+                    .map_err(|e| store_error(e, id))?;
+                Ok(ok_json(detail_json(state, &view)))
+            }
+            ["validations", id, "scenario"] => {
+                only(&Method::POST, "POST")?;
+                let id = parse_id(id)?;
+                ex.validation_id = Some(id);
+                let params = params(state, req).await?;
+                let scenario = scenario_param(state, &params)?;
+                let view = state
+                    .store
+                    .set_scenario(id, scenario, state.clock.now())
+                    .map_err(|e| store_error(e, id))?;
+                Ok(ok_json(detail_json(state, &view)))
+            }
+            ["arm"] => {
+                only(&Method::POST, "POST")?;
+                let params = params(state, req).await?;
+                let scenario = scenario_param(state, &params)?;
+                let count = match get(&params, "count") {
+                    None => 1,
+                    Some(c) => c
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|c| (1..=10_000).contains(c))
+                        .ok_or_else(|| ApiError::bad_request(format!("count must be a whole number from 1 to 10000, got `{}`", truncate(c, 32))))?,
+                };
+                let armed = state.arm(scenario, count);
+                Ok(ok_json(json!({ "armed": armed, "scenario": state.catalogue.get(scenario).name })))
+            }
+            ["clock"] => {
+                only(&Method::GET, "GET")?;
+                Ok(ok_json(clock_json(state)))
+            }
+            ["clock", "advance"] => {
+                only(&Method::POST, "POST")?;
+                let params = params(state, req).await?;
+                let raw = get(&params, "seconds").ok_or_else(|| ApiError::bad_request("missing seconds: POST /_mock/clock/advance?seconds=N"))?;
+                let secs = raw
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 1e9)
+                    .ok_or_else(|| ApiError::bad_request(format!("seconds must be a non-negative number, got `{}`", truncate(raw, 32))))?;
+                if state.clock.advance(Duration::from_secs_f64(secs)).is_none() {
+                    return Err(ApiError::conflict(
+                        "the server runs on the real clock; start it with --clock manual to move time by hand",
+                    ));
+                }
+                Ok(ok_json(clock_json(state)))
+            }
+            ["reset"] => {
+                only(&Method::POST, "POST")?;
+                state.reset();
+                Ok(ok_json(json!({ "reset": true })))
+            }
+            ["journal"] => {
+                only(&Method::GET, "GET")?;
+                journal(state, req.uri().query())
+            }
+            _ => Err(ApiError::not_found(format!(
+                "no control endpoint {method} {}; see GET /_mock/openapi.yaml for the list",
+                truncate(&path, 128)
+            ))),
+        }
+    }
+    .await;
+    result.unwrap_or_else(Reply::from)
+}
+
+fn ok_json(v: Value) -> Reply {
+    Reply::Response(json_response(StatusCode::OK, v.to_string()))
+}
+
+fn unknown(id: ValidationId) -> ApiError {
+    ApiError::not_found(format!("validation {id} not found"))
+}
+
+fn parse_id(id: &str) -> Result<ValidationId, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::not_found(format!(
+            "validation {} not found; ids are VLD followed by 32 hex digits",
+            truncate(id, 64)
+        ))
+    })
+}
+
+fn store_error(e: StoreError, id: ValidationId) -> ApiError {
+    match e {
+        StoreError::NotFound => unknown(id),
+        StoreError::AlreadyFinished => ApiError::conflict(format!(
+            "validation {id} already finished; terminal states are final"
+        )),
+    }
+}
+
+/// Parameters from the query string and a JSON or form body, body winning.
+async fn params(state: &AppState, req: Request<Incoming>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    let body = read_body(state, req).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(out);
+    }
+    if is_json {
+        let v: Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("the JSON body is invalid: {e}")))?;
+        let Value::Object(map) = v else {
+            return Err(ApiError::bad_request("the JSON body must be an object"));
+        };
+        for (k, v) in map {
+            let s = match v {
+                Value::String(s) => s,
+                Value::Null => continue,
+                other => other.to_string(),
+            };
+            out.push((k, s));
+        }
+    } else {
+        out.extend(form_urlencoded::parse(&body).into_owned());
+    }
+    Ok(out)
+}
+
+fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn scenario_param(state: &AppState, params: &[(String, String)]) -> Result<truidentidad_scenarios::catalogue::ScenarioId, ApiError> {
+    let name = get(params, "scenario").ok_or_else(|| ApiError::bad_request("missing field scenario: give a scenario name"))?;
+    state.catalogue.id_of(name).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "unknown scenario `{}`; known scenarios: {}",
+            truncate(name, 64),
+            state.catalogue.names()
+        ))
+    })
+}
+
+/// The outcome to force, from `status`, `failure_status` and the reason fields.
+fn outcome_from(params: &[(String, String)]) -> Result<Outcome, ApiError> {
+    use truidentidad_scenarios::reasons::{DECLINED_REASONS, DEFAULT_EXPIRED_REASON, EXPIRED_REASONS};
+    let status = get(params, "status").ok_or_else(|| ApiError::bad_request("missing field status: \"success\" or \"failure\""))?;
+    let reason = |field: &str, known: &[&'static str]| -> Result<Option<&'static str>, ApiError> {
+        match get(params, field) {
+            None => Ok(None),
+            Some(r) => known.iter().find(|k| **k == r).copied().map(Some).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown {field} `{}`; expected one of: {}",
+                    truncate(r, 64),
+                    known.join(", ")
+                ))
+            }),
+        }
+    };
+    match (status, get(params, "failure_status")) {
+        ("success", None) => Ok(Outcome::Success),
+        ("success", Some(_)) => Err(ApiError::bad_request("failure_status is only allowed with status failure")),
+        ("failure", Some("declined")) => {
+            let reason = reason("declined_reason", DECLINED_REASONS)?
+                .ok_or_else(|| ApiError::bad_request("failure_status declined needs a declined_reason"))?;
+            Ok(Outcome::Declined { reason })
+        }
+        ("failure", Some("expired")) => Ok(Outcome::Expired {
+            reason: reason("expired_reason", EXPIRED_REASONS)?.unwrap_or(DEFAULT_EXPIRED_REASON),
+        }),
+        ("failure", Some("system_error")) => Ok(Outcome::SystemError),
+        ("failure", Some(other)) => Err(ApiError::bad_request(format!(
+            "unknown failure_status `{}`; expected declined, expired or system_error",
+            truncate(other, 32)
+        ))),
+        ("failure", None) => Err(ApiError::bad_request("status failure needs failure_status: declined, expired or system_error")),
+        (other, _) => Err(ApiError::bad_request(format!(
+            "status must be success or failure, got `{}`",
+            truncate(other, 32)
+        ))),
+    }
+}
+
+fn clock_json(state: &AppState) -> Value {
+    let now = state.clock.now();
+    json!({
+        "mode": state.clock.mode(),
+        "now_seconds": now.as_secs_f64(),
+        "now": rfc3339_nanos(state.clock.wall(now)),
+    })
+}
+
+fn secs(d: Option<Duration>) -> Value {
+    d.map_or(Value::Null, |d| json!(d.as_secs_f64()))
+}
+
+/// A scenario as the catalogue endpoint shows it.
+pub fn scenario_json(s: &Scenario) -> Value {
+    let phases: Vec<Value> = s
+        .phases
+        .iter()
+        .map(|p| json!({ "name": p.name, "until_seconds": secs(p.until), "until_polls": p.until_polls }))
+        .collect();
+    let faults: Vec<Value> = s
+        .faults
+        .iter()
+        .map(|f| {
+            let action = match &f.action {
+                FaultAction::HttpError { status, .. } => format!("http_error {status}"),
+                FaultAction::DelayOnly => "delay".into(),
+                FaultAction::SlowBody { .. } => "slow_body".into(),
+                FaultAction::Connection(c) => format!("connection {c:?}").to_lowercase(),
+                FaultAction::MalformedBody => "malformed_body".into(),
+                FaultAction::EmptyBody => "empty_body".into(),
+            };
+            json!({
+                "request": f.request.as_str(),
+                "phase": f.phase.map(|i| s.phases.get(i).map_or("outcome", |p| p.name.as_str())),
+                "nth": f.nth,
+                "chance": f.chance,
+                "action": action,
+            })
+        })
+        .collect();
+    json!({
+        "name": s.name,
+        "description": s.description,
+        "outcome": s.outcome_label(),
+        "expires": s.expires,
+        "expired_reason": s.expired_reason,
+        "phases": phases,
+        "faults": faults,
+    })
+}
+
+fn summary_json(state: &AppState, view: &View) -> Value {
+    let r = &view.record;
+    let o = &view.observation;
+    let scenario = state.catalogue.get(r.scenario);
+    json!({
+        "validation_id": r.id,
+        "account_id": &*r.account_id,
+        "scenario": scenario.name,
+        "validation_status": o.status.as_str(),
+        "failure_status": o.outcome.and_then(|o| o.failure_status()),
+        "declined_reason": o.outcome.and_then(|o| o.declined_reason()),
+        "expired_reason": o.outcome.and_then(|o| o.expired_reason()),
+        "phase": render::phase_name(scenario, o),
+        "creation_date": rfc3339_nanos(state.clock.wall(r.created)),
+        "age_seconds": view.now.saturating_sub(r.created).as_secs_f64(),
+        "timeout_seconds": r.timeout.as_secs(),
+        "polls": r.polls_total,
+        "forced": r.forced.map(|(o, _)| o.label()),
+    })
+}
+
+fn detail_json(state: &AppState, view: &View) -> Value {
+    let mut v = summary_json(state, view);
+    let scenario = state.catalogue.get(view.record.scenario);
+    let current = view.observation.phase;
+    let terminal = view.observation.status.is_terminal();
+    let mut timeline: Vec<Value> = scenario
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let state = if terminal || i < current { "done" } else if i == current { "current" } else { "upcoming" };
+            json!({ "phase": p.name, "until_seconds": secs(p.until), "until_polls": p.until_polls, "state": state })
+        })
+        .collect();
+    timeline.push(json!({ "outcome": scenario.outcome_label(), "state": if terminal { "current" } else { "upcoming" } }));
+    v["timeline"] = Value::Array(timeline);
+    v["requests"] = json!(state.journal.for_validation(view.record.id, 1000));
+    v
+}
+
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+fn limit_param(q: &[(String, String)]) -> Result<usize, ApiError> {
+    match get(q, "limit") {
+        None => Ok(DEFAULT_LIST_LIMIT),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIST_LIMIT).contains(l))
+            .ok_or_else(|| ApiError::bad_request(format!("limit must be a whole number from 1 to {MAX_LIST_LIMIT}, got `{}`", truncate(l, 32)))),
+    }
+}
+
+fn list_validations(state: &AppState, query: Option<&str>) -> Result<Reply, ApiError> {
+    let q = query_pairs(query);
+    let limit = limit_param(&q)?;
+    let status = match get(&q, "status") {
+        None => None,
+        Some("pending") => Some(ValidationStatus::Pending),
+        Some("success") => Some(ValidationStatus::Success),
+        Some("failure") => Some(ValidationStatus::Failure),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "status filter must be pending, success or failure, got `{}`",
+                truncate(other, 32)
+            )));
+        }
+    };
+    let account = get(&q, "account_id");
+    let scenario = get(&q, "scenario");
+    let views = state.store.list(state.clock.now(), limit, |r, o| {
+        status.is_none_or(|s| o.status == s)
+            && account.is_none_or(|a| &*r.account_id == a)
+            && scenario.is_none_or(|s| state.catalogue.get(r.scenario).name == s)
+    });
+    let list: Vec<Value> = views.iter().map(|v| summary_json(state, v)).collect();
+    Ok(ok_json(json!({ "count": list.len(), "validations": list })))
+}
+
+fn journal(state: &AppState, query: Option<&str>) -> Result<Reply, ApiError> {
+    let q = query_pairs(query);
+    let limit = limit_param(&q)?;
+    let id = get(&q, "validation_id").map(parse_id).transpose()?;
+    let entries = state.journal.query(limit, |e| id.is_none_or(|id| e.validation_id == Some(id)));
+    Ok(ok_json(json!({
+        "capacity": state.journal.capacity(),
+        "dropped": state.journal.dropped(),
+        "entries": entries,
+    })))
+}
+

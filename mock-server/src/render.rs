@@ -1,0 +1,105 @@
+//! JSON bodies of the emulated API, in Truora's field names and order.
+
+use serde::Serialize;
+use truidentidad_scenarios::{Observation, Scenario, ValidationStatus};
+
+use crate::clock::{Clock, rfc3339_nanos};
+use crate::store::View;
+
+/// The validation as `POST /v1/validations` and `GET /v1/validations/{id}` return it.
+#[derive(Debug, Serialize)]
+pub struct ValidationBody<'a> {
+    pub validation_id: String,
+    pub ip_address: String,
+    pub account_id: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub validation_status: &'static str,
+    pub creation_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declined_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Details>,
+}
+
+/// `details` with `show_details=true`. Truora does not document the government block; the
+/// mock's choice mirrors `face_recognition_validations` (see the README's fidelity notes).
+#[derive(Debug, Serialize)]
+pub struct Details {
+    pub government_validations: GovernmentDetails,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GovernmentDetails {
+    /// Always `registraduria`.
+    pub source: &'static str,
+    pub country: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_number: Option<String>,
+    /// `pending`, `success` or `failure`: did the face match the registry photo.
+    pub similarity_status: &'static str,
+    /// `pending`, `success` or `failure`: did the liveness check pass.
+    pub passive_liveness_status: &'static str,
+    /// 0..1 once the face was compared; absent while pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence_score: Option<f64>,
+}
+
+fn details(view: &View, obs: &Observation) -> Details {
+    let (similarity, liveness, score) = match obs.outcome {
+        None => ("pending", "pending", None),
+        Some(o) => match o.declined_reason() {
+            Some("similarity_threshold_not_passed") => ("failure", "success", Some(0.31)),
+            Some("liveness_verification_not_passed" | "passive_liveness_verification_not_passed") => {
+                ("pending", "failure", None)
+            }
+            _ if o.status() == ValidationStatus::Success => ("success", "success", Some(0.97)),
+            _ => ("pending", "pending", None),
+        },
+    };
+    Details {
+        government_validations: GovernmentDetails {
+            source: "registraduria",
+            country: "CO",
+            document_number: view.record.params.as_ref().and_then(|p| p.document_number.clone()),
+            similarity_status: similarity,
+            passive_liveness_status: liveness,
+            confidence_score: score,
+        },
+    }
+}
+
+/// Renders a validation as the API returns it.
+pub fn validation(view: &View, clock: &dyn Clock, show_details: bool) -> Vec<u8> {
+    let obs = &view.observation;
+    let outcome = obs.outcome;
+    let body = ValidationBody {
+        validation_id: view.record.id.to_string(),
+        ip_address: view.record.ip.to_string(),
+        account_id: &view.record.account_id,
+        kind: "government",
+        validation_status: obs.status.as_str(),
+        creation_date: rfc3339_nanos(clock.wall(view.record.created)),
+        threshold: view.record.params.as_ref().and_then(|p| p.threshold),
+        failure_status: outcome.and_then(|o| o.failure_status()),
+        declined_reason: outcome.and_then(|o| o.declined_reason()),
+        expired_reason: outcome.and_then(|o| o.expired_reason()),
+        details: show_details.then(|| details(view, obs)),
+    };
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The phase name a pending validation is in, or `outcome` once terminal.
+pub fn phase_name(scenario: &Scenario, obs: &Observation) -> String {
+    scenario
+        .phases
+        .get(obs.phase)
+        .filter(|_| !obs.status.is_terminal())
+        .map_or_else(|| "outcome".to_string(), |p| p.name.clone())
+}

@@ -1,0 +1,488 @@
+//! One request's path through the server:
+//! route → auth → parse → store + observe → fault → render → journal → log.
+//!
+//! Every error is an [`ApiError`] value rendered in one place; connection faults are the only
+//! way a request ends without a response, and they are chosen by a scenario, never by a bug.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use truidentidad_scenarios::catalogue::ScenarioId;
+use truidentidad_scenarios::engine::RequestFacts;
+use truidentidad_scenarios::model::RetryAfter;
+use truidentidad_scenarios::{ConnectionFault, Fault, FaultAction, RequestKind, rng};
+
+use crate::body::ResponseBody;
+use crate::conn::ConnControl;
+use crate::error::ApiError;
+use crate::form::{self, truncate};
+use crate::ids::{ValidationId, derive_account_id};
+use crate::journal::{JournalEntry, KeyState};
+use crate::state::AppState;
+use crate::store::NewValidation;
+use crate::{control, render};
+
+/// The header carrying the API key, as Truora names it.
+pub const API_KEY_HEADER: &str = "truora-api-key";
+/// The header that picks a scenario on create.
+pub const SCENARIO_HEADER: &str = "x-mock-scenario";
+
+/// What the accept loop knows about a connection.
+#[derive(Debug)]
+pub struct ConnInfo {
+    pub remote: SocketAddr,
+    pub control: Arc<ConnControl>,
+}
+
+/// Returned to hyper to end a connection without a response (a scenario's connection fault).
+#[derive(Debug, thiserror::Error)]
+#[error("connection ended by a scenario fault ({0})")]
+pub struct Aborted(&'static str);
+
+/// How a request ends.
+pub enum Reply {
+    Response(Response<ResponseBody>),
+    Abort(ConnectionFault),
+}
+
+impl From<ApiError> for Reply {
+    fn from(e: ApiError) -> Self {
+        Reply::Response(error_response(&e))
+    }
+}
+
+/// What the journal and the log learn about a request while it is handled.
+#[derive(Debug)]
+pub struct Exchange {
+    pub received: Duration,
+    pub method: Method,
+    pub path: String,
+    pub kind: &'static str,
+    pub validation_id: Option<ValidationId>,
+    pub api_key: KeyState,
+    pub content_type: Option<String>,
+    pub form: Vec<(String, String)>,
+    pub fault: Option<String>,
+}
+
+pub fn json_response(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody> {
+    let mut r = Response::new(ResponseBody::full(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+pub fn error_response(e: &ApiError) -> Response<ResponseBody> {
+    let mut r = json_response(e.status, e.body());
+    for (name, value) in &e.headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            r.headers_mut().insert(name.clone(), v);
+        }
+    }
+    r
+}
+
+/// The service function: handles one request and records it.
+pub async fn handle(state: Arc<AppState>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Result<Response<ResponseBody>, Aborted> {
+    let received = state.clock.now();
+    let started = std::time::Instant::now();
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut ex = Exchange {
+        received,
+        method: req.method().clone(),
+        path: truncate_bytes(path, 512),
+        kind: "other",
+        validation_id: None,
+        api_key: KeyState::NotRequired,
+        content_type: req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), 128)),
+        form: Vec::new(),
+        fault: None,
+    };
+    let reply = route(&state, &conn, req, &mut ex).await;
+    let status = match &reply {
+        Reply::Response(r) => r.status().as_u16(),
+        Reply::Abort(_) => 0,
+    };
+    if state.journal.enabled() {
+        state.journal.push(JournalEntry {
+            seq: 0,
+            received: ex.received,
+            sent: state.clock.now(),
+            method: ex.method.to_string(),
+            path: ex.path.clone(),
+            kind: ex.kind,
+            validation_id: ex.validation_id,
+            status,
+            fault: ex.fault.take(),
+            api_key: ex.api_key,
+            content_type: ex.content_type.take(),
+            form: std::mem::take(&mut ex.form),
+            remote: conn.remote,
+        });
+    }
+    if state.config.request_log {
+        tracing::info!(
+            target: "truidentidad_mock::request",
+            method = %ex.method,
+            path = %ex.path,
+            status,
+            latency_ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1e3),
+        );
+    }
+    match reply {
+        Reply::Response(r) => Ok(r),
+        Reply::Abort(ConnectionFault::Reset) => {
+            conn.control.reset_on_close();
+            Err(Aborted("reset"))
+        }
+        Reply::Abort(_) => Err(Aborted("close")),
+    }
+}
+
+fn truncate_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+async fn route(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    if path == "/v1/validations" {
+        ex.kind = "create";
+        if method != Method::POST {
+            return ApiError::method_not_allowed(&method, &path, "POST").into();
+        }
+        return create(state, conn, req, ex).await;
+    }
+    if let Some(id) = path.strip_prefix("/v1/validations/") {
+        ex.kind = "poll";
+        if id.is_empty() || id.contains('/') {
+            return not_found(&method, &path).into();
+        }
+        if method != Method::GET {
+            return ApiError::method_not_allowed(&method, &path, "GET").into();
+        }
+        let id = id.to_string();
+        return poll(state, req, &id, ex).await;
+    }
+    if path == "/_mock" || path.starts_with("/_mock/") {
+        ex.kind = "control";
+        return control::route(state, req, ex).await;
+    }
+    if path == "/" && method == Method::GET {
+        let body = serde_json::json!({
+            "name": "truidentidad-mock",
+            "api": ["POST /v1/validations", "GET /v1/validations/{validation_id}"],
+            "control": "/_mock/",
+            "openapi": "/_mock/openapi.yaml",
+        });
+        return Reply::Response(json_response(StatusCode::OK, body.to_string()));
+    }
+    not_found(&method, &path).into()
+}
+
+fn not_found(method: &Method, path: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "no endpoint {method} {}; the mock serves POST /v1/validations, GET /v1/validations/{{validation_id}} and its control API under /_mock/",
+        truncate(path, 128)
+    ))
+}
+
+/// Checks `Truora-API-Key` against the configured keys.
+pub fn authenticate(state: &AppState, headers: &HeaderMap, ex: &mut Exchange) -> Result<(), ApiError> {
+    let Some(value) = headers.get(API_KEY_HEADER).filter(|v| !v.is_empty()) else {
+        ex.api_key = KeyState::Missing;
+        return Err(ApiError::unauthorized(
+            "missing Truora-API-Key header: send your API key in the Truora-API-Key header on every request",
+        ));
+    };
+    let ok = match value.to_str() {
+        Ok(key) => state.config.api_keys.is_empty() || state.config.api_keys.iter().any(|k| k == key),
+        Err(_) => false,
+    };
+    if ok {
+        ex.api_key = KeyState::Accepted;
+        Ok(())
+    } else {
+        ex.api_key = KeyState::Rejected;
+        Err(ApiError::unauthorized(
+            "the Truora-API-Key is not accepted by this server; use one of the keys it was started with (--api-key)",
+        ))
+    }
+}
+
+/// Reads a request body within the size and time limits.
+pub async fn read_body(state: &AppState, req: Request<Incoming>) -> Result<Bytes, ApiError> {
+    let max = state.config.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = |n: String| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is {n} bytes; the limit is {max} bytes (--max-body-bytes)"),
+        )
+    };
+    if let Some(n) = declared.filter(|n| *n > max as u64) {
+        return Err(too_large(n.to_string()));
+    }
+    let limited = Limited::new(req.into_body(), max);
+    match tokio::time::timeout(state.config.body_read_timeout, limited.collect()).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {}",
+                humantime::format_duration(state.config.body_read_timeout)
+            ),
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(format!("more than {max}"))),
+        Ok(Err(e)) => Err(ApiError::bad_request(format!("could not read the request body: {e}"))),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+async fn create(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
+    if let Err(e) = authenticate(state, req.headers(), ex) {
+        return e.into();
+    }
+    if let Err(e) = form::check_content_type(ex.content_type.as_deref()) {
+        return e.into();
+    }
+    let header_scenario = req.headers().get(SCENARIO_HEADER).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let body = match read_body(state, req).await {
+        Ok(b) => b,
+        Err(e) => return e.into(),
+    };
+    let form = match form::parse_create(&body) {
+        Ok(f) => f,
+        Err(e) => return e.into(),
+    };
+    ex.form = form.fields.clone();
+
+    let seq = state.next_seq();
+    let scenario_id = match choose_scenario(state, header_scenario.as_deref(), form.account_id.as_deref(), seq) {
+        Ok(id) => id,
+        Err(e) => return e.into(),
+    };
+    let scenario = state.catalogue.get(scenario_id);
+    let account_id: Arc<str> = match &form.account_id {
+        Some(a) => Arc::from(a.as_str()),
+        None => Arc::from(derive_account_id(state.seed, seq)),
+    };
+
+    let fault = if scenario.faults.iter().any(|f| f.request == RequestKind::Create) {
+        let nth = state.count_create(&account_id);
+        let entropy = rng::derive(state.seed, &[0x4352_4541_5445, seq]);
+        truidentidad_scenarios::select_fault(
+            scenario,
+            &RequestFacts {
+                kind: RequestKind::Create,
+                nth,
+                phase: 0,
+                entropy,
+            },
+        )
+        .map(|f| (f, entropy))
+    } else {
+        None
+    };
+    // An HTTP error means nothing was created: answer before storing.
+    if let Some((f @ Fault { action: FaultAction::HttpError { .. }, .. }, entropy)) = fault {
+        return apply_fault(f, entropy, &scenario.name, Vec::new(), ex).await;
+    }
+
+    let new = NewValidation {
+        account_id,
+        scenario: scenario_id,
+        timeout: form.timeout,
+        ip: conn.remote.ip(),
+        params: Some(Box::new(form.params)),
+    };
+    let now = state.clock.now();
+    let mut attempt_seq = seq;
+    let view = loop {
+        let id = ValidationId::derive(state.seed, attempt_seq);
+        if let Some(v) = state.store.insert(id, seq, new.clone(), now) {
+            break v;
+        }
+        // Only after a reset with the same seed can an id repeat; step past it.
+        attempt_seq = attempt_seq.wrapping_add(1 << 40);
+    };
+    ex.validation_id = Some(view.record.id);
+    let body = render::validation(&view, state.clock.as_ref(), false);
+    match fault {
+        Some((f, entropy)) => apply_fault(f, entropy, &scenario.name, body, ex).await,
+        None => Reply::Response(json_response(StatusCode::OK, body)),
+    }
+}
+
+/// Picks the scenario of a new validation: the `X-Mock-Scenario` header, else a magic
+/// `account_id`, else the next armed scenario, else the mix or the default.
+fn choose_scenario(state: &AppState, header: Option<&str>, account_id: Option<&str>, seq: u64) -> Result<ScenarioId, ApiError> {
+    if let Some(name) = header {
+        return state.catalogue.id_of(name.trim()).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown scenario `{}` in X-Mock-Scenario; known scenarios: {}",
+                truncate(name, 64),
+                state.catalogue.names()
+            ))
+        });
+    }
+    if let Some(id) = account_id.and_then(|a| state.catalogue.from_account_id(a)) {
+        return Ok(id);
+    }
+    if let Some(id) = state.take_armed() {
+        return Ok(id);
+    }
+    Ok(match &state.mix {
+        Some(mix) => mix.pick(state.seed, seq),
+        None => state.default_scenario,
+    })
+}
+
+fn parse_show_details(query: Option<&str>) -> Result<bool, ApiError> {
+    let Some(q) = query else { return Ok(false) };
+    let mut show = false;
+    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+        if k == "show_details" {
+            show = match v.as_ref() {
+                "true" | "1" => true,
+                "false" | "0" | "" => false,
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "query parameter show_details must be true or false, got `{}`",
+                        truncate(other, 32)
+                    )));
+                }
+            };
+        }
+    }
+    Ok(show)
+}
+
+async fn poll(state: &AppState, req: Request<Incoming>, id: &str, ex: &mut Exchange) -> Reply {
+    if let Err(e) = authenticate(state, req.headers(), ex) {
+        return e.into();
+    }
+    let show_details = match parse_show_details(req.uri().query()) {
+        Ok(s) => s,
+        Err(e) => return e.into(),
+    };
+    let unknown = || {
+        ApiError::not_found(format!(
+            "validation {} not found; use the validation_id returned by POST /v1/validations (VLD followed by 32 hex digits)",
+            truncate(id, 64)
+        ))
+    };
+    let Ok(vid) = id.parse::<ValidationId>() else {
+        return unknown().into();
+    };
+    ex.validation_id = Some(vid);
+    let Some((view, nth)) = state.store.poll(vid, || state.clock.now()) else {
+        return unknown().into();
+    };
+    let scenario = state.catalogue.get(view.record.scenario);
+    let body = render::validation(&view, state.clock.as_ref(), show_details);
+    let entropy = rng::derive(state.seed, &[view.record.seq, u64::from(nth)]);
+    let facts = RequestFacts {
+        kind: RequestKind::Poll,
+        nth,
+        phase: view.observation.phase,
+        entropy,
+    };
+    match truidentidad_scenarios::select_fault(scenario, &facts) {
+        Some(f) => apply_fault(f, entropy, &scenario.name, body, ex).await,
+        None => Reply::Response(json_response(StatusCode::OK, body)),
+    }
+}
+
+/// Applies a fault to a response whose normal body is `ok_body`.
+async fn apply_fault(fault: &Fault, entropy: u64, scenario: &str, ok_body: Vec<u8>, ex: &mut Exchange) -> Reply {
+    let mut notes = Vec::new();
+    if let Some(delay) = &fault.delay {
+        let d = delay.sample(entropy);
+        notes.push(format!("delay {}ms", d.as_millis()));
+        tokio::time::sleep(d).await;
+    }
+    let reply = match &fault.action {
+        FaultAction::DelayOnly => Reply::Response(json_response(StatusCode::OK, ok_body)),
+        FaultAction::HttpError {
+            status,
+            message,
+            retry_after,
+        } => {
+            notes.push(format!("http_error {status}"));
+            let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let text = message.clone().unwrap_or_else(|| default_fault_message(code));
+            let mut err = ApiError::new(code, format!("{text} (mock fault from scenario `{scenario}`)"));
+            if let Some(ra) = retry_after {
+                err = err.with_header(header::RETRY_AFTER, retry_after_value(*ra));
+            }
+            err.into()
+        }
+        FaultAction::SlowBody { chunk_bytes, every } => {
+            notes.push("slow_body".into());
+            let mut r = json_response(StatusCode::OK, Bytes::new());
+            *r.body_mut() = ResponseBody::dribble(ok_body, *chunk_bytes, *every);
+            Reply::Response(r)
+        }
+        FaultAction::MalformedBody => {
+            notes.push("malformed_body".into());
+            let half = ok_body.len() / 2;
+            Reply::Response(json_response(StatusCode::OK, ok_body[..half].to_vec()))
+        }
+        FaultAction::EmptyBody => {
+            notes.push("empty_body".into());
+            Reply::Response(json_response(StatusCode::OK, Bytes::new()))
+        }
+        FaultAction::Connection(c) => {
+            match c {
+                ConnectionFault::Reset => notes.push("connection_reset".into()),
+                ConnectionFault::Close => notes.push("connection_close".into()),
+                ConnectionFault::Stall(d) => {
+                    notes.push(format!("stall {}", humantime::format_duration(*d)));
+                    tokio::time::sleep(*d).await;
+                }
+            }
+            Reply::Abort(*c)
+        }
+    };
+    ex.fault = Some(notes.join(", "));
+    reply
+}
+
+fn default_fault_message(code: StatusCode) -> String {
+    match code.as_u16() {
+        429 => "too many requests; wait for Retry-After before trying again".into(),
+        500 => "internal error in the validation service".into(),
+        502 => "bad gateway: the validation service could not reach the Registraduría".into(),
+        503 => "the validation service is temporarily unavailable".into(),
+        _ => code.canonical_reason().unwrap_or("error").to_lowercase(),
+    }
+}
+
+fn retry_after_value(ra: RetryAfter) -> String {
+    match ra {
+        RetryAfter::Seconds(s) => s.to_string(),
+        // Clients compare an HTTP-date with their own wall clock, so this uses real time even
+        // when the server runs on a manual clock. Rounded up so the wait is never shorter.
+        RetryAfter::HttpDate(s) => httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(s + 1)),
+    }
+}

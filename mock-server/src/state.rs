@@ -1,0 +1,105 @@
+//! Shared server state: one instance per server, behind an `Arc`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use truidentidad_scenarios::catalogue::ScenarioId;
+use truidentidad_scenarios::{Catalogue, Mix, rng};
+
+use crate::clock::{ManualClock, RealClock, SharedClock};
+use crate::config::{ClockMode, ConfigError, ServerConfig};
+use crate::journal::Journal;
+use crate::store::Store;
+
+/// Most distinct `account_id`s whose creates are counted for create faults; the table is
+/// cleared when full, so it cannot grow without limit.
+const CREATE_COUNT_LIMIT: usize = 10_000;
+
+#[derive(Debug)]
+pub struct AppState {
+    pub config: ServerConfig,
+    pub clock: SharedClock,
+    pub store: Store,
+    pub journal: Journal,
+    pub catalogue: Arc<Catalogue>,
+    pub seed: u64,
+    pub default_scenario: ScenarioId,
+    pub mix: Option<Mix>,
+    /// Creation counter; the next validation's `seq`.
+    seq: AtomicU64,
+    /// Scenarios armed through the control API for the next creates.
+    armed: Mutex<VecDeque<ScenarioId>>,
+    /// Creates per `account_id`, for `nth` on create faults.
+    create_counts: Mutex<HashMap<Arc<str>, u32>>,
+}
+
+impl AppState {
+    pub fn new(config: ServerConfig) -> Result<Self, ConfigError> {
+        let (default_scenario, mix) = config.resolve()?;
+        let clock: SharedClock = match config.clock {
+            ClockMode::Real => Arc::new(RealClock::new()),
+            ClockMode::Manual => Arc::new(ManualClock::new()),
+        };
+        let seed = config.seed.unwrap_or_else(|| {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            rng::mix64(t.as_nanos() as u64 ^ u64::from(std::process::id()))
+        });
+        Ok(AppState {
+            store: Store::new(config.max_validations, config.catalogue.clone()),
+            journal: Journal::new(config.journal_capacity),
+            catalogue: config.catalogue.clone(),
+            clock,
+            seed,
+            default_scenario,
+            mix,
+            seq: AtomicU64::new(0),
+            armed: Mutex::new(VecDeque::new()),
+            create_counts: Mutex::new(HashMap::new()),
+            config,
+        })
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Arms `count` upcoming creates with `scenario`.
+    pub fn arm(&self, scenario: ScenarioId, count: usize) -> usize {
+        let mut q = self.armed.lock();
+        q.extend(std::iter::repeat_n(scenario, count.min(10_000)));
+        q.len()
+    }
+
+    pub fn take_armed(&self) -> Option<ScenarioId> {
+        let mut q = self.armed.lock();
+        q.pop_front()
+    }
+
+    pub fn armed_len(&self) -> usize {
+        self.armed.lock().len()
+    }
+
+    /// Counts a create for `account_id` and returns its 1-based ordinal.
+    pub fn count_create(&self, account_id: &Arc<str>) -> u32 {
+        let mut m = self.create_counts.lock();
+        if m.len() >= CREATE_COUNT_LIMIT && !m.contains_key(account_id) {
+            m.clear();
+        }
+        let n = m.entry(account_id.clone()).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    }
+
+    /// Forgets all validations, journal entries, armed scenarios and counters.
+    pub fn reset(&self) {
+        self.store.clear();
+        self.journal.clear();
+        self.armed.lock().clear();
+        self.create_counts.lock().clear();
+        self.seq.store(0, Ordering::Relaxed);
+    }
+}

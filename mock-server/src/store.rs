@@ -1,0 +1,403 @@
+//! In-memory validation store: sharded, bounded, and the only place a validation's facts live.
+//!
+//! Each record holds just the facts [`truidentidad_scenarios::observe`] needs; the state a
+//! request sees is computed under the shard lock from those facts and the clock reading taken
+//! under the same lock, so concurrent polls of one validation see a monotone sequence.
+//!
+//! Capacity: at most `capacity` records. When a shard is full, the oldest *finished*
+//! validation among its 32 oldest is evicted; if all of those are still pending, the oldest
+//! one is evicted. Either way memory stays bounded on long runs.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use truidentidad_scenarios::catalogue::ScenarioId;
+use truidentidad_scenarios::{Catalogue, Observation, Outcome, ValidationFacts, observe};
+
+use crate::ids::ValidationId;
+
+const SHARDS: usize = 64;
+const EVICTION_SCAN: usize = 32;
+
+/// Optional create parameters, boxed because most creates send few of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateParams {
+    pub user_authorized: Option<bool>,
+    pub country: Option<String>,
+    pub threshold: Option<f64>,
+    pub document_number: Option<String>,
+}
+
+/// The stored facts of one validation.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: ValidationId,
+    /// Creation order (0-based since start or the last reset); seeds per-validation draws.
+    pub seq: u64,
+    pub account_id: Arc<str>,
+    pub scenario: ScenarioId,
+    pub created: Duration,
+    /// When the current scenario was attached (differs from `created` after a switch).
+    pub scenario_start: Duration,
+    pub polls_at_scenario_start: u32,
+    pub timeout: Duration,
+    /// Every poll received.
+    pub polls_total: u32,
+    /// Polls received before the timeout (what poll-driven phases count).
+    pub polls_counted: u32,
+    pub forced: Option<(Outcome, Duration)>,
+    pub ip: IpAddr,
+    pub params: Option<Box<CreateParams>>,
+}
+
+impl Record {
+    pub fn facts(&self, now: Duration) -> ValidationFacts {
+        ValidationFacts {
+            since_creation: now.saturating_sub(self.created),
+            since_scenario_start: now.saturating_sub(self.scenario_start),
+            polls: self.polls_counted.saturating_sub(self.polls_at_scenario_start),
+            timeout: self.timeout,
+            forced: self.forced.map(|(o, _)| o),
+        }
+    }
+
+    pub fn observe(&self, catalogue: &Catalogue, now: Duration) -> Observation {
+        observe(catalogue.get(self.scenario), &self.facts(now))
+    }
+}
+
+/// A record and what it looked like at one instant.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub record: Record,
+    pub observation: Observation,
+    pub now: Duration,
+}
+
+/// What to create.
+#[derive(Debug, Clone)]
+pub struct NewValidation {
+    pub account_id: Arc<str>,
+    pub scenario: ScenarioId,
+    pub timeout: Duration,
+    pub ip: IpAddr,
+    pub params: Option<Box<CreateParams>>,
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    records: HashMap<ValidationId, Record>,
+    /// Creation order, for eviction; may hold ids already removed.
+    order: VecDeque<ValidationId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such validation")]
+    NotFound,
+    #[error("the validation already finished")]
+    AlreadyFinished,
+}
+
+pub struct Store {
+    shards: Box<[Mutex<Shard>]>,
+    per_shard: usize,
+    catalogue: Arc<Catalogue>,
+    evicted: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("capacity", &self.capacity()).finish()
+    }
+}
+
+impl Store {
+    /// A store holding at most `capacity` validations (rounded up to a multiple of 64).
+    pub fn new(capacity: usize, catalogue: Arc<Catalogue>) -> Self {
+        let per_shard = capacity.div_ceil(SHARDS).max(1);
+        Store {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            per_shard,
+            catalogue,
+            evicted: Default::default(),
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.per_shard * SHARDS
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    fn shard(&self, id: ValidationId) -> &Mutex<Shard> {
+        &self.shards[id.shard(SHARDS)]
+    }
+
+    /// Inserts a validation with the given id and creation order, evicting if the shard is
+    /// full. Returns `false` (and stores nothing) if the id is already taken.
+    pub fn insert(&self, id: ValidationId, seq: u64, new: NewValidation, now: Duration) -> Option<View> {
+        let mut shard = self.shard(id).lock();
+        if shard.records.contains_key(&id) {
+            return None;
+        }
+        if shard.records.len() >= self.per_shard {
+            self.evict_one(&mut shard, now);
+        }
+        let record = Record {
+            id,
+            seq,
+            account_id: new.account_id,
+            scenario: new.scenario,
+            created: now,
+            scenario_start: now,
+            polls_at_scenario_start: 0,
+            timeout: new.timeout,
+            polls_total: 0,
+            polls_counted: 0,
+            forced: None,
+            ip: new.ip,
+            params: new.params,
+        };
+        let observation = record.observe(&self.catalogue, now);
+        shard.order.push_back(id);
+        shard.records.insert(id, record.clone());
+        Some(View {
+            record,
+            observation,
+            now,
+        })
+    }
+
+    fn evict_one(&self, shard: &mut Shard, now: Duration) {
+        shard.order.retain(|id| shard.records.contains_key(id));
+        let finished = shard
+            .order
+            .iter()
+            .take(EVICTION_SCAN)
+            .position(|id| {
+                shard
+                    .records
+                    .get(id)
+                    .is_some_and(|r| r.observe(&self.catalogue, now).status.is_terminal())
+            })
+            .unwrap_or(0);
+        if let Some(id) = shard.order.remove(finished) {
+            shard.records.remove(&id);
+            self.evicted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a poll and returns what it sees. `now` is read under the shard lock by `clock`.
+    pub fn poll(&self, id: ValidationId, clock: impl Fn() -> Duration) -> Option<(View, u32)> {
+        let mut shard = self.shard(id).lock();
+        let now = clock();
+        let record = shard.records.get_mut(&id)?;
+        let observation = record.observe(&self.catalogue, now);
+        let in_time = !(self.catalogue.get(record.scenario).expires
+            && now.saturating_sub(record.created) >= record.timeout);
+        record.polls_total = record.polls_total.saturating_add(1);
+        if in_time {
+            record.polls_counted = record.polls_counted.saturating_add(1);
+        }
+        let nth = record.polls_total;
+        Some((
+            View {
+                record: record.clone(),
+                observation,
+                now,
+            },
+            nth,
+        ))
+    }
+
+    /// The current state without counting a poll (control API, dashboard).
+    pub fn get(&self, id: ValidationId, now: Duration) -> Option<View> {
+        let shard = self.shard(id).lock();
+        let record = shard.records.get(&id)?;
+        Some(View {
+            observation: record.observe(&self.catalogue, now),
+            record: record.clone(),
+            now,
+        })
+    }
+
+    /// Forces an outcome now. Fails if the validation already finished: terminal is final.
+    pub fn complete(&self, id: ValidationId, outcome: Outcome, now: Duration) -> Result<View, StoreError> {
+        let mut shard = self.shard(id).lock();
+        let record = shard.records.get_mut(&id).ok_or(StoreError::NotFound)?;
+        if record.observe(&self.catalogue, now).status.is_terminal() {
+            return Err(StoreError::AlreadyFinished);
+        }
+        record.forced = Some((outcome, now));
+        Ok(View {
+            observation: record.observe(&self.catalogue, now),
+            record: record.clone(),
+            now,
+        })
+    }
+
+    /// Switches a pending validation to another scenario, whose timeline starts now.
+    pub fn set_scenario(&self, id: ValidationId, scenario: ScenarioId, now: Duration) -> Result<View, StoreError> {
+        let mut shard = self.shard(id).lock();
+        let record = shard.records.get_mut(&id).ok_or(StoreError::NotFound)?;
+        if record.observe(&self.catalogue, now).status.is_terminal() {
+            return Err(StoreError::AlreadyFinished);
+        }
+        record.scenario = scenario;
+        record.scenario_start = now;
+        record.polls_at_scenario_start = record.polls_counted;
+        Ok(View {
+            observation: record.observe(&self.catalogue, now),
+            record: record.clone(),
+            now,
+        })
+    }
+
+    /// Every record matching `filter`, newest first, at most `limit`.
+    pub fn list(&self, now: Duration, limit: usize, filter: impl Fn(&Record, &Observation) -> bool) -> Vec<View> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            for r in shard.records.values() {
+                let o = r.observe(&self.catalogue, now);
+                if filter(r, &o) {
+                    out.push(View {
+                        record: r.clone(),
+                        observation: o,
+                        now,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| b.record.seq.cmp(&a.record.seq));
+        out.truncate(limit);
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().records.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Validations evicted to stay under capacity since start or the last reset.
+    pub fn evicted(&self) -> u64 {
+        self.evicted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn clear(&self) {
+        for s in self.shards.iter() {
+            let mut s = s.lock();
+            s.records = HashMap::new();
+            s.order = VecDeque::new();
+        }
+        self.evicted.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(capacity: usize) -> Store {
+        Store::new(capacity, Arc::new(Catalogue::builtin()))
+    }
+
+    fn new(c: &Catalogue, scenario: &str) -> NewValidation {
+        NewValidation {
+            account_id: "acc".into(),
+            scenario: c.id_of(scenario).unwrap(),
+            timeout: Duration::from_secs(300),
+            ip: "127.0.0.1".parse().unwrap(),
+            params: None,
+        }
+    }
+
+    #[test]
+    fn polls_see_the_scenario_unfold() {
+        let s = store(100);
+        let id = ValidationId(7);
+        s.insert(id, 0, new(s.catalogue(), "success"), Duration::ZERO).unwrap();
+        let (v, nth) = s.poll(id, || Duration::from_secs(1)).unwrap();
+        assert_eq!((v.observation.status.as_str(), nth), ("pending", 1));
+        let (v, nth) = s.poll(id, || Duration::from_secs(3)).unwrap();
+        assert_eq!((v.observation.status.as_str(), nth), ("success", 2));
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let s = store(100);
+        assert!(s.insert(ValidationId(1), 0, new(s.catalogue(), "success"), Duration::ZERO).is_some());
+        assert!(s.insert(ValidationId(1), 1, new(s.catalogue(), "success"), Duration::ZERO).is_none());
+    }
+
+    #[test]
+    fn eviction_prefers_finished_validations() {
+        let s = store(64); // one record per shard
+        let c = s.catalogue().clone();
+        // Same shard: ids differing only above the shard bits.
+        let pending = ValidationId(64);
+        let finished = ValidationId(128);
+        let newest = ValidationId(192);
+        s.insert(pending, 0, new(&c, "never-completes"), Duration::ZERO).unwrap();
+        assert_eq!(s.len(), 1);
+        s.insert(finished, 1, new(&c, "never-completes"), Duration::ZERO).unwrap();
+        // Shard capacity 1: the first was evicted (the only candidate).
+        assert!(s.get(pending, Duration::ZERO).is_none());
+        s.complete(finished, Outcome::Success, Duration::from_secs(1)).unwrap();
+        s.insert(newest, 2, new(&c, "never-completes"), Duration::from_secs(2)).unwrap();
+        assert!(s.get(finished, Duration::ZERO).is_none());
+        assert!(s.get(newest, Duration::ZERO).is_some());
+        assert_eq!(s.evicted(), 2);
+    }
+
+    #[test]
+    fn complete_is_refused_once_terminal() {
+        let s = store(100);
+        let id = ValidationId(3);
+        s.insert(id, 0, new(s.catalogue(), "success"), Duration::ZERO).unwrap();
+        assert_eq!(
+            s.complete(id, Outcome::SystemError, Duration::from_secs(10)).unwrap_err(),
+            StoreError::AlreadyFinished
+        );
+        assert_eq!(
+            s.complete(ValidationId(99), Outcome::SystemError, Duration::ZERO).unwrap_err(),
+            StoreError::NotFound
+        );
+    }
+
+    #[test]
+    fn switching_scenarios_restarts_the_timeline() {
+        let s = store(100);
+        let c = s.catalogue().clone();
+        let id = ValidationId(5);
+        s.insert(id, 0, new(&c, "never-completes"), Duration::ZERO).unwrap();
+        let v = s.set_scenario(id, c.id_of("success").unwrap(), Duration::from_secs(10)).unwrap();
+        assert_eq!(v.observation.status.as_str(), "pending");
+        let v = s.get(id, Duration::from_secs(13)).unwrap();
+        assert_eq!(v.observation.status.as_str(), "success");
+    }
+
+    #[test]
+    fn polls_after_timeout_do_not_count() {
+        let s = store(100);
+        let c = s.catalogue().clone();
+        let id = ValidationId(9);
+        let mut n = new(&c, "success-after-polls");
+        n.timeout = Duration::from_secs(10);
+        s.insert(id, 0, n, Duration::ZERO).unwrap();
+        s.poll(id, || Duration::from_secs(1)).unwrap();
+        for _ in 0..5 {
+            let (v, _) = s.poll(id, || Duration::from_secs(20)).unwrap();
+            assert_eq!(v.observation.status.as_str(), "failure");
+        }
+    }
+}

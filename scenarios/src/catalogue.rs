@@ -1,0 +1,209 @@
+//! The set of scenarios a server knows, and how a request picks one.
+//!
+//! Lookup by index ([`ScenarioId`]) keeps the per-validation record small: the store keeps a
+//! `u16`, not a name or a clone.
+
+use std::time::Duration;
+
+use crate::format::{FormatErrors, parse_scenarios};
+use crate::model::Scenario;
+use crate::rng;
+
+/// Index of a scenario in its [`Catalogue`].
+pub type ScenarioId = u16;
+
+/// The built-in scenario files, embedded so `serve` works with no files on disk.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "fixtures/scenarios/outcomes.toml",
+        include_str!("../../fixtures/scenarios/outcomes.toml"),
+    ),
+    (
+        "fixtures/scenarios/faults.toml",
+        include_str!("../../fixtures/scenarios/faults.toml"),
+    ),
+];
+
+/// The name of the scenario used when nothing selects another.
+pub const DEFAULT_SCENARIO: &str = "success";
+
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    scenarios: Vec<Scenario>,
+}
+
+impl Catalogue {
+    /// The built-in catalogue. Panics only if the embedded files are invalid, which the test
+    /// suite rules out (`builtin_catalogue_parses`).
+    pub fn builtin() -> Self {
+        let mut scenarios = Vec::new();
+        for (file, src) in BUILTIN_FILES {
+            match parse_scenarios(file, src) {
+                Ok(s) => scenarios.extend(s),
+                Err(e) => panic!("built-in scenario file is invalid: {e}"),
+            }
+        }
+        Catalogue { scenarios }
+    }
+
+    /// Sets how long the `success` scenario stays pending (the `--pending-for` option).
+    pub fn with_pending_for(mut self, pending_for: Duration) -> Self {
+        if let Some(s) = self.scenarios.iter_mut().find(|s| s.name == DEFAULT_SCENARIO) {
+            *s = Scenario {
+                description: s.description.clone(),
+                ..Scenario::success_after(DEFAULT_SCENARIO, pending_for)
+            };
+        }
+        self
+    }
+
+    /// Adds scenarios from a user file. A scenario with a built-in's name replaces it.
+    pub fn load_file(&mut self, file: &str, src: &str) -> Result<usize, FormatErrors> {
+        let parsed = parse_scenarios(file, src)?;
+        let n = parsed.len();
+        for s in parsed {
+            match self.scenarios.iter_mut().find(|e| e.name == s.name) {
+                Some(existing) => *existing = s,
+                None => self.scenarios.push(s),
+            }
+        }
+        Ok(n)
+    }
+
+    pub fn len(&self) -> usize {
+        self.scenarios.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scenarios.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (ScenarioId, &Scenario)> {
+        self.scenarios.iter().enumerate().map(|(i, s)| (i as ScenarioId, s))
+    }
+
+    pub fn get(&self, id: ScenarioId) -> &Scenario {
+        &self.scenarios[usize::from(id).min(self.scenarios.len() - 1)]
+    }
+
+    pub fn id_of(&self, name: &str) -> Option<ScenarioId> {
+        self.scenarios
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as ScenarioId)
+    }
+
+    /// The scenario chosen by a magic `account_id`: the whole value is a scenario name, or it
+    /// starts with `<name>.` (so `declined-deceased.user-42` picks `declined-deceased`).
+    /// Anything else is an ordinary account id and selects nothing.
+    pub fn from_account_id(&self, account_id: &str) -> Option<ScenarioId> {
+        let prefix = account_id.split_once('.').map_or(account_id, |(p, _)| p);
+        self.id_of(prefix)
+    }
+
+    /// Names, comma-separated, for error messages.
+    pub fn names(&self) -> String {
+        self.scenarios
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A weighted mix of scenarios (`success=70,declined-face-mismatch=20,expired-not-finished=10`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mix {
+    entries: Vec<(ScenarioId, u32)>,
+    total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MixError {
+    #[error("mix entry `{0}` is not NAME=WEIGHT (e.g. success=70)")]
+    Syntax(String),
+    #[error("mix weight `{0}` is not a whole number")]
+    Weight(String),
+    #[error("unknown scenario `{name}` in mix; known scenarios: {known}")]
+    Unknown { name: String, known: String },
+    #[error("mix weights add up to 0; give at least one positive weight")]
+    Empty,
+}
+
+impl Mix {
+    pub fn parse(spec: &str, catalogue: &Catalogue) -> Result<Self, MixError> {
+        let mut entries = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, weight) = part
+                .split_once('=')
+                .ok_or_else(|| MixError::Syntax(part.to_string()))?;
+            let weight: u32 = weight
+                .trim()
+                .parse()
+                .map_err(|_| MixError::Weight(weight.to_string()))?;
+            let id = catalogue.id_of(name.trim()).ok_or_else(|| MixError::Unknown {
+                name: name.trim().to_string(),
+                known: catalogue.names(),
+            })?;
+            entries.push((id, weight));
+        }
+        let total: u64 = entries.iter().map(|(_, w)| u64::from(*w)).sum();
+        if total == 0 {
+            return Err(MixError::Empty);
+        }
+        Ok(Mix { entries, total })
+    }
+
+    /// Draws a scenario for the validation with creation number `seq`.
+    pub fn pick(&self, seed: u64, seq: u64) -> ScenarioId {
+        let mut x = rng::derive(seed, &[0x4D49_58, seq]) % self.total;
+        for (id, w) in &self.entries {
+            if x < u64::from(*w) {
+                return *id;
+            }
+            x -= u64::from(*w);
+        }
+        self.entries[0].0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalogue_parses() {
+        let c = Catalogue::builtin();
+        assert!(c.len() >= 17, "catalogue has {} scenarios", c.len());
+        assert!(c.id_of(DEFAULT_SCENARIO).is_some());
+    }
+
+    #[test]
+    fn magic_account_ids() {
+        let c = Catalogue::builtin();
+        let deceased = c.id_of("declined-deceased").unwrap();
+        assert_eq!(c.from_account_id("declined-deceased"), Some(deceased));
+        assert_eq!(c.from_account_id("declined-deceased.user-42"), Some(deceased));
+        assert_eq!(c.from_account_id("user-42"), None);
+        assert_eq!(c.from_account_id("declined-deceasedx"), None);
+    }
+
+    #[test]
+    fn mix_respects_weights() {
+        let c = Catalogue::builtin();
+        let mix = Mix::parse("success=3, declined-deceased=1", &c).unwrap();
+        let success = c.id_of("success").unwrap();
+        let n = 20_000;
+        let hits = (0..n).filter(|i| mix.pick(42, *i) == success).count();
+        let share = hits as f64 / n as f64;
+        assert!((0.72..0.78).contains(&share), "success share {share}");
+    }
+
+    #[test]
+    fn mix_errors_are_clear() {
+        let c = Catalogue::builtin();
+        assert_eq!(Mix::parse("success", &c), Err(MixError::Syntax("success".into())));
+        assert!(matches!(Mix::parse("nope=1", &c), Err(MixError::Unknown { .. })));
+        assert_eq!(Mix::parse("success=0", &c), Err(MixError::Empty));
+    }
+}

@@ -1,0 +1,46 @@
+//! Command-line definitions and dispatch.
+
+mod scenarios;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const ABOUT: &str = "Offline simulator and conformance harness for Truora's TruIdentidad \
+(face validation against Colombia's Registraduría).";
+
+const AFTER_HELP: &str = "\
+Examples:
+  truidentidad-mock serve                          # mock API on http://127.0.0.1:8080
+  truidentidad-mock serve --port 0 --seed 42       # free port, reproducible ids
+  truidentidad-mock serve --clock manual           # time moves only via POST /_mock/clock/advance
+  truidentidad-mock scenarios list                 # the built-in scenario catalogue
+  truidentidad-mock scenarios check my.toml        # validate a scenario file
+
+Force an outcome from unchanged client code with a magic account_id:
+  curl -s -X POST http://127.0.0.1:8080/v1/validations -H 'Truora-API-Key: test' \\
+       -d type=government -d account_id=declined-deceased.user-42";
+
+#[derive(Debug, Parser)]
+#[command(name = "truidentidad-mock", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the mock TruIdentidad API (and its control API under /_mock/).
+    Serve(serve::ServeArgs),
+    /// List, show and check scenarios.
+    #[command(subcommand)]
+    Scenarios(scenarios::ScenariosCommand),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Scenarios(cmd) => scenarios::run(cmd),
+    }
+}

@@ -1,0 +1,173 @@
+//! `truidentidad-mock serve`.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use truidentidad_mock_server::{ClockMode, ServerConfig};
+
+use super::scenarios::load_catalogue;
+
+const AFTER_HELP: &str = "\
+Examples:
+  truidentidad-mock serve
+  truidentidad-mock serve --port 0 --seed 42 --api-key my-test-key
+  truidentidad-mock serve --scenarios my-scenarios.toml --default-scenario my-flow
+  truidentidad-mock serve --mix success=70,declined-face-mismatch=20,expired-not-finished=10
+  truidentidad-mock serve --clock manual --pending-for 10s
+
+The first line on stdout is `listening on http://HOST:PORT`; logs go to stderr.";
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ClockArg {
+    Real,
+    Manual,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ServeArgs {
+    /// Address to listen on. Keep it on loopback unless other machines must reach the mock.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_BIND", default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port to listen on; 0 picks a free one (read it from the first stdout line).
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Seed for validation ids, mixes and random delays: the same seed and requests give the
+    /// same responses.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_SEED")]
+    seed: Option<u64>,
+    /// Accept only this Truora-API-Key (repeatable). Without it, any non-empty key is accepted.
+    #[arg(long = "api-key", env = "TRUIDENTIDAD_MOCK_API_KEYS", value_delimiter = ',')]
+    api_keys: Vec<String>,
+    /// How long the default `success` scenario stays pending.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_PENDING_FOR", default_value = "3s", value_parser = humantime::parse_duration)]
+    pending_for: Duration,
+    /// Scenario file(s) to load on top of the built-in catalogue (repeatable).
+    #[arg(long = "scenarios", env = "TRUIDENTIDAD_MOCK_SCENARIOS", value_delimiter = ',')]
+    scenario_files: Vec<PathBuf>,
+    /// Scenario for validations that select none.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_DEFAULT_SCENARIO", default_value = "success")]
+    default_scenario: String,
+    /// Weighted scenario mix for validations that select none, e.g. success=70,expired-not-finished=30.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_MIX")]
+    mix: Option<String>,
+    /// `real` time, or `manual` time moved only by POST /_mock/clock/advance.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_CLOCK", value_enum, default_value = "real")]
+    clock: ClockArg,
+    /// Most validations kept in memory; past it the oldest finished ones are evicted.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_MAX_VALIDATIONS", default_value_t = 1_000_000)]
+    max_validations: usize,
+    /// Requests kept in the journal (GET /_mock/journal); 0 turns the journal off.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_JOURNAL_CAPACITY", default_value_t = 10_000)]
+    journal_capacity: usize,
+    /// Do not log one line per request on stderr.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_NO_REQUEST_LOG")]
+    no_request_log: bool,
+    /// Largest request body accepted; larger ones get 413.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    max_body_bytes: usize,
+    /// Largest request head (request line and headers) accepted; at least 8192.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
+    max_header_bytes: usize,
+    /// Time a client gets to send a request head before the connection is closed.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    header_read_timeout: Duration,
+    /// Time a client gets to send a request body before it gets 408.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_BODY_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    body_read_timeout: Duration,
+    /// Connections served at once.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_MAX_CONNECTIONS", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_THREADS")]
+    threads: Option<usize>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let catalogue = load_catalogue(&args.scenario_files, args.pending_for)?;
+    let config = ServerConfig {
+        bind: args.bind,
+        port: args.port,
+        seed: args.seed,
+        api_keys: args.api_keys,
+        clock: match args.clock {
+            ClockArg::Real => ClockMode::Real,
+            ClockArg::Manual => ClockMode::Manual,
+        },
+        catalogue: Arc::new(catalogue),
+        default_scenario: args.default_scenario,
+        mix: args.mix,
+        max_validations: args.max_validations,
+        journal_capacity: args.journal_capacity,
+        request_log: !args.no_request_log,
+        max_body_bytes: args.max_body_bytes,
+        max_header_bytes: args.max_header_bytes,
+        header_read_timeout: args.header_read_timeout,
+        body_read_timeout: args.body_read_timeout,
+        max_connections: args.max_connections,
+    };
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.enable_all().build().context("starting the async runtime")?;
+    rt.block_on(async move {
+        let (listener, state) = truidentidad_mock_server::bind(config).await?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "listening on http://{addr}")?;
+            out.flush()?;
+        }
+        tracing::info!(
+            seed = state.seed,
+            clock = state.clock.mode(),
+            scenarios = state.catalogue.len(),
+            "serving the TruIdentidad mock; control API at http://{addr}/_mock/"
+        );
+        truidentidad_mock_server::serve(listener, state, shutdown_signal()).await;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
