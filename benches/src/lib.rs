@@ -1,1 +1,3 @@
-//! Load generator (issue #5): not built yet.
+//! Polling load generator (issue #5).
+
+pub mod cli;

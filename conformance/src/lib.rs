@@ -1,1 +1,3 @@
-//! Conformance suite (issue #4): not built yet.
+//! Conformance suite (issue #4): grades a TruIdentidad client against the spec.
+
+pub mod cli;

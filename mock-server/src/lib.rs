@@ -12,6 +12,7 @@
 //! - [`store`]: the sharded, bounded validation store. [`clock`]: injected time.
 //! - [`render`]: response bodies. [`error`]: Truora's error envelope. [`body`]: slow bodies.
 //! - [`control`]: the `/_mock/` API. [`journal`]: the bounded request journal.
+//! - [`web`]: the browser side: Web SDK stand-in, Web Adapter, dashboard, demo.
 
 pub mod body;
 pub mod clock;
@@ -27,6 +28,7 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod web;
 
 pub use config::{ClockMode, ServerConfig};
 pub use server::{MockServer, MockServerBuilder, ServeError, bind, serve};

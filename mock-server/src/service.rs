@@ -180,6 +180,10 @@ async fn route(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &m
         let id = id.to_string();
         return poll(state, req, &id, ex).await;
     }
+    if crate::web::handles(&path) {
+        ex.kind = "web";
+        return crate::web::route(state, req, ex).await;
+    }
     if path == "/_mock" || path.starts_with("/_mock/") {
         ex.kind = "control";
         return control::route(state, req, ex).await;
