@@ -313,7 +313,8 @@ pub fn scenario_json(s: &Scenario) -> Value {
     })
 }
 
-fn summary_json(state: &AppState, view: &View) -> Value {
+/// One validation as lists show it (also the dashboard's rows).
+pub fn summary_json(state: &AppState, view: &View) -> Value {
     let r = &view.record;
     let o = &view.observation;
     let scenario = state.catalogue.get(r.scenario);
@@ -331,10 +332,12 @@ fn summary_json(state: &AppState, view: &View) -> Value {
         "timeout_seconds": r.timeout.as_secs(),
         "polls": r.polls_total,
         "forced": r.forced.map(|(o, _)| o.label()),
+        "journey": r.journey.as_deref().map(|j| crate::web::journey::to_json(j, state.clock.as_ref(), r.created)),
     })
 }
 
-fn detail_json(state: &AppState, view: &View) -> Value {
+/// One validation with its timeline and journal requests (also the dashboard's detail).
+pub fn detail_json(state: &AppState, view: &View) -> Value {
     let mut v = summary_json(state, view);
     let scenario = state.catalogue.get(view.record.scenario);
     let current = view.observation.phase;

@@ -18,6 +18,7 @@ use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::{Catalogue, Observation, Outcome, ValidationFacts, observe};
 
 use crate::ids::ValidationId;
+use crate::web::journey::Journey;
 
 const SHARDS: usize = 64;
 const EVICTION_SCAN: usize = 32;
@@ -51,14 +52,23 @@ pub struct Record {
     pub forced: Option<(Outcome, Duration)>,
     pub ip: IpAddr,
     pub params: Option<Box<CreateParams>>,
+    /// The browser journey, once the Web SDK opened this validation (see [`crate::web`]).
+    /// Boxed: API-only validations never have one and keep the record small.
+    pub journey: Option<Box<Journey>>,
 }
 
 impl Record {
     pub fn facts(&self, now: Duration) -> ValidationFacts {
+        // While the user is in the browser journey the scenario's timeline is on hold (see
+        // `Journey::held`), so an outcome never arrives before the video does.
+        let (held, held_polls) = self.journey.as_deref().map_or((Duration::ZERO, 0), |j| j.held(now));
         ValidationFacts {
             since_creation: now.saturating_sub(self.created),
-            since_scenario_start: now.saturating_sub(self.scenario_start),
-            polls: self.polls_counted.saturating_sub(self.polls_at_scenario_start),
+            since_scenario_start: now.saturating_sub(self.scenario_start).saturating_sub(held),
+            polls: self
+                .polls_counted
+                .saturating_sub(self.polls_at_scenario_start)
+                .saturating_sub(held_polls),
             timeout: self.timeout,
             forced: self.forced.map(|(o, _)| o),
         }
@@ -163,6 +173,7 @@ impl Store {
             forced: None,
             ip: new.ip,
             params: new.params,
+            journey: None,
         };
         let observation = record.observe(&self.catalogue, now);
         shard.order.push_back(id);
@@ -204,6 +215,9 @@ impl Store {
         record.polls_total = record.polls_total.saturating_add(1);
         if in_time {
             record.polls_counted = record.polls_counted.saturating_add(1);
+            if let Some(j) = record.journey.as_mut() {
+                j.count_poll();
+            }
         }
         let nth = record.polls_total;
         Some((
@@ -252,11 +266,24 @@ impl Store {
         record.scenario = scenario;
         record.scenario_start = now;
         record.polls_at_scenario_start = record.polls_counted;
+        if let Some(j) = record.journey.as_mut() {
+            j.rebase_hold(now);
+        }
         Ok(View {
             observation: record.observe(&self.catalogue, now),
             record: record.clone(),
             now,
         })
+    }
+
+    /// Runs `f` on the record under its shard lock, with `now` read under the same lock, so
+    /// a change (the Web Adapter moving the journey on) and the state it was checked against
+    /// cannot be split by a concurrent poll. `None` for an unknown id.
+    pub fn update<R>(&self, id: ValidationId, clock: impl Fn() -> Duration, f: impl FnOnce(&mut Record, Duration) -> R) -> Option<R> {
+        let mut shard = self.shard(id).lock();
+        let now = clock();
+        let record = shard.records.get_mut(&id)?;
+        Some(f(record, now))
     }
 
     /// Every record matching `filter`, newest first, at most `limit`.

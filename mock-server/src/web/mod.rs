@@ -1,4 +1,24 @@
-//! The browser side (issue #6): stand-in Web SDK script, Web Adapter, dashboard and demo.
+//! The browser side (issue #6): a stand-in for the TruIdentidad Web SDK, the Web Adapter it
+//! talks to, a dashboard and a demo page, all served by the mock itself.
+//!
+//! - [`assets`]: the embedded files (`/truorasdk.js`, `/truorasdk.css`, `/dashboard`, `/demo`,
+//!   `/journey/{id}`), compiled in so `serve` works from any directory.
+//! - [`adapter`]: `/web-adapter/v1/validations/{id}/…`, the SDK's backend.
+//! - [`journey`]: the journey state on the validation record and its hold on scenario time.
+//! - [`dashboard`]: `/dashboard/api/…`, the dashboard's data.
+//! - [`qr`]: the phone handoff QR code.
+//!
+//! The demo's "backend part" is the page's own script calling `POST /v1/validations` with a
+//! demo API key (editable on the page). That is deliberate: it goes through exactly the API
+//! path an integrator's backend uses (auth, scenarios, faults, journal), and the page shows the
+//! request it sends, so it doubles as a worked example. A real integrator keeps that call and
+//! the key on their server.
+
+pub mod adapter;
+pub mod assets;
+pub mod dashboard;
+pub mod journey;
+pub mod qr;
 
 use http::Request;
 use hyper::body::Incoming;
@@ -8,10 +28,23 @@ use crate::service::{Exchange, Reply};
 use crate::state::AppState;
 
 /// Whether `path` belongs to the browser side.
-pub fn handles(_path: &str) -> bool {
-    false
+pub fn handles(path: &str) -> bool {
+    path.starts_with(adapter::PREFIX)
+        || path.starts_with(dashboard::PREFIX)
+        || assets::handles(path)
 }
 
-pub async fn route(_state: &AppState, req: Request<Incoming>, _ex: &mut Exchange) -> Reply {
-    ApiError::not_found(format!("no page {}", req.uri().path())).into()
+pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
+    let path = req.uri().path();
+    if path.starts_with(adapter::PREFIX) {
+        ex.kind = "web-adapter";
+        return adapter::route(state, req, ex).await;
+    }
+    if path.starts_with(dashboard::PREFIX) {
+        return dashboard::route(state, &req, ex);
+    }
+    match assets::serve(&req) {
+        Some(reply) => reply,
+        None => ApiError::not_found(format!("no page {}", crate::form::truncate(path, 128))).into(),
+    }
 }

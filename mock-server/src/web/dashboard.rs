@@ -1,0 +1,104 @@
+//! The dashboard's data: `/dashboard/api/validations[/{id}]`, the control API's list and detail
+//! plus a `validation_id` filter. Its requests stay out of the journal so that a dashboard left
+//! open does not crowd out the requests it is there to show.
+
+use http::{Method, Request, StatusCode};
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+use truidentidad_scenarios::ValidationStatus;
+
+use crate::control::{detail_json, summary_json};
+use crate::error::ApiError;
+use crate::form::truncate;
+use crate::ids::ValidationId;
+use crate::service::{Exchange, Reply, json_response};
+use crate::state::AppState;
+
+pub const PREFIX: &str = "/dashboard/api/validations";
+const DEFAULT_LIMIT: usize = 200;
+
+pub fn route(state: &AppState, req: &Request<Incoming>, ex: &mut Exchange) -> Reply {
+    ex.skip_journal = true;
+    let path = req.uri().path().trim_end_matches('/');
+    if req.method() != Method::GET {
+        return ApiError::method_not_allowed(req.method(), path, "GET").into();
+    }
+    let result = match path.strip_prefix(PREFIX) {
+        Some("") => list(state, req.uri().query()),
+        Some(rest) => detail(state, rest.trim_start_matches('/')),
+        None => Err(ApiError::not_found("no such dashboard endpoint")),
+    };
+    match result {
+        Ok(v) => Reply::Response(json_response(StatusCode::OK, v.to_string())),
+        Err(e) => e.into(),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<ValidationId, ApiError> {
+    raw.trim().parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "`{}` is not a validation_id (VLD followed by 32 hex digits)",
+            truncate(raw, 64)
+        ))
+    })
+}
+
+fn detail(state: &AppState, raw: &str) -> Result<Value, ApiError> {
+    let id = parse_id(raw)?;
+    let view = state
+        .store
+        .get(id, state.clock.now())
+        .ok_or_else(|| ApiError::not_found(format!("validation {id} not found in this mock")))?;
+    Ok(detail_json(state, &view))
+}
+
+fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
+    let q: Vec<(String, String)> = query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let get = |k: &str| {
+        q.iter()
+            .rev()
+            .find(|(key, v)| key == k && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+    };
+    let status = match get("status") {
+        None => None,
+        Some("pending") => Some(ValidationStatus::Pending),
+        Some("success") => Some(ValidationStatus::Success),
+        Some("failure") => Some(ValidationStatus::Failure),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "status must be pending, success or failure, got `{}`",
+                truncate(other, 32)
+            )));
+        }
+    };
+    let id = get("validation_id").map(parse_id).transpose()?;
+    let account = get("account_id");
+    let limit = match get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=10_000).contains(l))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "limit must be 1 to 10000, got `{}`",
+                    truncate(l, 32)
+                ))
+            })?,
+    };
+    let views = state.store.list(state.clock.now(), limit, |r, o| {
+        id.is_none_or(|id| r.id == id)
+            && account.is_none_or(|a| &*r.account_id == a)
+            && status.is_none_or(|s| o.status == s)
+    });
+    let list: Vec<Value> = views.iter().map(|v| summary_json(state, v)).collect();
+    Ok(json!({
+        "count": list.len(),
+        "total": state.store.len(),
+        "clock": state.clock.mode(),
+        "validations": list,
+    }))
+}
