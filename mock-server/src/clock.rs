@@ -31,13 +31,23 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct RealClock {
     start: Instant,
     start_wall: SystemTime,
+    /// Clock time at `start`: non-zero when resuming from a state file, so instants saved by
+    /// the previous run keep their meaning.
+    offset: Duration,
 }
 
 impl RealClock {
     pub fn new() -> Self {
+        Self::resuming_at(Duration::ZERO)
+    }
+
+    /// A real clock whose `now()` starts at `offset` instead of zero.
+    pub fn resuming_at(offset: Duration) -> Self {
+        let now = SystemTime::now();
         RealClock {
             start: Instant::now(),
-            start_wall: SystemTime::now(),
+            start_wall: now.checked_sub(offset).unwrap_or(now),
+            offset,
         }
     }
 }
@@ -50,7 +60,7 @@ impl Default for RealClock {
 
 impl Clock for RealClock {
     fn now(&self) -> Duration {
-        self.start.elapsed()
+        self.offset + self.start.elapsed()
     }
     fn started_at(&self) -> SystemTime {
         self.start_wall
@@ -77,8 +87,13 @@ impl ManualClock {
 
     /// A manual clock whose start is a fixed wall-clock instant (for reproducible dates).
     pub fn starting_at(start_wall: SystemTime) -> Self {
+        Self::resuming(start_wall, Duration::ZERO)
+    }
+
+    /// A manual clock that already reads `now` (resuming from a state file).
+    pub fn resuming(start_wall: SystemTime, now: Duration) -> Self {
         ManualClock {
-            nanos: AtomicU64::new(0),
+            nanos: AtomicU64::new(u64::try_from(now.as_nanos()).unwrap_or(u64::MAX)),
             start_wall,
         }
     }

@@ -51,6 +51,12 @@ pub struct ServerConfig {
     pub body_read_timeout: Duration,
     /// Connections served at once; more wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Token every control-API, dashboard and journal request must carry
+    /// (`Authorization: Bearer …` or `X-Mock-Admin-Token`). Required when binding off loopback,
+    /// because that API can change outcomes and shows every request.
+    pub admin_token: Option<String>,
+    /// Where validations and the journal are saved on shutdown and loaded on start.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +78,8 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
             max_connections: 10_000,
+            admin_token: None,
+            state_file: None,
         }
     }
 }
@@ -87,6 +95,12 @@ pub enum ConfigError {
     EmptyApiKey,
     #[error("--max-validations must be at least 1")]
     NoCapacity,
+    #[error(
+        "refusing to listen on {0} without --admin-token: off loopback, anyone who can reach the port could change outcomes and read every request through /_mock/; pass --admin-token TOKEN (or bind 127.0.0.1)"
+    )]
+    AdminTokenRequired(IpAddr),
+    #[error("--admin-token must not be empty")]
+    EmptyAdminToken,
 }
 
 impl ServerConfig {
@@ -109,6 +123,11 @@ impl ServerConfig {
         }
         if self.max_validations == 0 {
             return Err(ConfigError::NoCapacity);
+        }
+        match &self.admin_token {
+            Some(t) if t.is_empty() => return Err(ConfigError::EmptyAdminToken),
+            None if !self.bind.is_loopback() => return Err(ConfigError::AdminTokenRequired(self.bind)),
+            _ => {}
         }
         Ok((default, mix))
     }

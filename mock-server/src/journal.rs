@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::ids::ValidationId;
 
 /// What the server made of the `Truora-API-Key` header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyState {
     Missing,

@@ -12,6 +12,7 @@
 //! - [`store`]: the sharded, bounded validation store. [`clock`]: injected time.
 //! - [`render`]: response bodies. [`error`]: Truora's error envelope. [`body`]: slow bodies.
 //! - [`control`]: the `/_mock/` API. [`journal`]: the bounded request journal.
+//! - [`persist`]: `--state-file`, saving and restoring across restarts.
 //! - [`web`]: the browser side: Web SDK stand-in, Web Adapter, dashboard, demo.
 
 pub mod body;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod form;
 pub mod ids;
 pub mod journal;
+pub mod persist;
 pub mod render;
 pub mod server;
 pub mod service;

@@ -22,6 +22,8 @@ use crate::state::AppState;
 pub enum ServeError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    State(#[from] crate::persist::PersistError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -36,7 +38,16 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Binds the configured address and builds the state; nothing is served until [`serve`].
 pub async fn bind(config: ServerConfig) -> Result<(TcpListener, Arc<AppState>), ServeError> {
     let addr = SocketAddr::new(config.bind, config.port);
-    let state = Arc::new(AppState::new(config)?);
+    let saved = match &config.state_file {
+        Some(path) => crate::persist::read(path)?,
+        None => None,
+    };
+    let path = config.state_file.clone();
+    let state = Arc::new(AppState::resuming(config, saved.as_ref())?);
+    if let (Some(file), Some(path)) = (saved, path) {
+        let n = crate::persist::restore(&state, file, &path)?;
+        tracing::info!("restored {n} validations from {}", path.display());
+    }
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
@@ -93,6 +104,18 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl F
     }
     drop(listener);
     let _ = stop_tx.send(true);
+    // Every connection holds a permit: once all are back, nothing is in flight.
+    let all = u32::try_from(state.config.max_connections.max(1)).unwrap_or(u32::MAX);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_secs(1), limit.acquire_many(all)).await;
+    if drained.is_err() {
+        tracing::warn!("some connections were still open after the grace period");
+    }
+    if let Some(path) = &state.config.state_file {
+        match crate::persist::save(&state, path) {
+            Ok(n) => tracing::info!("saved {n} validations to {}", path.display()),
+            Err(e) => tracing::error!("{e}"),
+        }
+    }
 }
 
 /// A mock server running inside the current tokio runtime, for Rust tests.

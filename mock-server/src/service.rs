@@ -190,6 +190,12 @@ async fn route(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &m
     }
     if path == "/_mock" || path.starts_with("/_mock/") {
         ex.kind = "control";
+        // Health and the OpenAPI document reveal nothing and must work for readiness probes.
+        if !matches!(path.as_str(), "/_mock/health" | "/_mock/openapi.yaml") {
+            if let Err(e) = authorize_admin(state, req.headers(), req.uri().query()) {
+                return e.into();
+            }
+        }
         return control::route(state, req, ex).await;
     }
     if path == "/" && method == Method::GET {
@@ -209,6 +215,42 @@ fn not_found(method: &Method, path: &str) -> ApiError {
         "no endpoint {method} {}; the mock serves POST /v1/validations, GET /v1/validations/{{validation_id}} and its control API under /_mock/",
         truncate(path, 128)
     ))
+}
+
+/// The header carrying the admin token (alternatives: `Authorization: Bearer`, or the
+/// `admin_token` query parameter for pages opened in a browser).
+pub const ADMIN_TOKEN_HEADER: &str = "x-mock-admin-token";
+
+/// Checks the admin token when one is configured (control API, dashboard, journal).
+pub fn authorize_admin(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<(), ApiError> {
+    let Some(expected) = state.config.admin_token.as_deref() else {
+        return Ok(());
+    };
+    let from_header = headers.get(ADMIN_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let from_bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.trim().to_string());
+    let from_query = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "admin_token")
+            .map(|(_, v)| v.into_owned())
+    });
+    match from_header.or(from_bearer).or(from_query) {
+        Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(ApiError::unauthorized(
+            "the admin token is wrong; send the token the server was started with (--admin-token)",
+        )),
+        None => Err(ApiError::unauthorized(
+            "this control endpoint needs the admin token: send X-Mock-Admin-Token: <token> or Authorization: Bearer <token> (the server was started with --admin-token)",
+        )),
+    }
+}
+
+/// Compares without an early exit, so response time does not leak how much of a guess matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Checks `Truora-API-Key` against the configured keys.

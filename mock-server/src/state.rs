@@ -11,6 +11,7 @@ use truidentidad_scenarios::{Catalogue, Mix, rng};
 use crate::clock::{ManualClock, RealClock, SharedClock};
 use crate::config::{ClockMode, ConfigError, ServerConfig};
 use crate::journal::Journal;
+use crate::persist::StateFile;
 use crate::store::Store;
 
 /// Most distinct `account_id`s whose creates are counted for create faults; the table is
@@ -37,12 +38,23 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: ServerConfig) -> Result<Self, ConfigError> {
+        Self::resuming(config, None)
+    }
+
+    /// A state whose clock and seed continue a saved run (`--state-file`); the caller then
+    /// loads the saved records with [`crate::persist::restore`].
+    pub fn resuming(config: ServerConfig, saved: Option<&StateFile>) -> Result<Self, ConfigError> {
         let (default_scenario, mix) = config.resolve()?;
+        let resume_at = saved.map(crate::persist::resume_clock_at).unwrap_or_default();
         let clock: SharedClock = match config.clock {
-            ClockMode::Real => Arc::new(RealClock::new()),
-            ClockMode::Manual => Arc::new(ManualClock::new()),
+            ClockMode::Real => Arc::new(RealClock::resuming_at(resume_at)),
+            ClockMode::Manual => Arc::new(ManualClock::resuming(
+                saved.map_or_else(std::time::SystemTime::now, crate::persist::resume_wall_start),
+                resume_at,
+            )),
         };
-        let seed = config.seed.unwrap_or_else(|| {
+        // A resumed run keeps its seed so ids stay unique and reproducible.
+        let seed = saved.map(|s| s.seed).or(config.seed).unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default();
@@ -65,6 +77,16 @@ impl AppState {
 
     pub fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The `seq` the next validation will get.
+    pub fn peek_seq(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed)
+    }
+
+    /// Continues numbering after a restore.
+    pub fn set_seq(&self, next: u64) {
+        self.seq.store(next, Ordering::Relaxed);
     }
 
     /// Arms `count` upcoming creates with `scenario`.

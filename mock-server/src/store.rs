@@ -185,6 +185,18 @@ impl Store {
         })
     }
 
+    /// Puts back a record saved by a previous run (`--state-file`). Records must come oldest
+    /// first, so eviction order survives the restart.
+    pub fn restore(&self, record: Record) {
+        let mut shard = self.shard(record.id).lock();
+        if shard.records.len() >= self.per_shard {
+            let now = record.created;
+            self.evict_one(&mut shard, now);
+        }
+        shard.order.push_back(record.id);
+        shard.records.insert(record.id, record);
+    }
+
     fn evict_one(&self, shard: &mut Shard, now: Duration) {
         shard.order.retain(|id| shard.records.contains_key(id));
         let finished = shard

@@ -84,6 +84,14 @@ pub struct ServeArgs {
     /// Connections served at once.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_MAX_CONNECTIONS", default_value_t = 10_000)]
     max_connections: usize,
+    /// Token required on every /_mock/ control call, the dashboard and the journal
+    /// (X-Mock-Admin-Token or Authorization: Bearer). Mandatory when --bind is not loopback.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Save validations and the journal here on shutdown (SIGTERM/SIGINT) and load them on
+    /// start, so a restart loses nothing. Written atomically; a corrupt file stops the server.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_STATE_FILE")]
+    state_file: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, env = "TRUIDENTIDAD_MOCK_THREADS")]
     threads: Option<usize>,
@@ -112,6 +120,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         header_read_timeout: args.header_read_timeout,
         body_read_timeout: args.body_read_timeout,
         max_connections: args.max_connections,
+        admin_token: args.admin_token,
+        state_file: args.state_file,
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
