@@ -1,18 +1,375 @@
-//! `truidentidad-mock load …` arguments and entry point.
+//! `truidentidad-mock load …`: options, checks, and the run from start to exit code.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Arguments of `truidentidad-mock load`.
-#[derive(Debug, clap::Args)]
-pub struct LoadArgs {}
+use clap::{Args, ValueEnum};
 
-/// Errors that stop a load run.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("the load generator is not built yet")]
-    NotBuilt,
+use crate::client::{Api, TargetError};
+use crate::progress::{Display, Progress};
+use crate::report::{Report, RunFacts, compare};
+use crate::run::{
+    Limits, PollPolicy, PollingPlan, RawEndpoint, RawPlan, Selector, run_polling, run_raw,
+};
+use crate::schedule::Schedule;
+use crate::spec::{Mix, SpecError, Stages, parse_duration, parse_rate};
+use crate::stats::Stats;
+use crate::threshold::{self, Threshold};
+
+/// Exit code when a `--threshold` fails, as k6 uses.
+pub const THRESHOLD_FAILED: u8 = 99;
+
+const AFTER_HELP: &str = "\
+Examples:
+  # 200 validations/s for 30 s, each polled every second until it ends
+  truidentidad-mock load --target http://127.0.0.1:8080 --rate 200 --duration 30s
+
+  # a realistic outcome mix, a ramp, and a CI gate (exit code 99 when a threshold fails)
+  truidentidad-mock load --mix success=80,declined-face-mismatch=15,expired-not-finished=5 \\
+      --stages 30s:100,60s:500,30s:0 --threshold 'poll.p99<50ms' --threshold 'errors.rate<1%' \\
+      --json run.json
+
+  # compare with an earlier run
+  truidentidad-mock load --rate 200 --duration 30s --compare baseline.json
+
+  # raw mode: 64 connections hammer GET /v1/validations/{id}, as wrk does
+  truidentidad-mock load --raw get --concurrency 64 --duration 10s
+
+Latencies are measured from the intended send time (coordinated omission corrected) and
+reported in milliseconds. The --json schema is documented in benches/SCHEMA.md.";
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RawArg {
+    /// GET /v1/validations/{id} of one validation.
+    Get,
+    /// POST /v1/validations.
+    Create,
 }
 
-pub fn run(_args: LoadArgs) -> Result<ExitCode, LoadError> {
-    Err(LoadError::NotBuilt)
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SelectorArg {
+    /// Magic account_id `<scenario>.load-<run>-<n>`.
+    AccountId,
+    /// X-Mock-Scenario header.
+    Header,
+}
+
+/// Arguments of `truidentidad-mock load`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct LoadArgs {
+    /// Base URL of the API under load: the mock, or any server or proxy that speaks it.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub target: String,
+    /// Sent as Truora-API-Key on every request.
+    #[arg(
+        long,
+        env = "TRUORA_API_KEY",
+        default_value = "load-test",
+        hide_env_values = true
+    )]
+    pub api_key: String,
+    /// Validations created per second (open model: arrivals do not wait for responses). With
+    /// --stages, the rate the first stage ramps from.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Ramp stages DURATION:RATE, e.g. 30s:100,60s:500,30s:0 (rate moves linearly to each target).
+    #[arg(long, value_parser = Stages::parse, conflicts_with = "duration")]
+    pub stages: Option<Stages>,
+    /// How long validations keep arriving (raw mode: how long to hammer).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Wait between polls of one validation.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+    /// Multiply the wait by this after each poll (1 = fixed interval).
+    #[arg(long, default_value_t = 1.0)]
+    pub poll_backoff: f64,
+    /// Longest wait between polls with backoff.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub poll_max_interval: Duration,
+    /// Spread each wait by up to ± this fraction (0 to 1) so polls do not move in lockstep.
+    #[arg(long, default_value_t = 0.1)]
+    pub poll_jitter: f64,
+    /// Give up on a validation still pending this long after it was due to start.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub poll_deadline: Duration,
+    /// Scenario mix, NAME=WEIGHT,… (names are the target's scenarios).
+    #[arg(long, default_value = "success")]
+    pub mix: String,
+    /// How each validation tells the target its scenario.
+    #[arg(long, value_enum, default_value = "account-id")]
+    scenario_via: SelectorArg,
+    /// Most validations in flight; arrivals beyond it are dropped and counted.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_in_flight: u64,
+    /// Stop after this many requests, whatever the schedule says.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_requests: u64,
+    /// A request without a full response after this counts as a timeout error.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Raw mode: hammer one endpoint at fixed concurrency instead of the polling model.
+    #[arg(long, value_enum)]
+    raw: Option<RawArg>,
+    /// Raw mode: connections sending back to back.
+    #[arg(long, default_value_t = 64, requires = "raw")]
+    pub concurrency: usize,
+    /// Raw get: the validation to read (created first when absent).
+    #[arg(long, requires = "raw")]
+    pub validation_id: Option<String>,
+    /// Write the report as JSON (schema: benches/SCHEMA.md).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Fail with exit code 99 unless METRIC OP VALUE holds, e.g. 'poll.p99<50ms' (repeatable).
+    #[arg(long = "threshold", value_parser = threshold::parse, value_name = "EXPR")]
+    pub thresholds: Vec<Threshold>,
+    /// Print the change of the headline figures against an earlier --json report.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
+    /// Seed for account ids and jitter (default: from the time of day).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Errors that stop a load run before or after it (request failures are counted, not fatal).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(
+        "cannot connect to {target}: {source}; is the server running (e.g. `truidentidad-mock serve`)?"
+    )]
+    Unreachable {
+        target: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("starting the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("writing the report to {path}: {source}")]
+    WriteJson {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading the baseline {path}: {source}")]
+    ReadBaseline {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the baseline {path} is not a load report (schema_version {expected}): {source}")]
+    BadBaseline {
+        path: PathBuf,
+        expected: u32,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("raw mode: {0}")]
+    Raw(#[from] crate::run::RawSetupError),
+}
+
+/// What the run does, checked and resolved from the arguments.
+#[derive(Debug)]
+enum Mode {
+    Polling(PollingPlan),
+    Raw(RawPlan),
+}
+
+fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
+    let mix = Mix::parse(&args.mix)?;
+    if let Some(raw) = args.raw {
+        let duration = args.duration.unwrap_or(Duration::from_secs(10));
+        let scenario = mix.pick(0).to_string();
+        return Ok(Mode::Raw(RawPlan {
+            endpoint: match raw {
+                RawArg::Get => RawEndpoint::Get,
+                RawArg::Create => RawEndpoint::Create,
+            },
+            concurrency: args.concurrency,
+            duration,
+            validation_id: args.validation_id.clone(),
+            scenario,
+        }));
+    }
+    let schedule = match &args.stages {
+        Some(stages) => Schedule::ramp(args.rate.unwrap_or(0.0), stages.0.clone()),
+        None => Schedule::constant(
+            args.rate.unwrap_or(10.0),
+            args.duration.unwrap_or(Duration::from_secs(10)),
+        ),
+    };
+    if schedule.expected_arrivals() == 0 {
+        return Err(SpecError("the schedule creates no validations: give --rate above 0 (e.g. --rate 50) or --stages with a rate above 0".into()).into());
+    }
+    if !(0.0..=1.0).contains(&args.poll_jitter) {
+        return Err(SpecError(format!(
+            "--poll-jitter {} must be between 0 and 1",
+            args.poll_jitter
+        ))
+        .into());
+    }
+    if !(args.poll_backoff.is_finite() && args.poll_backoff >= 1.0) {
+        return Err(SpecError(format!(
+            "--poll-backoff {} must be 1 (no backoff) or more",
+            args.poll_backoff
+        ))
+        .into());
+    }
+    if args.poll_interval.is_zero() {
+        return Err(SpecError(
+            "--poll-interval must be above 0 (Truora's polite floor is 1s)".into(),
+        )
+        .into());
+    }
+    Ok(Mode::Polling(PollingPlan {
+        schedule,
+        mix,
+        selector: match args.scenario_via {
+            SelectorArg::AccountId => Selector::AccountId,
+            SelectorArg::Header => Selector::Header,
+        },
+        poll: PollPolicy {
+            interval: args.poll_interval,
+            backoff: args.poll_backoff,
+            max_interval: args.poll_max_interval,
+            jitter: args.poll_jitter,
+        },
+        deadline: args.poll_deadline,
+        max_in_flight: args.max_in_flight.max(1),
+        seed: args.seed.unwrap_or_else(time_seed),
+    }))
+}
+
+fn time_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Runs `truidentidad-mock load` on its own runtime and returns the process exit code.
+pub fn run(args: LoadArgs) -> Result<ExitCode, LoadError> {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.enable_all().build().map_err(LoadError::Runtime)?;
+    rt.block_on(run_async(args))
+}
+
+/// The whole run inside an existing runtime (what tests call).
+pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
+    let mode = plan(&args)?;
+    // Read the baseline first: a typo in its path should not cost a whole run.
+    let baseline = args.compare.as_deref().map(read_baseline).transpose()?;
+    let api = Arc::new(Api::new(&args.target, &args.api_key, args.request_timeout)?);
+    check_reachable(&api, &args.target).await?;
+
+    let stats = Arc::new(Stats::default());
+    let limits = Arc::new(Limits::new(args.max_requests));
+    let planned = match &mode {
+        Mode::Polling(p) => p.schedule.total_duration(),
+        Mode::Raw(r) => r.duration,
+    };
+    let ctrl_c = {
+        let limits = limits.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                limits.stop();
+            }
+        })
+    };
+    let progress = Progress::start(Display::auto(args.quiet), stats.clone(), planned);
+    let facts = match mode {
+        Mode::Polling(p) => Ok(run_polling(api, Arc::new(p), stats.clone(), limits).await),
+        Mode::Raw(r) => run_raw(api, r, stats.clone(), limits).await,
+    };
+    progress.finish();
+    ctrl_c.abort();
+    let facts = RunFacts {
+        target: args.target.clone(),
+        ..facts?
+    };
+    let report = Report::from_stats(&stats, &facts);
+    print!("{}", report.to_text());
+    if let Some(base) = &baseline {
+        println!();
+        print!("{}", compare(base, &report));
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
+        std::fs::write(path, json).map_err(|source| LoadError::WriteJson {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let verdicts = threshold::check(&report, &args.thresholds);
+    if verdicts.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!();
+    println!("Thresholds:");
+    for v in &verdicts {
+        println!("{v}");
+    }
+    if verdicts.iter().all(|v| v.passed) {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "{} of {} thresholds failed",
+            verdicts.iter().filter(|v| !v.passed).count(),
+            verdicts.len()
+        );
+        Ok(ExitCode::from(THRESHOLD_FAILED))
+    }
+}
+
+fn read_baseline(path: &std::path::Path) -> Result<Report, LoadError> {
+    let text = std::fs::read(path).map_err(|source| LoadError::ReadBaseline {
+        path: path.into(),
+        source,
+    })?;
+    serde_json::from_slice(&text).map_err(|source| LoadError::BadBaseline {
+        path: path.into(),
+        expected: crate::report::SCHEMA_VERSION,
+        source,
+    })
+}
+
+/// One TCP connect before the run, so a wrong port is one clear error instead of thousands of
+/// counted connect failures.
+async fn check_reachable(api: &Api, target: &str) -> Result<(), LoadError> {
+    let authority = api.authority();
+    let addr = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let connect = tokio::net::TcpStream::connect(addr);
+    match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(source)) => Err(LoadError::Unreachable {
+            target: target.into(),
+            source,
+        }),
+        Err(_) => Err(LoadError::Unreachable {
+            target: target.into(),
+            source: std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within 5 s"),
+        }),
+    }
 }

@@ -1,3 +1,28 @@
-//! Polling load generator (issue #5).
+//! Polling load generator and benchmarks for TruIdentidad servers (issue #5).
+//!
+//! `truidentidad-mock load` creates validations at a scheduled rate and polls each to its end,
+//! as a real integration does, and reports latency percentiles that include queueing delay.
+//! It is an HTTP client only: it knows the public API and the magic `account_id` convention,
+//! nothing of the mock's insides, so it loads any server or proxy that speaks the API.
+//!
+//! Layout, in the order a run uses it:
+//! - [`cli`]: options, checks, exit codes (`99` when a threshold fails).
+//! - [`spec`]: parsers for rates, ramp stages and scenario mixes.
+//! - [`schedule`]: when each validation is due (open model, computed, not paced).
+//! - [`run`]: the polling model and the raw fixed-concurrency mode.
+//! - [`client`]: the HTTP client and the error classes.
+//! - [`stats`]: HdrHistograms and counters. [`progress`]: the live display.
+//! - [`report`]: the summary text and the `--json` schema. [`threshold`]: pass/fail gates.
+//!
+//! The `floor-server` binary is the benchmarks' baseline: the least an HTTP server on the same
+//! stack (tokio + hyper) can do per request, to measure the mock against.
 
 pub mod cli;
+pub mod client;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod schedule;
+pub mod spec;
+pub mod stats;
+pub mod threshold;

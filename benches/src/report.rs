@@ -1,0 +1,430 @@
+//! The run report: the `--json` document (a stable, versioned schema, see `SCHEMA.md`) and
+//! the human summary printed at the end of a run.
+//!
+//! The same [`Report`] value feeds the text, the JSON, thresholds and `--compare`, so what a
+//! user reads and what CI checks can never disagree.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::client::ErrorClass;
+use crate::stats::{Percentiles, Stats};
+
+/// Bumped only when a key changes meaning or disappears; new keys may appear at any version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// `polling` (create then poll each validation to its end) or `raw-get` / `raw-create`.
+    pub mode: String,
+    pub target: String,
+    /// Wall time from the first intended arrival to the last response, seconds.
+    pub elapsed_s: f64,
+    pub arrivals: Arrivals,
+    pub requests: Requests,
+    pub create: Endpoint,
+    pub poll: Endpoint,
+    /// From each validation's intended start to the response that showed it terminal.
+    pub time_to_terminal_ms: Percentiles,
+    pub validations: Validations,
+    /// Finished validations by how they ended: `success`, the `failure_status` (`declined`,
+    /// `expired`, …), `deadline` (still pending at `--poll-deadline`), `create_failed`,
+    /// `cut` (stopped by the request cap).
+    pub outcomes: BTreeMap<String, u64>,
+    pub errors: Errors,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Arrivals {
+    /// Mean arrival rate the schedule asked for, per second.
+    pub target_per_second: f64,
+    /// Validations that arrived (started or dropped) per second of the arrival window.
+    pub achieved_per_second: f64,
+    /// Arrivals the schedule held.
+    pub scheduled: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Requests {
+    /// Requests that got a response or failed, creates and polls together.
+    pub total: u64,
+    pub per_second: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Endpoint {
+    /// Requests sent to this endpoint (including failed ones).
+    pub count: u64,
+    /// Measured from the *intended* send time (coordinated omission corrected).
+    pub latency_ms: Percentiles,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Validations {
+    pub started: u64,
+    /// Reached an outcome (terminal, deadline, failed create or cut).
+    pub finished: u64,
+    /// Arrivals not started because `--max-in-flight` validations were already running.
+    pub dropped: u64,
+    /// Mean GETs per validation that got a validation id.
+    pub polls_per_validation: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Errors {
+    pub total: u64,
+    pub connect: u64,
+    pub timeout: u64,
+    #[serde(rename = "4xx")]
+    pub client_4xx: u64,
+    #[serde(rename = "429")]
+    pub too_many: u64,
+    #[serde(rename = "5xx")]
+    pub server_5xx: u64,
+    pub other: u64,
+}
+
+/// What the runner knows that the counters do not.
+#[derive(Debug, Clone)]
+pub struct RunFacts {
+    pub mode: String,
+    pub target: String,
+    pub elapsed: Duration,
+    pub arrival_window: Duration,
+    pub target_rate: f64,
+    pub scheduled: u64,
+}
+
+impl Report {
+    /// Builds the report from a finished run's counters.
+    pub fn from_stats(stats: &Stats, facts: &RunFacts) -> Self {
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let err = |c: ErrorClass| load(&stats.errors[c.index()]);
+        let secs = facts.elapsed.as_secs_f64().max(1e-9);
+        let started = load(&stats.started);
+        let dropped = load(&stats.dropped);
+        let creates = load(&stats.creates);
+        let polls = load(&stats.polls);
+        let with_id = creates.saturating_sub(err_creates(stats));
+        let window = facts.arrival_window.as_secs_f64();
+        Report {
+            schema_version: SCHEMA_VERSION,
+            mode: facts.mode.clone(),
+            target: facts.target.clone(),
+            elapsed_s: round3(facts.elapsed.as_secs_f64()),
+            arrivals: Arrivals {
+                target_per_second: round3(facts.target_rate),
+                achieved_per_second: if window > 0.0 {
+                    round3((started + dropped) as f64 / window)
+                } else {
+                    0.0
+                },
+                scheduled: facts.scheduled,
+            },
+            requests: Requests {
+                total: creates + polls,
+                per_second: round3((creates + polls) as f64 / secs),
+            },
+            create: Endpoint {
+                count: creates,
+                latency_ms: round_p(Stats::snapshot(&stats.create).summary()),
+            },
+            poll: Endpoint {
+                count: polls,
+                latency_ms: round_p(Stats::snapshot(&stats.poll).summary()),
+            },
+            time_to_terminal_ms: round_p(Stats::snapshot(&stats.time_to_terminal).summary()),
+            validations: Validations {
+                started,
+                finished: load(&stats.finished),
+                dropped,
+                polls_per_validation: if with_id > 0 {
+                    round3(polls as f64 / with_id as f64)
+                } else {
+                    0.0
+                },
+            },
+            outcomes: stats.outcomes.lock().map(|m| m.clone()).unwrap_or_default(),
+            errors: Errors {
+                total: stats.errors_total(),
+                connect: err(ErrorClass::Connect),
+                timeout: err(ErrorClass::Timeout),
+                client_4xx: err(ErrorClass::Client4xx),
+                too_many: err(ErrorClass::TooMany),
+                server_5xx: err(ErrorClass::Server5xx),
+                other: err(ErrorClass::Other),
+            },
+        }
+    }
+
+    /// The summary printed at the end of a run.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Load run against {} ({}), {:.1} s",
+            self.target, self.mode, self.elapsed_s
+        );
+        if self.mode == "polling" {
+            let _ = writeln!(
+                s,
+                "  arrivals      {:.1}/s achieved of {:.1}/s target ({} scheduled)",
+                self.arrivals.achieved_per_second,
+                self.arrivals.target_per_second,
+                self.arrivals.scheduled
+            );
+            let v = &self.validations;
+            let _ = writeln!(
+                s,
+                "  validations   {} started, {} finished, {} dropped (in-flight cap), {:.2} polls each",
+                v.started, v.finished, v.dropped, v.polls_per_validation
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  requests      {} total, {:.1}/s",
+            self.requests.total, self.requests.per_second
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "  latency (ms)      count        p50        p90        p99      p99.9        max"
+        );
+        let mut row = |name: &str, count: u64, p: &Percentiles| {
+            if count > 0 {
+                let _ = writeln!(
+                    s,
+                    "  {name:<14}{count:>9}{:>11.3}{:>11.3}{:>11.3}{:>11.3}{:>11.3}",
+                    p.p50, p.p90, p.p99, p.p999, p.max
+                );
+            }
+        };
+        row("create", self.create.count, &self.create.latency_ms);
+        row("poll", self.poll.count, &self.poll.latency_ms);
+        row(
+            "to terminal",
+            self.outcomes
+                .iter()
+                .filter(|(k, _)| is_terminal_kind(k))
+                .map(|(_, n)| n)
+                .sum(),
+            &self.time_to_terminal_ms,
+        );
+        if !self.outcomes.is_empty() {
+            let _ = writeln!(s);
+            let list: Vec<String> = self
+                .outcomes
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let _ = writeln!(s, "  outcomes      {}", list.join(", "));
+        }
+        let e = &self.errors;
+        if e.total == 0 {
+            let _ = writeln!(s, "  errors        none");
+        } else {
+            let _ = writeln!(
+                s,
+                "  errors        {} (connect {}, timeout {}, 4xx {}, 429 {}, 5xx {}, other {})",
+                e.total, e.connect, e.timeout, e.client_4xx, e.too_many, e.server_5xx, e.other
+            );
+        }
+        s
+    }
+}
+
+/// Outcomes that are the target's verdict (as opposed to the tool giving up).
+fn is_terminal_kind(k: &str) -> bool {
+    !matches!(k, "deadline" | "create_failed" | "cut")
+}
+
+fn err_creates(stats: &Stats) -> u64 {
+    stats
+        .outcomes
+        .lock()
+        .map(|m| m.get("create_failed").copied().unwrap_or(0))
+        .unwrap_or(0)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn round_p(p: Percentiles) -> Percentiles {
+    Percentiles {
+        p50: round3(p.p50),
+        p90: round3(p.p90),
+        p99: round3(p.p99),
+        p999: round3(p.p999),
+        max: round3(p.max),
+        mean: round3(p.mean),
+    }
+}
+
+/// `--compare baseline.json`: the change of each headline figure, one line each.
+pub fn compare(baseline: &Report, current: &Report) -> String {
+    let rows: [(&str, f64, f64, &str); 9] = [
+        (
+            "requests.per_second",
+            baseline.requests.per_second,
+            current.requests.per_second,
+            "/s",
+        ),
+        (
+            "create.p50",
+            baseline.create.latency_ms.p50,
+            current.create.latency_ms.p50,
+            " ms",
+        ),
+        (
+            "create.p99",
+            baseline.create.latency_ms.p99,
+            current.create.latency_ms.p99,
+            " ms",
+        ),
+        (
+            "poll.p50",
+            baseline.poll.latency_ms.p50,
+            current.poll.latency_ms.p50,
+            " ms",
+        ),
+        (
+            "poll.p99",
+            baseline.poll.latency_ms.p99,
+            current.poll.latency_ms.p99,
+            " ms",
+        ),
+        (
+            "poll.p999",
+            baseline.poll.latency_ms.p999,
+            current.poll.latency_ms.p999,
+            " ms",
+        ),
+        (
+            "ttt.p99",
+            baseline.time_to_terminal_ms.p99,
+            current.time_to_terminal_ms.p99,
+            " ms",
+        ),
+        (
+            "errors.total",
+            baseline.errors.total as f64,
+            current.errors.total as f64,
+            "",
+        ),
+        (
+            "validations.dropped",
+            baseline.validations.dropped as f64,
+            current.validations.dropped as f64,
+            "",
+        ),
+    ];
+    let mut s = String::from("Compared with the baseline:\n");
+    for (name, old, new, unit) in rows {
+        let change = if old == new {
+            "  (=)".to_string()
+        } else if old == 0.0 {
+            "  (new)".to_string()
+        } else {
+            format!("  ({:+.1}%)", (new - old) / old * 100.0)
+        };
+        let _ = writeln!(
+            s,
+            "  {name:<22}{old:>12.3}{unit} -> {new:>12.3}{unit}{change}"
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A report with known figures, for snapshot tests of everything that prints it.
+    pub(crate) fn sample() -> Report {
+        let p = |base: f64| Percentiles {
+            p50: base,
+            p90: base * 2.0,
+            p99: base * 4.0,
+            p999: base * 8.0,
+            max: base * 10.0,
+            mean: base * 1.5,
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            mode: "polling".into(),
+            target: "http://127.0.0.1:8080".into(),
+            elapsed_s: 30.412,
+            arrivals: Arrivals {
+                target_per_second: 200.0,
+                achieved_per_second: 199.967,
+                scheduled: 6000,
+            },
+            requests: Requests {
+                total: 42_000,
+                per_second: 1381.034,
+            },
+            create: Endpoint {
+                count: 6000,
+                latency_ms: p(0.25),
+            },
+            poll: Endpoint {
+                count: 36_000,
+                latency_ms: p(0.125),
+            },
+            time_to_terminal_ms: p(3000.0),
+            validations: Validations {
+                started: 5990,
+                finished: 5990,
+                dropped: 10,
+                polls_per_validation: 6.01,
+            },
+            outcomes: [
+                ("declined".to_string(), 900),
+                ("expired".to_string(), 300),
+                ("success".to_string(), 4790),
+            ]
+            .into_iter()
+            .collect(),
+            errors: Errors {
+                total: 3,
+                connect: 0,
+                timeout: 1,
+                client_4xx: 0,
+                too_many: 2,
+                server_5xx: 0,
+                other: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn summary_text() {
+        insta::assert_snapshot!(sample().to_text());
+    }
+
+    #[test]
+    fn json_schema_keys() {
+        insta::assert_json_snapshot!(sample());
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let r = sample();
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn compare_text() {
+        let base = sample();
+        let mut now = sample();
+        now.requests.per_second = 1500.0;
+        now.poll.latency_ms.p99 = 1.0;
+        now.errors.total = 0;
+        insta::assert_snapshot!(compare(&base, &now));
+    }
+}

@@ -1,0 +1,177 @@
+//! What a run measures: latency histograms and counters, shared by the workers.
+//!
+//! Latencies go into HdrHistograms in microseconds (3 significant digits, up to one hour), so
+//! percentiles are exact to 0.1 % whatever the spread, and memory does not grow with the run.
+//! Counters are atomics so the progress display reads them without stopping the workers.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::client::ErrorClass;
+
+/// Longest latency a histogram holds (one hour); longer values are clamped to it.
+const MAX_MICROS: u64 = 3_600_000_000;
+
+/// A latency histogram in microseconds.
+#[derive(Debug, Clone)]
+pub struct Latency(Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        // 3 significant digits, 1 µs .. 1 h: fixed ~100 KiB, never reallocates.
+        match Histogram::new_with_bounds(1, MAX_MICROS, 3) {
+            Ok(h) => Latency(h),
+            Err(_) => unreachable!("the bounds are constants that hdrhistogram accepts"),
+        }
+    }
+}
+
+impl Latency {
+    pub fn record(&mut self, d: Duration) {
+        let us = u64::try_from(d.as_micros())
+            .unwrap_or(MAX_MICROS)
+            .clamp(1, MAX_MICROS);
+        self.0.saturating_record(us);
+    }
+
+    pub fn add(&mut self, other: &Latency) {
+        // Same bounds on both sides, so adding cannot fail.
+        let _ = self.0.add(&other.0);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// The summary the report prints, in milliseconds.
+    pub fn summary(&self) -> Percentiles {
+        if self.0.is_empty() {
+            return Percentiles::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        Percentiles {
+            p50: ms(self.0.value_at_quantile(0.50)),
+            p90: ms(self.0.value_at_quantile(0.90)),
+            p99: ms(self.0.value_at_quantile(0.99)),
+            p999: ms(self.0.value_at_quantile(0.999)),
+            max: ms(self.0.max()),
+            mean: self.0.mean() / 1000.0,
+        }
+    }
+}
+
+/// Latency percentiles in milliseconds, as the JSON report's `latency_ms` objects hold them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+/// Everything a run counts, shared by all its tasks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub create: Mutex<Latency>,
+    pub poll: Mutex<Latency>,
+    /// From a validation's intended start to the response that showed it terminal.
+    pub time_to_terminal: Mutex<Latency>,
+    pub creates: AtomicU64,
+    pub polls: AtomicU64,
+    pub errors: [AtomicU64; 6],
+    pub started: AtomicU64,
+    pub finished: AtomicU64,
+    pub dropped: AtomicU64,
+    pub in_flight: AtomicU64,
+    pub outcomes: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    pub fn requests(&self) -> u64 {
+        self.creates.load(Ordering::Relaxed) + self.polls.load(Ordering::Relaxed)
+    }
+
+    pub fn error(&self, class: ErrorClass) {
+        self.errors[class.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn errors_total(&self) -> u64 {
+        self.errors.iter().map(|e| e.load(Ordering::Relaxed)).sum()
+    }
+
+    pub fn outcome(&self, kind: &str) {
+        if let Ok(mut m) = self.outcomes.lock() {
+            *m.entry(kind.to_string()).or_insert(0) += 1;
+        }
+    }
+
+    pub fn record(h: &Mutex<Latency>, d: Duration) {
+        if let Ok(mut h) = h.lock() {
+            h.record(d);
+        }
+    }
+
+    pub fn snapshot(h: &Mutex<Latency>) -> Latency {
+        h.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_known_inputs() {
+        let mut h = Latency::default();
+        for ms in 1..=1000u64 {
+            h.record(Duration::from_millis(ms));
+        }
+        let p = h.summary();
+        // 3 significant digits: each value within 0.1 % of the exact order statistic.
+        let close = |got: f64, want: f64| (got - want).abs() <= want * 0.001 + 1e-9;
+        assert!(close(p.p50, 500.0), "{p:?}");
+        assert!(close(p.p90, 900.0), "{p:?}");
+        assert!(close(p.p99, 990.0), "{p:?}");
+        assert!(close(p.p999, 999.0), "{p:?}");
+        assert!(close(p.max, 1000.0), "{p:?}");
+        assert!(close(p.mean, 500.5), "{p:?}");
+    }
+
+    #[test]
+    fn one_outlier_shows_in_the_tail_only() {
+        let mut h = Latency::default();
+        for _ in 0..999 {
+            h.record(Duration::from_micros(200));
+        }
+        h.record(Duration::from_secs(2));
+        let p = h.summary();
+        assert!((p.p99 - 0.2).abs() < 0.001, "{p:?}");
+        assert!((p.max - 2000.0).abs() < 2.0, "{p:?}");
+    }
+
+    #[test]
+    fn empty_is_zero_and_huge_is_clamped() {
+        assert_eq!(Latency::default().summary(), Percentiles::default());
+        let mut h = Latency::default();
+        h.record(Duration::from_secs(10 * 3600));
+        assert_eq!(h.count(), 1);
+        assert!(h.summary().max >= 3_600_000.0 * 0.999);
+    }
+
+    #[test]
+    fn merged_histograms_count_both() {
+        let mut a = Latency::default();
+        let mut b = Latency::default();
+        a.record(Duration::from_millis(1));
+        b.record(Duration::from_millis(3));
+        a.add(&b);
+        assert_eq!(a.count(), 2);
+        assert!((a.summary().max - 3.0).abs() < 0.01);
+    }
+}

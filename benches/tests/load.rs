@@ -1,0 +1,381 @@
+//! The load tool against an in-process mock on a loopback port: what a performance team relies
+//! on (every scheduled arrival accounted for, polls stopping at terminal states, thresholds
+//! failing the run, the JSON schema) checked end to end. Runs are short and bounded; no test
+//! asserts how fast anything is.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use truidentidad_load::cli::{LoadArgs, THRESHOLD_FAILED, run_async};
+use truidentidad_mock_server::MockServer;
+use truidentidad_scenarios::Catalogue;
+
+/// Scenarios that end quickly, so a run takes about a second.
+const QUICK: &str = r#"
+[[scenario]]
+name = "quick-success"
+description = "Pending for 300 ms, then success."
+[[scenario.phase]]
+name = "processing"
+until = "300ms"
+[scenario.outcome]
+status = "success"
+
+[[scenario]]
+name = "quick-declined"
+description = "Pending for 300 ms, then declined."
+[[scenario.phase]]
+name = "processing"
+until = "300ms"
+[scenario.outcome]
+status = "failure"
+failure_status = "declined"
+declined_reason = "similarity_threshold_not_passed"
+
+[[scenario]]
+name = "stuck"
+description = "Pending for an hour."
+[[scenario.phase]]
+name = "processing"
+until = "3600s"
+[scenario.outcome]
+status = "success"
+"#;
+
+async fn mock() -> MockServer {
+    let mut catalogue = Catalogue::builtin();
+    catalogue
+        .load_file("quick.toml", QUICK)
+        .expect("test scenarios parse");
+    MockServer::builder()
+        .seed(1)
+        .configure(|c| c.catalogue = Arc::new(catalogue))
+        .start()
+        .await
+        .expect("mock starts on a loopback port")
+}
+
+#[derive(Parser)]
+struct Wrapper {
+    #[command(flatten)]
+    args: LoadArgs,
+}
+
+fn args(target: &str, extra: &[&str]) -> LoadArgs {
+    let mut argv = vec!["load", "--target", target, "--quiet", "--seed", "7"];
+    argv.extend_from_slice(extra);
+    Wrapper::try_parse_from(argv).expect("valid arguments").args
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("report written")).expect("report is JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_arrival_is_started_and_polls_stop_at_terminal_states() {
+    let server = mock().await;
+    let dir = tempdir();
+    let json = dir.join("run.json");
+    let code = run_async(args(
+        &server.uri(),
+        &[
+            "--rate",
+            "40/s",
+            "--duration",
+            "1s",
+            "--poll-interval",
+            "100ms",
+            "--poll-jitter",
+            "0",
+            "--mix",
+            "quick-success=3,quick-declined=1",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let r = read_json(&json);
+
+    // 40/s for 1 s is 40 arrivals, however fast or slow the machine: none skipped.
+    assert_eq!(r["arrivals"]["scheduled"], 40);
+    assert_eq!(r["validations"]["started"], 40);
+    assert_eq!(r["validations"]["dropped"], 0);
+    assert_eq!(r["validations"]["finished"], 40);
+    assert_eq!(r["outcomes"]["success"], 30);
+    assert_eq!(r["outcomes"]["declined"], 10);
+    assert_eq!(r["errors"]["total"], 0);
+
+    // The server's journal agrees with the report, and no validation was polled after the
+    // poll that showed it terminal.
+    let journal = server.state().journal.query(usize::MAX, |_| true);
+    let creates = journal.iter().filter(|e| e.kind == "create").count();
+    let polls: Vec<_> = journal.iter().filter(|e| e.kind == "poll").collect();
+    assert_eq!(creates, 40);
+    assert_eq!(r["create"]["count"], 40);
+    assert_eq!(r["poll"]["count"], polls.len());
+    let mut per_id: HashMap<_, Vec<std::time::Duration>> = HashMap::new();
+    for p in &polls {
+        per_id
+            .entry(p.validation_id.expect("polls name a validation"))
+            .or_default()
+            .push(p.received);
+    }
+    assert_eq!(per_id.len(), 40);
+    let pending_for = std::time::Duration::from_millis(300);
+    for (id, mut received) in per_id {
+        received.sort();
+        let created = server
+            .state()
+            .store
+            .get(id, received[0])
+            .expect("validation stored")
+            .record
+            .created;
+        let (last, before) = received.split_last().expect("at least one poll");
+        // Every poll but the last saw it pending; the last saw it terminal; none came after.
+        assert!(
+            before.iter().all(|t| *t - created < pending_for),
+            "{id}: polled again after it ended"
+        );
+        assert!(
+            *last - created >= pending_for,
+            "{id}: stopped polling while still pending"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ramp_stages_schedule_the_integral_of_the_rate() {
+    let server = mock().await;
+    let dir = tempdir();
+    let json = dir.join("ramp.json");
+    // 0 → 60/s over 1 s, then 60 → 0 over 1 s: 30 + 30 arrivals.
+    let code = run_async(args(
+        &server.uri(),
+        &[
+            "--stages",
+            "1s:60,1s:0",
+            "--poll-interval",
+            "100ms",
+            "--mix",
+            "quick-success",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let r = read_json(&json);
+    assert_eq!(r["arrivals"]["scheduled"], 60);
+    assert_eq!(r["validations"]["started"], 60);
+    assert_eq!(r["arrivals"]["target_per_second"], 30.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_flight_cap_drops_and_counts_arrivals_and_deadline_ends_polling() {
+    let server = mock().await;
+    let dir = tempdir();
+    let json = dir.join("cap.json");
+    let code = run_async(args(
+        &server.uri(),
+        &[
+            "--rate",
+            "20",
+            "--duration",
+            "1s",
+            "--mix",
+            "stuck",
+            "--max-in-flight",
+            "5",
+            "--poll-interval",
+            "100ms",
+            "--poll-deadline",
+            "400ms",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let r = read_json(&json);
+    let started = r["validations"]["started"].as_u64().unwrap();
+    let dropped = r["validations"]["dropped"].as_u64().unwrap();
+    assert_eq!(
+        started + dropped,
+        20,
+        "every arrival is started or counted as dropped"
+    );
+    assert!(
+        dropped > 0,
+        "a 5-validation cap with 400 ms lifetimes at 20/s must drop some"
+    );
+    assert_eq!(r["outcomes"]["deadline"], started);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_threshold_exits_99_and_passing_one_exits_0() {
+    let server = mock().await;
+    let base = [
+        "--rate",
+        "10",
+        "--duration",
+        "300ms",
+        "--poll-interval",
+        "100ms",
+        "--mix",
+        "quick-success",
+    ];
+    let mut failing = base.to_vec();
+    failing.extend(["--threshold", "poll.p99<0us"]);
+    let code = run_async(args(&server.uri(), &failing))
+        .await
+        .expect("run completes");
+    assert_eq!(code, ExitCode::from(THRESHOLD_FAILED));
+
+    let mut passing = base.to_vec();
+    passing.extend([
+        "--threshold",
+        "poll.p99<60s",
+        "--threshold",
+        "errors.total<=0",
+    ]);
+    let code = run_async(args(&server.uri(), &passing))
+        .await
+        .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_header_selects_the_outcome() {
+    let server = mock().await;
+    let dir = tempdir();
+    let json = dir.join("hdr.json");
+    run_async(args(
+        &server.uri(),
+        &[
+            "--rate",
+            "10",
+            "--duration",
+            "300ms",
+            "--poll-interval",
+            "100ms",
+            "--mix",
+            "quick-declined",
+            "--scenario-via",
+            "header",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    let r = read_json(&json);
+    assert_eq!(r["outcomes"]["declined"], 3);
+    let journal = server
+        .state()
+        .journal
+        .query(usize::MAX, |e| e.kind == "create");
+    assert!(journal.iter().all(|e| {
+        e.form
+            .iter()
+            .any(|(k, v)| k == "account_id" && v.starts_with("load-"))
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_mode_reads_one_validation_back_to_back() {
+    let server = mock().await;
+    let dir = tempdir();
+    let json = dir.join("raw.json");
+    let code = run_async(args(
+        &server.uri(),
+        &[
+            "--raw",
+            "get",
+            "--concurrency",
+            "4",
+            "--duration",
+            "300ms",
+            "--max-requests",
+            "400",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let r = read_json(&json);
+    assert_eq!(r["mode"], "raw-get");
+    let polls = r["poll"]["count"].as_u64().unwrap();
+    assert!(
+        polls > 0 && polls <= 400,
+        "the request cap bounds raw mode: {polls}"
+    );
+    assert_eq!(r["requests"]["total"], polls);
+    assert_eq!(r["errors"]["total"], 0);
+    let journal_polls = server
+        .state()
+        .journal
+        .query(usize::MAX, |e| e.kind == "poll")
+        .len() as u64;
+    assert_eq!(journal_polls, polls);
+}
+
+#[tokio::test]
+async fn unreachable_target_is_one_clear_error() {
+    // Bind then drop a listener: the port is free and refuses connections.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = run_async(args(
+        &format!("http://127.0.0.1:{port}"),
+        &["--rate", "1", "--duration", "1s"],
+    ))
+    .await
+    .expect_err("nothing listens there");
+    let msg = err.to_string().replace(&port.to_string(), "PORT");
+    insta::assert_snapshot!(msg.split(": Connection refused").next().unwrap_or(&msg), @"cannot connect to http://127.0.0.1:PORT");
+    assert!(msg.contains("is the server running"), "{msg}");
+}
+
+#[test]
+fn bad_options_are_rejected_with_a_hint() {
+    let e = Wrapper::try_parse_from(["load", "--threshold", "poll.p99<50"])
+        .err()
+        .expect("rejected");
+    assert!(e.to_string().contains("give the latency a unit"), "{e}");
+    let e = Wrapper::try_parse_from(["load", "--stages", "30s:100", "--duration", "10s"])
+        .err()
+        .expect("rejected");
+    assert!(e.to_string().contains("cannot be used with"), "{e}");
+    let e = Wrapper::try_parse_from(["load", "--rate", "fast"])
+        .err()
+        .expect("rejected");
+    assert!(
+        e.to_string()
+            .contains("not a number of arrivals per second"),
+        "{e}"
+    );
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "truidentidad-load-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
