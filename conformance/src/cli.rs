@@ -1,18 +1,301 @@
 //! `truidentidad-mock conformance …` arguments and entry point.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use crate::catalogue::{Catalogue, CatalogueError};
+use crate::client::ClientSpec;
+use crate::expect::{self, ExpectError};
+use crate::report;
+use crate::runner::{self, Plan};
+use crate::server_check::{self, ServerPlan};
+use crate::settings::{API_KEY, Settings};
+use crate::verdict::{RunReport, SettingsReport};
 
 /// Arguments of `truidentidad-mock conformance`.
-#[derive(Debug, clap::Args)]
-pub struct ConformanceArgs {}
-
-/// Errors that stop the suite itself.
-#[derive(Debug, thiserror::Error)]
-pub enum SuiteError {
-    #[error("the conformance suite is not built yet")]
-    NotBuilt,
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    #[command(subcommand)]
+    command: Command,
 }
 
-pub fn run(_args: ConformanceArgs) -> Result<ExitCode, SuiteError> {
-    Err(SuiteError::NotBuilt)
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the client under test once per case and grade every request it makes.
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// List the rules and cases (the catalogue).
+    #[command(after_help = "Example:\n  truidentidad-mock conformance list")]
+    List,
+    /// Check a TruIdentidad server's answers (status codes, envelope, formats, state machine).
+    #[command(after_help = SERVER_HELP)]
+    Server(ServerArgs),
+}
+
+const RUN_HELP: &str = "\
+The client gets TRUORA_API_BASE_URL, TRUORA_API_KEY, TRUORA_ACCOUNT_ID and
+TRUORA_POLL_DEADLINE_SECONDS, creates one validation, follows it, prints one JSON object
+({\"validation_id\": ..., \"validation_status\": ..., \"failure_status\": ...}) as its last line
+of stdout and exits 0. See conformance/README.md.
+
+Exit codes: 0 nothing FAILED, 1 a case FAILED or was INTERRUPTED (or an --expect entry
+matched nothing), 2 the suite itself could not run (bad arguments or files).
+
+Examples:
+  truidentidad-mock conformance run --client 'python3 conformance/clients/python/good_client.py'
+  truidentidad-mock conformance run --client 'node client.mjs' --junit junit.xml --json report.json
+  truidentidad-mock conformance run --client ./client.sh --case success --case rate-limited
+  truidentidad-mock conformance run --client ./client.sh --skip jitter --expect known.toml
+  truidentidad-mock conformance run --client-url http://127.0.0.1:9000/verify --html report.html";
+
+const SERVER_HELP: &str = "\
+Examples:
+  truidentidad-mock serve --port 8080 &
+  truidentidad-mock conformance server --base-url http://127.0.0.1:8080 --api-key test";
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The client under test: a command line, run with `sh -c` once per case.
+    #[arg(long, value_name = "COMMAND", conflicts_with = "client_url", required_unless_present = "client_url")]
+    client: Option<String>,
+    /// A client that is a service: the suite POSTs {"account_id", "base_url", "api_key",
+    /// "poll_deadline_seconds"} as JSON and reads the result object from the response.
+    #[arg(long, value_name = "URL")]
+    client_url: Option<String>,
+    /// Run only this case (repeatable); the others are reported SKIPPED.
+    #[arg(long = "case", value_name = "ID")]
+    cases: Vec<String>,
+    /// Do not check this rule (repeatable).
+    #[arg(long = "skip", value_name = "RULE")]
+    skip: Vec<String>,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    jobs: usize,
+    /// Shortest accepted wait between a response and the next poll (Truora's SDK: 1 s first).
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    min_interval: Duration,
+    /// Slack on every lower bound, for scheduling noise.
+    #[arg(long, default_value = "50ms", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    tolerance: Duration,
+    /// How long the mock keeps watching after the client ends, for polls that should not come.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    quiet_window: Duration,
+    /// Polling deadline handed to the client (TRUORA_POLL_DEADLINE_SECONDS); it must give up by then.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    deadline: Duration,
+    /// Wall-clock limit per case; the client is killed after it.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    case_limit: Duration,
+    /// Longest per-request timeout accepted (a stalled request must be abandoned within it).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    request_timeout_limit: Duration,
+    /// Most retries accepted after consecutive failed requests.
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    max_retries: u32,
+    /// Seed of every mock.
+    #[arg(long, default_value_t = 4)]
+    seed: u64,
+    /// Write a JUnit XML report (one testcase per case).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write the JSON report (every request with timestamps and verdicts).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write a self-contained HTML report.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Known deviations (TOML); the run fails on findings not listed and on entries that matched nothing.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ServerArgs {
+    /// Base URL of the server (the suite appends /v1/validations).
+    #[arg(long, value_name = "URL")]
+    base_url: String,
+    /// API key the server accepts.
+    #[arg(long, env = "TRUORA_API_KEY", hide_env_values = true)]
+    api_key: String,
+    /// account_id of the validation the checks create.
+    #[arg(long, default_value = "conformance-server-check")]
+    account_id: String,
+    /// How long to follow the created validation for the state-machine check.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    watch: Duration,
+    /// Write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// Errors that stop the suite itself (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("the conformance catalogue is invalid: {0}")]
+    Catalogue(#[from] CatalogueError),
+    #[error(transparent)]
+    Expect(#[from] ExpectError),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("unknown case `{0}`; run `truidentidad-mock conformance list` for the cases")]
+    UnknownCase(String),
+    #[error("unknown rule `{0}` in --skip; run `truidentidad-mock conformance list` for the rules")]
+    UnknownRule(String),
+    #[error("--jobs must be at least 1")]
+    NoJobs,
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+pub fn run(args: ConformanceArgs) -> Result<ExitCode, SuiteError> {
+    match args.command {
+        Command::List => {
+            print!("{}", list(&Catalogue::builtin()?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run(a) => run_suite(a),
+        Command::Server(a) => run_server(a),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, SuiteError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(SuiteError::Runtime)
+}
+
+fn list(c: &Catalogue) -> String {
+    let mut s = String::from("Rules\n");
+    for r in &c.rules {
+        s.push_str(&format!("  {:26} {:6}  {}\n", r.id, r.level.as_str(), r.title));
+    }
+    s.push_str("\nCases\n");
+    for case in &c.cases {
+        s.push_str(&format!("  {:20} {:32}  {}\n", case.id, case.scenario, case.title));
+    }
+    s
+}
+
+fn write(path: &PathBuf, text: &str) -> Result<(), SuiteError> {
+    std::fs::write(path, text).map_err(|source| SuiteError::Write { path: path.clone(), source })
+}
+
+fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
+    let catalogue = Arc::new(Catalogue::builtin()?);
+    for c in &a.cases {
+        if catalogue.case(c).is_none() {
+            return Err(SuiteError::UnknownCase(c.clone()));
+        }
+    }
+    for r in &a.skip {
+        if catalogue.rule(r).is_none() {
+            return Err(SuiteError::UnknownRule(r.clone()));
+        }
+    }
+    if a.jobs == 0 {
+        return Err(SuiteError::NoJobs);
+    }
+    let deviations = match &a.expect {
+        Some(path) => {
+            let src = std::fs::read_to_string(path).map_err(|source| SuiteError::Read { path: path.clone(), source })?;
+            Some((path.display().to_string(), expect::parse(&path.display().to_string(), &src, &catalogue)?))
+        }
+        None => None,
+    };
+    let (client, label) = match (a.client, a.client_url) {
+        (Some(cmd), _) => (ClientSpec::Command(cmd.clone()), format!("`{cmd}`")),
+        (None, Some(url)) => (ClientSpec::Url(url.clone()), format!("service {url}")),
+        (None, None) => unreachable_client(),
+    };
+    let settings = Settings {
+        min_interval: a.min_interval,
+        tolerance: a.tolerance,
+        quiet_window: a.quiet_window,
+        deadline: a.deadline,
+        case_limit: a.case_limit,
+        request_timeout_limit: a.request_timeout_limit,
+        max_retries: a.max_retries,
+        jobs: a.jobs,
+        seed: a.seed,
+        ..Settings::default()
+    };
+    let plan = Plan {
+        catalogue,
+        client,
+        settings: settings.clone(),
+        skip: a.skip.clone(),
+        only: a.cases.clone(),
+    };
+    eprintln!(
+        "running {} case(s), {} at a time, against {label} (mock API key `{API_KEY}`)…",
+        if a.cases.is_empty() { plan.catalogue.cases.len() } else { a.cases.len() },
+        a.jobs
+    );
+    let mut cases = runtime()?.block_on(runner::run_all(&plan));
+    let expect = deviations.map(|(file, d)| expect::apply(&file, &d, &mut cases));
+    let report = RunReport {
+        schema: 1,
+        suite: "truidentidad-conformance",
+        version: env!("CARGO_PKG_VERSION"),
+        client: label,
+        settings: settings_report(&settings, &a.skip),
+        summary: RunReport::summarize(&cases),
+        expect,
+        cases,
+    };
+    print!("{}", report::terminal::render(&report));
+    if let Some(p) = &a.json {
+        write(p, &report::json(&report))?;
+    }
+    if let Some(p) = &a.junit {
+        write(p, &report::junit::render(&report))?;
+    }
+    if let Some(p) = &a.html {
+        write(p, &report::html::render(&report))?;
+    }
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// clap's `required_unless_present` guarantees one of the two; this keeps the match total
+/// without a panic.
+fn unreachable_client() -> (ClientSpec, String) {
+    (ClientSpec::Command("false".into()), "`false` (no --client given)".into())
+}
+
+pub fn settings_report(s: &Settings, skip: &[String]) -> SettingsReport {
+    SettingsReport {
+        min_interval: s.min_interval.as_secs_f64(),
+        tolerance: s.tolerance.as_secs_f64(),
+        quiet_window: s.quiet_window.as_secs_f64(),
+        deadline: s.deadline.as_secs_f64(),
+        case_limit: s.case_limit.as_secs_f64(),
+        request_timeout_limit: s.request_timeout_limit.as_secs_f64(),
+        max_retries: s.max_retries,
+        skipped_rules: skip.to_vec(),
+    }
+}
+
+fn run_server(a: ServerArgs) -> Result<ExitCode, SuiteError> {
+    let plan = ServerPlan {
+        base_url: a.base_url,
+        api_key: a.api_key,
+        account_id: a.account_id,
+        watch: a.watch,
+        interval: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(10),
+    };
+    let report = runtime()?.block_on(server_check::run(&plan));
+    print!("{}", report.render());
+    if let Some(p) = &a.json {
+        write(p, &serde_json::to_string_pretty(&report).unwrap_or_default())?;
+    }
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -1,3 +1,31 @@
 //! Conformance suite (issue #4): grades a TruIdentidad client against the spec.
+//!
+//! Each case starts its own in-process mock ([`truidentidad_mock_server::MockServer`]), runs
+//! the client under test once against it, then grades the mock's journal with named checks.
+//!
+//! Layout, in the order a run uses it:
+//! - [`catalogue`]: rules and cases, loaded from `catalogue.toml` (and the suite's scenarios).
+//! - [`settings`]: the tunable limits (minimum interval, deadline, quiet window, ...).
+//! - [`client`]: driving the client under test (a command, or a service URL) and reading its
+//!   result line.
+//! - [`trace`]: the journal of one case, reduced to the API requests plus what each one showed.
+//! - [`checks`]: one small function per rule, over a [`trace::Trace`].
+//! - [`runner`]: runs cases in parallel and turns findings into verdicts.
+//! - [`verdict`]: verdicts, findings and the run's report model.
+//! - [`expect`]: known deviations (`--expect`).
+//! - [`report`]: terminal, JSON, JUnit and HTML renderings.
+//! - [`server_check`]: `conformance server`, the same spirit for a server implementation.
+//! - [`http`]: a minimal HTTP/1 client shared by the URL driver and the server checks.
 
+pub mod catalogue;
+pub mod checks;
 pub mod cli;
+pub mod client;
+pub mod expect;
+pub mod http;
+pub mod report;
+pub mod runner;
+pub mod server_check;
+pub mod settings;
+pub mod trace;
+pub mod verdict;

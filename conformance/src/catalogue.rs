@@ -1,0 +1,216 @@
+//! The rule and case catalogue (`conformance/catalogue.toml`), embedded in the binary so the
+//! suite needs no files on disk, and checked at load time: every rule names a known check,
+//! every case a known scenario.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use truidentidad_scenarios::Catalogue as ScenarioCatalogue;
+
+use crate::checks;
+
+/// The catalogue file, as shipped.
+pub const CATALOGUE_TOML: &str = include_str!("../catalogue.toml");
+/// The suite's own short scenarios, as shipped.
+pub const SCENARIOS_TOML: &str = include_str!("../scenarios.toml");
+
+/// MUST rules fail a case; SHOULD rules warn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub level: Level,
+    /// Name of the check function (see [`checks::lookup`]).
+    pub check: String,
+    pub source: String,
+    pub fix: String,
+    /// Cases that exercise the rule (`*`: every case). Documentation only: every check runs on
+    /// every case and finds nothing when its trigger is absent.
+    #[serde(default)]
+    pub cases: Vec<String>,
+}
+
+/// What the client must report at the end of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `success`, `failure`, `pending` (gave up), or `error` (may stop with an error).
+    pub validation_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    pub scenario: String,
+    pub expect: Expect,
+    /// The API key handed to the client; the default is the key the mock accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    rule: Vec<Rule>,
+    case: Vec<Case>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}: {0}", file = "conformance/scenarios.toml")]
+    Scenarios(String),
+    #[error("rule `{rule}` names unknown check `{check}`; known checks: {known}")]
+    UnknownCheck { rule: String, check: String, known: String },
+    #[error("case `{case}` uses unknown scenario `{scenario}`")]
+    UnknownScenario { case: String, scenario: String },
+    #[error("duplicate {what} id `{id}`")]
+    Duplicate { what: &'static str, id: String },
+    #[error("case `{case}` expects validation_status `{status}`; use success, failure, pending or error")]
+    BadExpect { case: String, status: String },
+}
+
+/// Rules, cases and the scenarios the cases need.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub rules: Vec<Rule>,
+    pub cases: Vec<Case>,
+    pub scenarios: Arc<ScenarioCatalogue>,
+}
+
+impl Catalogue {
+    /// The catalogue shipped with the suite.
+    pub fn builtin() -> Result<Self, CatalogueError> {
+        Self::parse("conformance/catalogue.toml", CATALOGUE_TOML)
+    }
+
+    /// Parses and checks a catalogue file against the built-in plus suite scenarios.
+    pub fn parse(file: &str, src: &str) -> Result<Self, CatalogueError> {
+        let parsed: File = toml::from_str(src).map_err(|e| CatalogueError::Syntax {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        let mut scenarios = ScenarioCatalogue::builtin();
+        scenarios
+            .load_file("conformance/scenarios.toml", SCENARIOS_TOML)
+            .map_err(|e| CatalogueError::Scenarios(e.to_string()))?;
+        let mut seen = std::collections::HashSet::new();
+        for r in &parsed.rule {
+            if !seen.insert(("rule", r.id.as_str())) {
+                return Err(CatalogueError::Duplicate { what: "rule", id: r.id.clone() });
+            }
+            if checks::lookup(&r.check).is_none() {
+                return Err(CatalogueError::UnknownCheck {
+                    rule: r.id.clone(),
+                    check: r.check.clone(),
+                    known: checks::names().join(", "),
+                });
+            }
+        }
+        for c in &parsed.case {
+            if !seen.insert(("case", c.id.as_str())) {
+                return Err(CatalogueError::Duplicate { what: "case", id: c.id.clone() });
+            }
+            if scenarios.id_of(&c.scenario).is_none() {
+                return Err(CatalogueError::UnknownScenario {
+                    case: c.id.clone(),
+                    scenario: c.scenario.clone(),
+                });
+            }
+            if !["success", "failure", "pending", "error"].contains(&c.expect.validation_status.as_str()) {
+                return Err(CatalogueError::BadExpect {
+                    case: c.id.clone(),
+                    status: c.expect.validation_status.clone(),
+                });
+            }
+        }
+        Ok(Catalogue {
+            rules: parsed.rule,
+            cases: parsed.case,
+            scenarios: Arc::new(scenarios),
+        })
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn case(&self, id: &str) -> Option<&Case> {
+        self.cases.iter().find(|c| c.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_catalogue_loads_and_every_check_exists() {
+        let c = Catalogue::builtin().unwrap();
+        assert!(c.rules.len() >= 18, "{} rules", c.rules.len());
+        assert!(c.cases.len() >= 12, "{} cases", c.cases.len());
+        for r in &c.rules {
+            for case in r.cases.iter().filter(|c| *c != "*") {
+                assert!(c.case(case).is_some(), "rule {} names unknown case {case}", r.id);
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_check_is_a_clear_error() {
+        let src = r#"
+[[rule]]
+id = "x"
+title = "x"
+level = "MUST"
+check = "no_such_check"
+source = "s"
+fix = "f"
+
+[[case]]
+id = "c"
+title = "c"
+scenario = "conformance-success"
+expect = { validation_status = "success" }
+"#;
+        let e = Catalogue::parse("t.toml", src).unwrap_err().to_string();
+        assert!(e.starts_with("rule `x` names unknown check `no_such_check`; known checks: "), "{e}");
+    }
+
+    #[test]
+    fn unknown_scenario_is_a_clear_error() {
+        let src = r#"
+rule = []
+[[case]]
+id = "c"
+title = "c"
+scenario = "nope"
+expect = { validation_status = "success" }
+"#;
+        let e = Catalogue::parse("t.toml", src).unwrap_err().to_string();
+        assert_eq!(e, "case `c` uses unknown scenario `nope`");
+    }
+}

@@ -1,0 +1,94 @@
+//! Known deviations (`--expect FILE`): findings an integrator has accepted for now.
+//!
+//! A matched finding no longer fails the run; an entry that matches nothing fails it, so the
+//! file cannot silently outlive the bug it excuses (the OIDF suite's "unused entry" rule).
+//!
+//! ```toml
+//! [[deviation]]
+//! case = "rate-limited"        # a case id, or "*" for every case
+//! rule = "honour-retry-after"
+//! reason = "INT-42: Retry-After support lands in v2"
+//! ```
+
+use serde::Deserialize;
+
+use crate::catalogue::Catalogue;
+use crate::verdict::{CaseReport, ExpectSummary};
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    pub case: String,
+    pub rule: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    deviation: Vec<Deviation>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExpectError {
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}: deviation {index} names unknown case `{case}`; known cases: {known}")]
+    UnknownCase { file: String, index: usize, case: String, known: String },
+    #[error("{file}: deviation {index} names unknown rule `{rule}`; known rules: {known}")]
+    UnknownRule { file: String, index: usize, rule: String, known: String },
+}
+
+/// Parses an expectations file and checks its names against the catalogue.
+pub fn parse(file: &str, src: &str, catalogue: &Catalogue) -> Result<Vec<Deviation>, ExpectError> {
+    let parsed: File = toml::from_str(src).map_err(|e| ExpectError::Syntax {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    for (i, d) in parsed.deviation.iter().enumerate() {
+        if d.case != "*" && catalogue.case(&d.case).is_none() {
+            return Err(ExpectError::UnknownCase {
+                file: file.to_string(),
+                index: i + 1,
+                case: d.case.clone(),
+                known: catalogue.cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        if catalogue.rule(&d.rule).is_none() {
+            return Err(ExpectError::UnknownRule {
+                file: file.to_string(),
+                index: i + 1,
+                rule: d.rule.clone(),
+                known: catalogue.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    Ok(parsed.deviation)
+}
+
+/// Marks matching findings as expected and lists the entries that matched nothing.
+pub fn apply(file: &str, deviations: &[Deviation], cases: &mut [CaseReport]) -> ExpectSummary {
+    let mut used = vec![false; deviations.len()];
+    let mut matched = 0;
+    for case in cases.iter_mut() {
+        for f in case.findings.iter_mut() {
+            if let Some(i) = deviations.iter().position(|d| (d.case == "*" || d.case == case.id) && d.rule == f.rule) {
+                used[i] = true;
+                f.expected = true;
+                matched += 1;
+            }
+        }
+    }
+    ExpectSummary {
+        file: file.to_string(),
+        unused: deviations
+            .iter()
+            .zip(used)
+            .filter(|(_, u)| !u)
+            .map(|(d, _)| format!("case `{}`, rule `{}`", d.case, d.rule))
+            .collect(),
+        matched,
+    }
+}

@@ -1,0 +1,124 @@
+//! A self-contained HTML report (inline CSS, no scripts, no external assets), so it can be
+//! attached to a CI run or mailed as one file.
+
+use std::fmt::Write;
+
+use super::escape;
+use crate::trace::fmt_secs;
+use crate::verdict::{RunReport, Verdict};
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}\
+th{background:#f4f4f4}.PASSED{color:#17702a}.FAILED{color:#b00020;font-weight:bold}.WARNING{color:#9a6700}\
+.SKIPPED,.INTERRUPTED{color:#555}code{font-size:90%}details{margin:.6em 0}summary{cursor:pointer}\
+.finding{border-left:4px solid #b00020;padding:.2em .8em;margin:.5em 0}.finding.WARNING{border-color:#9a6700}";
+
+pub fn render(report: &RunReport) -> String {
+    let mut s = String::new();
+    let sum = &report.summary;
+    let _ = write!(
+        s,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TruIdentidad conformance</title><style>{STYLE}</style></head><body>"
+    );
+    let _ = write!(
+        s,
+        "<h1>TruIdentidad conformance: <span class=\"{0}\">{0}</span></h1><p>Client: <code>{1}</code></p>",
+        if report.passed() { "PASSED" } else { "FAILED" },
+        escape(&report.client)
+    );
+    let _ = write!(
+        s,
+        "<p>{} passed, {} failed, {} warning, {} skipped, {} interrupted. Minimum poll interval {}, deadline {}, quiet window {}.</p>",
+        sum.passed,
+        sum.failed,
+        sum.warning,
+        sum.skipped,
+        sum.interrupted,
+        report.settings.min_interval,
+        report.settings.deadline,
+        report.settings.quiet_window
+    );
+    let _ = write!(s, "<table><tr><th>Case</th><th>Verdict</th><th>Time</th><th>Requests</th><th>Rules broken</th></tr>");
+    for c in &report.cases {
+        let rules: Vec<&str> = c.findings.iter().map(|f| f.rule.as_str()).collect();
+        let _ = write!(
+            s,
+            "<tr><td><a href=\"#{id}\">{id}</a></td><td class=\"{v}\">{v}</td><td>{t}</td><td>{n}</td><td>{r}</td></tr>",
+            id = escape(&c.id),
+            v = c.verdict.as_str(),
+            t = fmt_secs(c.duration),
+            n = c.requests.len(),
+            r = escape(&rules.join(", "))
+        );
+    }
+    let _ = write!(s, "</table>");
+    for c in &report.cases {
+        let _ = write!(
+            s,
+            "<h2 id=\"{id}\">{id} <span class=\"{v}\">{v}</span></h2><p>{title}. Scenario <code>{sc}</code>, account_id <code>{acc}</code>, expected <code>{exp}</code>.</p>",
+            id = escape(&c.id),
+            v = c.verdict.as_str(),
+            title = escape(&c.title),
+            sc = escape(&c.scenario),
+            acc = escape(&c.account_id),
+            exp = escape(&c.expect.validation_status),
+        );
+        if let Some(r) = &c.reason {
+            let _ = write!(s, "<p>{}</p>", escape(r));
+        }
+        for f in &c.findings {
+            let _ = write!(
+                s,
+                "<div class=\"finding {v}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br>{msg}<br><i>Fix:</i> {fix}<br><small>Source: {src}</small></div>",
+                v = f.verdict.as_str(),
+                rule = escape(&f.rule),
+                lvl = f.level.as_str(),
+                title = escape(&f.title),
+                exp = if f.expected { " <i>(expected)</i>" } else { "" },
+                msg = escape(&f.message),
+                fix = escape(&f.fix),
+                src = escape(&f.source)
+            );
+        }
+        if let Some(client) = &c.client {
+            let reported = client
+                .report
+                .as_ref()
+                .and_then(|r| serde_json::to_string(r).ok())
+                .unwrap_or_else(|| client.report_error.clone().unwrap_or_default());
+            let _ = write!(s, "<p>Client reported: <code>{}</code></p>", escape(&reported));
+        }
+        if !c.requests.is_empty() {
+            let _ = write!(
+                s,
+                "<details><summary>{} requests</summary><table><tr><th>#</th><th>Received</th><th>Sent</th><th>Request</th><th>Status</th><th>Showed</th><th>Verdict</th></tr>",
+                c.requests.len()
+            );
+            for r in &c.requests {
+                let q = &r.request;
+                let shown = serde_json::to_value(&q.seen)
+                    .ok()
+                    .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_string))
+                    .unwrap_or_default();
+                let class = if r.verdict == "ok" { Verdict::Passed.as_str() } else { r.verdict.as_str() };
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{} {}</code></td><td>{}{}</td><td>{}</td><td class=\"{class}\">{} {}</td></tr>",
+                    q.seq,
+                    fmt_secs(q.received),
+                    fmt_secs(q.sent),
+                    escape(&q.method),
+                    escape(&q.path),
+                    q.status,
+                    q.fault.as_deref().map(|f| format!(" ({})", escape(f))).unwrap_or_default(),
+                    escape(&shown),
+                    escape(&r.verdict),
+                    escape(&r.rules.join(", "))
+                );
+            }
+            let _ = write!(s, "</table></details>");
+        }
+    }
+    let _ = write!(s, "</body></html>\n");
+    s
+}

@@ -1,0 +1,203 @@
+//! Verdicts and the report model every renderer reads.
+//!
+//! Kept apart from how cases run so reports can be built and snapshot-tested from plain data.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::catalogue::{Expect, Level};
+use crate::client::ClientRun;
+use crate::trace::{Request, secs};
+
+/// A case's result, worst first in [`Verdict::rank`] order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+pub enum Verdict {
+    #[serde(rename = "PASSED")]
+    Passed,
+    #[serde(rename = "SKIPPED")]
+    Skipped,
+    #[serde(rename = "WARNING")]
+    Warning,
+    #[serde(rename = "INTERRUPTED")]
+    Interrupted,
+    #[serde(rename = "FAILED")]
+    Failed,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Passed => "PASSED",
+            Verdict::Failed => "FAILED",
+            Verdict::Warning => "WARNING",
+            Verdict::Skipped => "SKIPPED",
+            Verdict::Interrupted => "INTERRUPTED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Verdict::Passed, Verdict::Failed, Verdict::Warning, Verdict::Skipped, Verdict::Interrupted]
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// What a check reports: a message and the requests that show it (journal sequence numbers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub message: String,
+    pub requests: Vec<u64>,
+}
+
+impl Finding {
+    pub fn new(message: impl Into<String>, requests: Vec<u64>) -> Self {
+        Finding {
+            message: message.into(),
+            requests,
+        }
+    }
+}
+
+/// A finding tied to its rule, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleFinding {
+    pub rule: String,
+    pub title: String,
+    pub level: Level,
+    /// FAILED for MUST rules, WARNING for SHOULD rules.
+    pub verdict: Verdict,
+    pub message: String,
+    /// Journal sequence numbers of the requests that broke the rule.
+    pub requests: Vec<u64>,
+    pub fix: String,
+    pub source: String,
+    /// Listed in the `--expect` file, so it does not fail the run.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub expected: bool,
+}
+
+/// A request with the rules it broke.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradedRequest {
+    #[serde(flatten)]
+    pub request: Request,
+    /// `ok`, or the worst verdict among the findings that name this request.
+    pub verdict: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub id: String,
+    pub title: String,
+    pub scenario: String,
+    pub account_id: String,
+    pub expect: Expect,
+    pub verdict: Verdict,
+    /// Why the case was interrupted or skipped, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(serialize_with = "secs")]
+    pub duration: Duration,
+    pub findings: Vec<RuleFinding>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_rules: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientRun>,
+    pub requests: Vec<GradedRequest>,
+}
+
+impl CaseReport {
+    /// A case that never reached the client, or that was not run.
+    pub fn not_run(case: &crate::catalogue::Case, account_id: String, verdict: Verdict, reason: String) -> Self {
+        CaseReport {
+            id: case.id.clone(),
+            title: case.title.clone(),
+            scenario: case.scenario.clone(),
+            account_id,
+            expect: case.expect.clone(),
+            verdict,
+            reason: Some(reason),
+            duration: Duration::ZERO,
+            findings: Vec::new(),
+            skipped_rules: Vec::new(),
+            client: None,
+            requests: Vec::new(),
+        }
+    }
+}
+
+/// Counts per verdict.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub warning: usize,
+    pub skipped: usize,
+    pub interrupted: usize,
+}
+
+/// The `--expect` outcome.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ExpectSummary {
+    pub file: String,
+    /// Entries that matched no finding: stale, so they fail the run.
+    pub unused: Vec<String>,
+    /// Findings that matched an entry.
+    pub matched: usize,
+}
+
+/// Everything one run found: what the JSON report holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Version of this report's layout (conformance/README.md documents it).
+    pub schema: u32,
+    pub suite: &'static str,
+    pub version: &'static str,
+    pub client: String,
+    pub settings: SettingsReport,
+    pub summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ExpectSummary>,
+    pub cases: Vec<CaseReport>,
+}
+
+/// The limits the run graded against, in seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsReport {
+    pub min_interval: f64,
+    pub tolerance: f64,
+    pub quiet_window: f64,
+    pub deadline: f64,
+    pub case_limit: f64,
+    pub request_timeout_limit: f64,
+    pub max_retries: u32,
+    pub skipped_rules: Vec<String>,
+}
+
+impl RunReport {
+    pub fn summarize(cases: &[CaseReport]) -> Summary {
+        let mut s = Summary::default();
+        for c in cases {
+            match c.verdict {
+                Verdict::Passed => s.passed += 1,
+                Verdict::Failed => s.failed += 1,
+                Verdict::Warning => s.warning += 1,
+                Verdict::Skipped => s.skipped += 1,
+                Verdict::Interrupted => s.interrupted += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether the run passes: nothing unexpected FAILED or was INTERRUPTED, and no stale
+    /// `--expect` entry.
+    pub fn passed(&self) -> bool {
+        let unexpected = self.cases.iter().any(|c| {
+            c.verdict == Verdict::Interrupted || c.findings.iter().any(|f| f.verdict == Verdict::Failed && !f.expected)
+        });
+        !unexpected && self.expect.as_ref().is_none_or(|e| e.unused.is_empty())
+    }
+}
