@@ -285,13 +285,10 @@ pub fn scenario_json(s: &Scenario) -> Value {
         .faults
         .iter()
         .map(|f| {
-            let action = match &f.action {
-                FaultAction::HttpError { status, .. } => format!("http_error {status}"),
-                FaultAction::DelayOnly => "delay".into(),
-                FaultAction::SlowBody { .. } => "slow_body".into(),
-                FaultAction::Connection(c) => format!("connection {c:?}").to_lowercase(),
-                FaultAction::MalformedBody => "malformed_body".into(),
-                FaultAction::EmptyBody => "empty_body".into(),
+            let action = match (&f.delay, &f.action) {
+                (Some(d), FaultAction::DelayOnly) => d.to_string(),
+                (Some(d), a) => format!("{d}, then {a}"),
+                (None, a) => a.to_string(),
             };
             json!({
                 "request": f.request.as_str(),

@@ -152,6 +152,46 @@ pub enum FaultAction {
     EmptyBody,
 }
 
+impl std::fmt::Display for FaultAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::HttpError { status, retry_after, .. } => {
+                write!(f, "HTTP {status}")?;
+                match retry_after {
+                    Some(RetryAfter::Seconds(s)) => write!(f, " with Retry-After: {s} (seconds)"),
+                    Some(RetryAfter::HttpDate(s)) => write!(f, " with Retry-After: now + {s}s (HTTP-date)"),
+                    None => Ok(()),
+                }
+            }
+            Self::DelayOnly => write!(f, "normal response after the delay"),
+            Self::SlowBody { chunk_bytes, every } => {
+                write!(f, "body dribbled {chunk_bytes} bytes every {}", humantime::format_duration(*every))
+            }
+            Self::Connection(ConnectionFault::Reset) => write!(f, "connection reset (RST), no response"),
+            Self::Connection(ConnectionFault::Close) => write!(f, "connection closed (FIN), no response"),
+            Self::Connection(ConnectionFault::Stall(d)) => {
+                write!(f, "no response for {}, then the connection closes", humantime::format_duration(*d))
+            }
+            Self::MalformedBody => write!(f, "200 with truncated JSON"),
+            Self::EmptyBody => write!(f, "200 with an empty body"),
+        }
+    }
+}
+
+impl std::fmt::Display for Delay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fixed(d) => write!(f, "delay {}", humantime::format_duration(*d)),
+            Self::Uniform { min, max } => write!(
+                f,
+                "delay {} to {}",
+                humantime::format_duration(*min),
+                humantime::format_duration(*max)
+            ),
+        }
+    }
+}
+
 /// How `Retry-After` is written: the RFC 9110 allows seconds or an HTTP-date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryAfter {

@@ -106,8 +106,23 @@ fn describe(s: &truidentidad_scenarios::Scenario) -> String {
     }
     let _ = writeln!(out, "  outcome  {}", s.outcome_label());
     for f in &s.faults {
-        let nth = if f.nth.is_empty() { "every".to_string() } else { format!("#{:?}", f.nth) };
-        let _ = writeln!(out, "  fault    {} {} {:?}", nth, f.request.as_str(), f.action);
+        let which = if f.nth.is_empty() {
+            format!("every {}", f.request.as_str())
+        } else {
+            let n: Vec<String> = f.nth.iter().map(|n| format!("#{n}")).collect();
+            format!("{} {}", f.request.as_str(), n.join(", "))
+        };
+        let phase = f
+            .phase
+            .map(|i| format!(" in {}", s.phases.get(i).map_or("outcome", |p| p.name.as_str())))
+            .unwrap_or_default();
+        let chance = if f.chance < 1.0 { format!(" ({:.0}% of the time)", f.chance * 100.0) } else { String::new() };
+        let action = match (&f.delay, &f.action) {
+            (Some(d), truidentidad_scenarios::FaultAction::DelayOnly) => d.to_string(),
+            (Some(d), a) => format!("{d}, then {a}"),
+            (None, a) => a.to_string(),
+        };
+        let _ = writeln!(out, "  fault    {which}{phase}{chance}: {action}");
     }
     out
 }

@@ -1,0 +1,146 @@
+//! The `truidentidad-mock` binary as a user runs it: the startup line scripts depend on,
+//! `scenarios check` messages, and a SIGTERM restart with `--state-file`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_truidentidad-mock");
+
+/// Starts `serve` and returns the child and the base address from its first stdout line.
+fn serve(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--port", "0", "--no-request-log"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (child, addr)
+}
+
+/// A blocking one-shot HTTP request; returns the whole response text.
+fn http(addr: &str, req: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+fn create(addr: &str, body: &str) -> String {
+    let resp = http(
+        addr,
+        &format!(
+            "POST /v1/validations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let start = resp.find("\"validation_id\":\"").expect("validation_id in response") + 17;
+    resp[start..start + 35].to_string()
+}
+
+fn terminate(child: &mut Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "serve exited with {exit:?} after SIGTERM");
+}
+
+#[test]
+fn serve_prints_the_address_first_and_stops_cleanly_on_sigterm() {
+    let (mut child, addr) = serve(&[]);
+    let health = http(&addr, "GET /_mock/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    terminate(&mut child);
+}
+
+#[test]
+fn sigterm_saves_state_and_a_restart_restores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let (mut child, addr) = serve(&["--state-file", state_arg, "--clock", "manual"]);
+    let id = create(&addr, "type=government&account_id=declined-liveness.u1");
+    terminate(&mut child);
+    assert!(state.exists());
+
+    let (mut child, addr) = serve(&["--state-file", state_arg, "--clock", "manual"]);
+    http(&addr, "POST /_mock/clock/advance?seconds=5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    let poll = http(
+        &addr,
+        &format!("GET /v1/validations/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\n\r\n"),
+    );
+    assert!(poll.contains("\"declined_reason\":\"passive_liveness_verification_not_passed\""), "{poll}");
+    terminate(&mut child);
+}
+
+#[test]
+fn serve_refuses_a_corrupt_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    std::fs::write(&state, "garbage").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--port", "0", "--state-file", state.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a valid truidentidad-mock state file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "garbage");
+}
+
+#[test]
+fn scenarios_check_reports_every_error_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[scenario]]\nname = \"x\"\ndescription = \"d\"\n[scenario.outcome]\nstatus = \"failure\"\nfailure_status = \"declined\"\ndeclined_reason = \"nope\"\n[[scenario.fault]]\nconnection = \"explode\"\n",
+    )
+    .unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[[scenario]]\nname = \"mine\"\ndescription = \"d\"\n[scenario.outcome]\nstatus = \"success\"\n").unwrap();
+    let out = Command::new(BIN).current_dir(dir.path()).args(["scenarios", "check", "good.toml", "bad.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    insta::assert_snapshot!(format!("stdout:\n{stdout}\nstderr:\n{stderr}"));
+}
+
+#[test]
+fn scenarios_list_and_show() {
+    let out = Command::new(BIN).args(["scenarios", "list"]).output().unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(BIN).args(["scenarios", "show", "rate-limited"]).output().unwrap();
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(BIN).args(["scenarios", "show", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: unknown scenario `nope`; known scenarios: success,"));
+}
+
+#[test]
+fn serve_rejects_broken_scenario_files_before_listening() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[scenario]]\nname = \"Bad Name\"\ndescription = \"d\"\n").unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["serve", "--port", "0", "--scenarios", "bad.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing may be printed on stdout before listening");
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
+}
