@@ -352,3 +352,24 @@ async fn corrupt_state_file_is_reported_and_left_alone() {
     insta::assert_snapshot!(msg, @"state file [dir]/state.json is not a valid truidentidad-mock state file (EOF while parsing a value at line 1 column 24); it was left untouched: fix or move it, or start without --state-file");
     assert_eq!(std::fs::read(&file).unwrap(), b"{\"version\": 1, \"clock\": ");
 }
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let mut c = Catalogue::builtin();
+    c.load_file(
+        "slow.toml",
+        "[[scenario]]\nname = \"slow-create\"\ndescription = \"d\"\n[scenario.outcome]\nstatus = \"success\"\n[[scenario.fault]]\nrequest = \"create\"\ndelay = \"400ms\"\n",
+    )
+    .unwrap();
+    let server = MockServer::builder().seed(1).configure(|cfg| cfg.catalogue = Arc::new(c)).start().await.unwrap();
+    let addr = server.address();
+    let in_flight = tokio::spawn(async move {
+        request(addr, "POST", "/v1/validations", &[("Truora-API-Key", KEY), ("Content-Type", FORM)], b"type=government&account_id=slow-create").await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.shutdown().await;
+    let r = in_flight.await.unwrap();
+    assert_eq!(r.status, 200, "the request in flight at shutdown was answered");
+    // And the port no longer accepts connections.
+    assert!(TcpStream::connect(addr).await.is_err());
+}
