@@ -1,1 +1,92 @@
-/* placeholder */
+// The demo page. Its "backend part" runs here, in the page, calling the public API with a demo
+// key: the same requests an integrator's server sends (see web/mod.rs for why).
+(function () {
+  'use strict';
+  var params = new URLSearchParams(location.search);
+  var $ = function (id) { return document.getElementById(id); };
+  var log = $('backend-log');
+  window.demoEvents = [];
+
+  function say(line) {
+    log.textContent = (log.textContent === 'No validation yet.' ? '' : log.textContent + '\n') + line;
+  }
+
+  ['timeout', 'document_number', 'lang', 'api_key'].forEach(function (k) { if (params.get(k)) $(k).value = params.get(k); });
+
+  fetch('/_mock/scenarios').then(function (r) { return r.ok ? r.json() : null; }).then(function (j) {
+    if (!j) return;
+    var sel = $('scenario');
+    sel.replaceChildren();
+    j.scenarios.forEach(function (s) {
+      var o = document.createElement('option');
+      o.value = s.name; o.textContent = s.name + ' — ' + s.outcome; o.title = s.description;
+      sel.appendChild(o);
+    });
+    sel.value = params.get('scenario') || j.default;
+  }).catch(function () {}).then(function () {
+    if (params.get('scenario') && $('scenario').value !== params.get('scenario')) {
+      var o = document.createElement('option'); o.value = o.textContent = params.get('scenario'); $('scenario').appendChild(o);
+      $('scenario').value = params.get('scenario');
+    }
+    document.body.setAttribute('data-ready', 'true');
+  });
+
+  function api(method, path, body) {
+    var headers = { 'Truora-API-Key': $('api_key').value };
+    if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    return fetch(path, { method: method, headers: headers, body: body }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, body: j }; });
+    });
+  }
+
+  function pollBackend(id, attempt) {
+    api('GET', '/v1/validations/' + id).then(function (r) {
+      var st = r.body.validation_status;
+      say('GET /v1/validations/' + id + ' → ' + r.status + ' ' + (st || r.body.message));
+      if (st === 'pending' && attempt < 60) return setTimeout(function () { pollBackend(id, attempt + 1); }, 1000);
+      var out = $('backend-result');
+      out.setAttribute('data-status', st || 'error');
+      out.textContent = JSON.stringify(r.body, null, 2);
+    });
+  }
+
+  function onResult(kind) {
+    return function (result) {
+      window.demoEvents.push({ callback: kind, result: result });
+      var out = $('sdk-result');
+      out.setAttribute('data-callback', kind);
+      out.setAttribute('data-status', result.status);
+      out.textContent = kind + '(' + JSON.stringify(result) + ')';
+      pollBackend(result.validationID, 0);
+    };
+  }
+
+  $('create').addEventListener('submit', function (e) {
+    e.preventDefault();
+    $('create-button').disabled = true;
+    var form = new URLSearchParams({ type: 'government', account_id: $('scenario').value + '.demo-user', timeout: $('timeout').value });
+    say('POST /v1/validations  ' + form.toString());
+    api('POST', '/v1/validations', form.toString()).then(function (r) {
+      if (r.status !== 200) {
+        say('→ ' + r.status + ' ' + r.body.message);
+        $('create-button').disabled = false;
+        return;
+      }
+      var id = r.body.validation_id;
+      say('→ 200 validation_id=' + id + ' validation_status=' + r.body.validation_status);
+      document.body.setAttribute('data-validation-id', id);
+      $('links').innerHTML = '';
+      var a = document.createElement('a');
+      a.href = '/dashboard?validation_id=' + id; a.textContent = 'See this validation in the dashboard';
+      $('links').appendChild(a);
+      window.TruoraSDK.init({
+        element_id: 'truora',
+        validation_id: id,
+        document_number: $('document_number').value || undefined,
+        lang: $('lang').value,
+        on_complete: onResult('on_complete'),
+        on_expired: onResult('on_expired')
+      });
+    });
+  });
+})();
