@@ -35,7 +35,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if method == Method::OPTIONS {
-        return Reply::Response(preflight());
+        return with_cors(Reply::Response(preflight()));
     }
     let rest = path.strip_prefix(PREFIX).unwrap_or("");
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
