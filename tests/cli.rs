@@ -19,7 +19,9 @@ fn serve(args: &[&str]) -> (Child, String) {
         .spawn()
         .expect("spawn serve");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
@@ -46,12 +48,18 @@ fn create(addr: &str, body: &str) -> String {
             body.len()
         ),
     );
-    let start = resp.find("\"validation_id\":\"").expect("validation_id in response") + 17;
+    let start = resp
+        .find("\"validation_id\":\"")
+        .expect("validation_id in response")
+        + 17;
     resp[start..start + 35].to_string()
 }
 
 fn terminate(child: &mut Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "serve exited with {exit:?} after SIGTERM");
@@ -60,7 +68,10 @@ fn terminate(child: &mut Child) {
 #[test]
 fn serve_prints_the_address_first_and_stops_cleanly_on_sigterm() {
     let (mut child, addr) = serve(&[]);
-    let health = http(&addr, "GET /_mock/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let health = http(
+        &addr,
+        "GET /_mock/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     terminate(&mut child);
 }
@@ -76,12 +87,20 @@ fn sigterm_saves_state_and_a_restart_restores_it() {
     assert!(state.exists());
 
     let (mut child, addr) = serve(&["--state-file", state_arg, "--clock", "manual"]);
-    http(&addr, "POST /_mock/clock/advance?seconds=5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    http(
+        &addr,
+        "POST /_mock/clock/advance?seconds=5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
     let poll = http(
         &addr,
-        &format!("GET /v1/validations/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\n\r\n"),
+        &format!(
+            "GET /v1/validations/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\n\r\n"
+        ),
     );
-    assert!(poll.contains("\"declined_reason\":\"passive_liveness_verification_not_passed\""), "{poll}");
+    assert!(
+        poll.contains("\"declined_reason\":\"passive_liveness_verification_not_passed\""),
+        "{poll}"
+    );
     terminate(&mut child);
 }
 
@@ -91,12 +110,21 @@ fn serve_refuses_a_corrupt_state_file() {
     let state = dir.path().join("state.json");
     std::fs::write(&state, "garbage").unwrap();
     let out = Command::new(BIN)
-        .args(["serve", "--port", "0", "--state-file", state.to_str().unwrap()])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--state-file",
+            state.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is not a valid truidentidad-mock state file"), "{err}");
+    assert!(
+        err.contains("is not a valid truidentidad-mock state file"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&state).unwrap(), "garbage");
 }
 
@@ -111,7 +139,11 @@ fn scenarios_check_reports_every_error_with_positions() {
     .unwrap();
     let good = dir.path().join("good.toml");
     std::fs::write(&good, "[[scenario]]\nname = \"mine\"\ndescription = \"d\"\n[scenario.outcome]\nstatus = \"success\"\n").unwrap();
-    let out = Command::new(BIN).current_dir(dir.path()).args(["scenarios", "check", "good.toml", "bad.toml"]).output().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["scenarios", "check", "good.toml", "bad.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -120,27 +152,46 @@ fn scenarios_check_reports_every_error_with_positions() {
 
 #[test]
 fn scenarios_list_and_show() {
-    let out = Command::new(BIN).args(["scenarios", "list"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["scenarios", "list"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
-    let out = Command::new(BIN).args(["scenarios", "show", "rate-limited"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["scenarios", "show", "rate-limited"])
+        .output()
+        .unwrap();
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
-    let out = Command::new(BIN).args(["scenarios", "show", "nope"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["scenarios", "show", "nope"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: unknown scenario `nope`; known scenarios: success,"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("error: unknown scenario `nope`; known scenarios: success,")
+    );
 }
 
 #[test]
 fn serve_rejects_broken_scenario_files_before_listening() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[[scenario]]\nname = \"Bad Name\"\ndescription = \"d\"\n").unwrap();
+    std::fs::write(
+        &bad,
+        "[[scenario]]\nname = \"Bad Name\"\ndescription = \"d\"\n",
+    )
+    .unwrap();
     let out = Command::new(BIN)
         .current_dir(dir.path())
         .args(["serve", "--port", "0", "--scenarios", "bad.toml"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty(), "nothing may be printed on stdout before listening");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing may be printed on stdout before listening"
+    );
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
 }

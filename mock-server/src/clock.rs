@@ -116,7 +116,9 @@ impl Clock for ManualClock {
         let add = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         let before = self
             .nanos
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| Some(n.saturating_add(add)))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_add(add))
+            })
             .unwrap_or_default();
         Some(Duration::from_nanos(before.saturating_add(add)))
     }
@@ -138,7 +140,10 @@ mod tests {
     fn manual_clock_moves_only_when_advanced() {
         let c = ManualClock::new();
         assert_eq!(c.now(), Duration::ZERO);
-        assert_eq!(c.advance(Duration::from_secs(5)), Some(Duration::from_secs(5)));
+        assert_eq!(
+            c.advance(Duration::from_secs(5)),
+            Some(Duration::from_secs(5))
+        );
         assert_eq!(c.now(), Duration::from_secs(5));
     }
 

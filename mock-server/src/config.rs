@@ -126,7 +126,9 @@ impl ServerConfig {
         }
         match &self.admin_token {
             Some(t) if t.is_empty() => return Err(ConfigError::EmptyAdminToken),
-            None if !self.bind.is_loopback() => return Err(ConfigError::AdminTokenRequired(self.bind)),
+            None if !self.bind.is_loopback() => {
+                return Err(ConfigError::AdminTokenRequired(self.bind));
+            }
             _ => {}
         }
         Ok((default, mix))

@@ -9,15 +9,14 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 use truidentidad_scenarios::{FaultAction, Outcome, Scenario, ValidationStatus};
 
-
 use crate::clock::rfc3339_nanos;
 use crate::error::ApiError;
 use crate::form::truncate;
 use crate::ids::ValidationId;
+use crate::render;
 use crate::service::{Exchange, Reply, json_response, read_body};
 use crate::state::AppState;
 use crate::store::{StoreError, View};
-use crate::render;
 
 /// The OpenAPI document of everything the server answers.
 pub const OPENAPI_YAML: &str = include_str!("../../fixtures/openapi.yaml");
@@ -31,7 +30,11 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
     let rest = path.strip_prefix("/_mock").unwrap_or("");
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let only = |allowed: &Method, allow: &str| -> Result<(), ApiError> {
-        if &method == allowed { Ok(()) } else { Err(ApiError::method_not_allowed(&method, &path, allow)) }
+        if method == *allowed {
+            Ok(())
+        } else {
+            Err(ApiError::method_not_allowed(&method, &path, allow))
+        }
     };
     let result: Result<Reply, ApiError> = async {
         match segments.as_slice() {
@@ -171,7 +174,10 @@ fn store_error(e: StoreError, id: ValidationId) -> ApiError {
 }
 
 /// Parameters from the query string and a JSON or form body, body winning.
-async fn params(state: &AppState, req: Request<Incoming>) -> Result<Vec<(String, String)>, ApiError> {
+async fn params(
+    state: &AppState,
+    req: Request<Incoming>,
+) -> Result<Vec<(String, String)>, ApiError> {
     let mut out: Vec<(String, String)> = req
         .uri()
         .query()
@@ -207,11 +213,19 @@ async fn params(state: &AppState, req: Request<Incoming>) -> Result<Vec<(String,
 }
 
 fn get<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    params.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
-fn scenario_param(state: &AppState, params: &[(String, String)]) -> Result<truidentidad_scenarios::catalogue::ScenarioId, ApiError> {
-    let name = get(params, "scenario").ok_or_else(|| ApiError::bad_request("missing field scenario: give a scenario name"))?;
+fn scenario_param(
+    state: &AppState,
+    params: &[(String, String)],
+) -> Result<truidentidad_scenarios::catalogue::ScenarioId, ApiError> {
+    let name = get(params, "scenario")
+        .ok_or_else(|| ApiError::bad_request("missing field scenario: give a scenario name"))?;
     state.catalogue.id_of(name).ok_or_else(|| {
         ApiError::bad_request(format!(
             "unknown scenario `{}`; known scenarios: {}",
@@ -223,26 +237,37 @@ fn scenario_param(state: &AppState, params: &[(String, String)]) -> Result<truid
 
 /// The outcome to force, from `status`, `failure_status` and the reason fields.
 fn outcome_from(params: &[(String, String)]) -> Result<Outcome, ApiError> {
-    use truidentidad_scenarios::reasons::{DECLINED_REASONS, DEFAULT_EXPIRED_REASON, EXPIRED_REASONS};
-    let status = get(params, "status").ok_or_else(|| ApiError::bad_request("missing field status: \"success\" or \"failure\""))?;
+    use truidentidad_scenarios::reasons::{
+        DECLINED_REASONS, DEFAULT_EXPIRED_REASON, EXPIRED_REASONS,
+    };
+    let status = get(params, "status")
+        .ok_or_else(|| ApiError::bad_request("missing field status: \"success\" or \"failure\""))?;
     let reason = |field: &str, known: &[&'static str]| -> Result<Option<&'static str>, ApiError> {
         match get(params, field) {
             None => Ok(None),
-            Some(r) => known.iter().find(|k| **k == r).copied().map(Some).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "unknown {field} `{}`; expected one of: {}",
-                    truncate(r, 64),
-                    known.join(", ")
-                ))
-            }),
+            Some(r) => known
+                .iter()
+                .find(|k| **k == r)
+                .copied()
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "unknown {field} `{}`; expected one of: {}",
+                        truncate(r, 64),
+                        known.join(", ")
+                    ))
+                }),
         }
     };
     match (status, get(params, "failure_status")) {
         ("success", None) => Ok(Outcome::Success),
-        ("success", Some(_)) => Err(ApiError::bad_request("failure_status is only allowed with status failure")),
+        ("success", Some(_)) => Err(ApiError::bad_request(
+            "failure_status is only allowed with status failure",
+        )),
         ("failure", Some("declined")) => {
-            let reason = reason("declined_reason", DECLINED_REASONS)?
-                .ok_or_else(|| ApiError::bad_request("failure_status declined needs a declined_reason"))?;
+            let reason = reason("declined_reason", DECLINED_REASONS)?.ok_or_else(|| {
+                ApiError::bad_request("failure_status declined needs a declined_reason")
+            })?;
             Ok(Outcome::Declined { reason })
         }
         ("failure", Some("expired")) => Ok(Outcome::Expired {
@@ -253,7 +278,9 @@ fn outcome_from(params: &[(String, String)]) -> Result<Outcome, ApiError> {
             "unknown failure_status `{}`; expected declined, expired or system_error",
             truncate(other, 32)
         ))),
-        ("failure", None) => Err(ApiError::bad_request("status failure needs failure_status: declined, expired or system_error")),
+        ("failure", None) => Err(ApiError::bad_request(
+            "status failure needs failure_status: declined, expired or system_error",
+        )),
         (other, _) => Err(ApiError::bad_request(format!(
             "status must be success or failure, got `{}`",
             truncate(other, 32)
@@ -367,7 +394,12 @@ fn limit_param(q: &[(String, String)]) -> Result<usize, ApiError> {
             .parse::<usize>()
             .ok()
             .filter(|l| (1..=MAX_LIST_LIMIT).contains(l))
-            .ok_or_else(|| ApiError::bad_request(format!("limit must be a whole number from 1 to {MAX_LIST_LIMIT}, got `{}`", truncate(l, 32)))),
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "limit must be a whole number from 1 to {MAX_LIST_LIMIT}, got `{}`",
+                    truncate(l, 32)
+                ))
+            }),
     }
 }
 
@@ -401,11 +433,12 @@ fn journal(state: &AppState, query: Option<&str>) -> Result<Reply, ApiError> {
     let q = query_pairs(query);
     let limit = limit_param(&q)?;
     let id = get(&q, "validation_id").map(parse_id).transpose()?;
-    let entries = state.journal.query(limit, |e| id.is_none_or(|id| e.validation_id == Some(id)));
+    let entries = state
+        .journal
+        .query(limit, |e| id.is_none_or(|id| e.validation_id == Some(id)));
     Ok(ok_json(json!({
         "capacity": state.journal.capacity(),
         "dropped": state.journal.dropped(),
         "entries": entries,
     })))
 }
-

@@ -43,7 +43,8 @@ pub struct CreateForm {
 pub fn is_valid_account_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_ACCOUNT_ID_LEN
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 /// Checks the `Content-Type` of a create request.
@@ -80,14 +81,17 @@ pub fn parse_create(body: &[u8]) -> Result<CreateForm, ApiError> {
         fields.push((k.into_owned(), v.into_owned()));
     }
     let single = |name: &str| -> Result<Option<&str>, ApiError> {
-        let mut values = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let mut values = fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
         let first = values.next();
-        if let Some(f) = first {
-            if let Some(other) = values.find(|v| *v != f) {
-                return Err(ApiError::bad_request(format!(
-                    "field {name} is given more than once with different values (`{f}` and `{other}`); send it once"
-                )));
-            }
+        if let Some(f) = first
+            && let Some(other) = values.find(|v| *v != f)
+        {
+            return Err(ApiError::bad_request(format!(
+                "field {name} is given more than once with different values (`{f}` and `{other}`); send it once"
+            )));
         }
         Ok(first)
     };
@@ -180,7 +184,9 @@ pub fn parse_create(body: &[u8]) -> Result<CreateForm, ApiError> {
 
     let document_number = match single("document_number")? {
         None => None,
-        Some(d) if (3..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => Some(d.to_string()),
+        Some(d) if (3..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(d.to_string())
+        }
         Some(d) => {
             return Err(ApiError::bad_request(format!(
                 "field document_number must be 3 to 15 digits (a Colombian cédula number), got `{}`",
@@ -258,8 +264,15 @@ mod tests {
 
     #[test]
     fn invalid_utf8_and_content_types() {
-        assert!(parse_create(&[b't', b'=', 0xff]).unwrap_err().message.contains("UTF-8"));
-        assert!(check_content_type(Some("application/x-www-form-urlencoded; charset=utf-8")).is_ok());
+        assert!(
+            parse_create(&[b't', b'=', 0xff])
+                .unwrap_err()
+                .message
+                .contains("UTF-8")
+        );
+        assert!(
+            check_content_type(Some("application/x-www-form-urlencoded; charset=utf-8")).is_ok()
+        );
         insta::assert_snapshot!(check_content_type(Some("application/json")).unwrap_err().message, @"Content-Type must be application/x-www-form-urlencoded, got application/json; the validations API does not accept JSON or multipart bodies");
         assert!(check_content_type(None).is_err());
     }
@@ -267,7 +280,10 @@ mod tests {
     #[test]
     fn long_account_id_is_refused_with_its_length() {
         let body = format!("type=government&account_id={}", "a".repeat(300));
-        assert_eq!(err(&body), "field account_id is 300 characters long; the mock accepts at most 256");
+        assert_eq!(
+            err(&body),
+            "field account_id is 300 characters long; the mock accepts at most 256"
+        );
     }
 
     proptest! {

@@ -12,7 +12,7 @@ pub struct ValidationId(pub u128);
 impl ValidationId {
     /// The id of the `seq`-th validation under `seed`: reproducible for a given seed.
     pub fn derive(seed: u64, seq: u64) -> Self {
-        ValidationId(derive128(seed, 0x564C_44, seq))
+        ValidationId(derive128(seed, 0x0056_4C44, seq))
     }
 
     /// A shard index in `0..shards` (a power of two).
@@ -29,7 +29,7 @@ fn derive128(seed: u64, tag: u64, seq: u64) -> u128 {
 
 /// A generated `account_id` (`ACC` + 32 hex) for creates that send none.
 pub fn derive_account_id(seed: u64, seq: u64) -> String {
-    format!("ACC{:032x}", derive128(seed, 0x4143_43, seq))
+    format!("ACC{:032x}", derive128(seed, 0x0041_4343, seq))
 }
 
 impl fmt::Display for ValidationId {
@@ -47,7 +47,11 @@ impl FromStr for ValidationId {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let hex = s.strip_prefix("VLD").ok_or(InvalidValidationId)?;
-        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hex.len() != 32
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(InvalidValidationId);
         }
         u128::from_str_radix(hex, 16)

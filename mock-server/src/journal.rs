@@ -103,7 +103,13 @@ impl Journal {
     /// Entries matching `filter`, oldest first, at most `limit` of the newest.
     pub fn query(&self, limit: usize, filter: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
         let q = self.entries.lock();
-        let mut out: Vec<JournalEntry> = q.iter().rev().filter(|e| filter(e)).take(limit).cloned().collect();
+        let mut out: Vec<JournalEntry> = q
+            .iter()
+            .rev()
+            .filter(|e| filter(e))
+            .take(limit)
+            .cloned()
+            .collect();
         out.reverse();
         out
     }

@@ -30,13 +30,19 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
     #[error("cannot read state file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "state file {path} is not a valid truidentidad-mock state file ({detail}); it was left untouched: fix or move it, or start without --state-file"
     )]
     Corrupt { path: PathBuf, detail: String },
     #[error("cannot write state file {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -108,7 +114,10 @@ fn save_outcome(o: Outcome, at: Duration) -> SavedOutcome {
     SavedOutcome {
         status: o.status().as_str().into(),
         failure_status: o.failure_status().map(str::to_string),
-        reason: o.declined_reason().or(o.expired_reason()).map(str::to_string),
+        reason: o
+            .declined_reason()
+            .or(o.expired_reason())
+            .map(str::to_string),
         at_ns: ns(at),
     }
 }
@@ -116,12 +125,19 @@ fn save_outcome(o: Outcome, at: Duration) -> SavedOutcome {
 fn load_outcome(s: &SavedOutcome) -> Result<Outcome, String> {
     let known = |list: &[&'static str]| -> Result<&'static str, String> {
         let r = s.reason.as_deref().unwrap_or_default();
-        list.iter().find(|k| **k == r).copied().ok_or_else(|| format!("unknown reason `{r}`"))
+        list.iter()
+            .find(|k| **k == r)
+            .copied()
+            .ok_or_else(|| format!("unknown reason `{r}`"))
     };
     match (s.status.as_str(), s.failure_status.as_deref()) {
         ("success", _) => Ok(Outcome::Success),
-        ("failure", Some("declined")) => Ok(Outcome::Declined { reason: known(DECLINED_REASONS)? }),
-        ("failure", Some("expired")) => Ok(Outcome::Expired { reason: known(EXPIRED_REASONS)? }),
+        ("failure", Some("declined")) => Ok(Outcome::Declined {
+            reason: known(DECLINED_REASONS)?,
+        }),
+        ("failure", Some("expired")) => Ok(Outcome::Expired {
+            reason: known(EXPIRED_REASONS)?,
+        }),
         ("failure", Some("system_error")) => Ok(Outcome::SystemError),
         (st, fs) => Err(format!("unknown outcome {st}/{fs:?}")),
     }
@@ -189,8 +205,16 @@ pub fn snapshot(state: &AppState) -> StateFile {
         version: FORMAT_VERSION,
         clock: state.clock.mode().to_string(),
         clock_now_ns: ns(now),
-        saved_at_unix_ns: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos(),
-        clock_started_unix_ns: state.clock.started_at().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos(),
+        saved_at_unix_ns: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+        clock_started_unix_ns: state
+            .clock
+            .started_at()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
         seed: state.seed,
         next_seq: state.peek_seq(),
         validations,
@@ -206,7 +230,10 @@ pub fn save(state: &AppState, path: &Path) -> Result<usize, PersistError> {
         source: std::io::Error::other(e),
     })?;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let werr = |source| PersistError::Write { path: path.to_path_buf(), source };
+    let werr = |source| PersistError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut f = std::fs::File::create(&tmp).map_err(werr)?;
     f.write_all(&bytes).map_err(werr)?;
     f.sync_all().map_err(werr)?;
@@ -220,12 +247,23 @@ pub fn read(path: &Path) -> Result<Option<StateFile>, PersistError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(PersistError::Read { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(PersistError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     };
-    let corrupt = |detail: String| PersistError::Corrupt { path: path.to_path_buf(), detail };
+    let corrupt = |detail: String| PersistError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    };
     let file: StateFile = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
     if file.version != FORMAT_VERSION {
-        return Err(corrupt(format!("format version {} is not {FORMAT_VERSION}", file.version)));
+        return Err(corrupt(format!(
+            "format version {} is not {FORMAT_VERSION}",
+            file.version
+        )));
     }
     Ok(Some(file))
 }
@@ -236,7 +274,10 @@ pub fn resume_clock_at(file: &StateFile) -> Duration {
     if file.clock == "manual" {
         return saved;
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
     let downtime = now.saturating_sub(file.saved_at_unix_ns);
     saved + Duration::from_nanos(u64::try_from(downtime).unwrap_or(u64::MAX))
 }
@@ -248,7 +289,10 @@ pub fn resume_wall_start(file: &StateFile) -> SystemTime {
 
 /// Loads the saved validations and journal into a freshly built `state`.
 pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, PersistError> {
-    let corrupt = |detail: String| PersistError::Corrupt { path: path.to_path_buf(), detail };
+    let corrupt = |detail: String| PersistError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    };
     let mut records = Vec::with_capacity(file.validations.len());
     for v in &file.validations {
         let id: ValidationId = v
@@ -263,7 +307,10 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
         })?;
         let forced = match &v.forced {
             None => None,
-            Some(o) => Some((load_outcome(o).map_err(&corrupt)?, Duration::from_nanos(o.at_ns))),
+            Some(o) => Some((
+                load_outcome(o).map_err(&corrupt)?,
+                Duration::from_nanos(o.at_ns),
+            )),
         };
         records.push(Record {
             id,
@@ -293,7 +340,10 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
     }
     for e in file.journal {
         let validation_id = match e.validation_id {
-            Some(s) => Some(s.parse().map_err(|_| corrupt(format!("bad validation_id `{s}` in journal")))?),
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| corrupt(format!("bad validation_id `{s}` in journal")))?,
+            ),
             None => None,
         };
         state.journal.push(JournalEntry {

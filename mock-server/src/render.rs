@@ -56,9 +56,9 @@ fn details(view: &View, obs: &Observation) -> Details {
         None => ("pending", "pending", None),
         Some(o) => match o.declined_reason() {
             Some("similarity_threshold_not_passed") => ("failure", "success", Some(0.31)),
-            Some("liveness_verification_not_passed" | "passive_liveness_verification_not_passed") => {
-                ("pending", "failure", None)
-            }
+            Some(
+                "liveness_verification_not_passed" | "passive_liveness_verification_not_passed",
+            ) => ("pending", "failure", None),
             _ if o.status() == ValidationStatus::Success => ("success", "success", Some(0.97)),
             _ => ("pending", "pending", None),
         },
@@ -67,7 +67,11 @@ fn details(view: &View, obs: &Observation) -> Details {
         government_validations: GovernmentDetails {
             source: "registraduria",
             country: "CO",
-            document_number: view.record.params.as_ref().and_then(|p| p.document_number.clone()),
+            document_number: view
+                .record
+                .params
+                .as_ref()
+                .and_then(|p| p.document_number.clone()),
             similarity_status: similarity,
             passive_liveness_status: liveness,
             confidence_score: score,

@@ -56,7 +56,11 @@ pub async fn bind(config: ServerConfig) -> Result<(TcpListener, Arc<AppState>), 
 
 /// Serves connections until `shutdown` completes, then lets in-flight requests finish for a
 /// few seconds.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
     tokio::pin!(shutdown);
@@ -106,7 +110,11 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: impl F
     let _ = stop_tx.send(true);
     // Every connection holds a permit: once all are back, nothing is in flight.
     let all = u32::try_from(state.config.max_connections.max(1)).unwrap_or(u32::MAX);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_secs(1), limit.acquire_many(all)).await;
+    let drained = tokio::time::timeout(
+        SHUTDOWN_GRACE + Duration::from_secs(1),
+        limit.acquire_many(all),
+    )
+    .await;
     if drained.is_err() {
         tracing::warn!("some connections were still open after the grace period");
     }
@@ -250,9 +258,10 @@ impl MockServerBuilder {
 
     pub async fn start(self) -> Result<MockServer, ServeError> {
         let (listener, state) = bind(self.config).await?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ServeError::Bind { addr: SocketAddr::new(state.config.bind, state.config.port), source })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: SocketAddr::new(state.config.bind, state.config.port),
+            source,
+        })?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, state.clone(), async move {
             let _ = rx.await;

@@ -76,8 +76,10 @@ pub struct Exchange {
 pub fn json_response(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody> {
     let mut r = Response::new(ResponseBody::full(body));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -92,7 +94,11 @@ pub fn error_response(e: &ApiError) -> Response<ResponseBody> {
 }
 
 /// The service function: handles one request and records it.
-pub async fn handle(state: Arc<AppState>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Result<Response<ResponseBody>, Aborted> {
+pub async fn handle(
+    state: Arc<AppState>,
+    conn: Arc<ConnInfo>,
+    req: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Aborted> {
     let received = state.clock.now();
     let started = std::time::Instant::now();
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
@@ -163,7 +169,12 @@ fn truncate_bytes(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
-async fn route(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
+async fn route(
+    state: &AppState,
+    conn: &ConnInfo,
+    req: Request<Incoming>,
+    ex: &mut Exchange,
+) -> Reply {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if path == "/v1/validations" {
@@ -191,10 +202,10 @@ async fn route(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &m
     if path == "/_mock" || path.starts_with("/_mock/") {
         ex.kind = "control";
         // Health and the OpenAPI document reveal nothing and must work for readiness probes.
-        if !matches!(path.as_str(), "/_mock/health" | "/_mock/openapi.yaml") {
-            if let Err(e) = authorize_admin(state, req.headers(), req.uri().query()) {
-                return e.into();
-            }
+        if !matches!(path.as_str(), "/_mock/health" | "/_mock/openapi.yaml")
+            && let Err(e) = authorize_admin(state, req.headers(), req.uri().query())
+        {
+            return e.into();
         }
         return control::route(state, req, ex).await;
     }
@@ -222,11 +233,18 @@ fn not_found(method: &Method, path: &str) -> ApiError {
 pub const ADMIN_TOKEN_HEADER: &str = "x-mock-admin-token";
 
 /// Checks the admin token when one is configured (control API, dashboard, journal).
-pub fn authorize_admin(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<(), ApiError> {
+pub fn authorize_admin(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<(), ApiError> {
     let Some(expected) = state.config.admin_token.as_deref() else {
         return Ok(());
     };
-    let from_header = headers.get(ADMIN_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let from_header = headers
+        .get(ADMIN_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let from_bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -254,7 +272,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Checks `Truora-API-Key` against the configured keys.
-pub fn authenticate(state: &AppState, headers: &HeaderMap, ex: &mut Exchange) -> Result<(), ApiError> {
+pub fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    ex: &mut Exchange,
+) -> Result<(), ApiError> {
     let Some(value) = headers.get(API_KEY_HEADER).filter(|v| !v.is_empty()) else {
         ex.api_key = KeyState::Missing;
         return Err(ApiError::unauthorized(
@@ -262,7 +284,9 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap, ex: &mut Exchange) ->
         ));
     };
     let ok = match value.to_str() {
-        Ok(key) => state.config.api_keys.is_empty() || state.config.api_keys.iter().any(|k| k == key),
+        Ok(key) => {
+            state.config.api_keys.is_empty() || state.config.api_keys.iter().any(|k| k == key)
+        }
         Err(_) => false,
     };
     if ok {
@@ -302,20 +326,32 @@ pub async fn read_body(state: &AppState, req: Request<Incoming>) -> Result<Bytes
                 humantime::format_duration(state.config.body_read_timeout)
             ),
         )),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(format!("more than {max}"))),
-        Ok(Err(e)) => Err(ApiError::bad_request(format!("could not read the request body: {e}"))),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(too_large(format!("more than {max}")))
+        }
+        Ok(Err(e)) => Err(ApiError::bad_request(format!(
+            "could not read the request body: {e}"
+        ))),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
 }
 
-async fn create(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
+async fn create(
+    state: &AppState,
+    conn: &ConnInfo,
+    req: Request<Incoming>,
+    ex: &mut Exchange,
+) -> Reply {
     if let Err(e) = authenticate(state, req.headers(), ex) {
         return e.into();
     }
     if let Err(e) = form::check_content_type(ex.content_type.as_deref()) {
         return e.into();
     }
-    let header_scenario = req.headers().get(SCENARIO_HEADER).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let header_scenario = req
+        .headers()
+        .get(SCENARIO_HEADER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let body = match read_body(state, req).await {
         Ok(b) => b,
         Err(e) => return e.into(),
@@ -327,7 +363,12 @@ async fn create(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &
     ex.form = form.fields.clone();
 
     let seq = state.next_seq();
-    let scenario_id = match choose_scenario(state, header_scenario.as_deref(), form.account_id.as_deref(), seq) {
+    let scenario_id = match choose_scenario(
+        state,
+        header_scenario.as_deref(),
+        form.account_id.as_deref(),
+        seq,
+    ) {
         Ok(id) => id,
         Err(e) => return e.into(),
     };
@@ -337,7 +378,11 @@ async fn create(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &
         None => Arc::from(derive_account_id(state.seed, seq)),
     };
 
-    let fault = if scenario.faults.iter().any(|f| f.request == RequestKind::Create) {
+    let fault = if scenario
+        .faults
+        .iter()
+        .any(|f| f.request == RequestKind::Create)
+    {
         let nth = state.count_create(&account_id);
         let entropy = rng::derive(state.seed, &[0x4352_4541_5445, seq]);
         truidentidad_scenarios::select_fault(
@@ -354,7 +399,14 @@ async fn create(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &
         None
     };
     // An HTTP error means nothing was created: answer before storing.
-    if let Some((f @ Fault { action: FaultAction::HttpError { .. }, .. }, entropy)) = fault {
+    if let Some((
+        f @ Fault {
+            action: FaultAction::HttpError { .. },
+            ..
+        },
+        entropy,
+    )) = fault
+    {
         return apply_fault(f, entropy, &scenario.name, Vec::new(), ex).await;
     }
 
@@ -385,7 +437,12 @@ async fn create(state: &AppState, conn: &ConnInfo, req: Request<Incoming>, ex: &
 
 /// Picks the scenario of a new validation: the `X-Mock-Scenario` header, else a magic
 /// `account_id`, else the next armed scenario, else the mix or the default.
-fn choose_scenario(state: &AppState, header: Option<&str>, account_id: Option<&str>, seq: u64) -> Result<ScenarioId, ApiError> {
+fn choose_scenario(
+    state: &AppState,
+    header: Option<&str>,
+    account_id: Option<&str>,
+    seq: u64,
+) -> Result<ScenarioId, ApiError> {
     if let Some(name) = header {
         return state.catalogue.id_of(name.trim()).ok_or_else(|| {
             ApiError::bad_request(format!(
@@ -464,7 +521,13 @@ async fn poll(state: &AppState, req: Request<Incoming>, id: &str, ex: &mut Excha
 }
 
 /// Applies a fault to a response whose normal body is `ok_body`.
-async fn apply_fault(fault: &Fault, entropy: u64, scenario: &str, ok_body: Vec<u8>, ex: &mut Exchange) -> Reply {
+async fn apply_fault(
+    fault: &Fault,
+    entropy: u64,
+    scenario: &str,
+    ok_body: Vec<u8>,
+    ex: &mut Exchange,
+) -> Reply {
     let mut notes = Vec::new();
     if let Some(delay) = &fault.delay {
         let d = delay.sample(entropy);
@@ -480,8 +543,13 @@ async fn apply_fault(fault: &Fault, entropy: u64, scenario: &str, ok_body: Vec<u
         } => {
             notes.push(format!("http_error {status}"));
             let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let text = message.clone().unwrap_or_else(|| default_fault_message(code));
-            let mut err = ApiError::new(code, format!("{text} (mock fault from scenario `{scenario}`)"));
+            let text = message
+                .clone()
+                .unwrap_or_else(|| default_fault_message(code));
+            let mut err = ApiError::new(
+                code,
+                format!("{text} (mock fault from scenario `{scenario}`)"),
+            );
             if let Some(ra) = retry_after {
                 err = err.with_header(header::RETRY_AFTER, retry_after_value(*ra));
             }
@@ -533,6 +601,8 @@ fn retry_after_value(ra: RetryAfter) -> String {
         RetryAfter::Seconds(s) => s.to_string(),
         // Clients compare an HTTP-date with their own wall clock, so this uses real time even
         // when the server runs on a manual clock. Rounded up so the wait is never shorter.
-        RetryAfter::HttpDate(s) => httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(s + 1)),
+        RetryAfter::HttpDate(s) => {
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(s + 1))
+        }
     }
 }

@@ -45,11 +45,16 @@ impl AppState {
     /// loads the saved records with [`crate::persist::restore`].
     pub fn resuming(config: ServerConfig, saved: Option<&StateFile>) -> Result<Self, ConfigError> {
         let (default_scenario, mix) = config.resolve()?;
-        let resume_at = saved.map(crate::persist::resume_clock_at).unwrap_or_default();
+        let resume_at = saved
+            .map(crate::persist::resume_clock_at)
+            .unwrap_or_default();
         let clock: SharedClock = match config.clock {
             ClockMode::Real => Arc::new(RealClock::resuming_at(resume_at)),
             ClockMode::Manual => Arc::new(ManualClock::resuming(
-                saved.map_or_else(std::time::SystemTime::now, crate::persist::resume_wall_start),
+                saved.map_or_else(
+                    std::time::SystemTime::now,
+                    crate::persist::resume_wall_start,
+                ),
                 resume_at,
             )),
         };

@@ -61,7 +61,10 @@ impl Record {
     pub fn facts(&self, now: Duration) -> ValidationFacts {
         // While the user is in the browser journey the scenario's timeline is on hold (see
         // `Journey::held`), so an outcome never arrives before the video does.
-        let (held, held_polls) = self.journey.as_deref().map_or((Duration::ZERO, 0), |j| j.held(now));
+        let (held, held_polls) = self
+            .journey
+            .as_deref()
+            .map_or((Duration::ZERO, 0), |j| j.held(now));
         ValidationFacts {
             since_creation: now.saturating_sub(self.created),
             since_scenario_start: now.saturating_sub(self.scenario_start).saturating_sub(held),
@@ -121,7 +124,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("capacity", &self.capacity()).finish()
+        f.debug_struct("Store")
+            .field("capacity", &self.capacity())
+            .finish()
     }
 }
 
@@ -151,7 +156,13 @@ impl Store {
 
     /// Inserts a validation with the given id and creation order, evicting if the shard is
     /// full. Returns `false` (and stores nothing) if the id is already taken.
-    pub fn insert(&self, id: ValidationId, seq: u64, new: NewValidation, now: Duration) -> Option<View> {
+    pub fn insert(
+        &self,
+        id: ValidationId,
+        seq: u64,
+        new: NewValidation,
+        now: Duration,
+    ) -> Option<View> {
         let mut shard = self.shard(id).lock();
         if shard.records.contains_key(&id) {
             return None;
@@ -212,7 +223,8 @@ impl Store {
             .unwrap_or(0);
         if let Some(id) = shard.order.remove(finished) {
             shard.records.remove(&id);
-            self.evicted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.evicted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
@@ -254,7 +266,12 @@ impl Store {
     }
 
     /// Forces an outcome now. Fails if the validation already finished: terminal is final.
-    pub fn complete(&self, id: ValidationId, outcome: Outcome, now: Duration) -> Result<View, StoreError> {
+    pub fn complete(
+        &self,
+        id: ValidationId,
+        outcome: Outcome,
+        now: Duration,
+    ) -> Result<View, StoreError> {
         let mut shard = self.shard(id).lock();
         let record = shard.records.get_mut(&id).ok_or(StoreError::NotFound)?;
         if record.observe(&self.catalogue, now).status.is_terminal() {
@@ -269,7 +286,12 @@ impl Store {
     }
 
     /// Switches a pending validation to another scenario, whose timeline starts now.
-    pub fn set_scenario(&self, id: ValidationId, scenario: ScenarioId, now: Duration) -> Result<View, StoreError> {
+    pub fn set_scenario(
+        &self,
+        id: ValidationId,
+        scenario: ScenarioId,
+        now: Duration,
+    ) -> Result<View, StoreError> {
         let mut shard = self.shard(id).lock();
         let record = shard.records.get_mut(&id).ok_or(StoreError::NotFound)?;
         if record.observe(&self.catalogue, now).status.is_terminal() {
@@ -291,7 +313,12 @@ impl Store {
     /// Runs `f` on the record under its shard lock, with `now` read under the same lock, so
     /// a change (the Web Adapter moving the journey on) and the state it was checked against
     /// cannot be split by a concurrent poll. `None` for an unknown id.
-    pub fn update<R>(&self, id: ValidationId, clock: impl Fn() -> Duration, f: impl FnOnce(&mut Record, Duration) -> R) -> Option<R> {
+    pub fn update<R>(
+        &self,
+        id: ValidationId,
+        clock: impl Fn() -> Duration,
+        f: impl FnOnce(&mut Record, Duration) -> R,
+    ) -> Option<R> {
         let mut shard = self.shard(id).lock();
         let now = clock();
         let record = shard.records.get_mut(&id)?;
@@ -299,7 +326,12 @@ impl Store {
     }
 
     /// Every record matching `filter`, newest first, at most `limit`.
-    pub fn list(&self, now: Duration, limit: usize, filter: impl Fn(&Record, &Observation) -> bool) -> Vec<View> {
+    pub fn list(
+        &self,
+        now: Duration,
+        limit: usize,
+        filter: impl Fn(&Record, &Observation) -> bool,
+    ) -> Vec<View> {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
             let shard = shard.lock();
@@ -314,7 +346,7 @@ impl Store {
                 }
             }
         }
-        out.sort_by(|a, b| b.record.seq.cmp(&a.record.seq));
+        out.sort_by_key(|v| std::cmp::Reverse(v.record.seq));
         out.truncate(limit);
         out
     }
@@ -364,7 +396,8 @@ mod tests {
     fn polls_see_the_scenario_unfold() {
         let s = store(100);
         let id = ValidationId(7);
-        s.insert(id, 0, new(s.catalogue(), "success"), Duration::ZERO).unwrap();
+        s.insert(id, 0, new(s.catalogue(), "success"), Duration::ZERO)
+            .unwrap();
         let (v, nth) = s.poll(id, || Duration::from_secs(1)).unwrap();
         assert_eq!((v.observation.status.as_str(), nth), ("pending", 1));
         let (v, nth) = s.poll(id, || Duration::from_secs(3)).unwrap();
@@ -374,8 +407,24 @@ mod tests {
     #[test]
     fn duplicate_ids_are_refused() {
         let s = store(100);
-        assert!(s.insert(ValidationId(1), 0, new(s.catalogue(), "success"), Duration::ZERO).is_some());
-        assert!(s.insert(ValidationId(1), 1, new(s.catalogue(), "success"), Duration::ZERO).is_none());
+        assert!(
+            s.insert(
+                ValidationId(1),
+                0,
+                new(s.catalogue(), "success"),
+                Duration::ZERO
+            )
+            .is_some()
+        );
+        assert!(
+            s.insert(
+                ValidationId(1),
+                1,
+                new(s.catalogue(), "success"),
+                Duration::ZERO
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -386,13 +435,22 @@ mod tests {
         let pending = ValidationId(64);
         let finished = ValidationId(128);
         let newest = ValidationId(192);
-        s.insert(pending, 0, new(&c, "never-completes"), Duration::ZERO).unwrap();
+        s.insert(pending, 0, new(&c, "never-completes"), Duration::ZERO)
+            .unwrap();
         assert_eq!(s.len(), 1);
-        s.insert(finished, 1, new(&c, "never-completes"), Duration::ZERO).unwrap();
+        s.insert(finished, 1, new(&c, "never-completes"), Duration::ZERO)
+            .unwrap();
         // Shard capacity 1: the first was evicted (the only candidate).
         assert!(s.get(pending, Duration::ZERO).is_none());
-        s.complete(finished, Outcome::Success, Duration::from_secs(1)).unwrap();
-        s.insert(newest, 2, new(&c, "never-completes"), Duration::from_secs(2)).unwrap();
+        s.complete(finished, Outcome::Success, Duration::from_secs(1))
+            .unwrap();
+        s.insert(
+            newest,
+            2,
+            new(&c, "never-completes"),
+            Duration::from_secs(2),
+        )
+        .unwrap();
         assert!(s.get(finished, Duration::ZERO).is_none());
         assert!(s.get(newest, Duration::ZERO).is_some());
         assert_eq!(s.evicted(), 2);
@@ -402,13 +460,16 @@ mod tests {
     fn complete_is_refused_once_terminal() {
         let s = store(100);
         let id = ValidationId(3);
-        s.insert(id, 0, new(s.catalogue(), "success"), Duration::ZERO).unwrap();
+        s.insert(id, 0, new(s.catalogue(), "success"), Duration::ZERO)
+            .unwrap();
         assert_eq!(
-            s.complete(id, Outcome::SystemError, Duration::from_secs(10)).unwrap_err(),
+            s.complete(id, Outcome::SystemError, Duration::from_secs(10))
+                .unwrap_err(),
             StoreError::AlreadyFinished
         );
         assert_eq!(
-            s.complete(ValidationId(99), Outcome::SystemError, Duration::ZERO).unwrap_err(),
+            s.complete(ValidationId(99), Outcome::SystemError, Duration::ZERO)
+                .unwrap_err(),
             StoreError::NotFound
         );
     }
@@ -418,8 +479,11 @@ mod tests {
         let s = store(100);
         let c = s.catalogue().clone();
         let id = ValidationId(5);
-        s.insert(id, 0, new(&c, "never-completes"), Duration::ZERO).unwrap();
-        let v = s.set_scenario(id, c.id_of("success").unwrap(), Duration::from_secs(10)).unwrap();
+        s.insert(id, 0, new(&c, "never-completes"), Duration::ZERO)
+            .unwrap();
+        let v = s
+            .set_scenario(id, c.id_of("success").unwrap(), Duration::from_secs(10))
+            .unwrap();
         assert_eq!(v.observation.status.as_str(), "pending");
         let v = s.get(id, Duration::from_secs(13)).unwrap();
         assert_eq!(v.observation.status.as_str(), "success");

@@ -12,7 +12,11 @@ use truidentidad_mock_server::MockServer;
 #[tokio::test]
 async fn create_then_poll_to_success() {
     let server = manual_server().await;
-    let created = create(&server, "type=government&account_id=user-1&user_authorized=true").await;
+    let created = create(
+        &server,
+        "type=government&account_id=user-1&user_authorized=true",
+    )
+    .await;
     assert_eq!(created.status, 200);
     assert_eq!(created.header("content-type"), Some("application/json"));
     let body = created.json();
@@ -51,17 +55,34 @@ async fn generated_account_ids_and_creation_dates_look_like_truora() {
 
 #[tokio::test]
 async fn same_seed_same_ids() {
-    let a = MockServer::builder().seed(9).manual_clock().start().await.unwrap();
-    let b = MockServer::builder().seed(9).manual_clock().start().await.unwrap();
+    let a = MockServer::builder()
+        .seed(9)
+        .manual_clock()
+        .start()
+        .await
+        .unwrap();
+    let b = MockServer::builder()
+        .seed(9)
+        .manual_clock()
+        .start()
+        .await
+        .unwrap();
     for _ in 0..3 {
-        assert_eq!(create_id(&a, "type=government").await, create_id(&b, "type=government").await);
+        assert_eq!(
+            create_id(&a, "type=government").await,
+            create_id(&b, "type=government").await
+        );
     }
 }
 
 #[tokio::test]
 async fn declined_with_magic_account_id() {
     let server = manual_server().await;
-    let id = create_id(&server, "type=government&account_id=declined-deceased.user-42").await;
+    let id = create_id(
+        &server,
+        "type=government&account_id=declined-deceased.user-42",
+    )
+    .await;
     server.advance(Duration::from_secs(10));
     let body = poll(&server, &id).await.json();
     assert_eq!(body["validation_status"], "failure");
@@ -72,9 +93,16 @@ async fn declined_with_magic_account_id() {
 #[tokio::test]
 async fn expires_after_its_timeout() {
     let server = manual_server().await;
-    let id = create_id(&server, "type=government&account_id=expired-not-started&timeout=60").await;
+    let id = create_id(
+        &server,
+        "type=government&account_id=expired-not-started&timeout=60",
+    )
+    .await;
     server.advance(Duration::from_secs(59));
-    assert_eq!(poll(&server, &id).await.json()["validation_status"], "pending");
+    assert_eq!(
+        poll(&server, &id).await.json()["validation_status"],
+        "pending"
+    );
     server.advance(Duration::from_secs(1));
     let body = poll(&server, &id).await.json();
     redactions().bind(|| insta::assert_json_snapshot!("poll_expired", body));
@@ -91,35 +119,144 @@ async fn default_timeout_expires_a_stuck_validation_at_300s() {
         .unwrap();
     let id = create_id(&server, "type=government").await;
     server.advance(Duration::from_secs(299));
-    assert_eq!(poll(&server, &id).await.json()["validation_status"], "pending");
+    assert_eq!(
+        poll(&server, &id).await.json()["validation_status"],
+        "pending"
+    );
     server.advance(Duration::from_secs(1));
     let body = poll(&server, &id).await.json();
     assert_eq!(body["failure_status"], "expired");
     assert_eq!(body["expired_reason"], "input_file_not_uploaded");
 }
 
+/// name, method, path, headers, body
+type ErrorCase<'a> = (&'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, &'a [u8]);
+
 /// Every documented error case, with its status and Truora's envelope.
 #[tokio::test]
 async fn error_cases_use_truoras_envelope() {
-    let server = MockServer::builder().seed(1).manual_clock().api_key(KEY).start().await.unwrap();
+    let server = MockServer::builder()
+        .seed(1)
+        .manual_clock()
+        .api_key(KEY)
+        .start()
+        .await
+        .unwrap();
     let addr = server.address();
     let id = create_id(&server, "type=government").await;
-    let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>, &[u8])> = vec![
-        ("missing key", "POST", "/v1/validations", vec![("Content-Type", FORM)], b"type=government"),
-        ("rejected key", "GET", "/v1/validations/VLD00000000000000000000000000000000", vec![("Truora-API-Key", "wrong")], b""),
-        ("json body", "POST", "/v1/validations", vec![("Truora-API-Key", KEY), ("Content-Type", "application/json")], b"{\"type\":\"government\"}"),
-        ("no content type", "POST", "/v1/validations", vec![("Truora-API-Key", KEY)], b"type=government"),
-        ("missing type", "POST", "/v1/validations", vec![("Truora-API-Key", KEY), ("Content-Type", FORM)], b"account_id=x"),
-        ("other type", "POST", "/v1/validations", vec![("Truora-API-Key", KEY), ("Content-Type", FORM)], b"type=document-validation"),
-        ("bad account id", "POST", "/v1/validations", vec![("Truora-API-Key", KEY), ("Content-Type", FORM)], b"type=government&account_id=a/b"),
-        ("bad timeout", "POST", "/v1/validations", vec![("Truora-API-Key", KEY), ("Content-Type", FORM)], b"type=government&timeout=99999"),
-        ("unknown scenario header", "POST", "/v1/validations", vec![("Truora-API-Key", KEY), ("Content-Type", FORM), ("X-Mock-Scenario", "nope")], b"type=government"),
-        ("unknown id", "GET", "/v1/validations/VLD00000000000000000000000000000000", vec![("Truora-API-Key", KEY)], b""),
-        ("malformed id", "GET", "/v1/validations/12345", vec![("Truora-API-Key", KEY)], b""),
-        ("bad show_details", "GET", "/v1/validations/VLD00000000000000000000000000000000?show_details=maybe", vec![("Truora-API-Key", KEY)], b""),
-        ("wrong method on collection", "DELETE", "/v1/validations", vec![("Truora-API-Key", KEY)], b""),
-        ("wrong method on item", "POST", "/v1/validations/VLD00000000000000000000000000000000", vec![("Truora-API-Key", KEY)], b""),
-        ("unknown path", "GET", "/v2/validations", vec![("Truora-API-Key", KEY)], b""),
+    let cases: Vec<ErrorCase> = vec![
+        (
+            "missing key",
+            "POST",
+            "/v1/validations",
+            vec![("Content-Type", FORM)],
+            b"type=government",
+        ),
+        (
+            "rejected key",
+            "GET",
+            "/v1/validations/VLD00000000000000000000000000000000",
+            vec![("Truora-API-Key", "wrong")],
+            b"",
+        ),
+        (
+            "json body",
+            "POST",
+            "/v1/validations",
+            vec![
+                ("Truora-API-Key", KEY),
+                ("Content-Type", "application/json"),
+            ],
+            b"{\"type\":\"government\"}",
+        ),
+        (
+            "no content type",
+            "POST",
+            "/v1/validations",
+            vec![("Truora-API-Key", KEY)],
+            b"type=government",
+        ),
+        (
+            "missing type",
+            "POST",
+            "/v1/validations",
+            vec![("Truora-API-Key", KEY), ("Content-Type", FORM)],
+            b"account_id=x",
+        ),
+        (
+            "other type",
+            "POST",
+            "/v1/validations",
+            vec![("Truora-API-Key", KEY), ("Content-Type", FORM)],
+            b"type=document-validation",
+        ),
+        (
+            "bad account id",
+            "POST",
+            "/v1/validations",
+            vec![("Truora-API-Key", KEY), ("Content-Type", FORM)],
+            b"type=government&account_id=a/b",
+        ),
+        (
+            "bad timeout",
+            "POST",
+            "/v1/validations",
+            vec![("Truora-API-Key", KEY), ("Content-Type", FORM)],
+            b"type=government&timeout=99999",
+        ),
+        (
+            "unknown scenario header",
+            "POST",
+            "/v1/validations",
+            vec![
+                ("Truora-API-Key", KEY),
+                ("Content-Type", FORM),
+                ("X-Mock-Scenario", "nope"),
+            ],
+            b"type=government",
+        ),
+        (
+            "unknown id",
+            "GET",
+            "/v1/validations/VLD00000000000000000000000000000000",
+            vec![("Truora-API-Key", KEY)],
+            b"",
+        ),
+        (
+            "malformed id",
+            "GET",
+            "/v1/validations/12345",
+            vec![("Truora-API-Key", KEY)],
+            b"",
+        ),
+        (
+            "bad show_details",
+            "GET",
+            "/v1/validations/VLD00000000000000000000000000000000?show_details=maybe",
+            vec![("Truora-API-Key", KEY)],
+            b"",
+        ),
+        (
+            "wrong method on collection",
+            "DELETE",
+            "/v1/validations",
+            vec![("Truora-API-Key", KEY)],
+            b"",
+        ),
+        (
+            "wrong method on item",
+            "POST",
+            "/v1/validations/VLD00000000000000000000000000000000",
+            vec![("Truora-API-Key", KEY)],
+            b"",
+        ),
+        (
+            "unknown path",
+            "GET",
+            "/v2/validations",
+            vec![("Truora-API-Key", KEY)],
+            b"",
+        ),
         ("unknown control path", "GET", "/_mock/nothing", vec![], b""),
     ];
     let mut transcript = String::new();
@@ -127,10 +264,21 @@ async fn error_cases_use_truoras_envelope() {
         let r = request(addr, method, path, &headers, body).await;
         let v = r.json();
         assert_eq!(v["http_code"].as_u64(), Some(u64::from(r.status)), "{name}");
-        assert_eq!(v["code"].as_u64(), Some(20_000 + u64::from(r.status)), "{name}");
+        assert_eq!(
+            v["code"].as_u64(),
+            Some(20_000 + u64::from(r.status)),
+            "{name}"
+        );
         assert!(r.status >= 400, "{name}");
-        let allow = r.header("allow").map(|a| format!(" (Allow: {a})")).unwrap_or_default();
-        transcript.push_str(&format!("{name}: {}{allow}\n  {}\n", r.status, v["message"].as_str().unwrap()));
+        let allow = r
+            .header("allow")
+            .map(|a| format!(" (Allow: {a})"))
+            .unwrap_or_default();
+        transcript.push_str(&format!(
+            "{name}: {}{allow}\n  {}\n",
+            r.status,
+            v["message"].as_str().unwrap()
+        ));
     }
     // The validation created before the errors is untouched by them.
     assert_eq!(poll(&server, &id).await.status, 200);
@@ -197,7 +345,11 @@ async fn concurrent_polls_see_consistent_monotone_state() {
     let mut tasks = Vec::new();
     for t in 0..200 {
         let server = server.clone();
-        let id = if t % 2 == 0 { shared.clone() } else { others[t % others.len()].clone() };
+        let id = if t % 2 == 0 {
+            shared.clone()
+        } else {
+            others[t % others.len()].clone()
+        };
         tasks.push(tokio::spawn(async move {
             let mut seen = Vec::new();
             for _ in 0..5 {
@@ -214,10 +366,18 @@ async fn concurrent_polls_see_consistent_monotone_state() {
     for t in tasks {
         let seen = t.await.unwrap();
         if let Some(first_done) = seen.iter().position(|s| s != "pending") {
-            assert!(seen[first_done..].iter().all(|s| s == &seen[first_done]), "{seen:?}");
+            assert!(
+                seen[first_done..].iter().all(|s| s == &seen[first_done]),
+                "{seen:?}"
+            );
         }
     }
-    let detail = get(&server, &format!("/_mock/validations/{shared}")).await.json();
-    assert_eq!(detail["polls"], 500, "every poll of the shared validation is counted");
+    let detail = get(&server, &format!("/_mock/validations/{shared}"))
+        .await
+        .json();
+    assert_eq!(
+        detail["polls"], 500,
+        "every poll of the shared validation is counted"
+    );
     assert_eq!(detail["validation_status"], "success");
 }

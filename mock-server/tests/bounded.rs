@@ -13,7 +13,11 @@ use truidentidad_mock_server::MockServer;
 
 /// Sends `n` keep-alive requests produced by `req(i)` on one connection and returns the
 /// bodies.
-async fn pipeline(addr: std::net::SocketAddr, n: usize, req: impl Fn(usize) -> String) -> Vec<String> {
+async fn pipeline(
+    addr: std::net::SocketAddr,
+    n: usize,
+    req: impl Fn(usize) -> String,
+) -> Vec<String> {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let mut bodies = Vec::with_capacity(n);
     let mut buf = Vec::new();
@@ -67,19 +71,36 @@ async fn store_and_journal_stay_under_their_caps() {
     .await;
     let ids: Vec<String> = bodies
         .iter()
-        .map(|b| serde_json::from_str::<serde_json::Value>(b).unwrap()["validation_id"].as_str().unwrap().to_string())
+        .map(|b| {
+            serde_json::from_str::<serde_json::Value>(b).unwrap()["validation_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     // Finish everything created so far, then poll the newest ones.
     server.advance(Duration::from_secs(10));
     let recent = &ids[ids.len() - 100..];
     let polls = pipeline(addr, recent.len(), |i| {
-        format!("GET /v1/validations/{} HTTP/1.1\r\nHost: t\r\nTruora-API-Key: {KEY}\r\n\r\n", recent[i])
+        format!(
+            "GET /v1/validations/{} HTTP/1.1\r\nHost: t\r\nTruora-API-Key: {KEY}\r\n\r\n",
+            recent[i]
+        )
     })
     .await;
-    assert!(polls.iter().all(|b| b.contains("\"validation_status\":\"success\"")));
+    assert!(
+        polls
+            .iter()
+            .all(|b| b.contains("\"validation_status\":\"success\""))
+    );
 
     let state = server.state();
-    assert!(state.store.len() <= state.store.capacity(), "{} > {}", state.store.len(), state.store.capacity());
+    assert!(
+        state.store.len() <= state.store.capacity(),
+        "{} > {}",
+        state.store.len(),
+        state.store.capacity()
+    );
     assert!(state.store.evicted() >= (creates - state.store.capacity()) as u64);
     assert_eq!(state.journal.len(), 1_000);
     assert_eq!(state.journal.dropped(), (creates + 100 - 1_000) as u64);

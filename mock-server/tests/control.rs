@@ -15,7 +15,10 @@ async fn catalogue_lists_every_scenario() {
     assert_eq!(v["default"], "success");
     let list = v["scenarios"].as_array().unwrap();
     assert_eq!(list.len(), server.state().catalogue.len());
-    let flaky = list.iter().find(|s| s["name"] == "flaky-5xx-then-success").unwrap();
+    let flaky = list
+        .iter()
+        .find(|s| s["name"] == "flaky-5xx-then-success")
+        .unwrap();
     insta::assert_json_snapshot!(flaky);
 }
 
@@ -26,7 +29,9 @@ async fn validation_detail_shows_scenario_timeline_and_requests() {
     poll(&server, &id).await;
     server.advance(Duration::from_secs(50));
     poll(&server, &id).await;
-    let v = get(&server, &format!("/_mock/validations/{id}")).await.json();
+    let v = get(&server, &format!("/_mock/validations/{id}"))
+        .await
+        .json();
     redactions().bind(|| {
         insta::assert_json_snapshot!(v, {
             ".requests[].received" => "[t]",
@@ -54,15 +59,34 @@ async fn list_filters_by_status_account_and_scenario() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(ids("/_mock/validations").await, vec![b.clone(), a.clone()], "newest first");
-    assert_eq!(ids("/_mock/validations?status=failure").await, vec![a.clone()]);
-    assert_eq!(ids("/_mock/validations?status=pending").await, vec![b.clone()]);
-    assert_eq!(ids("/_mock/validations?account_id=never-completes.b").await, vec![b.clone()]);
-    assert_eq!(ids("/_mock/validations?scenario=system-error").await, vec![a.clone()]);
+    assert_eq!(
+        ids("/_mock/validations").await,
+        vec![b.clone(), a.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        ids("/_mock/validations?status=failure").await,
+        vec![a.clone()]
+    );
+    assert_eq!(
+        ids("/_mock/validations?status=pending").await,
+        vec![b.clone()]
+    );
+    assert_eq!(
+        ids("/_mock/validations?account_id=never-completes.b").await,
+        vec![b.clone()]
+    );
+    assert_eq!(
+        ids("/_mock/validations?scenario=system-error").await,
+        vec![a.clone()]
+    );
     assert_eq!(ids("/_mock/validations?limit=1").await, vec![b.clone()]);
     let bad = get(&server, "/_mock/validations?status=done").await;
     assert_eq!(bad.status, 400);
-    assert_eq!(bad.json()["message"], "status filter must be pending, success or failure, got `done`");
+    assert_eq!(
+        bad.json()["message"],
+        "status filter must be pending, success or failure, got `done`"
+    );
 }
 
 #[tokio::test]
@@ -88,7 +112,10 @@ async fn complete_forces_an_outcome_once() {
     )
     .await;
     assert_eq!(form.status, 200);
-    assert_eq!(poll(&server, &other).await.json()["validation_status"], "success");
+    assert_eq!(
+        poll(&server, &other).await.json()["validation_status"],
+        "success"
+    );
     let third = create_id(&server, "type=government&account_id=never-completes.z").await;
     let mut out = String::new();
     for body in [
@@ -99,12 +126,25 @@ async fn complete_forces_an_outcome_once() {
         r#"{"status":"done"}"#,
         r#"not json"#,
     ] {
-        let r = post_json(&server, &format!("/_mock/validations/{third}/complete"), body).await;
+        let r = post_json(
+            &server,
+            &format!("/_mock/validations/{third}/complete"),
+            body,
+        )
+        .await;
         assert_eq!(r.status, 400, "{body}");
-        out.push_str(&format!("{body} -> {}\n", r.json()["message"].as_str().unwrap()));
+        out.push_str(&format!(
+            "{body} -> {}\n",
+            r.json()["message"].as_str().unwrap()
+        ));
     }
     insta::assert_snapshot!(out);
-    let missing = post_json(&server, "/_mock/validations/VLD00000000000000000000000000000000/complete", r#"{"status":"success"}"#).await;
+    let missing = post_json(
+        &server,
+        "/_mock/validations/VLD00000000000000000000000000000000/complete",
+        r#"{"status":"success"}"#,
+    )
+    .await;
     assert_eq!(missing.status, 404);
 }
 
@@ -113,21 +153,47 @@ async fn switching_scenario_restarts_the_timeline() {
     let server = manual_server().await;
     let id = create_id(&server, "type=government&account_id=never-completes.s").await;
     server.advance(Duration::from_secs(100));
-    let r = post_json(&server, &format!("/_mock/validations/{id}/scenario"), r#"{"scenario":"declined-liveness"}"#).await;
+    let r = post_json(
+        &server,
+        &format!("/_mock/validations/{id}/scenario"),
+        r#"{"scenario":"declined-liveness"}"#,
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["scenario"], "declined-liveness");
-    assert_eq!(poll(&server, &id).await.json()["validation_status"], "pending");
+    assert_eq!(
+        poll(&server, &id).await.json()["validation_status"],
+        "pending"
+    );
     server.advance(Duration::from_secs(3));
-    assert_eq!(poll(&server, &id).await.json()["failure_status"], "declined");
-    let unknown = post_json(&server, &format!("/_mock/validations/{id}/scenario"), r#"{"scenario":"nope"}"#).await;
+    assert_eq!(
+        poll(&server, &id).await.json()["failure_status"],
+        "declined"
+    );
+    let unknown = post_json(
+        &server,
+        &format!("/_mock/validations/{id}/scenario"),
+        r#"{"scenario":"nope"}"#,
+    )
+    .await;
     assert_eq!(unknown.status, 400);
-    assert!(unknown.json()["message"].as_str().unwrap().starts_with("unknown scenario `nope`; known scenarios: success,"));
+    assert!(
+        unknown.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown scenario `nope`; known scenarios: success,")
+    );
 }
 
 #[tokio::test]
 async fn armed_scenarios_apply_to_the_next_creates_only() {
     let server = manual_server().await;
-    let r = post_json(&server, "/_mock/arm", r#"{"scenario":"system-error","count":2}"#).await;
+    let r = post_json(
+        &server,
+        "/_mock/arm",
+        r#"{"scenario":"system-error","count":2}"#,
+    )
+    .await;
     assert_eq!(r.json()["armed"], 2);
     let a = create_id(&server, "type=government&account_id=plain-1").await;
     // A magic account_id wins over the armed scenario and does not consume it.
@@ -135,10 +201,19 @@ async fn armed_scenarios_apply_to_the_next_creates_only() {
     let b = create_id(&server, "type=government&account_id=plain-2").await;
     let c = create_id(&server, "type=government&account_id=plain-3").await;
     server.advance(Duration::from_secs(5));
-    assert_eq!(poll(&server, &a).await.json()["failure_status"], "system_error");
+    assert_eq!(
+        poll(&server, &a).await.json()["failure_status"],
+        "system_error"
+    );
     assert_eq!(poll(&server, &m).await.json()["failure_status"], "declined");
-    assert_eq!(poll(&server, &b).await.json()["failure_status"], "system_error");
-    assert_eq!(poll(&server, &c).await.json()["validation_status"], "success");
+    assert_eq!(
+        poll(&server, &b).await.json()["failure_status"],
+        "system_error"
+    );
+    assert_eq!(
+        poll(&server, &c).await.json()["validation_status"],
+        "success"
+    );
 }
 
 #[tokio::test]
@@ -148,13 +223,21 @@ async fn header_selects_a_scenario() {
         server.address(),
         "POST",
         "/v1/validations",
-        &[("Truora-API-Key", KEY), ("Content-Type", FORM), ("X-Mock-Scenario", "system-error")],
+        &[
+            ("Truora-API-Key", KEY),
+            ("Content-Type", FORM),
+            ("X-Mock-Scenario", "system-error"),
+        ],
         b"type=government&account_id=declined-deceased.h",
     )
     .await;
     let id = r.json()["validation_id"].as_str().unwrap().to_string();
     server.advance(Duration::from_secs(5));
-    assert_eq!(poll(&server, &id).await.json()["failure_status"], "system_error", "the header wins");
+    assert_eq!(
+        poll(&server, &id).await.json()["failure_status"],
+        "system_error",
+        "the header wins"
+    );
 }
 
 #[tokio::test]
@@ -163,13 +246,35 @@ async fn clock_moves_only_in_manual_mode() {
     let before = get(&server, "/_mock/clock").await.json();
     assert_eq!(before["mode"], "manual");
     assert_eq!(before["now_seconds"], 0.0);
-    let after = request(server.address(), "POST", "/_mock/clock/advance?seconds=2.5", &[], b"").await.json();
+    let after = request(
+        server.address(),
+        "POST",
+        "/_mock/clock/advance?seconds=2.5",
+        &[],
+        b"",
+    )
+    .await
+    .json();
     assert_eq!(after["now_seconds"], 2.5);
-    let bad = request(server.address(), "POST", "/_mock/clock/advance?seconds=-1", &[], b"").await;
+    let bad = request(
+        server.address(),
+        "POST",
+        "/_mock/clock/advance?seconds=-1",
+        &[],
+        b"",
+    )
+    .await;
     assert_eq!(bad.status, 400);
 
     let real = MockServer::builder().start().await.unwrap();
-    let r = request(real.address(), "POST", "/_mock/clock/advance?seconds=1", &[], b"").await;
+    let r = request(
+        real.address(),
+        "POST",
+        "/_mock/clock/advance?seconds=1",
+        &[],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 409);
     insta::assert_snapshot!(r.json()["message"].as_str().unwrap(), @"the server runs on the real clock; start it with --clock manual to move time by hand");
 }
@@ -179,16 +284,32 @@ async fn reset_forgets_everything() {
     let server = manual_server().await;
     let id = create_id(&server, "type=government").await;
     post_json(&server, "/_mock/arm", r#"{"scenario":"system-error"}"#).await;
-    assert_eq!(request(server.address(), "POST", "/_mock/reset", &[], b"").await.status, 200);
+    assert_eq!(
+        request(server.address(), "POST", "/_mock/reset", &[], b"")
+            .await
+            .status,
+        200
+    );
     assert_eq!(poll(&server, &id).await.status, 404);
     let journal = get(&server, "/_mock/journal").await.json();
     // Only the reset call itself (journaled after it ran) and the poll after it remain.
-    let paths: Vec<&str> = journal["entries"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, vec!["/_mock/reset".to_string(), format!("/v1/validations/{id}")]);
+    let paths: Vec<&str> = journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        vec!["/_mock/reset".to_string(), format!("/v1/validations/{id}")]
+    );
     // The armed scenario is gone too: a new validation gets the default.
     let fresh = create_id(&server, "type=government").await;
     server.advance(Duration::from_secs(5));
-    assert_eq!(poll(&server, &fresh).await.json()["validation_status"], "success");
+    assert_eq!(
+        poll(&server, &fresh).await.json()["validation_status"],
+        "success"
+    );
 }
 
 #[tokio::test]
@@ -199,12 +320,17 @@ async fn journal_is_queryable_by_validation() {
     poll(&server, &a).await;
     poll(&server, &b).await;
     poll(&server, &a).await;
-    let v = get(&server, &format!("/_mock/journal?validation_id={a}")).await.json();
+    let v = get(&server, &format!("/_mock/journal?validation_id={a}"))
+        .await
+        .json();
     let entries = v["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 3);
     assert!(entries.iter().all(|e| e["validation_id"] == a.as_str()));
     assert_eq!(entries[0]["kind"], "create");
-    assert_eq!(entries[0]["form"], serde_json::json!([["type", "government"]]));
+    assert_eq!(
+        entries[0]["form"],
+        serde_json::json!([["type", "government"]])
+    );
     assert_eq!(v["capacity"], 10_000);
 }
 
@@ -227,7 +353,12 @@ async fn mix_draws_scenarios_by_weight_reproducibly() {
         server.advance(Duration::from_secs(5));
         let mut statuses = Vec::new();
         for id in &ids {
-            statuses.push(poll(&server, id).await.json()["failure_status"].as_str().unwrap().to_string());
+            statuses.push(
+                poll(&server, id).await.json()["failure_status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
         }
         statuses
     };
@@ -235,6 +366,13 @@ async fn mix_draws_scenarios_by_weight_reproducibly() {
     let declined = first.iter().filter(|s| *s == "declined").count();
     assert!((8..=32).contains(&declined), "{declined} of 40 declined");
     assert_eq!(first, run(start().await).await, "same seed, same draw");
-    let bad = MockServer::builder().configure(|c| c.mix = Some("nope=1".into())).start().await.unwrap_err();
-    assert!(bad.to_string().starts_with("invalid --mix: unknown scenario `nope` in mix"));
+    let bad = MockServer::builder()
+        .configure(|c| c.mix = Some("nope=1".into()))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        bad.to_string()
+            .starts_with("invalid --mix: unknown scenario `nope` in mix")
+    );
 }

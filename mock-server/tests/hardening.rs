@@ -25,14 +25,38 @@ async fn admin_token_guards_every_control_call() {
         .unwrap();
     let addr = server.address();
     let id = create_id(&server, "type=government").await;
-    for path in ["/_mock/validations", &format!("/_mock/validations/{id}"), "/_mock/journal", "/_mock/scenarios", "/_mock/clock"] {
+    for path in [
+        "/_mock/validations",
+        &format!("/_mock/validations/{id}"),
+        "/_mock/journal",
+        "/_mock/scenarios",
+        "/_mock/clock",
+    ] {
         let r = request(addr, "GET", path, &[], b"").await;
         assert_eq!(r.status, 401, "{path}");
         assert_eq!(r.json()["http_code"], 401);
         let wrong = request(addr, "GET", path, &[("X-Mock-Admin-Token", "guess")], b"").await;
         assert_eq!(wrong.status, 401, "{path}");
-        assert_eq!(request(addr, "GET", path, &[("X-Mock-Admin-Token", "s3cret")], b"").await.status, 200, "{path}");
-        assert_eq!(request(addr, "GET", path, &[("Authorization", "Bearer s3cret")], b"").await.status, 200, "{path}");
+        assert_eq!(
+            request(addr, "GET", path, &[("X-Mock-Admin-Token", "s3cret")], b"")
+                .await
+                .status,
+            200,
+            "{path}"
+        );
+        assert_eq!(
+            request(
+                addr,
+                "GET",
+                path,
+                &[("Authorization", "Bearer s3cret")],
+                b""
+            )
+            .await
+            .status,
+            200,
+            "{path}"
+        );
     }
     let reset = request(addr, "POST", "/_mock/reset", &[], b"").await;
     assert_eq!(reset.status, 401);
@@ -66,11 +90,25 @@ async fn api_keys_never_reach_the_journal_or_control_api() {
     )
     .await;
     let id = r.json()["validation_id"].as_str().unwrap().to_string();
-    request(server.address(), "GET", &format!("/v1/validations/{id}"), &[("Truora-API-Key", secret)], b"").await;
-    for path in ["/_mock/journal", &format!("/_mock/validations/{id}"), "/_mock/validations"] {
+    request(
+        server.address(),
+        "GET",
+        &format!("/v1/validations/{id}"),
+        &[("Truora-API-Key", secret)],
+        b"",
+    )
+    .await;
+    for path in [
+        "/_mock/journal",
+        &format!("/_mock/validations/{id}"),
+        "/_mock/validations",
+    ] {
         let body = get(&server, path).await.text();
         assert!(!body.contains(secret), "{path} leaks the API key: {body}");
-        assert!(body.contains("accepted") || path == "/_mock/validations", "{path}");
+        assert!(
+            body.contains("accepted") || path == "/_mock/validations",
+            "{path}"
+        );
     }
 }
 
@@ -78,7 +116,11 @@ async fn api_keys_never_reach_the_journal_or_control_api() {
 
 #[tokio::test]
 async fn oversized_headers_are_refused() {
-    let server = MockServer::builder().configure(|c| c.max_header_bytes = 8192).start().await.unwrap();
+    let server = MockServer::builder()
+        .configure(|c| c.max_header_bytes = 8192)
+        .start()
+        .await
+        .unwrap();
     let big = "x".repeat(20_000);
     let req = format!("GET /_mock/health HTTP/1.1\r\nHost: t\r\nX-Big: {big}\r\n\r\n");
     match raw(server.address(), req.as_bytes(), Duration::from_secs(5)).await {
@@ -98,14 +140,21 @@ async fn slow_loris_clients_are_dropped() {
         .await
         .unwrap();
     let mut s = TcpStream::connect(server.address()).await.unwrap();
-    s.write_all(b"GET /_mock/health HTTP/1.1\r\nHost: t\r\n").await.unwrap();
+    s.write_all(b"GET /_mock/health HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .unwrap();
     // Never finish the head: the server must close the connection on its own.
     let mut buf = [0u8; 1024];
     let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
         .await
         .expect("the server kept a half-sent request open for 10 s");
-    let got = n.map(|n| String::from_utf8_lossy(&buf[..n]).into_owned()).unwrap_or_default();
-    assert!(got.is_empty() || got.starts_with("HTTP/1.1 408"), "unexpected: {got:?}");
+    let got = n
+        .map(|n| String::from_utf8_lossy(&buf[..n]).into_owned())
+        .unwrap_or_default();
+    assert!(
+        got.is_empty() || got.starts_with("HTTP/1.1 408"),
+        "unexpected: {got:?}"
+    );
 }
 
 #[tokio::test]
@@ -122,7 +171,9 @@ async fn slow_bodies_get_408() {
     .await
     .unwrap();
     let mut buf = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await.expect("no answer");
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .expect("no answer");
     let text = String::from_utf8_lossy(&buf);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("\"http_code\":408"), "{text}");
@@ -130,15 +181,26 @@ async fn slow_bodies_get_408() {
 
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_until_one_frees() {
-    let server = MockServer::builder().configure(|c| c.max_connections = 1).start().await.unwrap();
+    let server = MockServer::builder()
+        .configure(|c| c.max_connections = 1)
+        .start()
+        .await
+        .unwrap();
     let idle = TcpStream::connect(server.address()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let addr = server.address();
-    let waiting = tokio::spawn(async move { request(addr, "GET", "/_mock/health", &[], b"").await });
+    let waiting =
+        tokio::spawn(async move { request(addr, "GET", "/_mock/health", &[], b"").await });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!waiting.is_finished(), "the second connection was served while the cap was reached");
+    assert!(
+        !waiting.is_finished(),
+        "the second connection was served while the cap was reached"
+    );
     drop(idle);
-    let r = tokio::time::timeout(Duration::from_secs(10), waiting).await.expect("never served").unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("never served")
+        .unwrap();
     assert_eq!(r.status, 200);
 }
 
@@ -157,7 +219,14 @@ async fn hostile_paths_and_ids_get_precise_404s() {
         long.as_str(),
         "/v1/validations//",
     ] {
-        let r = request(server.address(), "GET", path, &[("Truora-API-Key", KEY)], b"").await;
+        let r = request(
+            server.address(),
+            "GET",
+            path,
+            &[("Truora-API-Key", KEY)],
+            b"",
+        )
+        .await;
         assert_eq!(r.status, 404, "{path}");
         out.push_str(&format!("{}\n", r.json()["message"].as_str().unwrap()));
     }
@@ -175,7 +244,14 @@ async fn broken_form_bodies_get_400s_naming_the_problem() {
         b"type=government&user_authorized=maybe&user_authorized=maybe",
         b"&&&=&",
     ] {
-        let r = request(server.address(), "POST", "/v1/validations", &[("Truora-API-Key", KEY), ("Content-Type", FORM)], body).await;
+        let r = request(
+            server.address(),
+            "POST",
+            "/v1/validations",
+            &[("Truora-API-Key", KEY), ("Content-Type", FORM)],
+            body,
+        )
+        .await;
         assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(body));
         out.push_str(&format!("{}\n", r.json()["message"].as_str().unwrap()));
     }
@@ -266,7 +342,8 @@ stall_for = "1s"
 
 async fn first_poll(server: &MockServer, scenario: &str, deadline: Duration) -> Outcome {
     let id = create_id(server, &format!("type=government&account_id={scenario}")).await;
-    let req = format!("GET /v1/validations/{id} HTTP/1.1\r\nHost: t\r\nTruora-API-Key: {KEY}\r\n\r\n");
+    let req =
+        format!("GET /v1/validations/{id} HTTP/1.1\r\nHost: t\r\nTruora-API-Key: {KEY}\r\n\r\n");
     raw(server.address(), req.as_bytes(), deadline).await
 }
 
@@ -279,12 +356,24 @@ async fn reset_sends_rst_close_sends_fin_stall_holds() {
         .start()
         .await
         .unwrap();
-    assert!(matches!(first_poll(&server, "reset-first", Duration::from_secs(5)).await, Outcome::Reset));
-    assert!(matches!(first_poll(&server, "close-first", Duration::from_secs(5)).await, Outcome::Closed));
+    assert!(matches!(
+        first_poll(&server, "reset-first", Duration::from_secs(5)).await,
+        Outcome::Reset
+    ));
+    assert!(matches!(
+        first_poll(&server, "close-first", Duration::from_secs(5)).await,
+        Outcome::Closed
+    ));
     // A client that gives up before the stall ends sees nothing at all...
-    assert!(matches!(first_poll(&server, "stall-first", Duration::from_millis(300)).await, Outcome::TimedOut));
+    assert!(matches!(
+        first_poll(&server, "stall-first", Duration::from_millis(300)).await,
+        Outcome::TimedOut
+    ));
     // ...and one that waits longer sees the connection closed, never a late response.
-    assert!(matches!(first_poll(&server, "stall-first", Duration::from_secs(5)).await, Outcome::Closed));
+    assert!(matches!(
+        first_poll(&server, "stall-first", Duration::from_secs(5)).await,
+        Outcome::Closed
+    ));
 }
 
 // ---------- restarts lose nothing ----------
@@ -306,20 +395,40 @@ async fn state_file_survives_a_restart() {
         }
     };
     let server = start().await;
-    let a = create_id(&server, "type=government&account_id=declined-deceased.a&document_number=1020304050").await;
+    let a = create_id(
+        &server,
+        "type=government&account_id=declined-deceased.a&document_number=1020304050",
+    )
+    .await;
     let b = create_id(&server, "type=government&account_id=never-completes.b").await;
     poll(&server, &a).await;
     server.advance(Duration::from_secs(2));
-    post_json(&server, &format!("/_mock/validations/{b}/complete"), r#"{"status":"failure","failure_status":"system_error"}"#).await;
-    let before_a = get(&server, &format!("/_mock/validations/{a}")).await.json();
-    let before_b = get(&server, &format!("/_mock/validations/{b}")).await.json();
-    let journal_before = get(&server, "/_mock/journal").await.json()["entries"].as_array().unwrap().len();
+    post_json(
+        &server,
+        &format!("/_mock/validations/{b}/complete"),
+        r#"{"status":"failure","failure_status":"system_error"}"#,
+    )
+    .await;
+    let before_a = get(&server, &format!("/_mock/validations/{a}"))
+        .await
+        .json();
+    let before_b = get(&server, &format!("/_mock/validations/{b}"))
+        .await
+        .json();
+    let journal_before = get(&server, "/_mock/journal").await.json()["entries"]
+        .as_array()
+        .unwrap()
+        .len();
     server.shutdown().await;
     assert!(file.exists(), "the state file was written");
 
     let server = start().await;
-    let after_a = get(&server, &format!("/_mock/validations/{a}")).await.json();
-    let after_b = get(&server, &format!("/_mock/validations/{b}")).await.json();
+    let after_a = get(&server, &format!("/_mock/validations/{a}"))
+        .await
+        .json();
+    let after_b = get(&server, &format!("/_mock/validations/{b}"))
+        .await
+        .json();
     let strip = |mut v: serde_json::Value| {
         v.as_object_mut().unwrap().remove("requests");
         v
@@ -328,11 +437,20 @@ async fn state_file_survives_a_restart() {
     assert_eq!(strip(before_b), strip(after_b));
     // The journal came back too (the reads above added entries after the restart).
     assert!(after_a["requests"].as_array().unwrap().len() >= 2);
-    let journal_after = get(&server, "/_mock/journal").await.json()["entries"].as_array().unwrap().len();
-    assert!(journal_after > journal_before, "{journal_after} <= {journal_before}");
+    let journal_after = get(&server, "/_mock/journal").await.json()["entries"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        journal_after > journal_before,
+        "{journal_after} <= {journal_before}"
+    );
     // Time goes on from where it stood: the declined outcome arrives on schedule.
     server.advance(Duration::from_secs(1));
-    assert_eq!(poll(&server, &a).await.json()["declined_reason"], "identity_belongs_to_dead_person");
+    assert_eq!(
+        poll(&server, &a).await.json()["declined_reason"],
+        "identity_belongs_to_dead_person"
+    );
     // New ids continue the sequence instead of repeating old ones.
     let c = create_id(&server, "type=government").await;
     assert!(c != a && c != b);
@@ -348,9 +466,14 @@ async fn corrupt_state_file_is_reported_and_left_alone() {
         .start()
         .await
         .unwrap_err();
-    let msg = err.to_string().replace(&dir.path().display().to_string(), "[dir]");
+    let msg = err
+        .to_string()
+        .replace(&dir.path().display().to_string(), "[dir]");
     insta::assert_snapshot!(msg, @"state file [dir]/state.json is not a valid truidentidad-mock state file (EOF while parsing a value at line 1 column 24); it was left untouched: fix or move it, or start without --state-file");
-    assert_eq!(std::fs::read(&file).unwrap(), b"{\"version\": 1, \"clock\": ");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        b"{\"version\": 1, \"clock\": "
+    );
 }
 
 #[tokio::test]
@@ -361,15 +484,30 @@ async fn shutdown_lets_in_flight_requests_finish() {
         "[[scenario]]\nname = \"slow-create\"\ndescription = \"d\"\n[scenario.outcome]\nstatus = \"success\"\n[[scenario.fault]]\nrequest = \"create\"\ndelay = \"400ms\"\n",
     )
     .unwrap();
-    let server = MockServer::builder().seed(1).configure(|cfg| cfg.catalogue = Arc::new(c)).start().await.unwrap();
+    let server = MockServer::builder()
+        .seed(1)
+        .configure(|cfg| cfg.catalogue = Arc::new(c))
+        .start()
+        .await
+        .unwrap();
     let addr = server.address();
     let in_flight = tokio::spawn(async move {
-        request(addr, "POST", "/v1/validations", &[("Truora-API-Key", KEY), ("Content-Type", FORM)], b"type=government&account_id=slow-create").await
+        request(
+            addr,
+            "POST",
+            "/v1/validations",
+            &[("Truora-API-Key", KEY), ("Content-Type", FORM)],
+            b"type=government&account_id=slow-create",
+        )
+        .await
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     server.shutdown().await;
     let r = in_flight.await.unwrap();
-    assert_eq!(r.status, 200, "the request in flight at shutdown was answered");
+    assert_eq!(
+        r.status, 200,
+        "the request in flight at shutdown was answered"
+    );
     // And the port no longer accepts connections.
     assert!(TcpStream::connect(addr).await.is_err());
 }

@@ -13,9 +13,14 @@ use truidentidad_scenarios::Catalogue;
 
 /// What one request saw, as one transcript line.
 async fn exchange(server: &MockServer, method: &str, path: &str, body: &str) -> String {
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nTruora-API-Key: {KEY}\r\nConnection: close\r\n");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nTruora-API-Key: {KEY}\r\nConnection: close\r\n"
+    );
     if method == "POST" {
-        req.push_str(&format!("Content-Type: {FORM}\r\nContent-Length: {}\r\n", body.len()));
+        req.push_str(&format!(
+            "Content-Type: {FORM}\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
     }
     req.push_str("\r\n");
     req.push_str(body);
@@ -29,7 +34,10 @@ async fn exchange(server: &MockServer, method: &str, path: &str, body: &str) -> 
     };
     match outcome {
         Outcome::Response(r) => {
-            let extra = r.header("retry-after").map(|v| format!(" Retry-After: {v}")).unwrap_or_default();
+            let extra = r
+                .header("retry-after")
+                .map(|v| format!(" Retry-After: {v}"))
+                .unwrap_or_default();
             let body = match serde_json::from_slice::<serde_json::Value>(&r.body) {
                 Ok(v) => summarize(&v),
                 Err(_) if r.body.is_empty() => "<empty body>".into(),
@@ -59,7 +67,12 @@ fn summarize(v: &serde_json::Value) -> String {
 /// Creates a validation of `scenario` and polls it every 5 virtual seconds until it is
 /// terminal, at most 80 polls (the expiring ones use timeout=30).
 async fn transcript(scenario: &str) -> String {
-    let server = MockServer::builder().seed(7).manual_clock().start().await.unwrap();
+    let server = MockServer::builder()
+        .seed(7)
+        .manual_clock()
+        .start()
+        .await
+        .unwrap();
     let mut out = String::new();
     let form = format!("type=government&account_id={scenario}.t1&timeout=30");
     let mut created = exchange(&server, "POST", "/v1/validations", &form).await;
@@ -69,7 +82,10 @@ async fn transcript(scenario: &str) -> String {
         writeln!(out, "create again: {created}").unwrap();
     }
     let list = get(&server, "/_mock/validations").await.json();
-    let id = list["validations"][0]["validation_id"].as_str().expect("a validation was created").to_string();
+    let id = list["validations"][0]["validation_id"]
+        .as_str()
+        .expect("a validation was created")
+        .to_string();
     let path = format!("/v1/validations/{id}");
     let mut terminal_seen = 0;
     for n in 1..=80 {
@@ -101,14 +117,29 @@ async fn every_catalogue_scenario_end_to_end() {
 
 #[tokio::test]
 async fn never_completes_stays_pending_past_any_timeout() {
-    let server = MockServer::builder().seed(7).manual_clock().start().await.unwrap();
-    let id = create_id(&server, "type=government&account_id=never-completes&timeout=1").await;
+    let server = MockServer::builder()
+        .seed(7)
+        .manual_clock()
+        .start()
+        .await
+        .unwrap();
+    let id = create_id(
+        &server,
+        "type=government&account_id=never-completes&timeout=1",
+    )
+    .await;
     server.advance(Duration::from_secs(100_000));
-    assert_eq!(poll(&server, &id).await.json()["validation_status"], "pending");
+    assert_eq!(
+        poll(&server, &id).await.json()["validation_status"],
+        "pending"
+    );
 }
 
 /// The same seed and the same requests give the same responses, including random delays.
 #[tokio::test(start_paused = true)]
 async fn transcripts_are_deterministic_for_a_seed() {
-    assert_eq!(transcript("slow-responses").await, transcript("slow-responses").await);
+    assert_eq!(
+        transcript("slow-responses").await,
+        transcript("slow-responses").await
+    );
 }

@@ -48,7 +48,11 @@ impl Catalogue {
 
     /// Sets how long the `success` scenario stays pending (the `--pending-for` option).
     pub fn with_pending_for(mut self, pending_for: Duration) -> Self {
-        if let Some(s) = self.scenarios.iter_mut().find(|s| s.name == DEFAULT_SCENARIO) {
+        if let Some(s) = self
+            .scenarios
+            .iter_mut()
+            .find(|s| s.name == DEFAULT_SCENARIO)
+        {
             *s = Scenario {
                 description: s.description.clone(),
                 ..Scenario::success_after(DEFAULT_SCENARIO, pending_for)
@@ -79,7 +83,10 @@ impl Catalogue {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (ScenarioId, &Scenario)> {
-        self.scenarios.iter().enumerate().map(|(i, s)| (i as ScenarioId, s))
+        self.scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as ScenarioId, s))
     }
 
     pub fn get(&self, id: ScenarioId) -> &Scenario {
@@ -141,10 +148,12 @@ impl Mix {
                 .trim()
                 .parse()
                 .map_err(|_| MixError::Weight(weight.to_string()))?;
-            let id = catalogue.id_of(name.trim()).ok_or_else(|| MixError::Unknown {
-                name: name.trim().to_string(),
-                known: catalogue.names(),
-            })?;
+            let id = catalogue
+                .id_of(name.trim())
+                .ok_or_else(|| MixError::Unknown {
+                    name: name.trim().to_string(),
+                    known: catalogue.names(),
+                })?;
             entries.push((id, weight));
         }
         let total: u64 = entries.iter().map(|(_, w)| u64::from(*w)).sum();
@@ -156,7 +165,7 @@ impl Mix {
 
     /// Draws a scenario for the validation with creation number `seq`.
     pub fn pick(&self, seed: u64, seq: u64) -> ScenarioId {
-        let mut x = rng::derive(seed, &[0x4D49_58, seq]) % self.total;
+        let mut x = rng::derive(seed, &[0x004D_4958, seq]) % self.total;
         for (id, w) in &self.entries {
             if x < u64::from(*w) {
                 return *id;
@@ -183,7 +192,10 @@ mod tests {
         let c = Catalogue::builtin();
         let deceased = c.id_of("declined-deceased").unwrap();
         assert_eq!(c.from_account_id("declined-deceased"), Some(deceased));
-        assert_eq!(c.from_account_id("declined-deceased.user-42"), Some(deceased));
+        assert_eq!(
+            c.from_account_id("declined-deceased.user-42"),
+            Some(deceased)
+        );
         assert_eq!(c.from_account_id("user-42"), None);
         assert_eq!(c.from_account_id("declined-deceasedx"), None);
     }
@@ -202,8 +214,14 @@ mod tests {
     #[test]
     fn mix_errors_are_clear() {
         let c = Catalogue::builtin();
-        assert_eq!(Mix::parse("success", &c), Err(MixError::Syntax("success".into())));
-        assert!(matches!(Mix::parse("nope=1", &c), Err(MixError::Unknown { .. })));
+        assert_eq!(
+            Mix::parse("success", &c),
+            Err(MixError::Syntax("success".into()))
+        );
+        assert!(matches!(
+            Mix::parse("nope=1", &c),
+            Err(MixError::Unknown { .. })
+        ));
         assert_eq!(Mix::parse("success=0", &c), Err(MixError::Empty));
     }
 }

@@ -74,10 +74,10 @@ pub fn observe(scenario: &Scenario, facts: &ValidationFacts) -> Observation {
         facts.since_scenario_start
     };
     let ended = phases_ended(scenario, elapsed, facts.polls);
-    if ended == phases {
-        if let Some(outcome) = scenario.outcome {
-            return Observation::terminal(outcome, phases);
-        }
+    if ended == phases
+        && let Some(outcome) = scenario.outcome
+    {
+        return Observation::terminal(outcome, phases);
     }
     if timed_out {
         return Observation::terminal(

@@ -216,7 +216,10 @@ pub fn parse_scenarios(file: &str, src: &str) -> Result<Vec<Scenario>, FormatErr
     let mut out = Vec::new();
     let mut seen: Vec<(String, Range<usize>)> = Vec::new();
     if doc.scenario.is_empty() {
-        b.err(0..0, "no scenarios in this file; expected at least one `[[scenario]]` table");
+        b.err(
+            0..0,
+            "no scenarios in this file; expected at least one `[[scenario]]` table",
+        );
     }
     for s in doc.scenario {
         let s = s.into_inner();
@@ -224,7 +227,10 @@ pub fn parse_scenarios(file: &str, src: &str) -> Result<Vec<Scenario>, FormatErr
             let (line, _) = line_col(src, first.start);
             b.err(
                 s.name.span(),
-                format!("duplicate scenario name `{}` (first defined on line {line})", s.name.get_ref()),
+                format!(
+                    "duplicate scenario name `{}` (first defined on line {line})",
+                    s.name.get_ref()
+                ),
             );
         }
         seen.push((s.name.get_ref().clone(), s.name.span()));
@@ -254,7 +260,8 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn err(&mut self, span: Range<usize>, msg: impl Into<String>) {
-        self.errors.push(FormatError::at(self.file, self.src, span, msg));
+        self.errors
+            .push(FormatError::at(self.file, self.src, span, msg));
     }
 
     fn duration(&mut self, s: &Spanned<String>, what: &str) -> Option<Duration> {
@@ -270,13 +277,22 @@ impl Builder<'_> {
         }
     }
 
-    fn reason(&mut self, s: &Spanned<String>, known: &[&'static str], what: &str) -> Option<&'static str> {
+    fn reason(
+        &mut self,
+        s: &Spanned<String>,
+        known: &[&'static str],
+        what: &str,
+    ) -> Option<&'static str> {
         match known.iter().find(|k| **k == s.get_ref().as_str()) {
             Some(k) => Some(*k),
             None => {
                 self.err(
                     s.span(),
-                    format!("unknown {what} `{}`; expected one of: {}", s.get_ref(), known.join(", ")),
+                    format!(
+                        "unknown {what} `{}`; expected one of: {}",
+                        s.get_ref(),
+                        known.join(", ")
+                    ),
                 );
                 None
             }
@@ -295,10 +311,15 @@ impl Builder<'_> {
             );
         }
         if s.description.get_ref().trim().is_empty() {
-            self.err(s.description.span(), "description is empty; say in one line what this scenario does");
+            self.err(
+                s.description.span(),
+                "description is empty; say in one line what this scenario does",
+            );
         }
         let expired_reason = match &s.expired_reason {
-            Some(r) => self.reason(r, EXPIRED_REASONS, "expired_reason").unwrap_or(DEFAULT_EXPIRED_REASON),
+            Some(r) => self
+                .reason(r, EXPIRED_REASONS, "expired_reason")
+                .unwrap_or(DEFAULT_EXPIRED_REASON),
             None => DEFAULT_EXPIRED_REASON,
         };
         let phases = self.phases(&s.phase);
@@ -339,15 +360,25 @@ impl Builder<'_> {
                 .name
                 .as_ref()
                 .map_or_else(|| format!("phase-{}", i + 1), |n| n.get_ref().clone());
-            if let Some(n) = &p.name {
-                if out.iter().any(|o| &o.name == n.get_ref()) || n.get_ref() == "outcome" {
-                    self.err(n.span(), format!("duplicate or reserved phase name `{}`", n.get_ref()));
-                }
+            if let Some(n) = &p.name
+                && (out.iter().any(|o| &o.name == n.get_ref()) || n.get_ref() == "outcome")
+            {
+                self.err(
+                    n.span(),
+                    format!("duplicate or reserved phase name `{}`", n.get_ref()),
+                );
             }
             let until = p.until.as_ref().and_then(|u| self.duration(u, "until"));
             let until_polls = match &p.until_polls {
                 Some(n) if *n.get_ref() < 0 || *n.get_ref() > i64::from(u32::MAX) => {
-                    self.err(n.span(), format!("until_polls must be between 0 and {}, got {}", u32::MAX, n.get_ref()));
+                    self.err(
+                        n.span(),
+                        format!(
+                            "until_polls must be between 0 and {}, got {}",
+                            u32::MAX,
+                            n.get_ref()
+                        ),
+                    );
                     None
                 }
                 Some(n) => Some(*n.get_ref() as u32),
@@ -359,9 +390,10 @@ impl Builder<'_> {
                     "this phase never ends (no `until` or `until_polls`), so the phases after it are unreachable",
                 );
             }
-            if let (Some(u), Some(prev), Some(span)) = (until, prev_until, p.until.as_ref()) {
-                if u < prev {
-                    self.err(
+            if let (Some(u), Some(prev), Some(span)) = (until, prev_until, p.until.as_ref())
+                && u < prev
+            {
+                self.err(
                         span.span(),
                         format!(
                             "`until` is measured from creation and must not go backwards: {} is before the previous phase's {}",
@@ -369,19 +401,23 @@ impl Builder<'_> {
                             humantime::format_duration(prev)
                         ),
                     );
-                }
             }
-            if let (Some(n), Some(prev), Some(span)) = (until_polls, prev_polls, p.until_polls.as_ref()) {
-                if n < prev {
-                    self.err(
+            if let (Some(n), Some(prev), Some(span)) =
+                (until_polls, prev_polls, p.until_polls.as_ref())
+                && n < prev
+            {
+                self.err(
                         span.span(),
                         format!("`until_polls` counts from creation and must not go backwards: {n} is below the previous phase's {prev}"),
                     );
-                }
             }
             prev_until = until.or(prev_until);
             prev_polls = until_polls.or(prev_polls);
-            out.push(Phase { name, until, until_polls });
+            out.push(Phase {
+                name,
+                until,
+                until_polls,
+            });
         }
         out
     }
@@ -395,9 +431,21 @@ impl Builder<'_> {
         };
         match d.status.get_ref().as_str() {
             "success" => {
-                reject(self, &d.failure_status, "failure_status is only allowed with status = \"failure\"");
-                reject(self, &d.declined_reason, "declined_reason is only allowed with failure_status = \"declined\"");
-                reject(self, &d.expired_reason, "expired_reason is only allowed with failure_status = \"expired\"");
+                reject(
+                    self,
+                    &d.failure_status,
+                    "failure_status is only allowed with status = \"failure\"",
+                );
+                reject(
+                    self,
+                    &d.declined_reason,
+                    "declined_reason is only allowed with failure_status = \"declined\"",
+                );
+                reject(
+                    self,
+                    &d.expired_reason,
+                    "expired_reason is only allowed with failure_status = \"expired\"",
+                );
                 Some(Outcome::Success)
             }
             "failure" => {
@@ -410,25 +458,50 @@ impl Builder<'_> {
                 };
                 match fs.get_ref().as_str() {
                     "declined" => {
-                        reject(self, &d.expired_reason, "expired_reason is only allowed with failure_status = \"expired\"");
+                        reject(
+                            self,
+                            &d.expired_reason,
+                            "expired_reason is only allowed with failure_status = \"expired\"",
+                        );
                         match &d.declined_reason {
-                            Some(r) => self.reason(r, DECLINED_REASONS, "declined_reason").map(|reason| Outcome::Declined { reason }),
+                            Some(r) => self
+                                .reason(r, DECLINED_REASONS, "declined_reason")
+                                .map(|reason| Outcome::Declined { reason }),
                             None => {
-                                self.err(fs.span(), "failure_status = \"declined\" needs a declined_reason");
+                                self.err(
+                                    fs.span(),
+                                    "failure_status = \"declined\" needs a declined_reason",
+                                );
                                 None
                             }
                         }
                     }
                     "expired" => {
-                        reject(self, &d.declined_reason, "declined_reason is only allowed with failure_status = \"declined\"");
+                        reject(
+                            self,
+                            &d.declined_reason,
+                            "declined_reason is only allowed with failure_status = \"declined\"",
+                        );
                         match &d.expired_reason {
-                            Some(r) => self.reason(r, EXPIRED_REASONS, "expired_reason").map(|reason| Outcome::Expired { reason }),
-                            None => Some(Outcome::Expired { reason: DEFAULT_EXPIRED_REASON }),
+                            Some(r) => self
+                                .reason(r, EXPIRED_REASONS, "expired_reason")
+                                .map(|reason| Outcome::Expired { reason }),
+                            None => Some(Outcome::Expired {
+                                reason: DEFAULT_EXPIRED_REASON,
+                            }),
                         }
                     }
                     "system_error" => {
-                        reject(self, &d.declined_reason, "declined_reason is only allowed with failure_status = \"declined\"");
-                        reject(self, &d.expired_reason, "expired_reason is only allowed with failure_status = \"expired\"");
+                        reject(
+                            self,
+                            &d.declined_reason,
+                            "declined_reason is only allowed with failure_status = \"declined\"",
+                        );
+                        reject(
+                            self,
+                            &d.expired_reason,
+                            "expired_reason is only allowed with failure_status = \"expired\"",
+                        );
                         Some(Outcome::SystemError)
                     }
                     other => {
@@ -457,7 +530,10 @@ impl Builder<'_> {
             None | Some(("poll", _)) => RequestKind::Poll,
             Some(("create", _)) => RequestKind::Create,
             Some((other, span)) => {
-                self.err(span, format!("unknown request kind `{other}`; expected \"create\" or \"poll\""));
+                self.err(
+                    span,
+                    format!("unknown request kind `{other}`; expected \"create\" or \"poll\""),
+                );
                 RequestKind::Poll
             }
         };
@@ -475,7 +551,11 @@ impl Builder<'_> {
                     known.push("outcome");
                     self.err(
                         p.span(),
-                        format!("unknown phase `{}`; expected one of: {}", p.get_ref(), known.join(", ")),
+                        format!(
+                            "unknown phase `{}`; expected one of: {}",
+                            p.get_ref(),
+                            known.join(", ")
+                        ),
                     );
                     None
                 }
@@ -489,16 +569,27 @@ impl Builder<'_> {
                     NthDoc::Many(xs) => xs.clone(),
                 };
                 if list.is_empty() || list.iter().any(|x| *x < 1 || *x > i64::from(u32::MAX)) {
-                    self.err(n.span(), "nth lists 1-based request numbers, e.g. nth = 1 or nth = [1, 2]");
+                    self.err(
+                        n.span(),
+                        "nth lists 1-based request numbers, e.g. nth = 1 or nth = [1, 2]",
+                    );
                 }
-                list.into_iter().map(|x| x.clamp(1, i64::from(u32::MAX)) as u32).collect()
+                list.into_iter()
+                    .map(|x| x.clamp(1, i64::from(u32::MAX)) as u32)
+                    .collect()
             }
         };
         let chance = match &d.chance {
             None => 1.0,
             Some(c) if (0.0..=1.0).contains(c.get_ref()) => *c.get_ref(),
             Some(c) => {
-                self.err(c.span(), format!("chance is a probability between 0 and 1, got {}", c.get_ref()));
+                self.err(
+                    c.span(),
+                    format!(
+                        "chance is a probability between 0 and 1, got {}",
+                        c.get_ref()
+                    ),
+                );
                 1.0
             }
         };
@@ -526,7 +617,10 @@ impl Builder<'_> {
         if let Some(s) = &d.status {
             let code = *s.get_ref();
             if !(400..=599).contains(&code) {
-                self.err(s.span(), format!("status must be an HTTP error between 400 and 599, got {code}"));
+                self.err(
+                    s.span(),
+                    format!("status must be an HTTP error between 400 and 599, got {code}"),
+                );
             }
             let retry_after = d.retry_after.as_ref().and_then(|r| {
                 let secs = self.duration(r, "retry_after")?.as_secs();
@@ -548,31 +642,51 @@ impl Builder<'_> {
                 },
             ));
         } else {
-            for (field, name) in [(&d.retry_after, "retry_after"), (&d.retry_after_format, "retry_after_format")] {
+            for (field, name) in [
+                (&d.retry_after, "retry_after"),
+                (&d.retry_after_format, "retry_after_format"),
+            ] {
                 if let Some(f) = field {
-                    self.err(f.span(), format!("{name} needs `status` (usually 429 or 503)"));
+                    self.err(
+                        f.span(),
+                        format!("{name} needs `status` (usually 429 or 503)"),
+                    );
                 }
             }
         }
         if let Some(sb) = &d.slow_body {
             let doc = sb.get_ref();
             let every = humantime::parse_duration(&doc.every).map_err(|e| {
-                self.err(sb.span(), format!("invalid slow_body.every `{}`: {e}", doc.every));
+                self.err(
+                    sb.span(),
+                    format!("invalid slow_body.every `{}`: {e}", doc.every),
+                );
             });
             let chunk = doc.chunk_bytes.unwrap_or(16);
             if chunk < 1 {
                 self.err(sb.span(), "slow_body.chunk_bytes must be at least 1");
             }
             if let Ok(every) = every {
-                actions.push((sb.span(), FaultAction::SlowBody { chunk_bytes: chunk.max(1) as usize, every }));
+                actions.push((
+                    sb.span(),
+                    FaultAction::SlowBody {
+                        chunk_bytes: chunk.max(1) as usize,
+                        every,
+                    },
+                ));
             }
         }
         if let Some(c) = &d.connection {
-            let stall_for = d.stall_for.as_ref().and_then(|s| self.duration(s, "stall_for"));
+            let stall_for = d
+                .stall_for
+                .as_ref()
+                .and_then(|s| self.duration(s, "stall_for"));
             let fault = match c.get_ref().as_str() {
                 "reset" => Some(ConnectionFault::Reset),
                 "close" => Some(ConnectionFault::Close),
-                "stall" => Some(ConnectionFault::Stall(stall_for.unwrap_or(Duration::from_secs(300)))),
+                "stall" => Some(ConnectionFault::Stall(
+                    stall_for.unwrap_or(Duration::from_secs(300)),
+                )),
                 other => {
                     self.err(c.span(), format!("unknown connection fault `{other}`; expected \"reset\", \"close\" or \"stall\""));
                     None
@@ -588,7 +702,10 @@ impl Builder<'_> {
             match b.get_ref().as_str() {
                 "malformed" => actions.push((b.span(), FaultAction::MalformedBody)),
                 "empty" => actions.push((b.span(), FaultAction::EmptyBody)),
-                other => self.err(b.span(), format!("unknown body fault `{other}`; expected \"malformed\" or \"empty\"")),
+                other => self.err(
+                    b.span(),
+                    format!("unknown body fault `{other}`; expected \"malformed\" or \"empty\""),
+                ),
             }
         }
         let action = match actions.len() {

@@ -118,7 +118,10 @@ impl RequestKind {
 pub enum Delay {
     Fixed(Duration),
     /// Uniform between `min` and `max`, drawn from the seed.
-    Uniform { min: Duration, max: Duration },
+    Uniform {
+        min: Duration,
+        max: Duration,
+    },
 }
 
 /// Faults below HTTP: what the client's socket sees.
@@ -144,7 +147,10 @@ pub enum FaultAction {
     /// Only the added delay, then the normal response.
     DelayOnly,
     /// The normal response, dribbled in chunks.
-    SlowBody { chunk_bytes: usize, every: Duration },
+    SlowBody {
+        chunk_bytes: usize,
+        every: Duration,
+    },
     Connection(ConnectionFault),
     /// A 200 whose JSON body is cut in half.
     MalformedBody,
@@ -155,22 +161,40 @@ pub enum FaultAction {
 impl std::fmt::Display for FaultAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::HttpError { status, retry_after, .. } => {
+            Self::HttpError {
+                status,
+                retry_after,
+                ..
+            } => {
                 write!(f, "HTTP {status}")?;
                 match retry_after {
                     Some(RetryAfter::Seconds(s)) => write!(f, " with Retry-After: {s} (seconds)"),
-                    Some(RetryAfter::HttpDate(s)) => write!(f, " with Retry-After: now + {s}s (HTTP-date)"),
+                    Some(RetryAfter::HttpDate(s)) => {
+                        write!(f, " with Retry-After: now + {s}s (HTTP-date)")
+                    }
                     None => Ok(()),
                 }
             }
             Self::DelayOnly => write!(f, "normal response after the delay"),
             Self::SlowBody { chunk_bytes, every } => {
-                write!(f, "body dribbled {chunk_bytes} bytes every {}", humantime::format_duration(*every))
+                write!(
+                    f,
+                    "body dribbled {chunk_bytes} bytes every {}",
+                    humantime::format_duration(*every)
+                )
             }
-            Self::Connection(ConnectionFault::Reset) => write!(f, "connection reset (RST), no response"),
-            Self::Connection(ConnectionFault::Close) => write!(f, "connection closed (FIN), no response"),
+            Self::Connection(ConnectionFault::Reset) => {
+                write!(f, "connection reset (RST), no response")
+            }
+            Self::Connection(ConnectionFault::Close) => {
+                write!(f, "connection closed (FIN), no response")
+            }
             Self::Connection(ConnectionFault::Stall(d)) => {
-                write!(f, "no response for {}, then the connection closes", humantime::format_duration(*d))
+                write!(
+                    f,
+                    "no response for {}, then the connection closes",
+                    humantime::format_duration(*d)
+                )
             }
             Self::MalformedBody => write!(f, "200 with truncated JSON"),
             Self::EmptyBody => write!(f, "200 with an empty body"),

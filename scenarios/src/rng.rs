@@ -15,7 +15,8 @@ pub fn mix64(mut x: u64) -> u64 {
 /// A value derived from a seed and a path of integers (for example `[validation_seq, poll]`),
 /// so every decision is reproducible without shared mutable RNG state between requests.
 pub fn derive(seed: u64, path: &[u64]) -> u64 {
-    path.iter().fold(mix64(seed), |acc, p| mix64(acc ^ mix64(*p)))
+    path.iter()
+        .fold(mix64(seed), |acc, p| mix64(acc ^ mix64(*p)))
 }
 
 /// A float in `[0, 1)` from a derived value.

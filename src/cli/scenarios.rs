@@ -12,7 +12,9 @@ use truidentidad_scenarios::format::{FormatErrors, parse_scenarios};
 #[derive(Debug, Subcommand)]
 pub enum ScenariosCommand {
     /// Print the catalogue: one line per scenario with what it does.
-    #[command(after_help = "Examples:\n  truidentidad-mock scenarios list\n  truidentidad-mock scenarios list --scenarios my.toml")]
+    #[command(
+        after_help = "Examples:\n  truidentidad-mock scenarios list\n  truidentidad-mock scenarios list --scenarios my.toml"
+    )]
     List {
         /// Also load these files (as `serve --scenarios` would).
         #[arg(long = "scenarios")]
@@ -26,7 +28,9 @@ pub enum ScenariosCommand {
         files: Vec<PathBuf>,
     },
     /// Check scenario files and report every error with file:line:column.
-    #[command(after_help = "Example:\n  truidentidad-mock scenarios check my-scenarios.toml other.toml\n\nExit status: 0 when every file is valid, 1 when any has errors, 2 when a file cannot be read.")]
+    #[command(
+        after_help = "Example:\n  truidentidad-mock scenarios check my-scenarios.toml other.toml\n\nExit status: 0 when every file is valid, 1 when any has errors, 2 when a file cannot be read."
+    )]
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -38,7 +42,8 @@ pub fn load_catalogue(files: &[PathBuf], pending_for: Duration) -> anyhow::Resul
     let mut catalogue = Catalogue::builtin().with_pending_for(pending_for);
     let mut report = String::new();
     for path in files {
-        let src = std::fs::read_to_string(path).with_context(|| format!("cannot read scenario file {}", path.display()))?;
+        let src = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read scenario file {}", path.display()))?;
         if let Err(errors) = catalogue.load_file(&path.display().to_string(), &src) {
             report.push_str(&render(&errors));
         }
@@ -50,7 +55,12 @@ pub fn load_catalogue(files: &[PathBuf], pending_for: Duration) -> anyhow::Resul
 }
 
 fn render(errors: &FormatErrors) -> String {
-    errors.0.iter().map(|e| e.render()).collect::<Vec<_>>().join("\n")
+    errors
+        .0
+        .iter()
+        .map(|e| e.render())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn run(cmd: ScenariosCommand) -> anyhow::Result<ExitCode> {
@@ -74,17 +84,32 @@ pub fn run(cmd: ScenariosCommand) -> anyhow::Result<ExitCode> {
         ScenariosCommand::Check { files } => {
             let mut failed = false;
             for path in &files {
-                let src = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let src = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
                 match parse_scenarios(&path.display().to_string(), &src) {
-                    Ok(s) => println!("{}: ok ({} scenario{})", path.display(), s.len(), if s.len() == 1 { "" } else { "s" }),
+                    Ok(s) => println!(
+                        "{}: ok ({} scenario{})",
+                        path.display(),
+                        s.len(),
+                        if s.len() == 1 { "" } else { "s" }
+                    ),
                     Err(errors) => {
                         failed = true;
                         eprint!("{}", render(&errors));
-                        eprintln!("{}: {} error{}", path.display(), errors.0.len(), if errors.0.len() == 1 { "" } else { "s" });
+                        eprintln!(
+                            "{}: {} error{}",
+                            path.display(),
+                            errors.0.len(),
+                            if errors.0.len() == 1 { "" } else { "s" }
+                        );
                     }
                 }
             }
-            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -101,7 +126,11 @@ fn describe(s: &truidentidad_scenarios::Scenario) -> String {
         if let Some(n) = p.until_polls {
             ends.push(format!("after {n} poll{}", if n == 1 { "" } else { "s" }));
         }
-        let ends = if ends.is_empty() { "never ends".to_string() } else { format!("ends {}", ends.join(" or ")) };
+        let ends = if ends.is_empty() {
+            "never ends".to_string()
+        } else {
+            format!("ends {}", ends.join(" or "))
+        };
         let _ = writeln!(out, "  pending  {:<18} {ends}", p.name);
     }
     let _ = writeln!(out, "  outcome  {}", s.outcome_label());
@@ -114,9 +143,18 @@ fn describe(s: &truidentidad_scenarios::Scenario) -> String {
         };
         let phase = f
             .phase
-            .map(|i| format!(" in {}", s.phases.get(i).map_or("outcome", |p| p.name.as_str())))
+            .map(|i| {
+                format!(
+                    " in {}",
+                    s.phases.get(i).map_or("outcome", |p| p.name.as_str())
+                )
+            })
             .unwrap_or_default();
-        let chance = if f.chance < 1.0 { format!(" ({:.0}% of the time)", f.chance * 100.0) } else { String::new() };
+        let chance = if f.chance < 1.0 {
+            format!(" ({:.0}% of the time)", f.chance * 100.0)
+        } else {
+            String::new()
+        };
         let action = match (&f.delay, &f.action) {
             (Some(d), truidentidad_scenarios::FaultAction::DelayOnly) => d.to_string(),
             (Some(d), a) => format!("{d}, then {a}"),

@@ -43,28 +43,53 @@ pub struct ServeArgs {
     #[arg(long, env = "TRUIDENTIDAD_MOCK_SEED")]
     seed: Option<u64>,
     /// Accept only this Truora-API-Key (repeatable). Without it, any non-empty key is accepted.
-    #[arg(long = "api-key", env = "TRUIDENTIDAD_MOCK_API_KEYS", value_delimiter = ',')]
+    #[arg(
+        long = "api-key",
+        env = "TRUIDENTIDAD_MOCK_API_KEYS",
+        value_delimiter = ','
+    )]
     api_keys: Vec<String>,
     /// How long the default `success` scenario stays pending.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_PENDING_FOR", default_value = "3s", value_parser = humantime::parse_duration)]
     pending_for: Duration,
     /// Scenario file(s) to load on top of the built-in catalogue (repeatable).
-    #[arg(long = "scenarios", env = "TRUIDENTIDAD_MOCK_SCENARIOS", value_delimiter = ',')]
+    #[arg(
+        long = "scenarios",
+        env = "TRUIDENTIDAD_MOCK_SCENARIOS",
+        value_delimiter = ','
+    )]
     scenario_files: Vec<PathBuf>,
     /// Scenario for validations that select none.
-    #[arg(long, env = "TRUIDENTIDAD_MOCK_DEFAULT_SCENARIO", default_value = "success")]
+    #[arg(
+        long,
+        env = "TRUIDENTIDAD_MOCK_DEFAULT_SCENARIO",
+        default_value = "success"
+    )]
     default_scenario: String,
     /// Weighted scenario mix for validations that select none, e.g. success=70,expired-not-finished=30.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_MIX")]
     mix: Option<String>,
     /// `real` time, or `manual` time moved only by POST /_mock/clock/advance.
-    #[arg(long, env = "TRUIDENTIDAD_MOCK_CLOCK", value_enum, default_value = "real")]
+    #[arg(
+        long,
+        env = "TRUIDENTIDAD_MOCK_CLOCK",
+        value_enum,
+        default_value = "real"
+    )]
     clock: ClockArg,
     /// Most validations kept in memory; past it the oldest finished ones are evicted.
-    #[arg(long, env = "TRUIDENTIDAD_MOCK_MAX_VALIDATIONS", default_value_t = 1_000_000)]
+    #[arg(
+        long,
+        env = "TRUIDENTIDAD_MOCK_MAX_VALIDATIONS",
+        default_value_t = 1_000_000
+    )]
     max_validations: usize,
     /// Requests kept in the journal (GET /_mock/journal); 0 turns the journal off.
-    #[arg(long, env = "TRUIDENTIDAD_MOCK_JOURNAL_CAPACITY", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "TRUIDENTIDAD_MOCK_JOURNAL_CAPACITY",
+        default_value_t = 10_000
+    )]
     journal_capacity: usize,
     /// Do not log one line per request on stderr.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_NO_REQUEST_LOG")]
@@ -82,7 +107,11 @@ pub struct ServeArgs {
     #[arg(long, env = "TRUIDENTIDAD_MOCK_BODY_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     body_read_timeout: Duration,
     /// Connections served at once.
-    #[arg(long, env = "TRUIDENTIDAD_MOCK_MAX_CONNECTIONS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "TRUIDENTIDAD_MOCK_MAX_CONNECTIONS",
+        default_value_t = 10_000
+    )]
     max_connections: usize,
     /// Token required on every /_mock/ control call, the dashboard and the journal
     /// (X-Mock-Admin-Token or Authorization: Bearer). Mandatory when --bind is not loopback.
@@ -127,7 +156,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.threads {
         rt.worker_threads(n.max(1));
     }
-    let rt = rt.enable_all().build().context("starting the async runtime")?;
+    let rt = rt
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     rt.block_on(async move {
         let (listener, state) = truidentidad_mock_server::bind(config).await?;
         let addr = listener.local_addr().context("reading the bound address")?;

@@ -27,8 +27,12 @@ impl Resp {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     pub fn text(&self) -> String {
@@ -98,13 +102,19 @@ fn parse(buf: &[u8]) -> Resp {
     if chunked {
         body = dechunk(&body);
     }
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let Some(i) = b.windows(2).position(|w| w == b"\r\n") else { return out };
+        let Some(i) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
         let n = usize::from_str_radix(String::from_utf8_lossy(&b[..i]).trim(), 16).unwrap_or(0);
         if n == 0 {
             return out;
@@ -116,7 +126,13 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 }
 
 /// One request with `Connection: close`.
-pub async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -138,19 +154,36 @@ pub const FORM: &str = "application/x-www-form-urlencoded";
 
 /// `POST /v1/validations` with a form body and the test key.
 pub async fn create(server: &MockServer, form: &str) -> Resp {
-    request(server.address(), "POST", "/v1/validations", &[("Truora-API-Key", KEY), ("Content-Type", FORM)], form.as_bytes()).await
+    request(
+        server.address(),
+        "POST",
+        "/v1/validations",
+        &[("Truora-API-Key", KEY), ("Content-Type", FORM)],
+        form.as_bytes(),
+    )
+    .await
 }
 
 /// Creates a validation and returns its id.
 pub async fn create_id(server: &MockServer, form: &str) -> String {
     let r = create(server, form).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["validation_id"].as_str().expect("validation_id").to_string()
+    r.json()["validation_id"]
+        .as_str()
+        .expect("validation_id")
+        .to_string()
 }
 
 /// `GET /v1/validations/{id}` with the test key.
 pub async fn poll(server: &MockServer, id: &str) -> Resp {
-    request(server.address(), "GET", &format!("/v1/validations/{id}"), &[("Truora-API-Key", KEY)], b"").await
+    request(
+        server.address(),
+        "GET",
+        &format!("/v1/validations/{id}"),
+        &[("Truora-API-Key", KEY)],
+        b"",
+    )
+    .await
 }
 
 pub async fn get(server: &MockServer, path: &str) -> Resp {
@@ -158,12 +191,24 @@ pub async fn get(server: &MockServer, path: &str) -> Resp {
 }
 
 pub async fn post_json(server: &MockServer, path: &str, json: &str) -> Resp {
-    request(server.address(), "POST", path, &[("Content-Type", "application/json")], json.as_bytes()).await
+    request(
+        server.address(),
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        json.as_bytes(),
+    )
+    .await
 }
 
 /// A manual-clock server with a fixed seed.
 pub async fn manual_server() -> MockServer {
-    MockServer::builder().seed(42).manual_clock().start().await.expect("start")
+    MockServer::builder()
+        .seed(42)
+        .manual_clock()
+        .start()
+        .await
+        .expect("start")
 }
 
 /// Insta settings that hide what changes between runs (ids, dates, addresses, timings).
@@ -173,6 +218,9 @@ pub fn redactions() -> insta::Settings {
     s.add_filter(r"ACC[0-9a-f]{32}", "[account_id]");
     s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[date]");
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
-    s.add_filter(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", "[http-date]");
+    s.add_filter(
+        r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT",
+        "[http-date]",
+    );
     s
 }

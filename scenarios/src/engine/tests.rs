@@ -34,7 +34,10 @@ fn success_turns_terminal_at_its_time() {
 fn poll_driven_phase_counts_polls_before_the_current_one() {
     let s = scenario("success-after-polls");
     for polls in 0..3 {
-        assert_eq!(observe(&s, &facts(1000 % 300, polls)).status, ValidationStatus::Pending);
+        assert_eq!(
+            observe(&s, &facts(1000 % 300, polls)).status,
+            ValidationStatus::Pending
+        );
     }
     assert_eq!(observe(&s, &facts(0, 3)).status, ValidationStatus::Success);
 }
@@ -42,7 +45,10 @@ fn poll_driven_phase_counts_polls_before_the_current_one() {
 #[test]
 fn pending_past_timeout_expires_with_the_scenario_reason() {
     let s = scenario("expired-not-started");
-    assert_eq!(observe(&s, &facts(299, 50)).status, ValidationStatus::Pending);
+    assert_eq!(
+        observe(&s, &facts(299, 50)).status,
+        ValidationStatus::Pending
+    );
     let o = observe(&s, &facts(300, 50));
     assert_eq!(
         o.outcome,
@@ -55,7 +61,10 @@ fn pending_past_timeout_expires_with_the_scenario_reason() {
 #[test]
 fn never_completes_ignores_timeout() {
     let s = scenario("never-completes");
-    assert_eq!(observe(&s, &facts(1_000_000, 9_999)).status, ValidationStatus::Pending);
+    assert_eq!(
+        observe(&s, &facts(1_000_000, 9_999)).status,
+        ValidationStatus::Pending
+    );
 }
 
 #[test]
@@ -65,7 +74,10 @@ fn outcome_reached_before_timeout_wins_over_expiry() {
     f.timeout = Duration::from_secs(3);
     assert_eq!(observe(&s, &f).outcome, Some(Outcome::Success));
     f.timeout = Duration::from_secs(2);
-    assert!(matches!(observe(&s, &f).outcome, Some(Outcome::Expired { .. })));
+    assert!(matches!(
+        observe(&s, &f).outcome,
+        Some(Outcome::Expired { .. })
+    ));
 }
 
 #[test]
@@ -115,7 +127,10 @@ use crate::model::FaultAction;
 
 /// Arbitrary well-formed scenarios: phase limits non-decreasing, as the parser enforces.
 fn arb_scenario() -> impl Strategy<Value = Scenario> {
-    let phase = (proptest::option::of(0u64..120), proptest::option::of(0u32..20));
+    let phase = (
+        proptest::option::of(0u64..120),
+        proptest::option::of(0u32..20),
+    );
     (
         proptest::collection::vec(phase, 0..5),
         proptest::option::of(prop_oneof![

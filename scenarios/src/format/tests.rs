@@ -3,7 +3,12 @@ use super::*;
 fn errors(src: &str) -> String {
     match parse_scenarios("broken.toml", src) {
         Ok(s) => panic!("expected errors, parsed {} scenarios", s.len()),
-        Err(e) => e.0.iter().map(FormatError::render).collect::<Vec<_>>().join("\n"),
+        Err(e) => {
+            e.0.iter()
+                .map(FormatError::render)
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
     }
 }
 
@@ -39,14 +44,23 @@ retry_after_format = "http-date"
     let s = &s[0];
     assert_eq!(s.phases.len(), 2);
     assert_eq!(s.phases[1].until_polls, Some(4));
-    assert_eq!(s.outcome, Some(Outcome::Declined { reason: "document_unregistered" }));
+    assert_eq!(
+        s.outcome,
+        Some(Outcome::Declined {
+            reason: "document_unregistered"
+        })
+    );
     assert_eq!(s.expired_reason, "face_validation_not_started");
     let f = &s.faults[0];
     assert_eq!(f.phase, Some(1));
     assert_eq!(f.nth, vec![2, 3]);
     assert_eq!(
         f.action,
-        FaultAction::HttpError { status: 429, message: None, retry_after: Some(RetryAfter::HttpDate(3)) }
+        FaultAction::HttpError {
+            status: 429,
+            message: None,
+            retry_after: Some(RetryAfter::HttpDate(3))
+        }
     );
 }
 
