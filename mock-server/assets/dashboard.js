@@ -5,6 +5,9 @@
   var $ = function (id) { return document.getElementById(id); };
   var params = new URLSearchParams(location.search);
   var selected = params.get('validation_id') || null;
+  // With `serve --admin-token`, open /dashboard?admin_token=<token>; it is passed on to the data API.
+  var token = params.get('admin_token');
+  var auth = function (url) { return token ? url + (url.indexOf('?') < 0 ? '?' : '&') + 'admin_token=' + encodeURIComponent(token) : url; };
   ['validation_id', 'account_id', 'status'].forEach(function (k) { if (params.get(k)) $('f-' + k).value = params.get(k); });
 
   function el(tag, attrs, kids) {
@@ -27,6 +30,7 @@
 
   function refresh() {
     var q = query();
+    if (token) q.set('admin_token', token);
     history.replaceState(null, '', '/dashboard' + (q.toString() ? '?' + q : ''));
     fetch('/dashboard/api/validations?' + q).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); }).then(function (res) {
       var rows = $('rows');
@@ -52,7 +56,7 @@
   }
 
   function detail(id) {
-    fetch('/dashboard/api/validations/' + encodeURIComponent(id)).then(function (r) { return r.json(); }).then(function (v) {
+    fetch(auth('/dashboard/api/validations/' + encodeURIComponent(id))).then(function (r) { return r.json(); }).then(function (v) {
       var box = $('detail');
       box.hidden = false;
       if (!v.validation_id) { box.replaceChildren(el('p', { class: 'muted', text: v.message })); return; }

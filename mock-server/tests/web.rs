@@ -366,3 +366,23 @@ async fn pages_and_the_sdk_are_served_from_the_binary() {
     assert!(qr.text().starts_with("<svg"));
     assert_eq!(get(&server, "/assets/nope.js").await.status, 404);
 }
+
+#[tokio::test]
+async fn the_dashboard_data_needs_the_admin_token_when_one_is_set() {
+    let server = MockServer::builder()
+        .manual_clock()
+        .configure(|c| c.admin_token = Some("s3cret".into()))
+        .start()
+        .await
+        .expect("start");
+    assert_eq!(get(&server, "/dashboard/api/validations").await.status, 401);
+    assert_eq!(
+        get(&server, "/dashboard/api/validations?admin_token=s3cret")
+            .await
+            .status,
+        200
+    );
+    // The pages and the SDK carry no data and stay open; the adapter is authorised by the id.
+    assert_eq!(get(&server, "/dashboard").await.status, 200);
+    assert_eq!(get(&server, "/truorasdk.js").await.status, 200);
+}

@@ -19,6 +19,10 @@ const DEFAULT_LIMIT: usize = 200;
 
 pub fn route(state: &AppState, req: &Request<Incoming>, ex: &mut Exchange) -> Reply {
     ex.skip_journal = true;
+    // Same data as the control API, so the same admin token guards it (`--admin-token`).
+    if let Err(e) = crate::service::authorize_admin(state, req.headers(), req.uri().query()) {
+        return e.into();
+    }
     let path = req.uri().path().trim_end_matches('/');
     if req.method() != Method::GET {
         return ApiError::method_not_allowed(req.method(), path, "GET").into();
