@@ -14,7 +14,7 @@ use crate::report;
 use crate::runner::{self, Plan};
 use crate::server_check::{self, ServerPlan};
 use crate::settings::{API_KEY, Settings};
-use crate::verdict::{RunReport, SettingsReport};
+use crate::verdict::SettingsReport;
 
 /// Arguments of `truidentidad-mock conformance`.
 #[derive(Debug, Args)]
@@ -239,18 +239,10 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
         if a.cases.is_empty() { plan.catalogue.cases.len() } else { a.cases.len() },
         a.jobs
     );
-    let mut cases = runtime()?.block_on(runner::run_all(&plan));
-    let expect = deviations.map(|(file, d)| expect::apply(&file, &d, &mut cases));
-    let report = RunReport {
-        schema: 1,
-        suite: "truidentidad-conformance",
-        version: env!("CARGO_PKG_VERSION"),
-        client: label,
-        settings: settings_report(&settings, &a.skip),
-        summary: RunReport::summarize(&cases),
-        expect,
-        cases,
-    };
+    let mut report = runtime()?.block_on(runner::run_report(&plan, label));
+    if let Some((file, d)) = deviations {
+        report.expect = Some(expect::apply(&file, &d, &mut report.cases));
+    }
     print!("{}", report::terminal::render(&report));
     if let Some(p) = &a.json {
         write(p, &report::json(&report))?;

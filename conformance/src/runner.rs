@@ -187,3 +187,18 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
         requests,
     }
 }
+
+/// Runs the plan and assembles the report (without `--expect`, which the caller applies).
+pub async fn run_report(plan: &Plan, client_label: String) -> crate::verdict::RunReport {
+    let cases = run_all(plan).await;
+    crate::verdict::RunReport {
+        schema: 1,
+        suite: "truidentidad-conformance",
+        version: env!("CARGO_PKG_VERSION"),
+        client: client_label,
+        settings: crate::cli::settings_report(&plan.settings, &plan.skip),
+        summary: crate::verdict::RunReport::summarize(&cases),
+        expect: None,
+        cases,
+    }
+}

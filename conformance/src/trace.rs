@@ -189,7 +189,11 @@ pub fn collect(state: &AppState, scenario: &Scenario) -> Vec<Request> {
             method: e.method.clone(),
             path: e.path.clone(),
             kind: e.kind,
-            validation_id: e.validation_id.map(|v| v.to_string()),
+            validation_id: match e.kind {
+                // What the client asked for, even when the mock stopped before reading it (401).
+                "poll" => polled_id(&e.path).or_else(|| e.validation_id.map(|v| v.to_string())),
+                _ => e.validation_id.map(|v| v.to_string()),
+            },
             status: e.status,
             fault: e.fault.clone(),
             api_key: e.api_key,
@@ -200,6 +204,13 @@ pub fn collect(state: &AppState, scenario: &Scenario) -> Vec<Request> {
         });
     }
     out
+}
+
+/// The id in `/v1/validations/{id}?…`, as sent.
+pub fn polled_id(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/v1/validations/")?;
+    let id = rest.split(['?', '#']).next().unwrap_or("");
+    (!id.is_empty()).then(|| id.to_string())
 }
 
 fn poll_seen(e: &JournalEntry, scenario: &Scenario, created: Duration, timeout: Duration, polls_before: u32) -> Seen {

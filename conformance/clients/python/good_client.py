@@ -30,7 +30,7 @@ import urllib.request
 # Truora's SDK schedule: the wait before the 1st, 2nd, ... poll; the last one repeats.
 SCHEDULE = [1, 2, 4, 8, 16, 30]
 REQUEST_TIMEOUT = 5          # seconds, for every HTTP call
-MAX_CONSECUTIVE_ERRORS = 5   # then give up
+MAX_CONSECUTIVE_ERRORS = 2   # then give up (the 3rd failure in a row ends the run)
 MAX_BACKOFF = 30
 
 
@@ -126,7 +126,7 @@ class Client:
     # --- pacing -----------------------------------------------------------------------------
 
     def jittered(self, seconds):
-        return seconds * random.uniform(1.05, 1.25)
+        return seconds * random.uniform(1.1, 1.3)
 
     def wait_for_step(self, step):
         return self.jittered(max(SCHEDULE[min(step, len(SCHEDULE) - 1)], self.floor))

@@ -337,16 +337,15 @@ fn backoff_on_errors(t: &Trace) -> Vec<Finding> {
     out
 }
 
-/// Waits closer than this to a multiple of half a second count as "on the grid".
-const GRID_TOLERANCE: Duration = Duration::from_millis(15);
+/// A wait at most this much past a multiple of half a second counts as "on the grid": an
+/// unjittered client's waits land just past the grid point, by its own request overhead.
+const GRID_OVERSHOOT: Duration = Duration::from_millis(80);
 /// Fewer unhinted waits than this are not enough to judge.
 const JITTER_MIN_WAITS: usize = 3;
 
-/// Whether `d` lies within [`GRID_TOLERANCE`] of a multiple of 0.5 s.
+/// Whether `d` lies at most [`GRID_OVERSHOOT`] past a multiple of 0.5 s.
 pub fn on_half_second_grid(d: Duration) -> bool {
-    let ms = d.as_millis() as u64;
-    let off = ms % 500;
-    off.min(500 - off) <= GRID_TOLERANCE.as_millis() as u64
+    (d.as_millis() % 500) as u64 <= GRID_OVERSHOOT.as_millis() as u64
 }
 
 fn jitter(t: &Trace) -> Vec<Finding> {
