@@ -85,7 +85,7 @@ struct RunArgs {
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     quiet_window: Duration,
     /// Polling deadline handed to the client (TRUORA_POLL_DEADLINE_SECONDS); it must give up by then.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "13s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     deadline: Duration,
     /// Wall-clock limit per case; the client is killed after it.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]

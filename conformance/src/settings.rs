@@ -15,7 +15,10 @@ pub struct Settings {
     /// for polls that should not come.
     pub quiet_window: Duration,
     /// The polling deadline handed to the client in `TRUORA_POLL_DEADLINE_SECONDS`; a client
-    /// must stop within it (plus `deadline_slack`) when the validation never finishes.
+    /// must stop within it (plus `deadline_slack`) when the validation never finishes. 13 s
+    /// falls midway between the SDK schedule's 3rd poll (after 1+2+4 s, up to 9.1 s with jitter)
+    /// and its 4th (after 15 s or more), so a client on that schedule stops at the same poll
+    /// however loaded the machine is.
     pub deadline: Duration,
     /// Extra time allowed past the deadline for the last request.
     pub deadline_slack: Duration,
@@ -38,7 +41,7 @@ impl Default for Settings {
             min_interval: Duration::from_secs(1),
             tolerance: Duration::from_millis(50),
             quiet_window: Duration::from_secs(2),
-            deadline: Duration::from_secs(10),
+            deadline: Duration::from_secs(13),
             deadline_slack: Duration::from_secs(2),
             case_limit: Duration::from_secs(30),
             request_timeout_limit: Duration::from_secs(10),

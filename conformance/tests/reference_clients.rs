@@ -98,7 +98,7 @@ async fn shell_good_client_passes_everything() {
 
 /// Each bad client, the cases that expose it, and the exact rules it must break.
 async fn bad(script: &str, cases: &[&str], want: &[(&str, Verdict, &[&str])], requests: bool) {
-    let r = run(&format!("python3 {{clients}}/bad/{script}.py"), cases, Duration::from_secs(15)).await;
+    let r = run(&format!("python3 {{clients}}/bad/{script}.py"), cases, Duration::from_secs(25)).await;
     let got = verdicts(&r);
     let want: Vec<(String, Verdict, Vec<String>)> = want
         .iter()
