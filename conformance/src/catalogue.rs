@@ -84,12 +84,18 @@ pub enum CatalogueError {
     #[error("{file}: {0}", file = "conformance/scenarios.toml")]
     Scenarios(String),
     #[error("rule `{rule}` names unknown check `{check}`; known checks: {known}")]
-    UnknownCheck { rule: String, check: String, known: String },
+    UnknownCheck {
+        rule: String,
+        check: String,
+        known: String,
+    },
     #[error("case `{case}` uses unknown scenario `{scenario}`")]
     UnknownScenario { case: String, scenario: String },
     #[error("duplicate {what} id `{id}`")]
     Duplicate { what: &'static str, id: String },
-    #[error("case `{case}` expects validation_status `{status}`; use success, failure, pending or error")]
+    #[error(
+        "case `{case}` expects validation_status `{status}`; use success, failure, pending or error"
+    )]
     BadExpect { case: String, status: String },
 }
 
@@ -120,7 +126,10 @@ impl Catalogue {
         let mut seen = std::collections::HashSet::new();
         for r in &parsed.rule {
             if !seen.insert(("rule", r.id.as_str())) {
-                return Err(CatalogueError::Duplicate { what: "rule", id: r.id.clone() });
+                return Err(CatalogueError::Duplicate {
+                    what: "rule",
+                    id: r.id.clone(),
+                });
             }
             if checks::lookup(&r.check).is_none() {
                 return Err(CatalogueError::UnknownCheck {
@@ -132,7 +141,10 @@ impl Catalogue {
         }
         for c in &parsed.case {
             if !seen.insert(("case", c.id.as_str())) {
-                return Err(CatalogueError::Duplicate { what: "case", id: c.id.clone() });
+                return Err(CatalogueError::Duplicate {
+                    what: "case",
+                    id: c.id.clone(),
+                });
             }
             if scenarios.id_of(&c.scenario).is_none() {
                 return Err(CatalogueError::UnknownScenario {
@@ -140,7 +152,9 @@ impl Catalogue {
                     scenario: c.scenario.clone(),
                 });
             }
-            if !["success", "failure", "pending", "error"].contains(&c.expect.validation_status.as_str()) {
+            if !["success", "failure", "pending", "error"]
+                .contains(&c.expect.validation_status.as_str())
+            {
                 return Err(CatalogueError::BadExpect {
                     case: c.id.clone(),
                     status: c.expect.validation_status.clone(),
@@ -174,7 +188,11 @@ mod tests {
         assert!(c.cases.len() >= 12, "{} cases", c.cases.len());
         for r in &c.rules {
             for case in r.cases.iter().filter(|c| *c != "*") {
-                assert!(c.case(case).is_some(), "rule {} names unknown case {case}", r.id);
+                assert!(
+                    c.case(case).is_some(),
+                    "rule {} names unknown case {case}",
+                    r.id
+                );
             }
         }
     }
@@ -197,7 +215,10 @@ scenario = "conformance-success"
 expect = { validation_status = "success" }
 "#;
         let e = Catalogue::parse("t.toml", src).unwrap_err().to_string();
-        assert!(e.starts_with("rule `x` names unknown check `no_such_check`; known checks: "), "{e}");
+        assert!(
+            e.starts_with("rule `x` names unknown check `no_such_check`; known checks: "),
+            "{e}"
+        );
     }
 
     #[test]

@@ -60,7 +60,12 @@ Examples:
 #[derive(Debug, Args)]
 struct RunArgs {
     /// The client under test: a command line, run with `sh -c` once per case.
-    #[arg(long, value_name = "COMMAND", conflicts_with = "client_url", required_unless_present = "client_url")]
+    #[arg(
+        long,
+        value_name = "COMMAND",
+        conflicts_with = "client_url",
+        required_unless_present = "client_url"
+    )]
     client: Option<String>,
     /// A client that is a service: the suite POSTs {"account_id", "base_url", "api_key",
     /// "poll_deadline_seconds"} as JSON and reads the result object from the response.
@@ -140,9 +145,15 @@ pub enum SuiteError {
     #[error(transparent)]
     Expect(#[from] ExpectError),
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("unknown case `{0}`; run `truidentidad-mock conformance list` for the cases")]
     UnknownCase(String),
     #[error("unknown rule `{0}` in --skip; run `truidentidad-mock conformance list` for the rules")]
@@ -175,17 +186,28 @@ fn runtime() -> Result<tokio::runtime::Runtime, SuiteError> {
 fn list(c: &Catalogue) -> String {
     let mut s = String::from("Rules\n");
     for r in &c.rules {
-        s.push_str(&format!("  {:26} {:6}  {}\n", r.id, r.level.as_str(), r.title));
+        s.push_str(&format!(
+            "  {:26} {:6}  {}\n",
+            r.id,
+            r.level.as_str(),
+            r.title
+        ));
     }
     s.push_str("\nCases\n");
     for case in &c.cases {
-        s.push_str(&format!("  {:20} {:32}  {}\n", case.id, case.scenario, case.title));
+        s.push_str(&format!(
+            "  {:20} {:32}  {}\n",
+            case.id, case.scenario, case.title
+        ));
     }
     s
 }
 
 fn write(path: &PathBuf, text: &str) -> Result<(), SuiteError> {
-    std::fs::write(path, text).map_err(|source| SuiteError::Write { path: path.clone(), source })
+    std::fs::write(path, text).map_err(|source| SuiteError::Write {
+        path: path.clone(),
+        source,
+    })
 }
 
 fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
@@ -205,8 +227,14 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
     }
     let deviations = match &a.expect {
         Some(path) => {
-            let src = std::fs::read_to_string(path).map_err(|source| SuiteError::Read { path: path.clone(), source })?;
-            Some((path.display().to_string(), expect::parse(&path.display().to_string(), &src, &catalogue)?))
+            let src = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            Some((
+                path.display().to_string(),
+                expect::parse(&path.display().to_string(), &src, &catalogue)?,
+            ))
         }
         None => None,
     };
@@ -236,7 +264,11 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
     };
     eprintln!(
         "running {} case(s), {} at a time, against {label} (mock API key `{API_KEY}`)…",
-        if a.cases.is_empty() { plan.catalogue.cases.len() } else { a.cases.len() },
+        if a.cases.is_empty() {
+            plan.catalogue.cases.len()
+        } else {
+            a.cases.len()
+        },
         a.jobs
     );
     let mut report = runtime()?.block_on(runner::run_report(&plan, label));
@@ -253,13 +285,20 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
     if let Some(p) = &a.html {
         write(p, &report::html::render(&report))?;
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// clap's `required_unless_present` guarantees one of the two; this keeps the match total
 /// without a panic.
 fn unreachable_client() -> (ClientSpec, String) {
-    (ClientSpec::Command("false".into()), "`false` (no --client given)".into())
+    (
+        ClientSpec::Command("false".into()),
+        "`false` (no --client given)".into(),
+    )
 }
 
 pub fn settings_report(s: &Settings, skip: &[String]) -> SettingsReport {
@@ -287,7 +326,14 @@ fn run_server(a: ServerArgs) -> Result<ExitCode, SuiteError> {
     let report = runtime()?.block_on(server_check::run(&plan));
     print!("{}", report.render());
     if let Some(p) = &a.json {
-        write(p, &serde_json::to_string_pretty(&report).unwrap_or_default())?;
+        write(
+            p,
+            &serde_json::to_string_pretty(&report).unwrap_or_default(),
+        )?;
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

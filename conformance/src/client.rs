@@ -88,19 +88,29 @@ impl ClientRun {
 /// Parses the client's result from its output: the last non-empty line must be a JSON object.
 pub fn parse_report(stdout: &str) -> Result<ClientReport, String> {
     let Some(line) = stdout.lines().rev().map(str::trim).find(|l| !l.is_empty()) else {
-        return Err("the client printed nothing on stdout; print one JSON object as the last line".into());
+        return Err(
+            "the client printed nothing on stdout; print one JSON object as the last line".into(),
+        );
     };
     let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-        format!("the last line of stdout is not JSON ({e}): `{}`", shorten(line, 120))
+        format!(
+            "the last line of stdout is not JSON ({e}): `{}`",
+            shorten(line, 120)
+        )
     })?;
     let Some(obj) = value.as_object() else {
-        return Err(format!("the last line of stdout is JSON but not an object: `{}`", shorten(line, 120)));
+        return Err(format!(
+            "the last line of stdout is JSON but not an object: `{}`",
+            shorten(line, 120)
+        ));
     };
     let text = |k: &str| -> Result<Option<String>, String> {
         match obj.get(k) {
             None | Some(serde_json::Value::Null) => Ok(None),
             Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(format!("`{k}` in the result line must be a string, got {other}")),
+            Some(other) => Err(format!(
+                "`{k}` in the result line must be a string, got {other}"
+            )),
         }
     };
     Ok(ClientReport {
@@ -124,7 +134,13 @@ fn shorten(s: &str, max: usize) -> String {
 /// `linger` is the quiet window: after the client ends, its process group (or, for a service,
 /// the mock) stays up that long so polls that should not come are seen before anything is
 /// killed.
-pub async fn run(spec: &ClientSpec, env: &ClientEnv, limit: Duration, linger: Duration, now: impl Fn() -> Duration) -> ClientRun {
+pub async fn run(
+    spec: &ClientSpec,
+    env: &ClientEnv,
+    limit: Duration,
+    linger: Duration,
+    now: impl Fn() -> Duration,
+) -> ClientRun {
     let started = now();
     let (end, stdout, stderr, ended) = match spec {
         ClientSpec::Command(cmd) => run_command(cmd, env, limit, linger, &now).await,
@@ -177,7 +193,10 @@ async fn run_command(
         .env("TRUORA_API_BASE_URL", &env.base_url)
         .env("TRUORA_API_KEY", &env.api_key)
         .env("TRUORA_ACCOUNT_ID", &env.account_id)
-        .env("TRUORA_POLL_DEADLINE_SECONDS", env.deadline.as_secs().to_string())
+        .env(
+            "TRUORA_POLL_DEADLINE_SECONDS",
+            env.deadline.as_secs().to_string(),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -189,7 +208,9 @@ async fn run_command(
         Ok(c) => c,
         Err(e) => {
             return (
-                ClientEnd::Unreachable { reason: format!("could not start `sh -c {cmd}`: {e}") },
+                ClientEnd::Unreachable {
+                    reason: format!("could not start `sh -c {cmd}`: {e}"),
+                },
                 String::new(),
                 String::new(),
                 now(),
@@ -198,12 +219,22 @@ async fn run_command(
     };
     let out = Arc::new(tailbuf::Buf::default());
     let err = Arc::new(tailbuf::Buf::default());
-    let out_task = child.stdout.take().map(|s| tokio::spawn(pump(s, out.clone())));
-    let err_task = child.stderr.take().map(|s| tokio::spawn(pump(s, err.clone())));
+    let out_task = child
+        .stdout
+        .take()
+        .map(|s| tokio::spawn(pump(s, out.clone())));
+    let err_task = child
+        .stderr
+        .take()
+        .map(|s| tokio::spawn(pump(s, err.clone())));
     let pid = child.id();
     let end = match tokio::time::timeout(limit, child.wait()).await {
-        Ok(Ok(status)) => ClientEnd::Exited { code: status.code() },
-        Ok(Err(e)) => ClientEnd::Unreachable { reason: format!("could not wait for the client: {e}") },
+        Ok(Ok(status)) => ClientEnd::Exited {
+            code: status.code(),
+        },
+        Ok(Err(e)) => ClientEnd::Unreachable {
+            reason: format!("could not wait for the client: {e}"),
+        },
         Err(_) => ClientEnd::Killed,
     };
     let ended = now();
@@ -285,11 +316,25 @@ async fn run_url(url: &str, env: &ClientEnv, limit: Duration) -> (ClientEnd, Str
     };
     match http::send(req, limit).await {
         Ok(resp) => {
-            let code = if resp.status == 200 { Some(0) } else { Some(i32::from(resp.status)) };
-            (ClientEnd::Exited { code }, String::from_utf8_lossy(&resp.body).into_owned(), String::new())
+            let code = if resp.status == 200 {
+                Some(0)
+            } else {
+                Some(i32::from(resp.status))
+            };
+            (
+                ClientEnd::Exited { code },
+                String::from_utf8_lossy(&resp.body).into_owned(),
+                String::new(),
+            )
         }
         Err(http::HttpError::Timeout(_)) => (ClientEnd::Killed, String::new(), String::new()),
-        Err(e) => (ClientEnd::Unreachable { reason: format!("could not reach the client at {url}: {e}") }, String::new(), String::new()),
+        Err(e) => (
+            ClientEnd::Unreachable {
+                reason: format!("could not reach the client at {url}: {e}"),
+            },
+            String::new(),
+            String::new(),
+        ),
     }
 }
 
@@ -312,7 +357,11 @@ mod tests {
             parse_report("").unwrap_err(),
             "the client printed nothing on stdout; print one JSON object as the last line"
         );
-        assert!(parse_report("done: success").unwrap_err().starts_with("the last line of stdout is not JSON"));
+        assert!(
+            parse_report("done: success")
+                .unwrap_err()
+                .starts_with("the last line of stdout is not JSON")
+        );
         assert_eq!(
             parse_report("[1]").unwrap_err(),
             "the last line of stdout is JSON but not an object: `[1]`"

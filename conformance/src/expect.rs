@@ -36,9 +36,19 @@ pub enum ExpectError {
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
     #[error("{file}: deviation {index} names unknown case `{case}`; known cases: {known}")]
-    UnknownCase { file: String, index: usize, case: String, known: String },
+    UnknownCase {
+        file: String,
+        index: usize,
+        case: String,
+        known: String,
+    },
     #[error("{file}: deviation {index} names unknown rule `{rule}`; known rules: {known}")]
-    UnknownRule { file: String, index: usize, rule: String, known: String },
+    UnknownRule {
+        file: String,
+        index: usize,
+        rule: String,
+        known: String,
+    },
 }
 
 /// Parses an expectations file and checks its names against the catalogue.
@@ -53,7 +63,12 @@ pub fn parse(file: &str, src: &str, catalogue: &Catalogue) -> Result<Vec<Deviati
                 file: file.to_string(),
                 index: i + 1,
                 case: d.case.clone(),
-                known: catalogue.cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
+                known: catalogue
+                    .cases
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         if catalogue.rule(&d.rule).is_none() {
@@ -61,7 +76,12 @@ pub fn parse(file: &str, src: &str, catalogue: &Catalogue) -> Result<Vec<Deviati
                 file: file.to_string(),
                 index: i + 1,
                 rule: d.rule.clone(),
-                known: catalogue.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", "),
+                known: catalogue
+                    .rules
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
@@ -74,7 +94,10 @@ pub fn apply(file: &str, deviations: &[Deviation], cases: &mut [CaseReport]) -> 
     let mut matched = 0;
     for case in cases.iter_mut() {
         for f in case.findings.iter_mut() {
-            if let Some(i) = deviations.iter().position(|d| (d.case == "*" || d.case == case.id) && d.rule == f.rule) {
+            if let Some(i) = deviations
+                .iter()
+                .position(|d| (d.case == "*" || d.case == case.id) && d.rule == f.rule)
+            {
                 used[i] = true;
                 f.expected = true;
                 matched += 1;
@@ -90,5 +113,74 @@ pub fn apply(file: &str, deviations: &[Deviation], cases: &mut [CaseReport]) -> 
             .map(|(d, _)| format!("case `{}`, rule `{}`", d.case, d.rule))
             .collect(),
         matched,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Level;
+    use crate::verdict::{RuleFinding, Verdict};
+
+    fn case_with(rule: &str) -> CaseReport {
+        let cat = Catalogue::builtin().unwrap();
+        let mut c = CaseReport::not_run(
+            cat.case("rate-limited").unwrap(),
+            "a".into(),
+            Verdict::Failed,
+            String::new(),
+        );
+        c.findings.push(RuleFinding {
+            rule: rule.into(),
+            title: String::new(),
+            level: Level::Must,
+            verdict: Verdict::Failed,
+            message: String::new(),
+            requests: vec![],
+            fix: String::new(),
+            source: String::new(),
+            expected: false,
+        });
+        c
+    }
+
+    #[test]
+    fn matched_findings_are_expected_and_stale_entries_are_listed() {
+        let cat = Catalogue::builtin().unwrap();
+        let src = "[[deviation]]\ncase = \"rate-limited\"\nrule = \"honour-retry-after\"\n\n[[deviation]]\ncase = \"*\"\nrule = \"jitter\"\n";
+        let d = parse("known.toml", src, &cat).unwrap();
+        let mut cases = vec![case_with("honour-retry-after")];
+        let s = apply("known.toml", &d, &mut cases);
+        assert!(cases[0].findings[0].expected);
+        assert_eq!(s.matched, 1);
+        assert_eq!(s.unused, vec!["case `*`, rule `jitter`".to_string()]);
+    }
+
+    #[test]
+    fn unknown_names_are_clear_errors() {
+        let cat = Catalogue::builtin().unwrap();
+        let e = parse(
+            "k.toml",
+            "[[deviation]]\ncase = \"nope\"\nrule = \"jitter\"\n",
+            &cat,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "k.toml: deviation 1 names unknown case `nope`; known cases: success, "
+            ),
+            "{e}"
+        );
+        let e = parse(
+            "k.toml",
+            "[[deviation]]\ncase = \"*\"\nrule = \"nope\"\n",
+            &cat,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("k.toml: deviation 1 names unknown rule `nope`"),
+            "{e}"
+        );
     }
 }

@@ -49,7 +49,10 @@ pub enum HttpError {
 
 /// Sends a request and reads the whole response within `timeout`.
 pub async fn send(req: Req, timeout: Duration) -> Result<Resp, HttpError> {
-    let uri: ::http::Uri = req.url.parse().map_err(|_| HttpError::Url(req.url.clone()))?;
+    let uri: ::http::Uri = req
+        .url
+        .parse()
+        .map_err(|_| HttpError::Url(req.url.clone()))?;
     if uri.scheme_str() != Some("http") || uri.host().is_none() {
         return Err(HttpError::Url(req.url.clone()));
     }

@@ -56,10 +56,20 @@ pub async fn run_all(plan: &Plan) -> Vec<CaseReport> {
     let mut out = Vec::new();
     for (case, task) in plan.catalogue.cases.iter().zip(tasks) {
         let report = match task {
-            None => CaseReport::not_run(case, account_id(case), Verdict::Skipped, "not selected (--case)".into()),
+            None => CaseReport::not_run(
+                case,
+                account_id(case),
+                Verdict::Skipped,
+                "not selected (--case)".into(),
+            ),
             Some(t) => match t.await {
                 Ok(r) => r,
-                Err(e) => CaseReport::not_run(case, account_id(case), Verdict::Interrupted, format!("the case's task failed: {e}")),
+                Err(e) => CaseReport::not_run(
+                    case,
+                    account_id(case),
+                    Verdict::Interrupted,
+                    format!("the case's task failed: {e}"),
+                ),
             },
         };
         out.push(report);
@@ -71,8 +81,18 @@ pub async fn run_all(plan: &Plan) -> Vec<CaseReport> {
 pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
     let started = Instant::now();
     let account_id = account_id(case);
-    let Some(scenario) = plan.catalogue.scenarios.id_of(&case.scenario).map(|id| plan.catalogue.scenarios.get(id).clone()) else {
-        return CaseReport::not_run(case, account_id, Verdict::Interrupted, format!("unknown scenario `{}`", case.scenario));
+    let Some(scenario) = plan
+        .catalogue
+        .scenarios
+        .id_of(&case.scenario)
+        .map(|id| plan.catalogue.scenarios.get(id).clone())
+    else {
+        return CaseReport::not_run(
+            case,
+            account_id,
+            Verdict::Interrupted,
+            format!("unknown scenario `{}`", case.scenario),
+        );
     };
     let scenarios = plan.catalogue.scenarios.clone();
     let server = MockServer::builder()
@@ -87,7 +107,14 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
         .await;
     let server = match server {
         Ok(s) => s,
-        Err(e) => return CaseReport::not_run(case, account_id, Verdict::Interrupted, format!("could not start the mock: {e}")),
+        Err(e) => {
+            return CaseReport::not_run(
+                case,
+                account_id,
+                Verdict::Interrupted,
+                format!("could not start the mock: {e}"),
+            );
+        }
     };
     let env = ClientEnv {
         base_url: server.uri(),
@@ -96,7 +123,14 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
         deadline: plan.settings.deadline,
     };
     let state = server.state().clone();
-    let run = client::run(&plan.client, &env, plan.settings.case_limit, plan.settings.quiet_window, || state.clock.now()).await;
+    let run = client::run(
+        &plan.client,
+        &env,
+        plan.settings.case_limit,
+        plan.settings.quiet_window,
+        || state.clock.now(),
+    )
+    .await;
     if let ClientEnd::Unreachable { reason } = &run.end {
         let mut r = CaseReport::not_run(case, account_id, Verdict::Interrupted, reason.clone());
         r.duration = started.elapsed();
@@ -126,7 +160,9 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
             skipped.push(rule.id.clone());
             continue;
         }
-        let Some(check) = checks::lookup(&rule.check) else { continue };
+        let Some(check) = checks::lookup(&rule.check) else {
+            continue;
+        };
         let verdict = match rule.level {
             Level::Must => Verdict::Failed,
             Level::Should => Verdict::Warning,
@@ -148,12 +184,18 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
     let verdict = if skipped.len() == catalogue.rules.len() {
         Verdict::Skipped
     } else {
-        findings.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Passed)
+        findings
+            .iter()
+            .map(|f| f.verdict)
+            .max()
+            .unwrap_or(Verdict::Passed)
     };
     let mut per_request: HashMap<u64, (Verdict, Vec<String>)> = HashMap::new();
     for f in &findings {
         for seq in &f.requests {
-            let e = per_request.entry(*seq).or_insert((Verdict::Passed, Vec::new()));
+            let e = per_request
+                .entry(*seq)
+                .or_insert((Verdict::Passed, Vec::new()));
             e.0 = e.0.max(f.verdict);
             if !e.1.contains(&f.rule) {
                 e.1.push(f.rule.clone());
@@ -164,10 +206,16 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
         .requests
         .iter()
         .map(|r| {
-            let (v, rules) = per_request.remove(&r.seq).unwrap_or((Verdict::Passed, Vec::new()));
+            let (v, rules) = per_request
+                .remove(&r.seq)
+                .unwrap_or((Verdict::Passed, Vec::new()));
             GradedRequest {
                 request: r.clone(),
-                verdict: if v == Verdict::Passed { "ok".into() } else { v.as_str().into() },
+                verdict: if v == Verdict::Passed {
+                    "ok".into()
+                } else {
+                    v.as_str().into()
+                },
                 rules,
             }
         })

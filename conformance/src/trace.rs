@@ -89,12 +89,21 @@ impl Request {
     }
 
     pub fn form_value(&self, name: &str) -> Option<&str> {
-        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `#seq METHOD path at t=…s` for findings.
     pub fn label(&self) -> String {
-        format!("#{} {} {} at t={}", self.seq, self.method, self.path, fmt_secs(self.received))
+        format!(
+            "#{} {} {} at t={}",
+            self.seq,
+            self.method,
+            self.path,
+            fmt_secs(self.received)
+        )
     }
 }
 
@@ -148,7 +157,11 @@ impl Trace {
     /// Every validation the journal mentions (created or polled), in first-seen order.
     pub fn validation_ids(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for id in self.requests.iter().filter_map(|r| r.validation_id.as_deref()) {
+        for id in self
+            .requests
+            .iter()
+            .filter_map(|r| r.validation_id.as_deref())
+        {
             if !out.contains(&id) {
                 out.push(id);
             }
@@ -159,7 +172,9 @@ impl Trace {
 
 /// Builds the annotated request list from a mock's journal and store.
 pub fn collect(state: &AppState, scenario: &Scenario) -> Vec<Request> {
-    let entries = state.journal.query(usize::MAX, |e| e.kind == "create" || e.kind == "poll");
+    let entries = state
+        .journal
+        .query(usize::MAX, |e| e.kind == "create" || e.kind == "poll");
     let now = state.clock.now();
     let mut out = Vec::with_capacity(entries.len());
     let mut polls_per_id: std::collections::HashMap<ValidationId, u32> = Default::default();
@@ -168,14 +183,24 @@ pub fn collect(state: &AppState, scenario: &Scenario) -> Vec<Request> {
         let (seen, nth) = match (e.kind, e.validation_id) {
             ("create", _) => {
                 creates += 1;
-                let seen = if e.status == 200 { Seen::Pending } else { Seen::Error };
+                let seen = if e.status == 200 {
+                    Seen::Pending
+                } else {
+                    Seen::Error
+                };
                 (seen, creates)
             }
             (_, Some(id)) => {
                 let n = polls_per_id.entry(id).or_insert(0);
                 *n += 1;
                 let seen = match state.store.get(id, now) {
-                    Some(view) => poll_seen(e, scenario, view.record.created, view.record.timeout, *n - 1),
+                    Some(view) => poll_seen(
+                        e,
+                        scenario,
+                        view.record.created,
+                        view.record.timeout,
+                        *n - 1,
+                    ),
                     None => Seen::Error,
                 };
                 (seen, *n)
@@ -213,7 +238,13 @@ pub fn polled_id(path: &str) -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
-fn poll_seen(e: &JournalEntry, scenario: &Scenario, created: Duration, timeout: Duration, polls_before: u32) -> Seen {
+fn poll_seen(
+    e: &JournalEntry,
+    scenario: &Scenario,
+    created: Duration,
+    timeout: Duration,
+    polls_before: u32,
+) -> Seen {
     let unreadable = e
         .fault
         .as_deref()
@@ -252,15 +283,21 @@ fn retry_after(e: &JournalEntry, scenario: &Scenario, nth: u32) -> Option<Durati
     if e.status != 429 && e.status != 503 {
         return None;
     }
-    let kind = if e.kind == "create" { RequestKind::Create } else { RequestKind::Poll };
+    let kind = if e.kind == "create" {
+        RequestKind::Create
+    } else {
+        RequestKind::Poll
+    };
     scenario
         .faults
         .iter()
         .filter(|f| f.request == kind && (f.nth.is_empty() || f.nth.contains(&nth)))
         .find_map(|f| match &f.action {
-            FaultAction::HttpError { status, retry_after, .. } if *status == e.status => {
-                Some(retry_after.map(|r| Duration::from_secs(r.seconds())))
-            }
+            FaultAction::HttpError {
+                status,
+                retry_after,
+                ..
+            } if *status == e.status => Some(retry_after.map(|r| Duration::from_secs(r.seconds()))),
             _ => None,
         })
         .flatten()

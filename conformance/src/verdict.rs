@@ -37,9 +37,15 @@ impl Verdict {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Verdict::Passed, Verdict::Failed, Verdict::Warning, Verdict::Skipped, Verdict::Interrupted]
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+        [
+            Verdict::Passed,
+            Verdict::Failed,
+            Verdict::Warning,
+            Verdict::Skipped,
+            Verdict::Interrupted,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -111,7 +117,12 @@ pub struct CaseReport {
 
 impl CaseReport {
     /// A case that never reached the client, or that was not run.
-    pub fn not_run(case: &crate::catalogue::Case, account_id: String, verdict: Verdict, reason: String) -> Self {
+    pub fn not_run(
+        case: &crate::catalogue::Case,
+        account_id: String,
+        verdict: Verdict,
+        reason: String,
+    ) -> Self {
         CaseReport {
             id: case.id.clone(),
             title: case.title.clone(),
@@ -196,7 +207,10 @@ impl RunReport {
     /// `--expect` entry.
     pub fn passed(&self) -> bool {
         let unexpected = self.cases.iter().any(|c| {
-            c.verdict == Verdict::Interrupted || c.findings.iter().any(|f| f.verdict == Verdict::Failed && !f.expected)
+            c.verdict == Verdict::Interrupted
+                || c.findings
+                    .iter()
+                    .any(|f| f.verdict == Verdict::Failed && !f.expected)
         });
         !unexpected && self.expect.as_ref().is_none_or(|e| e.unused.is_empty())
     }

@@ -27,14 +27,22 @@ async fn a_client_without_jitter_gets_a_warning() {
     let plan = Plan {
         catalogue: Arc::new(Catalogue::builtin().unwrap()),
         client: ClientSpec::Command(format!("python3 {}", script.display())),
-        settings: Settings { case_limit: Duration::from_secs(20), ..Settings::default() },
+        settings: Settings {
+            case_limit: Duration::from_secs(20),
+            ..Settings::default()
+        },
         skip: Vec::new(),
         only: vec!["never-completes".into()],
     };
     let r = run_report(&plan, "no_jitter".into()).await;
     let case = r.cases.iter().find(|c| c.id == "never-completes").unwrap();
     let rules: Vec<&str> = case.findings.iter().map(|f| f.rule.as_str()).collect();
-    assert_eq!((case.verdict, rules), (Verdict::Warning, vec!["jitter"]), "{}", truidentidad_conformance::report::terminal::render(&r));
+    assert_eq!(
+        (case.verdict, rules),
+        (Verdict::Warning, vec!["jitter"]),
+        "{}",
+        truidentidad_conformance::report::terminal::render(&r)
+    );
     // A WARNING does not fail the run.
     assert!(r.passed());
 }

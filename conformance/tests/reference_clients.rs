@@ -44,7 +44,10 @@ fn snapshot(name: &str, report: &RunReport, requests: bool) {
     settings.add_filter(r"t=\d+\.\d{3}s", "t=[t]");
     settings.add_filter(r"\d+\.\d{3}s", "[secs]");
     settings.add_filter(r"\(\[secs\](, \[secs\])*\)", "([waits])");
-    settings.add_filter(r"\b\d+ (polls came|failed requests|errors in a row)", "[n] $1");
+    settings.add_filter(
+        r"\b\d+ (polls came|failed requests|errors in a row)",
+        "[n] $1",
+    );
     settings.add_filter(r"\(and \d+ more\)", "(and [n] more)");
     settings.add_redaction(".cases[].duration", "[duration]");
     settings.add_redaction(".cases[].client.started", "[t]");
@@ -65,46 +68,90 @@ fn verdicts(report: &RunReport) -> Vec<(String, Verdict, Vec<String>)> {
         .cases
         .iter()
         .filter(|c| c.verdict != Verdict::Skipped)
-        .map(|c| (c.id.clone(), c.verdict, c.findings.iter().map(|f| f.rule.clone()).collect()))
+        .map(|c| {
+            (
+                c.id.clone(),
+                c.verdict,
+                c.findings.iter().map(|f| f.rule.clone()).collect(),
+            )
+        })
         .collect()
 }
 
 fn assert_all_passed(report: &RunReport) {
-    let bad: Vec<_> = verdicts(report).into_iter().filter(|(_, v, _)| *v != Verdict::Passed).collect();
-    assert!(bad.is_empty(), "not PASSED: {bad:?}\n{}", truidentidad_conformance::report::terminal::render(report));
+    let bad: Vec<_> = verdicts(report)
+        .into_iter()
+        .filter(|(_, v, _)| *v != Verdict::Passed)
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "not PASSED: {bad:?}\n{}",
+        truidentidad_conformance::report::terminal::render(report)
+    );
     assert_eq!(report.summary.passed, report.cases.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_good_client_passes_everything() {
-    let r = run("python3 {clients}/python/good_client.py", &[], Duration::from_secs(30)).await;
+    let r = run(
+        "python3 {clients}/python/good_client.py",
+        &[],
+        Duration::from_secs(30),
+    )
+    .await;
     assert_all_passed(&r);
     snapshot("python-good", &r, true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_good_client_passes_everything() {
-    let r = run("node {clients}/node/good_client.mjs", &[], Duration::from_secs(30)).await;
+    let r = run(
+        "node {clients}/node/good_client.mjs",
+        &[],
+        Duration::from_secs(30),
+    )
+    .await;
     assert_all_passed(&r);
     snapshot("node-good", &r, true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shell_good_client_passes_everything() {
-    let r = run("sh {clients}/shell/good_client.sh", &[], Duration::from_secs(30)).await;
+    let r = run(
+        "sh {clients}/shell/good_client.sh",
+        &[],
+        Duration::from_secs(30),
+    )
+    .await;
     assert_all_passed(&r);
     snapshot("shell-good", &r, true);
 }
 
 /// Each bad client, the cases that expose it, and the exact rules it must break.
 async fn bad(script: &str, cases: &[&str], want: &[(&str, Verdict, &[&str])], requests: bool) {
-    let r = run(&format!("python3 {{clients}}/bad/{script}.py"), cases, Duration::from_secs(25)).await;
+    let r = run(
+        &format!("python3 {{clients}}/bad/{script}.py"),
+        cases,
+        Duration::from_secs(25),
+    )
+    .await;
     let got = verdicts(&r);
     let want: Vec<(String, Verdict, Vec<String>)> = want
         .iter()
-        .map(|(c, v, rules)| (c.to_string(), *v, rules.iter().map(|s| s.to_string()).collect()))
+        .map(|(c, v, rules)| {
+            (
+                c.to_string(),
+                *v,
+                rules.iter().map(|s| s.to_string()).collect(),
+            )
+        })
         .collect();
-    assert_eq!(got, want, "\n{}", truidentidad_conformance::report::terminal::render(&r));
+    assert_eq!(
+        got,
+        want,
+        "\n{}",
+        truidentidad_conformance::report::terminal::render(&r)
+    );
     snapshot(&format!("bad-{script}"), &r, requests);
 }
 
@@ -114,40 +161,79 @@ async fn bad_clients_break_exactly_their_rule() {
         tokio::spawn(bad(
             "no_key_on_polls",
             &["success"],
-            &[("success", Verdict::Failed, &["client-completes", "api-key-on-every-request", "outcome-matches"])],
+            &[(
+                "success",
+                Verdict::Failed,
+                &[
+                    "client-completes",
+                    "api-key-on-every-request",
+                    "outcome-matches",
+                ],
+            )],
             true,
         )),
         tokio::spawn(bad(
             "json_body",
             &["success"],
-            &[("success", Verdict::Failed, &["client-completes", "create-form-encoded", "outcome-matches"])],
+            &[(
+                "success",
+                Verdict::Failed,
+                &["client-completes", "create-form-encoded", "outcome-matches"],
+            )],
             true,
         )),
-        tokio::spawn(bad("tight_loop", &["success"], &[("success", Verdict::Failed, &["min-poll-interval"])], false)),
+        tokio::spawn(bad(
+            "tight_loop",
+            &["success"],
+            &[("success", Verdict::Failed, &["min-poll-interval"])],
+            false,
+        )),
         tokio::spawn(bad(
             "ignores_retry_after",
             &["rate-limited"],
             &[("rate-limited", Verdict::Failed, &["honour-retry-after"])],
             true,
         )),
-        tokio::spawn(bad("keeps_polling", &["success"], &[("success", Verdict::Failed, &["stop-after-terminal"])], true)),
-        tokio::spawn(bad("wrong_outcome", &["declined"], &[("declined", Verdict::Failed, &["outcome-matches"])], true)),
+        tokio::spawn(bad(
+            "keeps_polling",
+            &["success"],
+            &[("success", Verdict::Failed, &["stop-after-terminal"])],
+            true,
+        )),
+        tokio::spawn(bad(
+            "wrong_outcome",
+            &["declined"],
+            &[("declined", Verdict::Failed, &["outcome-matches"])],
+            true,
+        )),
         tokio::spawn(bad(
             "never_gives_up",
             &["never-completes"],
-            &[("never-completes", Verdict::Failed, &["client-completes", "give-up-by-deadline"])],
+            &[(
+                "never-completes",
+                Verdict::Failed,
+                &["client-completes", "give-up-by-deadline"],
+            )],
             false,
         )),
         tokio::spawn(bad(
             "retries_forever",
             &["outage"],
-            &[("outage", Verdict::Failed, &["backoff-on-errors", "retries-capped"])],
+            &[(
+                "outage",
+                Verdict::Failed,
+                &["backoff-on-errors", "retries-capped"],
+            )],
             false,
         )),
         tokio::spawn(bad(
             "no_request_timeout",
             &["stalled-poll"],
-            &[("stalled-poll", Verdict::Failed, &["client-completes", "abort-stalled-request"])],
+            &[(
+                "stalled-poll",
+                Verdict::Failed,
+                &["client-completes", "abort-stalled-request"],
+            )],
             true,
         )),
     ];
@@ -162,18 +248,32 @@ async fn bad_clients_break_exactly_their_rule() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_cannot_start_is_interrupted_not_failed() {
-    let r = run("/nonexistent/client-binary", &["success"], Duration::from_secs(10)).await;
+    let r = run(
+        "/nonexistent/client-binary",
+        &["success"],
+        Duration::from_secs(10),
+    )
+    .await;
     // `sh -c` starts, the command inside it does not: the client ran and crashed, which FAILS.
     assert_eq!(verdicts(&r)[0].1, Verdict::Failed);
     let plan = Plan {
         catalogue: Arc::new(Catalogue::builtin().unwrap()),
         client: ClientSpec::Url("http://127.0.0.1:9/never".into()),
-        settings: Settings { quiet_window: Duration::ZERO, ..Settings::default() },
+        settings: Settings {
+            quiet_window: Duration::ZERO,
+            ..Settings::default()
+        },
         skip: Vec::new(),
         only: vec!["success".into()],
     };
     let r = run_report(&plan, "service".into()).await;
     assert_eq!(r.cases[0].verdict, Verdict::Interrupted, "{:?}", r.cases[0]);
-    assert!(r.cases[0].reason.as_deref().unwrap_or("").starts_with("could not reach the client at http://127.0.0.1:9/never"));
+    assert!(
+        r.cases[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("could not reach the client at http://127.0.0.1:9/never")
+    );
     assert!(!r.passed());
 }

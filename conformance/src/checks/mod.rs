@@ -52,7 +52,12 @@ const LISTED: usize = 3;
 
 /// `#3 GET … at t=1.2s, #4 …` and `(and N more)`.
 fn list(reqs: &[&Request]) -> String {
-    let mut s = reqs.iter().take(LISTED).map(|r| r.label()).collect::<Vec<_>>().join("; ");
+    let mut s = reqs
+        .iter()
+        .take(LISTED)
+        .map(|r| r.label())
+        .collect::<Vec<_>>()
+        .join("; ");
     if reqs.len() > LISTED {
         s.push_str(&format!(" (and {} more)", reqs.len() - LISTED));
     }
@@ -68,16 +73,26 @@ fn over(reqs: Vec<&Request>, what: impl FnOnce(usize) -> String) -> Vec<Finding>
     if reqs.is_empty() {
         return Vec::new();
     }
-    vec![Finding::new(format!("{}: {}", what(reqs.len()), list(&reqs)), seqs(&reqs))]
+    vec![Finding::new(
+        format!("{}: {}", what(reqs.len()), list(&reqs)),
+        seqs(&reqs),
+    )]
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 /// The sequences whose pacing is graded: each validation's create and polls.
 fn sequences(t: &Trace) -> Vec<Vec<&Request>> {
-    t.validation_ids().into_iter().map(|id| t.timeline(id)).collect()
+    t.validation_ids()
+        .into_iter()
+        .map(|id| t.timeline(id))
+        .collect()
 }
 
 /// `(previous, next, gap)` for consecutive requests of a sequence.
@@ -93,7 +108,10 @@ fn client_completes(t: &Trace) -> Vec<Finding> {
     let stderr = if c.stderr_tail.is_empty() {
         String::new()
     } else {
-        format!("; its stderr ends with: {}", c.stderr_tail.lines().last().unwrap_or(""))
+        format!(
+            "; its stderr ends with: {}",
+            c.stderr_tail.lines().last().unwrap_or("")
+        )
     };
     match &c.end {
         ClientEnd::Unreachable { .. } => Vec::new(),
@@ -104,14 +122,19 @@ fn client_completes(t: &Trace) -> Vec<Finding> {
         ClientEnd::Exited { .. } if t.case.expect.validation_status == "error" => Vec::new(),
         ClientEnd::Exited { code } if *code != Some(0) => {
             let code = code.map_or("a signal".to_string(), |c| format!("code {c}"));
-            vec![Finding::new(format!("the client exited with {code} instead of 0{stderr}"), vec![])]
+            vec![Finding::new(
+                format!("the client exited with {code} instead of 0{stderr}"),
+                vec![],
+            )]
         }
         ClientEnd::Exited { .. } => match (&c.report, &c.report_error) {
             (_, Some(e)) => vec![Finding::new(e.clone(), vec![])],
-            (Some(r), None) if r.validation_id.is_none() || r.validation_status.is_none() => vec![Finding::new(
-                "the result line lacks `validation_id` or `validation_status`",
-                vec![],
-            )],
+            (Some(r), None) if r.validation_id.is_none() || r.validation_status.is_none() => {
+                vec![Finding::new(
+                    "the result line lacks `validation_id` or `validation_status`",
+                    vec![],
+                )]
+            }
             _ => Vec::new(),
         },
     }
@@ -119,28 +142,54 @@ fn client_completes(t: &Trace) -> Vec<Finding> {
 
 fn api_key_on_every_request(t: &Trace) -> Vec<Finding> {
     let mut out = over(
-        t.requests.iter().filter(|r| r.api_key == KeyState::Missing).collect(),
-        |n| format!("{} sent without a Truora-API-Key header", plural(n, "request", "requests")),
+        t.requests
+            .iter()
+            .filter(|r| r.api_key == KeyState::Missing)
+            .collect(),
+        |n| {
+            format!(
+                "{} sent without a Truora-API-Key header",
+                plural(n, "request", "requests")
+            )
+        },
     );
     if t.case.api_key.is_none() {
         out.extend(over(
-            t.requests.iter().filter(|r| r.api_key == KeyState::Rejected).collect(),
-            |n| format!("{} sent a key other than TRUORA_API_KEY", plural(n, "request", "requests")),
+            t.requests
+                .iter()
+                .filter(|r| r.api_key == KeyState::Rejected)
+                .collect(),
+            |n| {
+                format!(
+                    "{} sent a key other than TRUORA_API_KEY",
+                    plural(n, "request", "requests")
+                )
+            },
         ));
     }
     out
 }
 
 fn is_form(ct: Option<&str>) -> bool {
-    ct.and_then(|c| c.split(';').next())
-        .is_some_and(|e| e.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    ct.and_then(|c| c.split(';').next()).is_some_and(|e| {
+        e.trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
 }
 
 fn create_form_encoded(t: &Trace) -> Vec<Finding> {
-    let bad: Vec<&Request> = t.requests.iter().filter(|r| r.is_create() && !is_form(r.content_type.as_deref())).collect();
+    let bad: Vec<&Request> = t
+        .requests
+        .iter()
+        .filter(|r| r.is_create() && !is_form(r.content_type.as_deref()))
+        .collect();
     let cts: Vec<String> = bad
         .iter()
-        .map(|r| r.content_type.clone().unwrap_or_else(|| "no Content-Type".into()))
+        .map(|r| {
+            r.content_type
+                .clone()
+                .unwrap_or_else(|| "no Content-Type".into())
+        })
         .collect();
     over(bad, |n| {
         format!(
@@ -153,15 +202,21 @@ fn create_form_encoded(t: &Trace) -> Vec<Finding> {
 
 /// Creates the mock could read: right content type and a parsed form, or a 400 on the form.
 fn form_creates(t: &Trace) -> impl Iterator<Item = &Request> {
-    t.requests.iter().filter(|r| r.is_create() && is_form(r.content_type.as_deref()))
+    t.requests
+        .iter()
+        .filter(|r| r.is_create() && is_form(r.content_type.as_deref()))
 }
 
 fn create_type_government(t: &Trace) -> Vec<Finding> {
-    let unread: Vec<&Request> = form_creates(t).filter(|r| r.form.is_empty() && r.status == 400).collect();
+    let unread: Vec<&Request> = form_creates(t)
+        .filter(|r| r.form.is_empty() && r.status == 400)
+        .collect();
     let wrong: Vec<&Request> = form_creates(t)
         .filter(|r| !r.form.is_empty() && r.form_value("type") != Some("government"))
         .collect();
-    let mut out = over(wrong, |n| format!("{} without type=government", plural(n, "create", "creates")));
+    let mut out = over(wrong, |n| {
+        format!("{} without type=government", plural(n, "create", "creates"))
+    });
     out.extend(over(unread, |n| {
         format!(
             "{} rejected with 400 before its fields were read (type=government missing, or another field invalid)",
@@ -178,16 +233,29 @@ fn create_account_id(t: &Trace) -> Vec<Finding> {
         .collect();
     let got = bad
         .first()
-        .map(|r| r.form_value("account_id").map_or("no account_id".to_string(), |a| format!("account_id `{a}`")))
+        .map(|r| {
+            r.form_value("account_id")
+                .map_or("no account_id".to_string(), |a| format!("account_id `{a}`"))
+        })
         .unwrap_or_default();
-    over(bad, |n| format!("{} sent {got} instead of TRUORA_ACCOUNT_ID `{want}`", plural(n, "create", "creates")))
+    over(bad, |n| {
+        format!(
+            "{} sent {got} instead of TRUORA_ACCOUNT_ID `{want}`",
+            plural(n, "create", "creates")
+        )
+    })
 }
 
 fn user_authorized(t: &Trace) -> Vec<Finding> {
     let bad: Vec<&Request> = form_creates(t)
         .filter(|r| !r.form.is_empty() && r.form_value("user_authorized") != Some("true"))
         .collect();
-    over(bad, |n| format!("{} without user_authorized=true", plural(n, "create", "creates")))
+    over(bad, |n| {
+        format!(
+            "{} without user_authorized=true",
+            plural(n, "create", "creates")
+        )
+    })
 }
 
 fn poll_uses_validation_id(t: &Trace) -> Vec<Finding> {
@@ -196,13 +264,21 @@ fn poll_uses_validation_id(t: &Trace) -> Vec<Finding> {
         .requests
         .iter()
         .filter(|r| r.is_poll())
-        .filter(|r| r.validation_id.as_deref().is_none_or(|id| !created.contains(&id)))
+        .filter(|r| {
+            r.validation_id
+                .as_deref()
+                .is_none_or(|id| !created.contains(&id))
+        })
         .collect();
     over(bad, |n| {
         format!(
             "{} for an id no create returned (created: {})",
             plural(n, "poll", "polls"),
-            if created.is_empty() { "none".to_string() } else { created.join(", ") }
+            if created.is_empty() {
+                "none".to_string()
+            } else {
+                created.join(", ")
+            }
         )
     })
 }
@@ -273,25 +349,26 @@ fn slow_down_persists(t: &Trace) -> Vec<Finding> {
         let mut floor: Option<(Duration, &Request)> = None;
         for (prev, next, gap) in gaps(&seq) {
             // The wait right after the signal is honour-retry-after's; this rule is about later ones.
-            if let Some((ra, signal)) = floor {
-                if signal.seq != prev.seq && gap + tol < ra {
-                    out.push(Finding::new(
-                        format!(
-                            "{} came {} after the previous response, but {} asked for at least {}",
-                            next.label(),
-                            fmt_secs(gap),
-                            signal.label(),
-                            fmt_secs(ra)
-                        ),
-                        vec![signal.seq, next.seq],
-                    ));
-                    break;
-                }
+            if let Some((ra, signal)) = floor
+                && signal.seq != prev.seq
+                && gap + tol < ra
+            {
+                out.push(Finding::new(
+                    format!(
+                        "{} came {} after the previous response, but {} asked for at least {}",
+                        next.label(),
+                        fmt_secs(gap),
+                        signal.label(),
+                        fmt_secs(ra)
+                    ),
+                    vec![signal.seq, next.seq],
+                ));
+                break;
             }
-            if let Some(ra) = prev.retry_after {
-                if floor.is_none_or(|(f, _)| ra > f) {
-                    floor = Some((ra, prev));
-                }
+            if let Some(ra) = prev.retry_after
+                && floor.is_none_or(|(f, _)| ra > f)
+            {
+                floor = Some((ra, prev));
             }
         }
     }
@@ -319,7 +396,9 @@ fn backoff_on_errors(t: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
     for seq in sequences(t) {
         for run in error_runs(&seq) {
-            let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
+            let (Some(first), Some(last)) = (run.first(), run.last()) else {
+                continue;
+            };
             if run.len() >= 2 && last.2 <= first.2 {
                 let waits: Vec<String> = run.iter().map(|(_, _, g)| fmt_secs(*g)).collect();
                 out.push(Finding::new(
@@ -375,9 +454,16 @@ fn one_poll_in_flight(t: &Trace) -> Vec<Finding> {
     for id in t.validation_ids() {
         let mut polls: Vec<&Request> = t.timeline(id).into_iter().filter(|r| r.is_poll()).collect();
         polls.sort_by_key(|r| r.received);
-        let overlapping: Vec<&Request> = polls.windows(2).filter(|w| w[1].received < w[0].sent).map(|w| w[1]).collect();
+        let overlapping: Vec<&Request> = polls
+            .windows(2)
+            .filter(|w| w[1].received < w[0].sent)
+            .map(|w| w[1])
+            .collect();
         out.extend(over(overlapping, |n| {
-            format!("{} sent while an earlier poll of {id} was still unanswered", plural(n, "poll was", "polls were"))
+            format!(
+                "{} sent while an earlier poll of {id} was still unanswered",
+                plural(n, "poll was", "polls were")
+            )
         }));
     }
     out
@@ -424,7 +510,13 @@ fn no_retry_unchanged_4xx(t: &Trace) -> Vec<Finding> {
         }
         let repeats: Vec<&Request> = t.requests[i + 1..]
             .iter()
-            .filter(|n| n.method == r.method && n.path == r.path && n.form == r.form && n.api_key == r.api_key && n.content_type == r.content_type)
+            .filter(|n| {
+                n.method == r.method
+                    && n.path == r.path
+                    && n.form == r.form
+                    && n.api_key == r.api_key
+                    && n.content_type == r.content_type
+            })
             .collect();
         if let Some(first) = repeats.first() {
             out.push(Finding::new(
@@ -435,7 +527,9 @@ fn no_retry_unchanged_4xx(t: &Trace) -> Vec<Finding> {
                     plural(repeats.len(), "time", "times"),
                     first.label()
                 ),
-                std::iter::once(r.seq).chain(repeats.iter().map(|x| x.seq)).collect(),
+                std::iter::once(r.seq)
+                    .chain(repeats.iter().map(|x| x.seq))
+                    .collect(),
             ));
             break;
         }
@@ -445,7 +539,10 @@ fn no_retry_unchanged_4xx(t: &Trace) -> Vec<Finding> {
 
 fn create_not_resent_blindly(t: &Trace) -> Vec<Finding> {
     let creates: Vec<&Request> = t.requests.iter().filter(|r| r.is_create()).collect();
-    let Some(pos) = creates.iter().position(|r| r.status == 0 || r.status >= 500) else {
+    let Some(pos) = creates
+        .iter()
+        .position(|r| r.status == 0 || r.status >= 500)
+    else {
         return Vec::new();
     };
     let failed = creates[pos];
@@ -465,7 +562,12 @@ fn create_not_resent_blindly(t: &Trace) -> Vec<Finding> {
         let gap = next.received.saturating_sub(failed.sent);
         if gap + t.settings.tolerance < t.settings.min_interval {
             out.push(Finding::new(
-                format!("{} re-sent the create only {} after the ambiguous failure of {}", next.label(), fmt_secs(gap), failed.label()),
+                format!(
+                    "{} re-sent the create only {} after the ambiguous failure of {}",
+                    next.label(),
+                    fmt_secs(gap),
+                    failed.label()
+                ),
                 vec![failed.seq, next.seq],
             ));
         }
@@ -477,20 +579,37 @@ fn stop_after_terminal(t: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
     for id in t.validation_ids() {
         let timeline = t.timeline(id);
-        let Some(pos) = timeline.iter().position(|r| matches!(r.seen, Seen::Terminal { .. })) else { continue };
+        let Some(pos) = timeline
+            .iter()
+            .position(|r| matches!(r.seen, Seen::Terminal { .. }))
+        else {
+            continue;
+        };
         let end = timeline[pos];
         let after: Vec<&Request> = timeline[pos + 1..].to_vec();
-        if let (Some(first), Seen::Terminal { validation_status, .. }) = (after.first(), &end.seen) {
+        if let (
+            Some(first),
+            Seen::Terminal {
+                validation_status, ..
+            },
+        ) = (after.first(), &end.seen)
+        {
             out.push(Finding::new(
                 format!(
                     "{} more {} after {} returned {validation_status}; the first came {} later: {}",
                     after.len(),
-                    if after.len() == 1 { "request" } else { "requests" },
+                    if after.len() == 1 {
+                        "request"
+                    } else {
+                        "requests"
+                    },
                     end.label(),
                     fmt_secs(first.received.saturating_sub(end.sent)),
                     list(&after)
                 ),
-                std::iter::once(end.seq).chain(after.iter().map(|r| r.seq)).collect(),
+                std::iter::once(end.seq)
+                    .chain(after.iter().map(|r| r.seq))
+                    .collect(),
             ));
         }
     }
@@ -515,7 +634,11 @@ fn give_up_by_deadline(t: &Trace) -> Vec<Finding> {
     // Measured from the client's first request, not its process start: interpreter start-up on
     // a loaded machine is not the client's polling.
     let start = t.requests.first().map_or(t.client.started, |r| r.received);
-    let late: Vec<&Request> = t.requests.iter().filter(|r| r.received.saturating_sub(start) > limit).collect();
+    let late: Vec<&Request> = t
+        .requests
+        .iter()
+        .filter(|r| r.received.saturating_sub(start) > limit)
+        .collect();
     over(late, |n| {
         format!(
             "{} after the deadline of {} (+{} slack) from the client's first request",
@@ -545,7 +668,10 @@ fn abort_stalled_request(t: &Trace) -> Vec<Finding> {
             "the client never got past the stalled poll: it was still waiting when killed at the case limit"
         };
         return vec![Finding::new(
-            format!("{msg}; give every request a timeout of at most {}", fmt_secs(t.settings.request_timeout_limit)),
+            format!(
+                "{msg}; give every request a timeout of at most {}",
+                fmt_secs(t.settings.request_timeout_limit)
+            ),
             vec![],
         )];
     }
@@ -563,21 +689,28 @@ fn outcome_matches(t: &Trace) -> Vec<Finding> {
     if want.validation_status == "error" {
         return Vec::new();
     }
-    let Some(r) = &t.client.report else { return Vec::new() };
+    let Some(r) = &t.client.report else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let created = t.created_ids();
-    if let Some(id) = &r.validation_id {
-        if !created.contains(&id.as_str()) {
-            out.push(Finding::new(
-                format!("the client reported validation_id `{id}`, which no create returned (created: {})", created.join(", ")),
-                vec![],
-            ));
-        }
+    if let Some(id) = &r.validation_id
+        && !created.contains(&id.as_str())
+    {
+        out.push(Finding::new(
+            format!(
+                "the client reported validation_id `{id}`, which no create returned (created: {})",
+                created.join(", ")
+            ),
+            vec![],
+        ));
     }
     let got_status = r.validation_status.as_deref().unwrap_or("(none)");
     let got_failure = r.failure_status.as_deref();
     let want_failure = want.failure_status.as_deref();
-    if got_status != want.validation_status || (want.validation_status != "pending" && got_failure != want_failure) {
+    if got_status != want.validation_status
+        || (want.validation_status != "pending" && got_failure != want_failure)
+    {
         let show = |s: &str, f: Option<&str>| match f {
             Some(f) => format!("{s}/{f}"),
             None => s.to_string(),

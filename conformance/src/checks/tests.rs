@@ -1,1 +1,249 @@
+//! Checks over hand-built traces: each rule fires on the schedule that breaks it and stays
+//! quiet on the one that does not. (The reference clients exercise them end to end.)
 
+use std::time::Duration;
+
+use proptest::prelude::*;
+use truidentidad_mock_server::journal::KeyState;
+
+use super::*;
+use crate::catalogue::Catalogue;
+use crate::client::{ClientEnd, ClientReport, ClientRun};
+use crate::settings::Settings;
+use crate::trace::{Request, Seen, Trace};
+
+const ID: &str = "VLD00000000000000000000000000000001";
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn create(seq: u64, at: u64, status: u16) -> Request {
+    Request {
+        seq,
+        received: ms(at),
+        sent: ms(at + 5),
+        method: "POST".into(),
+        path: "/v1/validations".into(),
+        kind: "create",
+        validation_id: Some(ID.into()),
+        status,
+        fault: None,
+        api_key: KeyState::Accepted,
+        content_type: Some("application/x-www-form-urlencoded".into()),
+        form: vec![
+            ("type".into(), "government".into()),
+            ("account_id".into(), "conformance-success.success".into()),
+            ("user_authorized".into(), "true".into()),
+        ],
+        retry_after: None,
+        seen: if status == 200 {
+            Seen::Pending
+        } else {
+            Seen::Error
+        },
+    }
+}
+
+fn poll(seq: u64, at: u64, status: u16) -> Request {
+    Request {
+        seq,
+        received: ms(at),
+        sent: ms(at + 5),
+        method: "GET".into(),
+        path: format!("/v1/validations/{ID}"),
+        kind: "poll",
+        validation_id: Some(ID.into()),
+        status,
+        fault: None,
+        api_key: KeyState::Accepted,
+        content_type: None,
+        form: Vec::new(),
+        retry_after: None,
+        seen: if status == 200 {
+            Seen::Pending
+        } else {
+            Seen::Error
+        },
+    }
+}
+
+fn terminal(mut r: Request) -> Request {
+    r.seen = Seen::Terminal {
+        validation_status: "success".into(),
+        failure_status: None,
+    };
+    r
+}
+
+fn trace(case: &str, requests: Vec<Request>) -> Trace {
+    let cat = Catalogue::builtin().unwrap();
+    let case = cat.case(case).unwrap().clone();
+    let scenario = cat
+        .scenarios
+        .get(cat.scenarios.id_of(&case.scenario).unwrap())
+        .clone();
+    Trace {
+        account_id: format!("{}.{}", case.scenario, case.id),
+        case,
+        scenario,
+        settings: Settings::default(),
+        requests,
+        client: ClientRun {
+            started: Duration::ZERO,
+            ended: ms(20_000),
+            end: ClientEnd::Exited { code: Some(0) },
+            report: Some(ClientReport {
+                validation_id: Some(ID.into()),
+                validation_status: Some("success".into()),
+                failure_status: None,
+            }),
+            report_error: None,
+            stderr_tail: String::new(),
+        },
+    }
+}
+
+fn polite() -> Vec<Request> {
+    vec![
+        create(0, 0, 200),
+        poll(1, 1_200, 200),
+        terminal(poll(2, 3_500, 200)),
+    ]
+}
+
+#[test]
+fn a_polite_trace_breaks_no_rule() {
+    let t = trace("success", polite());
+    for name in names() {
+        assert_eq!(lookup(name).unwrap()(&t), vec![], "{name}");
+    }
+}
+
+#[test]
+fn a_4xx_repeated_unchanged_is_flagged_but_a_changed_retry_is_not() {
+    let mut reqs = vec![create(0, 0, 401), create(1, 1_500, 401)];
+    reqs[0].api_key = KeyState::Rejected;
+    reqs[1].api_key = KeyState::Rejected;
+    let f = no_retry_unchanged_4xx(&trace("invalid-api-key", reqs.clone()));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].requests, vec![0, 1]);
+    assert!(
+        f[0].message.starts_with(
+            "#0 POST /v1/validations at t=0.000s got 401 and was sent again unchanged 1 time"
+        ),
+        "{}",
+        f[0].message
+    );
+    reqs[1].api_key = KeyState::Accepted;
+    assert_eq!(
+        no_retry_unchanged_4xx(&trace("invalid-api-key", reqs)),
+        vec![]
+    );
+}
+
+#[test]
+fn an_ambiguous_create_may_be_resent_once_and_not_at_once() {
+    let once = vec![create(0, 0, 0), create(1, 1_200, 200)];
+    assert_eq!(
+        create_not_resent_blindly(&trace("create-reset", once)),
+        vec![]
+    );
+    let hasty = vec![create(0, 0, 0), create(1, 100, 200)];
+    assert_eq!(
+        create_not_resent_blindly(&trace("create-reset", hasty)).len(),
+        1
+    );
+    let many = vec![create(0, 0, 0), create(1, 1_200, 0), create(2, 2_400, 200)];
+    let f = create_not_resent_blindly(&trace("create-reset", many));
+    assert!(f[0].message.contains("re-sent 2 times"), "{}", f[0].message);
+}
+
+#[test]
+fn overlapping_polls_are_flagged() {
+    let mut reqs = polite();
+    reqs[1].sent = ms(2_000);
+    reqs.insert(2, poll(3, 1_500, 200));
+    let f = one_poll_in_flight(&trace("success", reqs));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].requests, vec![3]);
+}
+
+#[test]
+fn a_slow_down_must_last() {
+    let mut reqs = vec![
+        create(0, 0, 200),
+        poll(1, 1_200, 429),
+        poll(2, 3_300, 200),
+        poll(3, 4_400, 200),
+    ];
+    reqs[1].retry_after = Some(Duration::from_secs(2));
+    let t = trace("rate-limited", reqs);
+    assert_eq!(honour_retry_after(&t), vec![]);
+    let f = slow_down_persists(&t);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].requests, vec![1, 3]);
+}
+
+#[test]
+fn polls_for_ids_no_create_returned_are_flagged() {
+    let mut reqs = polite();
+    reqs[1].validation_id = Some("VLDnope".into());
+    reqs[1].path = "/v1/validations/VLDnope".into();
+    assert_eq!(poll_uses_validation_id(&trace("success", reqs)).len(), 1);
+}
+
+#[test]
+fn create_fields_are_checked() {
+    let mut reqs = polite();
+    reqs[0].form = vec![
+        ("type".into(), "face-recognition".into()),
+        ("account_id".into(), "other".into()),
+    ];
+    let t = trace("success", reqs);
+    assert_eq!(create_type_government(&t).len(), 1);
+    assert_eq!(
+        create_account_id(&t)[0].message,
+        "1 create sent account_id `other` instead of TRUORA_ACCOUNT_ID `conformance-success.success`: #0 POST /v1/validations at t=0.000s"
+    );
+    assert_eq!(user_authorized(&t).len(), 1);
+}
+
+#[test]
+fn a_crash_and_a_wrong_outcome_are_reported() {
+    let mut t = trace("declined", polite());
+    assert_eq!(
+        outcome_matches(&t)[0].message,
+        "the client reported success but the validation ended failure/declined"
+    );
+    t.client.end = ClientEnd::Exited { code: Some(3) };
+    assert_eq!(
+        client_completes(&t)[0].message,
+        "the client exited with code 3 instead of 0"
+    );
+}
+
+proptest! {
+    /// Any schedule whose gaps all respect the minimum interval passes the interval rule, and
+    /// shrinking any one gap below it makes the rule name exactly that poll.
+    #[test]
+    fn min_interval_names_exactly_the_hasty_poll(gaps in proptest::collection::vec(1_000u64..5_000, 1..8), hasty in any::<prop::sample::Index>()) {
+        let mut reqs = vec![create(0, 0, 200)];
+        let mut at = 5;
+        for (i, g) in gaps.iter().enumerate() {
+            at += g;
+            reqs.push(poll(i as u64 + 1, at, 200));
+            at += 5;
+        }
+        prop_assert_eq!(min_poll_interval(&trace("success", reqs.clone())), vec![]);
+        let k = hasty.index(gaps.len()) + 1;
+        let shift = reqs[k].received - reqs[k - 1].sent - ms(100);
+        for r in reqs.iter_mut().skip(k) {
+            r.received -= shift;
+            r.sent -= shift;
+        }
+        let f = min_poll_interval(&trace("success", reqs));
+        prop_assert_eq!(f.len(), 1);
+        prop_assert_eq!(&f[0].requests, &vec![k as u64]);
+    }
+}

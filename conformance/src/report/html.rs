@@ -38,7 +38,10 @@ pub fn render(report: &RunReport) -> String {
         report.settings.deadline,
         report.settings.quiet_window
     );
-    let _ = write!(s, "<table><tr><th>Case</th><th>Verdict</th><th>Time</th><th>Requests</th><th>Rules broken</th></tr>");
+    let _ = write!(
+        s,
+        "<table><tr><th>Case</th><th>Verdict</th><th>Time</th><th>Requests</th><th>Rules broken</th></tr>"
+    );
     for c in &report.cases {
         let rules: Vec<&str> = c.findings.iter().map(|f| f.rule.as_str()).collect();
         let _ = write!(
@@ -86,7 +89,11 @@ pub fn render(report: &RunReport) -> String {
                 .as_ref()
                 .and_then(|r| serde_json::to_string(r).ok())
                 .unwrap_or_else(|| client.report_error.clone().unwrap_or_default());
-            let _ = write!(s, "<p>Client reported: <code>{}</code></p>", escape(&reported));
+            let _ = write!(
+                s,
+                "<p>Client reported: <code>{}</code></p>",
+                escape(&reported)
+            );
         }
         if !c.requests.is_empty() {
             let _ = write!(
@@ -100,7 +107,11 @@ pub fn render(report: &RunReport) -> String {
                     .ok()
                     .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_string))
                     .unwrap_or_default();
-                let class = if r.verdict == "ok" { Verdict::Passed.as_str() } else { r.verdict.as_str() };
+                let class = if r.verdict == "ok" {
+                    Verdict::Passed.as_str()
+                } else {
+                    r.verdict.as_str()
+                };
                 let _ = write!(
                     s,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{} {}</code></td><td>{}{}</td><td>{}</td><td class=\"{class}\">{} {}</td></tr>",
@@ -110,7 +121,10 @@ pub fn render(report: &RunReport) -> String {
                     escape(&q.method),
                     escape(&q.path),
                     q.status,
-                    q.fault.as_deref().map(|f| format!(" ({})", escape(f))).unwrap_or_default(),
+                    q.fault
+                        .as_deref()
+                        .map(|f| format!(" ({})", escape(f)))
+                        .unwrap_or_default(),
                     escape(&shown),
                     escape(&r.verdict),
                     escape(&r.rules.join(", "))
@@ -119,6 +133,6 @@ pub fn render(report: &RunReport) -> String {
             let _ = write!(s, "</table></details>");
         }
     }
-    let _ = write!(s, "</body></html>\n");
+    let _ = writeln!(s, "</body></html>");
     s
 }

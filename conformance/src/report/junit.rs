@@ -38,11 +38,26 @@ pub fn render(report: &RunReport) -> String {
         );
         match c.verdict {
             Verdict::Failed => {
-                let failing: Vec<_> = c.findings.iter().filter(|f| f.verdict == Verdict::Failed).collect();
-                let first = failing.first().map(|f| format!("{}: {}", f.rule, f.message)).unwrap_or_default();
+                let failing: Vec<_> = c
+                    .findings
+                    .iter()
+                    .filter(|f| f.verdict == Verdict::Failed)
+                    .collect();
+                let first = failing
+                    .first()
+                    .map(|f| format!("{}: {}", f.rule, f.message))
+                    .unwrap_or_default();
                 let body: Vec<String> = failing
                     .iter()
-                    .map(|f| format!("{} ({}): {}\nfix: {}", f.rule, f.level.as_str(), f.message, f.fix))
+                    .map(|f| {
+                        format!(
+                            "{} ({}): {}\nfix: {}",
+                            f.rule,
+                            f.level.as_str(),
+                            f.message,
+                            f.fix
+                        )
+                    })
                     .collect();
                 let _ = writeln!(
                     s,
@@ -55,11 +70,19 @@ pub fn render(report: &RunReport) -> String {
                 let _ = writeln!(
                     s,
                     r#"      <error type="INTERRUPTED" message="{}"/>"#,
-                    escape(c.reason.as_deref().unwrap_or("the run never reached the client"))
+                    escape(
+                        c.reason
+                            .as_deref()
+                            .unwrap_or("the run never reached the client")
+                    )
                 );
             }
             Verdict::Skipped => {
-                let _ = writeln!(s, r#"      <skipped message="{}"/>"#, escape(c.reason.as_deref().unwrap_or("skipped")));
+                let _ = writeln!(
+                    s,
+                    r#"      <skipped message="{}"/>"#,
+                    escape(c.reason.as_deref().unwrap_or("skipped"))
+                );
             }
             Verdict::Passed | Verdict::Warning => {}
         }
@@ -68,12 +91,20 @@ pub fn render(report: &RunReport) -> String {
             .iter()
             .filter(|f| f.verdict == Verdict::Warning || f.expected)
             .map(|f| {
-                let tag = if f.expected { "EXPECTED" } else { f.verdict.as_str() };
+                let tag = if f.expected {
+                    "EXPECTED"
+                } else {
+                    f.verdict.as_str()
+                };
                 format!("{tag} {} ({}): {}", f.rule, f.level.as_str(), f.message)
             })
             .collect();
         if !notes.is_empty() {
-            let _ = writeln!(s, "      <system-out>{}</system-out>", escape(&notes.join("\n")));
+            let _ = writeln!(
+                s,
+                "      <system-out>{}</system-out>",
+                escape(&notes.join("\n"))
+            );
         }
         let _ = writeln!(s, "    </testcase>");
     }

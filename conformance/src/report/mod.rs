@@ -9,7 +9,8 @@ use crate::verdict::RunReport;
 
 /// The JSON report (schema in conformance/README.md).
 pub fn json(report: &RunReport) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"cannot render the report: {e}\"}}"))
+    serde_json::to_string_pretty(report)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the report: {e}\"}}"))
 }
 
 /// Escapes text for XML and HTML content and attributes.

@@ -9,12 +9,26 @@ pub fn render(report: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "TruIdentidad conformance: client {}", report.client);
     let _ = writeln!(s);
-    let width = report.cases.iter().map(|c| c.id.len()).max().unwrap_or(4).max(4);
-    let _ = writeln!(s, "  {:width$}  {:11}  {:>7}  {:>8}  RULES BROKEN", "CASE", "VERDICT", "TIME", "REQUESTS");
+    let width = report
+        .cases
+        .iter()
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        s,
+        "  {:width$}  {:11}  {:>7}  {:>8}  RULES BROKEN",
+        "CASE", "VERDICT", "TIME", "REQUESTS"
+    );
     for c in &report.cases {
         let mut rules: Vec<String> = Vec::new();
         for f in &c.findings {
-            let tag = if f.expected { format!("{} (expected)", f.rule) } else { f.rule.clone() };
+            let tag = if f.expected {
+                format!("{} (expected)", f.rule)
+            } else {
+                f.rule.clone()
+            };
             if !rules.contains(&tag) {
                 rules.push(tag);
             }
@@ -34,7 +48,11 @@ pub fn render(report: &RunReport) -> String {
             note
         );
     }
-    let details: Vec<_> = report.cases.iter().filter(|c| !c.findings.is_empty()).collect();
+    let details: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|c| !c.findings.is_empty())
+        .collect();
     if !details.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "Details");
@@ -42,24 +60,48 @@ pub fn render(report: &RunReport) -> String {
     for c in details {
         for f in &c.findings {
             let _ = writeln!(s);
-            let expected = if f.expected { " [expected: listed in --expect]" } else { "" };
-            let _ = writeln!(s, "{} {} / {} ({}): {}{expected}", f.verdict.as_str(), c.id, f.rule, f.level.as_str(), f.title);
+            let expected = if f.expected {
+                " [expected: listed in --expect]"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                s,
+                "{} {} / {} ({}): {}{expected}",
+                f.verdict.as_str(),
+                c.id,
+                f.rule,
+                f.level.as_str(),
+                f.title
+            );
             let _ = writeln!(s, "  what:   {}", f.message);
             let _ = writeln!(s, "  fix:    {}", f.fix);
             let _ = writeln!(s, "  source: {}", f.source);
         }
-        if let Some(client) = &c.client {
-            if c.verdict == Verdict::Failed && !client.stderr_tail.is_empty() {
-                let last: Vec<&str> = client.stderr_tail.lines().rev().take(3).collect();
-                let _ = writeln!(s, "  client stderr (last lines): {}", last.into_iter().rev().collect::<Vec<_>>().join(" | "));
-            }
+        if let Some(client) = &c.client
+            && c.verdict == Verdict::Failed
+            && !client.stderr_tail.is_empty()
+        {
+            let last: Vec<&str> = client.stderr_tail.lines().rev().take(3).collect();
+            let _ = writeln!(
+                s,
+                "  client stderr (last lines): {}",
+                last.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            );
         }
     }
     if let Some(e) = &report.expect {
         let _ = writeln!(s);
-        let _ = writeln!(s, "Expectations ({}): {} finding(s) matched", e.file, e.matched);
+        let _ = writeln!(
+            s,
+            "Expectations ({}): {} finding(s) matched",
+            e.file, e.matched
+        );
         for u in &e.unused {
-            let _ = writeln!(s, "  UNUSED entry (matched nothing; remove it or fix the case): {u}");
+            let _ = writeln!(
+                s,
+                "  UNUSED entry (matched nothing; remove it or fix the case): {u}"
+            );
         }
     }
     let sum = &report.summary;
@@ -67,7 +109,11 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(
         s,
         "{}: {} passed, {} failed, {} warning, {} skipped, {} interrupted",
-        if report.passed() { "RESULT PASSED" } else { "RESULT FAILED" },
+        if report.passed() {
+            "RESULT PASSED"
+        } else {
+            "RESULT FAILED"
+        },
         sum.passed,
         sum.failed,
         sum.warning,
