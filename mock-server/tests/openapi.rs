@@ -212,9 +212,18 @@ impl Spec {
                 }
             }
         }
-        let content = response["content"]
-            .as_object()
-            .ok_or("response declares no content")?;
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            // A response without content (the CORS preflight's 204) must come without a body.
+            return if reply.body.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "no body is documented, yet {} bytes came: {}",
+                    reply.body.len(),
+                    reply.text()
+                ))
+            };
+        };
         let sent_type = reply
             .header("content-type")
             .unwrap_or("")
@@ -620,12 +629,13 @@ fn document_parses_and_every_reference_resolves() {
             panic!("components/schemas/{name}: {e}");
         }
     }
-    // Every operation lists its 405 (the answer to the path's other methods).
+    // Every operation lists its 405 (the answer to the path's other methods), except the
+    // Web Adapter's CORS preflight, which is answered before the method is looked at.
     for (template, item) in spec.paths() {
         for m in METHODS {
             if let Some(op) = item.get(m) {
                 assert!(
-                    op["responses"].get("405").is_some() || template == "/",
+                    op["responses"].get("405").is_some() || template == "/" || m == "options",
                     "{m} {template} must document 405"
                 );
             }
@@ -704,6 +714,60 @@ fn the_checker_catches_drift() {
     );
     let e = spec.verify("PUT", path, &no_allow).unwrap_err();
     assert!(e.contains("Allow"), "{e}");
+
+    // The browser side: the Web Adapter's CORS header, its closed state object, the preflight.
+    let adapter = "/web-adapter/v1/validations/VLD0123456789abcdef0123456789abcdef";
+    let state = json!({
+        "validation_id": "VLD0123456789abcdef0123456789abcdef",
+        "validation_status": "failure",
+        "failure_status": "declined",
+        "declined_reason": "canceled",
+        "expired_reason": null,
+        "result": "failed",
+        "journey": {"step": "ended", "device": "phone", "document_known": false},
+        "expires_in_seconds": 12.5,
+        "max_video_bytes": 8_388_608,
+    });
+    let with_cors = |status: u16, body: Value| {
+        let mut r = reply(status, body);
+        r.headers
+            .push(("Access-Control-Allow-Origin".into(), "*".into()));
+        r
+    };
+    spec.verify("GET", adapter, &with_cors(200, state.clone()))
+        .expect("a well-formed adapter state passes");
+    let e = spec
+        .verify("GET", adapter, &reply(200, state.clone()))
+        .unwrap_err();
+    assert!(e.contains("Access-Control-Allow-Origin"), "{e}");
+    let mut pending_failed = state.clone();
+    pending_failed["result"] = json!("pending");
+    assert!(
+        spec.verify("GET", adapter, &with_cors(200, pending_failed))
+            .is_err(),
+        "result follows validation_status"
+    );
+    let mut extra_journey = state.clone();
+    extra_journey["journey"]["on_hold"] = json!(true);
+    assert!(
+        spec.verify("GET", adapter, &with_cors(200, extra_journey))
+            .is_err(),
+        "the adapter's journey is closed"
+    );
+    let mut preflight = with_cors(204, json!({}));
+    preflight.headers.extend(
+        [
+            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+            ("Access-Control-Allow-Headers", "content-type"),
+            ("Access-Control-Max-Age", "600"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let e = spec.verify("OPTIONS", adapter, &preflight).unwrap_err();
+    assert!(e.contains("no body is documented"), "{e}");
+    preflight.body.clear();
+    spec.verify("OPTIONS", adapter, &preflight)
+        .expect("an empty preflight passes");
 }
 
 #[tokio::test]
@@ -748,6 +812,10 @@ async fn every_documented_response_is_produced_and_matches_its_schema() {
     Box::pin(arm(&mut c)).await;
     Box::pin(clock(&mut c)).await;
     Box::pin(journal(&mut c, &flaky)).await;
+    let walked = Box::pin(web_journey(&mut c, &server)).await;
+    Box::pin(web_adapter_errors(&mut c)).await;
+    Box::pin(dashboard_api(&mut c, &walked)).await;
+    Box::pin(pages(&mut c, &walked)).await;
     Box::pin(reset(&mut c, &deceased)).await;
     Box::pin(other_configurations(&mut c)).await;
 
@@ -766,6 +834,13 @@ async fn every_documented_response_is_produced_and_matches_its_schema() {
 
 const KEY_HEADER: [(&str, &str); 1] = [("Truora-API-Key", KEY)];
 const FORM_KEY_HEADERS: [(&str, &str); 2] = [("Truora-API-Key", KEY), ("Content-Type", FORM)];
+const JSON_HEADERS: [(&str, &str); 1] = [("Content-Type", "application/json")];
+const WEBM_HEADERS: [(&str, &str); 1] = [("Content-Type", "video/webm")];
+
+/// A Web Adapter path of validation `id`.
+fn adapter(id: &str, rest: &str) -> String {
+    format!("/web-adapter/v1/validations/{id}{rest}")
+}
 
 /// Discovery and read-only control endpoints.
 async fn discovery(c: &mut Client<'_>) {
@@ -1146,24 +1221,21 @@ async fn unlisted_paths(c: &mut Client<'_>, success: &str) {
 
 /// Control: list, detail.
 async fn list_and_detail(c: &mut Client<'_>, deceased: &str) {
-    // A validation whose browser journey was opened carries a `journey` block. The Web Adapter
-    // belongs to the browser side, so this call is sent without checking it here.
+    // A validation whose browser journey was opened carries a `journey` block.
     let (opened, _) = c
         .create_ok("type=government&account_id=never-completes.web", &[])
         .await;
-    let target = format!("/web-adapter/v1/validations/{opened}/open");
     let body = json!({"device": "desktop", "document_number": "1020304050"}).to_string();
-    let reply = exchange(
-        c.addr,
-        &request(
+    let v = c
+        .expect(
+            200,
             "POST",
-            &target,
-            &[("Content-Type", "application/json")],
+            &adapter(&opened, "/open"),
+            &JSON_HEADERS,
             body.as_bytes(),
-        ),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{target}: {}", reply.text());
+        )
+        .await;
+    assert_eq!(v["journey"]["document_known"], true, "{v}");
     let v = c
         .expect(
             200,
@@ -1628,6 +1700,575 @@ async fn journal(c: &mut Client<'_>, flaky: &str) {
         .await;
 }
 
+/// Browser side: the Web Adapter walked to each `result`, the preflight and the handoff QR code.
+/// Returns the validation that went through every screen.
+async fn web_journey(c: &mut Client<'_>, server: &MockServer) -> String {
+    // Succeeded: open, every screen, the video, then the scenario's 3 s.
+    let (id, _) = c
+        .create_ok("type=government&account_id=success.web", &[])
+        .await;
+    let v = c.expect(200, "GET", &adapter(&id, ""), &[], b"").await;
+    assert_eq!(
+        (v["result"].as_str(), &v["journey"]),
+        (Some("pending"), &Value::Null)
+    );
+    let v = c
+        .expect(
+            200,
+            "POST",
+            &adapter(&id, "/open"),
+            &JSON_HEADERS,
+            br#"{"device":"desktop"}"#,
+        )
+        .await;
+    assert_eq!(v["journey"]["step"], "intro");
+    for (name, body, next) in [
+        ("intro", "{}", "document"),
+        ("document", r#"{"document_number":"1020304050"}"#, "consent"),
+        ("consent", r#"{"accepted":true}"#, "geolocation"),
+        (
+            "geolocation",
+            r#"{"granted":true,"latitude":4.61,"longitude":-74.08}"#,
+            "liveness",
+        ),
+    ] {
+        let v = c
+            .expect(
+                200,
+                "POST",
+                &adapter(&id, &format!("/steps/{name}")),
+                &JSON_HEADERS,
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(v["journey"]["step"], next, "{name}: {v}");
+    }
+    // The journey holds the scenario: a minute later it is still pending.
+    server.advance(Duration::from_secs(60));
+    let v = c.expect(200, "GET", &adapter(&id, ""), &[], b"").await;
+    assert_eq!(v["result"], "pending", "{v}");
+    let v = c
+        .expect(
+            200,
+            "POST",
+            &adapter(&id, "/steps/liveness?device=desktop"),
+            &WEBM_HEADERS,
+            &[7u8; 2048],
+        )
+        .await;
+    assert_eq!(v["journey"]["step"], "processing");
+    server.advance(Duration::from_secs(3));
+    let v = c.expect(200, "GET", &adapter(&id, ""), &[], b"").await;
+    assert_eq!(
+        (v["result"].as_str(), v["validation_status"].as_str()),
+        (Some("succeeded"), Some("success"))
+    );
+
+    // Failed: a known document skips its screen; declining consent ends the validation.
+    let (declined, _) = c
+        .create_ok("type=government&account_id=never-completes.web2", &[])
+        .await;
+    let v = c
+        .expect(
+            200,
+            "POST",
+            &adapter(&declined, "/open"),
+            &JSON_HEADERS,
+            br#"{"device":"phone","document_number":"12345"}"#,
+        )
+        .await;
+    assert_eq!(
+        (&v["journey"]["device"], &v["journey"]["document_known"]),
+        (&json!("phone"), &json!(true))
+    );
+    let v = c
+        .expect(
+            200,
+            "POST",
+            &adapter(&declined, "/steps/intro"),
+            &JSON_HEADERS,
+            b"",
+        )
+        .await;
+    assert_eq!(v["journey"]["step"], "consent");
+    let v = c
+        .expect(
+            200,
+            "POST",
+            &adapter(&declined, "/steps/consent"),
+            &JSON_HEADERS,
+            br#"{"accepted":false,"device":"phone"}"#,
+        )
+        .await;
+    assert_eq!(
+        (
+            v["result"].as_str(),
+            v["declined_reason"].as_str(),
+            v["journey"]["step"].as_str()
+        ),
+        (
+            Some("failed"),
+            Some("data_authorization_not_provided"),
+            Some("ended")
+        )
+    );
+    // Terminal states are final for the SDK too.
+    c.error(
+        409,
+        "already finished",
+        "POST",
+        &adapter(&declined, "/open"),
+        &JSON_HEADERS,
+        b"{}",
+    )
+    .await;
+    c.error(
+        409,
+        "already finished",
+        "POST",
+        &adapter(&declined, "/steps/cancel"),
+        &JSON_HEADERS,
+        b"{}",
+    )
+    .await;
+    c.error(
+        409,
+        "already finished",
+        "POST",
+        &adapter(&declined, "/steps/liveness"),
+        &WEBM_HEADERS,
+        &[1u8; 16],
+    )
+    .await;
+
+    // Cancelled because the camera was refused.
+    let (camera, _) = c
+        .create_ok("type=government&account_id=never-completes.web3", &[])
+        .await;
+    c.expect(200, "POST", &adapter(&camera, "/open"), &[], b"")
+        .await;
+    let v = c
+        .expect(
+            200,
+            "POST",
+            &adapter(&camera, "/steps/cancel"),
+            &JSON_HEADERS,
+            br#"{"reason":"unwanted_camera_permissions"}"#,
+        )
+        .await;
+    assert_eq!(v["declined_reason"], "unwanted_camera_permissions");
+
+    // Expired: the SDK is told through `result`, never opened.
+    let (expired, _) = c
+        .create_ok(
+            "type=government&account_id=expired-not-started.web&timeout=5",
+            &[],
+        )
+        .await;
+    server.advance(Duration::from_secs(5));
+    let v = c.expect(200, "GET", &adapter(&expired, ""), &[], b"").await;
+    assert_eq!(
+        (
+            v["result"].as_str(),
+            v["expired_reason"].as_str(),
+            v["expires_in_seconds"].as_f64()
+        ),
+        (
+            Some("expired"),
+            Some("face_validation_not_started"),
+            Some(0.0)
+        )
+    );
+
+    // The preflight, on every adapter path (and on ids the adapter does not know).
+    for rest in [
+        "",
+        "/open",
+        "/steps/consent",
+        "/steps/liveness",
+        "/handoff.svg",
+    ] {
+        for target in [adapter(&id, rest), adapter(UNKNOWN_ID, rest)] {
+            let reply = c
+                .send(
+                    "OPTIONS",
+                    &target,
+                    &[
+                        ("Origin", "https://integrator.example"),
+                        ("Access-Control-Request-Method", "POST"),
+                    ],
+                    b"",
+                )
+                .await;
+            assert_eq!(reply.status, 204, "OPTIONS {target}: {}", reply.text());
+        }
+    }
+
+    // The phone handoff QR code.
+    let reply = c.send("GET", &adapter(&id, "/handoff.svg"), &[], b"").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.text().contains("aria-label=\"QR code\""));
+    id
+}
+
+/// Browser side: every error the Web Adapter answers.
+async fn web_adapter_errors(c: &mut Client<'_>) {
+    // Unknown or malformed ids, unknown steps and paths.
+    c.error(404, "not found", "GET", &adapter(UNKNOWN_ID, ""), &[], b"")
+        .await;
+    c.error(
+        404,
+        "VLD followed by",
+        "GET",
+        &adapter("nope", ""),
+        &[],
+        b"",
+    )
+    .await;
+    c.error(
+        404,
+        "not found",
+        "POST",
+        &adapter(UNKNOWN_ID, "/open"),
+        &[],
+        b"",
+    )
+    .await;
+    c.error(
+        404,
+        "not found",
+        "POST",
+        &adapter(UNKNOWN_ID, "/steps/intro"),
+        &JSON_HEADERS,
+        b"{}",
+    )
+    .await;
+    c.error(
+        404,
+        "not found",
+        "POST",
+        &adapter(UNKNOWN_ID, "/steps/liveness"),
+        &WEBM_HEADERS,
+        &[1u8; 16],
+    )
+    .await;
+    c.error(
+        404,
+        "not found",
+        "GET",
+        &adapter(UNKNOWN_ID, "/handoff.svg"),
+        &[],
+        b"",
+    )
+    .await;
+    c.error(
+        404,
+        "no Web Adapter endpoint",
+        "GET",
+        &adapter(UNKNOWN_ID, "/nope"),
+        &[],
+        b"",
+    )
+    .await;
+
+    let (id, _) = c
+        .create_ok("type=government&account_id=never-completes.errors", &[])
+        .await;
+    c.error(
+        404,
+        "unknown step",
+        "POST",
+        &adapter(&id, "/steps/bogus"),
+        &JSON_HEADERS,
+        b"{}",
+    )
+    .await;
+    // Each adapter path answers one method (besides OPTIONS).
+    for (method, rest, allowed) in [
+        ("POST", "", "allowed: GET"),
+        ("PATCH", "", "allowed: GET"),
+        ("GET", "/open", "allowed: POST"),
+        ("PUT", "/steps/intro", "allowed: POST"),
+        ("GET", "/steps/liveness", "allowed: POST"),
+        ("DELETE", "/handoff.svg", "allowed: GET"),
+    ] {
+        let reply = c.send(method, &adapter(&id, rest), &[], b"").await;
+        assert_eq!(reply.status, 405, "{method} {rest}: {reply:?}");
+        assert!(reply.text().contains(allowed), "{}", reply.text());
+    }
+
+    // A step before the journey was opened, then out of order.
+    c.error(
+        409,
+        "not opened",
+        "POST",
+        &adapter(&id, "/steps/intro"),
+        &JSON_HEADERS,
+        b"{}",
+    )
+    .await;
+    // Bodies the adapter cannot use.
+    for (body, needle) in [
+        (&b"{"[..], "not valid JSON"),
+        (b"[1]", "JSON object"),
+        (br#"{"device":"tablet"}"#, "device must be"),
+        (br#"{"document_number":"12"}"#, "5 to 12 digits"),
+    ] {
+        c.error(
+            400,
+            needle,
+            "POST",
+            &adapter(&id, "/open"),
+            &JSON_HEADERS,
+            body,
+        )
+        .await;
+    }
+    c.expect(
+        200,
+        "POST",
+        &adapter(&id, "/open"),
+        &JSON_HEADERS,
+        br#"{"document_number":"1020304050"}"#,
+    )
+    .await;
+    c.error(
+        409,
+        "out of order",
+        "POST",
+        &adapter(&id, "/steps/consent"),
+        &JSON_HEADERS,
+        br#"{"accepted":true}"#,
+    )
+    .await;
+    for (step, body, needle) in [
+        ("document", &b"{}"[..], "document_number"),
+        ("consent", b"{}", "accepted"),
+        ("geolocation", br#"{"granted":true}"#, "latitude"),
+        (
+            "geolocation",
+            br#"{"granted":true,"latitude":4,"longitude":200}"#,
+            "longitude",
+        ),
+        ("cancel", br#"{"reason":"bored"}"#, "reason must be"),
+        ("intro", br#"{"device":"tv"}"#, "device must be"),
+    ] {
+        c.error(
+            400,
+            needle,
+            "POST",
+            &adapter(&id, &format!("/steps/{step}")),
+            &JSON_HEADERS,
+            body,
+        )
+        .await;
+    }
+    // The video: type, device, size, the journey's step, an empty clip.
+    let liveness = adapter(&id, "/steps/liveness");
+    c.error(
+        415,
+        "must be a video",
+        "POST",
+        &liveness,
+        &[("Content-Type", "text/plain")],
+        b"hello",
+    )
+    .await;
+    c.error(
+        400,
+        "device must be",
+        "POST",
+        &format!("{liveness}?device=tv"),
+        &WEBM_HEADERS,
+        &[1u8; 16],
+    )
+    .await;
+    c.error(
+        409,
+        "out of order",
+        "POST",
+        &liveness,
+        &[("Content-Type", "application/octet-stream")],
+        &[1u8; 16],
+    )
+    .await;
+    let huge = short_body("POST", &liveness, &WEBM_HEADERS, 9 * 1024 * 1024, b"");
+    let (status, reply) = c.raw("POST", &liveness, &huge).await;
+    assert_eq!(status, 413, "{}", reply.text());
+    assert!(reply.text().contains("8 MiB"), "{}", reply.text());
+    for target in [adapter(&id, "/open"), adapter(&id, "/steps/intro")] {
+        let huge = short_body("POST", &target, &JSON_HEADERS, 100_000, b"");
+        let (status, reply) = c.raw("POST", &target, &huge).await;
+        assert_eq!(status, 413, "{target}: {}", reply.text());
+    }
+    for (name, body) in [
+        ("intro", "{}"),
+        ("consent", r#"{"accepted":true}"#),
+        (
+            "geolocation",
+            r#"{"granted":true,"latitude":0,"longitude":0}"#,
+        ),
+    ] {
+        c.expect(
+            200,
+            "POST",
+            &adapter(&id, &format!("/steps/{name}")),
+            &JSON_HEADERS,
+            body.as_bytes(),
+        )
+        .await;
+    }
+    c.error(400, "empty", "POST", &liveness, &WEBM_HEADERS, b"")
+        .await;
+
+    // A Host header too long for a QR code: the one 5xx the mock makes itself.
+    let target = adapter(&id, "/handoff.svg");
+    let raw = format!(
+        "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        "h".repeat(3000)
+    );
+    let (status, reply) = c.raw("GET", &target, raw.as_bytes()).await;
+    assert_eq!(status, 500, "{}", reply.text());
+}
+
+/// Browser side: the dashboard's data API (not journaled).
+async fn dashboard_api(c: &mut Client<'_>, walked: &str) {
+    let v = c
+        .expect(200, "GET", "/dashboard/api/validations", &[], b"")
+        .await;
+    let count = v["count"].as_u64().unwrap();
+    assert_eq!(count, v["validations"].as_array().unwrap().len() as u64);
+    assert!(v["total"].as_u64().unwrap() >= count && count > 10, "{v}");
+    assert_eq!(v["clock"], "manual");
+    let v = c
+        .expect(
+            200,
+            "GET",
+            &format!("/dashboard/api/validations?validation_id={walked}"),
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!(
+        (
+            v["count"].as_u64(),
+            v["validations"][0]["journey"]["step"].as_str()
+        ),
+        (Some(1), Some("processing"))
+    );
+    let v = c
+        .expect(
+            200,
+            "GET",
+            "/dashboard/api/validations?account_id=success.web&status=success&limit=1",
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!(v["validations"][0]["validation_id"].as_str(), Some(walked));
+    for (query, needle) in [
+        ("status=done", "status must be"),
+        ("limit=0", "limit must be"),
+        ("validation_id=bogus", "not a validation_id"),
+    ] {
+        c.error(
+            400,
+            needle,
+            "GET",
+            &format!("/dashboard/api/validations?{query}"),
+            &[],
+            b"",
+        )
+        .await;
+    }
+    c.error(
+        405,
+        "allowed: GET",
+        "POST",
+        "/dashboard/api/validations",
+        &[],
+        b"",
+    )
+    .await;
+
+    let detail = format!("/dashboard/api/validations/{walked}");
+    let v = c.expect(200, "GET", &detail, &[], b"").await;
+    assert_eq!(v["journey"]["video_bytes"], 2048, "{v}");
+    c.error(
+        404,
+        "not found",
+        "GET",
+        &format!("/dashboard/api/validations/{UNKNOWN_ID}"),
+        &[],
+        b"",
+    )
+    .await;
+    c.error(
+        400,
+        "not a validation_id",
+        "GET",
+        "/dashboard/api/validations/VLDnope",
+        &[],
+        b"",
+    )
+    .await;
+    c.error(405, "allowed: GET", "DELETE", &detail, &[], b"")
+        .await;
+
+    // The dashboard's own requests stay out of the journal; the adapter's are in it.
+    let v = c
+        .expect(
+            200,
+            "GET",
+            &format!("/_mock/journal?validation_id={walked}"),
+            &[],
+            b"",
+        )
+        .await;
+    let paths: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert!(
+        paths.iter().all(|p| !p.starts_with("/dashboard/"))
+            && paths.iter().any(|p| p.starts_with("/web-adapter/")),
+        "{paths:?}"
+    );
+}
+
+/// Browser side: the embedded pages, scripts and stylesheets.
+async fn pages(c: &mut Client<'_>, walked: &str) {
+    let journey = format!("/journey/{walked}");
+    for (path, content_type, cors) in [
+        ("/truorasdk.js", "text/javascript", true),
+        ("/truorasdk.css", "text/css", true),
+        ("/demo", "text/html", false),
+        ("/dashboard", "text/html", false),
+        (journey.as_str(), "text/html", false),
+        ("/assets/demo.js", "text/javascript", false),
+        ("/assets/dashboard.js", "text/javascript", false),
+        ("/assets/journey.js", "text/javascript", false),
+        ("/assets/pages.css", "text/css", false),
+    ] {
+        let reply = c.send("GET", path, &[], b"").await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+        assert!(
+            reply
+                .header("content-type")
+                .is_some_and(|t| t.starts_with(content_type)),
+            "{path}: {reply:?}"
+        );
+        assert_eq!(
+            reply.header("access-control-allow-origin").is_some(),
+            cors,
+            "{path}"
+        );
+        c.error(405, "allowed: GET", "POST", path, &[], b"").await;
+    }
+}
+
 /// Control: reset.
 async fn reset(c: &mut Client<'_>, deceased: &str) {
     c.error(405, "allowed: POST", "GET", "/_mock/reset", &[], b"")
@@ -1689,7 +2330,8 @@ async fn other_configurations(c: &mut Client<'_>) {
     )
     .await;
 
-    // The admin token guards every control endpoint that documents it, and nothing else.
+    // The admin token guards every control and dashboard data endpoint that documents it, and
+    // nothing else.
     let guarded: Vec<(String, String)> = {
         let spec = &*c.spec;
         let mut out = Vec::new();
@@ -1698,7 +2340,7 @@ async fn other_configurations(c: &mut Client<'_>) {
                 if item
                     .get(m)
                     .is_some_and(|op| op["responses"].get("401").is_some())
-                    && template.starts_with("/_mock/")
+                    && (template.starts_with("/_mock/") || template.starts_with("/dashboard/api/"))
                 {
                     out.push((
                         m.to_uppercase(),
@@ -1709,7 +2351,7 @@ async fn other_configurations(c: &mut Client<'_>) {
         }
         out
     };
-    assert!(guarded.len() >= 10, "{guarded:?}");
+    assert!(guarded.len() >= 12, "{guarded:?}");
     for (method, target) in &guarded {
         c.error(401, "needs the admin token", method, target, &[], b"")
             .await;
@@ -1742,6 +2384,18 @@ async fn other_configurations(c: &mut Client<'_>) {
     .await;
     c.expect(200, "GET", "/_mock/health", &[], b"").await;
     c.expect(200, "GET", "/_mock/openapi.yaml", &[], b"").await;
+    c.expect(
+        200,
+        "GET",
+        &format!("/dashboard/api/validations?admin_token={ADMIN_TOKEN}"),
+        &[],
+        b"",
+    )
+    .await;
+    // The pages and the Web Adapter need no token (the SDK carries none).
+    c.expect(200, "GET", "/dashboard", &[], b"").await;
+    c.error(404, "not found", "GET", &adapter(UNKNOWN_ID, ""), &[], b"")
+        .await;
 
     let slow = [
         ("Truora-API-Key", "the-only-key"),
@@ -1762,6 +2416,21 @@ async fn other_configurations(c: &mut Client<'_>) {
                 "POST",
                 &target,
                 &short_body("POST", &target, &slow, 40, b"type=gov"),
+            )
+            .await;
+        assert_eq!(status, 408, "{target}: {}", reply.text());
+    }
+    // The Web Adapter's bodies: JSON steps and the video.
+    for (target, headers) in [
+        (adapter(UNKNOWN_ID, "/open"), JSON_HEADERS),
+        (adapter(UNKNOWN_ID, "/steps/intro"), JSON_HEADERS),
+        (adapter(UNKNOWN_ID, "/steps/liveness"), WEBM_HEADERS),
+    ] {
+        let (status, reply) = c
+            .raw(
+                "POST",
+                &target,
+                &short_body("POST", &target, &headers, 40, b"{\"device\""),
             )
             .await;
         assert_eq!(status, 408, "{target}: {}", reply.text());
