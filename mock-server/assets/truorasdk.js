@@ -161,7 +161,14 @@
     this.show('loading', [h('p', { class: 'truora-muted', text: this.t.loading })]);
     this.call('POST', '/open', { device: this.device, document_number: this.cfg.document_number || undefined })
       .then(function (st) { self.update(st); self.poll(); })
-      .catch(function (e) { self.fail(e); });
+      .catch(function (e) {
+        // A page reloaded after the validation finished: report the outcome, not an error.
+        if (e.status !== 409) return self.fail(e);
+        return self.call('GET', '').then(function (st) {
+          if (st.result !== 'pending') return self.finish(st);
+          self.fail(e);
+        }).catch(function () { self.fail(e); });
+      });
   };
 
   /* Keeps watching the validation: expiry, a phone taking over, and the outcome. */

@@ -2121,14 +2121,14 @@ async fn web_adapter_errors(c: &mut Client<'_>) {
     c.error(400, "empty", "POST", &liveness, &WEBM_HEADERS, b"")
         .await;
 
-    // A Host header too long for a QR code: the one 5xx the mock makes itself.
+    // A Host header too long for a QR code is the client's input: a 400.
     let target = adapter(&id, "/handoff.svg");
     let raw = format!(
         "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
         "h".repeat(3000)
     );
     let (status, reply) = c.raw("GET", &target, raw.as_bytes()).await;
-    assert_eq!(status, 500, "{}", reply.text());
+    assert_eq!(status, 400, "{}", reply.text());
 }
 
 /// Browser side: the dashboard's data API (not journaled).

@@ -98,8 +98,13 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     .get(id, state.clock.now())
                     .ok_or_else(|| unknown(id))?;
                 let url = handoff_url(req.headers(), id);
-                let svg = qr::svg(&url)
-                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+                // The link is built from the Host header; one too long for a QR code is the
+                // client's input, so it is a 400, not a server error.
+                let svg = qr::svg(&url).map_err(|e| {
+                    ApiError::bad_request(format!(
+                        "cannot draw the handoff QR code for this Host header: {e}"
+                    ))
+                })?;
                 let mut r = json_response(StatusCode::OK, svg);
                 r.headers_mut().insert(
                     header::CONTENT_TYPE,
