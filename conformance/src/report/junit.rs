@@ -37,11 +37,16 @@ pub fn render(report: &RunReport) -> String {
             c.duration.as_secs_f64()
         );
         match c.verdict {
-            Verdict::Failed => {
+            Verdict::Failed
+                if c.findings
+                    .iter()
+                    .any(|f| f.verdict == Verdict::Failed && !f.expected) =>
+            {
+                // Expected deviations (--expect) are not JUnit failures: they do not fail the run.
                 let failing: Vec<_> = c
                     .findings
                     .iter()
-                    .filter(|f| f.verdict == Verdict::Failed)
+                    .filter(|f| f.verdict == Verdict::Failed && !f.expected)
                     .collect();
                 let first = failing
                     .first()
@@ -84,7 +89,7 @@ pub fn render(report: &RunReport) -> String {
                     escape(c.reason.as_deref().unwrap_or("skipped"))
                 );
             }
-            Verdict::Passed | Verdict::Warning => {}
+            Verdict::Passed | Verdict::Warning | Verdict::Failed => {}
         }
         let notes: Vec<String> = c
             .findings
