@@ -176,3 +176,16 @@ test('an unknown validation gets a clear error in the SDK', { timeout: 30_000 },
   assert.match(await page.textContent('[data-testid=error-message]'), /not found in this mock/);
   await page.context().close();
 });
+
+test('reopening a validation that already finished reports its outcome, not an error', { timeout: 30_000 }, async () => {
+  const created = await api('POST', '/v1/validations', 'type=government&account_id=never-completes.reopen');
+  const id = created.body.validation_id;
+  const forced = await api('POST', `/_mock/validations/${id}/complete?status=failure&failure_status=system_error`);
+  assert.equal(forced.status, 200);
+  const page = await newPage(browser, { viewport: PHONE, mobile: true });
+  await page.goto('/journey/' + id);
+  await page.waitForSelector('#app[data-truora-step="result"]');
+  assert.equal(await page.getAttribute('[data-testid=result-title]', 'data-result'), 'failed');
+  assert.deepEqual(page.jsErrors, []);
+  await page.context().close();
+});
