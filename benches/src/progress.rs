@@ -41,9 +41,14 @@ pub struct Progress {
 }
 
 /// One line of figures, shared by the bar's message and the plain lines.
-fn status_line(stats: &Stats, rate: f64) -> String {
+fn status_line(stats: &Stats, rate: f64, draining: bool) -> String {
     format!(
-        "{:.0} req/s | started {} done {} dropped {} in-flight {} | errors {}",
+        "{}{:.0} req/s | started {} done {} dropped {} in-flight {} | errors {}",
+        if draining {
+            "arrivals over, draining | "
+        } else {
+            ""
+        },
         rate,
         stats.started.load(Ordering::Relaxed),
         stats.finished.load(Ordering::Relaxed),
@@ -82,10 +87,11 @@ impl Progress {
                     let reqs = stats.requests();
                     let rate = (reqs - last.1) as f64 / (now - last.0).as_secs_f64().max(1e-3);
                     last = (now, reqs);
-                    let line = status_line(&stats, rate);
+                    let draining = now - start >= planned;
+                    let line = status_line(&stats, rate, draining);
                     match &bar {
                         Some(bar) => {
-                            bar.set_position((now - start).as_secs());
+                            bar.set_position((now - start).as_secs().min(planned.as_secs().max(1)));
                             bar.set_message(line);
                         }
                         None => eprintln!(

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Figure 1 of BENCHMARKS.md: the mock's GET /v1/validations/{id} and POST /v1/validations
+# against the floor (a hyper server returning a fixed body), side by side in one run.
+# Each server runs pinned to CPU 0 with one worker thread; wrk runs pinned to CPU 1 with one
+# thread and 64 keep-alive connections. Rounds alternate servers so drift hits all alike.
+#
+#   benches/compare/floor-vs-mock.sh            # ROUNDS=3 DUR=10s CONNS=64
+source "$(dirname "$0")/common.sh"
+need_wrk; build
+ROUNDS=${ROUNDS:-3}
+export DUR=${DUR:-10s} CONNS=${CONNS:-64} CLIENT_CPU=1
+
+start floor 0 "$BIN/floor-server" --port 0 --threads 1; FLOOR=$URL
+start mock-default 0 "$BIN/truidentidad-mock" serve --port 0 --seed 1 --threads 1; MOCK=$URL
+start mock-quiet 0 "$BIN/truidentidad-mock" serve --port 0 --seed 1 --threads 1 --no-request-log --journal-capacity 0; QUIET=$URL
+
+id_of() { curl -s -X POST "$1/v1/validations" -H 'Truora-API-Key: bench' -d type=government -d account_id=success.bench | grep -o 'VLD[0-9a-f]*'; }
+ID_MOCK=$(id_of "$MOCK"); ID_QUIET=$(id_of "$QUIET")
+sleep 4  # let both validations reach `success`, so every GET renders the terminal body
+
+echo "# wrk -t1 -c$CONNS -d$DUR, servers: 1 worker thread on CPU 0, wrk on CPU 1; $(nproc) cores"
+T=$OUT/floor-vs-mock.txt
+printf "%-6s %-5s %-13s %9s %9s %9s %7s %12s\n" round ep server req/s p50_ms p99_ms non2xx cpu_us/req | tee "$T"
+run_side() { # round endpoint side
+  local u pid path lua=
+  case $3 in floor) u=$FLOOR; pid=${PIDS[0]};; mock-default) u=$MOCK; pid=${PIDS[1]};; mock-quiet) u=$QUIET; pid=${PIDS[2]};; esac
+  if [ "$2" = GET ]; then
+    case $3 in floor) path=/v1/validations/VLD0;; mock-default) path=/v1/validations/$ID_MOCK;; mock-quiet) path=/v1/validations/$ID_QUIET;; esac
+  else path=/v1/validations; lua=$(dirname "$0")/post.lua; fi
+  read -r rps p50 p99 bad cpu < <(wrk_run "$pid" "$u$path" $lua)
+  printf "%-6s %-5s %-13s %9s %9s %9s %7s %12s\n" "$1" "$2" "$3" "$rps" "$p50" "$p99" "$bad" "$cpu" | tee -a "$T"
+}
+for r in $(seq "$ROUNDS"); do
+  for ep in GET POST; do for side in floor mock-default mock-quiet; do run_side "$r" "$ep" "$side"; done; done
+done
+python3 "$(dirname "$0")/ratios.py" "$T"
+echo "# RSS after the run (KiB): mock-default $(rss_kib "${PIDS[1]}"), mock-quiet $(rss_kib "${PIDS[2]}"), floor $(rss_kib "${PIDS[0]}")"

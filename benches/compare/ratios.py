@@ -1,0 +1,29 @@
+"""Summarises floor-vs-mock.txt: per round, each mock's figures relative to the floor of the
+same round, then the median over rounds (drift on a shared machine hits a round's sides alike).
+
+capacity = floor CPU per request / mock CPU per request: the share of the floor's throughput
+the mock reaches when both are CPU-bound on the same core, independent of the CPU share the
+machine happened to give each run."""
+import statistics
+import sys
+
+rows = [l.split() for l in open(sys.argv[1]) if l[:1].isdigit()]
+by = {(r[0], r[1], r[2]): r for r in rows}
+rounds = sorted({r[0] for r in rows}, key=int)
+print(f"# median over {len(rounds)} rounds, each mock relative to the floor of the same round")
+print(f"{'ep':5} {'server':13} {'req/s vs floor':>15} {'p99 vs floor':>13} {'capacity (CPU/req)':>19} {'cpu_us/req':>11}")
+for ep in ("GET", "POST"):
+    for side in ("floor", "mock-default", "mock-quiet"):
+        rps, p99, cap, cpu = [], [], [], []
+        for r in rounds:
+            f, m = by.get((r, ep, "floor")), by.get((r, ep, side))
+            if not f or not m:
+                continue
+            rps.append(float(m[3]) / float(f[3]))
+            p99.append(float(m[5]) / float(f[5]))
+            if float(m[7]) > 0:
+                cap.append(float(f[7]) / float(m[7]))
+            cpu.append(float(m[7]))
+        if rps:
+            print(f"{ep:5} {side:13} {statistics.median(rps)*100:14.1f}% {statistics.median(p99):12.2f}x "
+                  f"{statistics.median(cap)*100 if cap else 0:18.1f}% {statistics.median(cpu):11.1f}")
