@@ -100,54 +100,33 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Aborted> {
     let received = state.clock.now();
-    let started = std::time::Instant::now();
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let mut ex = Exchange {
-        received,
-        method: req.method().clone(),
-        path: truncate_bytes(path, 512),
-        kind: "other",
-        validation_id: None,
-        api_key: KeyState::NotRequired,
-        content_type: req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), 128)),
-        form: Vec::new(),
-        fault: None,
-        skip_journal: false,
+    let mut record = Recorder {
+        state: &state,
+        remote: conn.remote,
+        started: std::time::Instant::now(),
+        ex: Exchange {
+            received,
+            method: req.method().clone(),
+            path: truncate_bytes(path, 512),
+            kind: "other",
+            validation_id: None,
+            api_key: KeyState::NotRequired,
+            content_type: req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), 128)),
+            form: Vec::new(),
+            fault: None,
+            skip_journal: false,
+        },
+        done: false,
     };
-    let reply = route(&state, &conn, req, &mut ex).await;
-    let status = match &reply {
+    let reply = route(&state, &conn, req, &mut record.ex).await;
+    record.finish(match &reply {
         Reply::Response(r) => r.status().as_u16(),
         Reply::Abort(_) => 0,
-    };
-    if state.journal.enabled() && !ex.skip_journal {
-        state.journal.push(JournalEntry {
-            seq: 0,
-            received: ex.received,
-            sent: state.clock.now(),
-            method: ex.method.to_string(),
-            path: ex.path.clone(),
-            kind: ex.kind,
-            validation_id: ex.validation_id,
-            status,
-            fault: ex.fault.take(),
-            api_key: ex.api_key,
-            content_type: ex.content_type.take(),
-            form: std::mem::take(&mut ex.form),
-            remote: conn.remote,
-        });
-    }
-    if state.config.request_log {
-        tracing::info!(
-            target: "truidentidad_mock::request",
-            method = %ex.method,
-            path = %ex.path,
-            status,
-            latency_ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1e3),
-        );
-    }
+    });
     match reply {
         Reply::Response(r) => Ok(r),
         Reply::Abort(ConnectionFault::Reset) => {
@@ -155,6 +134,65 @@ pub async fn handle(
             Err(Aborted("reset"))
         }
         Reply::Abort(_) => Err(Aborted("close")),
+    }
+}
+
+/// Journals and logs a request exactly once: when it is answered, or, if the client closes
+/// the connection first (hyper then drops the handler mid-way, e.g. during a stall or a
+/// delay), when the handler is dropped. Without this, the requests a client gave up on, the
+/// very ones a per-request-timeout check needs, would vanish from the journal.
+struct Recorder<'a> {
+    state: &'a AppState,
+    remote: SocketAddr,
+    started: std::time::Instant,
+    ex: Exchange,
+    done: bool,
+}
+
+impl Recorder<'_> {
+    fn finish(&mut self, status: u16) {
+        self.done = true;
+        let state = self.state;
+        let ex = &mut self.ex;
+        if state.config.request_log {
+            tracing::info!(
+                target: "truidentidad_mock::request",
+                method = %ex.method,
+                path = %ex.path,
+                status,
+                latency_ms = %format_args!("{:.3}", self.started.elapsed().as_secs_f64() * 1e3),
+            );
+        }
+        if state.journal.enabled() && !ex.skip_journal {
+            state.journal.push(JournalEntry {
+                seq: 0,
+                received: ex.received,
+                sent: state.clock.now(),
+                method: ex.method.to_string(),
+                path: std::mem::take(&mut ex.path),
+                kind: ex.kind,
+                validation_id: ex.validation_id,
+                status,
+                fault: ex.fault.take(),
+                api_key: ex.api_key,
+                content_type: ex.content_type.take(),
+                form: std::mem::take(&mut ex.form),
+                remote: self.remote,
+            });
+        }
+    }
+}
+
+impl Drop for Recorder<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let note = "client closed the connection before the response";
+            self.ex.fault = Some(match self.ex.fault.take() {
+                Some(f) => format!("{f}; {note}"),
+                None => note.to_string(),
+            });
+            self.finish(0);
+        }
     }
 }
 
@@ -532,6 +570,8 @@ async fn apply_fault(
     if let Some(delay) = &fault.delay {
         let d = delay.sample(entropy);
         notes.push(format!("delay {}ms", d.as_millis()));
+        // Noted before waiting: if the client gives up meanwhile, the journal still says why.
+        ex.fault = Some(notes.join(", "));
         tokio::time::sleep(d).await;
     }
     let reply = match &fault.action {
@@ -576,6 +616,7 @@ async fn apply_fault(
                 ConnectionFault::Close => notes.push("connection_close".into()),
                 ConnectionFault::Stall(d) => {
                     notes.push(format!("stall {}", humantime::format_duration(*d)));
+                    ex.fault = Some(notes.join(", "));
                     tokio::time::sleep(*d).await;
                 }
             }

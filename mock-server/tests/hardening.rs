@@ -376,6 +376,46 @@ async fn reset_sends_rst_close_sends_fin_stall_holds() {
     ));
 }
 
+/// A client that gives up on a stalled request still leaves a journal entry, with the time
+/// it waited: that is what a per-request-timeout check reads.
+#[tokio::test]
+async fn requests_abandoned_by_the_client_are_journaled() {
+    let server = MockServer::builder()
+        .seed(1)
+        .manual_clock()
+        .configure(|c| c.catalogue = fault_catalogue())
+        .start()
+        .await
+        .unwrap();
+    let id = create_id(&server, "type=government&account_id=stall-first").await;
+    let req =
+        format!("GET /v1/validations/{id} HTTP/1.1\r\nHost: t\r\nTruora-API-Key: {KEY}\r\n\r\n");
+    assert!(matches!(
+        raw(server.address(), req.as_bytes(), Duration::from_millis(200)).await,
+        Outcome::TimedOut
+    ));
+    // The server notices the closed socket and records the request without waiting for the
+    // stall to end.
+    let mut entry = serde_json::Value::Null;
+    for _ in 0..50 {
+        let j = get(&server, &format!("/_mock/journal?validation_id={id}"))
+            .await
+            .json();
+        if let Some(e) = j["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "poll")
+        {
+            entry = e.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(entry["status"], 0, "{entry}");
+    insta::assert_snapshot!(entry["fault"].as_str().unwrap(), @"stall 1s; client closed the connection before the response");
+}
+
 // ---------- restarts lose nothing ----------
 
 #[tokio::test]

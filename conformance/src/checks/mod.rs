@@ -681,7 +681,29 @@ fn abort_stalled_request(t: &Trace) -> Vec<Finding> {
             vec![],
         )];
     }
-    Vec::new()
+    // The mock journals a request the client abandoned when the client closes the socket, so
+    // `sent - received` is how long the client waited before giving up.
+    let limit = t.settings.request_timeout_limit;
+    let slow: Vec<&Request> = t
+        .requests
+        .iter()
+        .filter(|r| {
+            r.fault.as_deref().is_some_and(|f| f.contains("stall"))
+                && r.sent.saturating_sub(r.received) > limit
+        })
+        .collect();
+    slow.iter()
+        .map(|r| {
+            Finding::new(
+                format!(
+                    "the client waited {} on a request the mock never answered before giving up; abort requests after at most {}",
+                    fmt_secs(r.sent.saturating_sub(r.received)),
+                    fmt_secs(t.settings.request_timeout_limit)
+                ),
+                vec![r.seq],
+            )
+        })
+        .collect()
 }
 
 fn outcome_matches(t: &Trace) -> Vec<Finding> {

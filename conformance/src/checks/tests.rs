@@ -247,3 +247,30 @@ proptest! {
         prop_assert_eq!(&f[0].requests, &vec![k as u64]);
     }
 }
+
+#[test]
+fn waiting_too_long_on_a_stalled_request_is_flagged() {
+    let stalled = |waited_ms: u64| {
+        let mut r = poll(1, 1_000, 0);
+        r.sent = ms(1_000 + waited_ms);
+        r.fault = Some("stall 2m; client closed the connection before the response".into());
+        vec![
+            create(0, 0, 200),
+            r,
+            terminal(poll(2, 12_500 + waited_ms, 200)),
+        ]
+    };
+    assert_eq!(
+        abort_stalled_request(&trace("stalled-poll", stalled(3_000))),
+        vec![]
+    );
+    let f = abort_stalled_request(&trace("stalled-poll", stalled(25_000)));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].requests, vec![1]);
+    assert!(
+        f[0].message
+            .starts_with("the client waited 25.000s on a request the mock never answered"),
+        "{}",
+        f[0].message
+    );
+}
