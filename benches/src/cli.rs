@@ -147,9 +147,7 @@ pub enum LoadError {
     Spec(#[from] SpecError),
     #[error(transparent)]
     Target(#[from] TargetError),
-    #[error(
-        "cannot connect to {target}: {source}; is the server running (e.g. `truidentidad-mock serve`)?"
-    )]
+    #[error("cannot connect to {target} (is the server running? e.g. `truidentidad-mock serve`)")]
     Unreachable {
         target: String,
         #[source]

@@ -255,6 +255,98 @@ impl Api {
     }
 }
 
+/// One dedicated keep-alive connection, for raw mode: a worker owns it and sends back to back,
+/// as each wrk connection does, without the pool's checkout and hand-over per request.
+#[derive(Debug)]
+pub struct RawConn {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    get_uri: Uri,
+    host: HeaderValue,
+    api_key: HeaderValue,
+    timeout: Duration,
+}
+
+impl Api {
+    /// Opens a dedicated connection that reads validation `id` (see [`RawConn`]).
+    pub async fn raw_connection(&self, id: &str) -> Result<RawConn, RequestError> {
+        // Origin form (`/v1/…`) on the request line, with the target's path prefix if any.
+        let prefix = self
+            .base
+            .parse::<Uri>()
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        let get_uri: Uri = format!("{prefix}/v1/validations/{id}")
+            .parse()
+            .map_err(|_| RequestError::of(ErrorClass::Other))?;
+        let host = HeaderValue::from_str(&self.authority)
+            .map_err(|_| RequestError::of(ErrorClass::Other))?;
+        let addr = if self
+            .authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            self.authority.clone()
+        } else {
+            format!("{}:80", self.authority)
+        };
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|_| RequestError::of(ErrorClass::Connect))?;
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|_| RequestError::of(ErrorClass::Connect))?;
+        tokio::spawn(conn);
+        Ok(RawConn {
+            sender,
+            get_uri,
+            host,
+            api_key: self.api_key.clone(),
+            timeout: self.timeout,
+        })
+    }
+}
+
+impl RawConn {
+    /// `GET /v1/validations/{id}`, body read and dropped. A broken connection is reported as
+    /// `Other`; the caller opens a new one.
+    pub async fn get(&mut self) -> Result<(), RequestError> {
+        let mut req = Request::new(Full::new(Bytes::new()));
+        *req.uri_mut() = self.get_uri.clone();
+        req.headers_mut()
+            .insert("Truora-API-Key", self.api_key.clone());
+        req.headers_mut().insert(header::HOST, self.host.clone());
+        let exchange = async {
+            self.sender
+                .ready()
+                .await
+                .map_err(|_| RequestError::of(ErrorClass::Other))?;
+            let resp = self
+                .sender
+                .send_request(req)
+                .await
+                .map_err(|_| RequestError::of(ErrorClass::Other))?;
+            let status = resp.status();
+            resp.into_body()
+                .collect()
+                .await
+                .map_err(|_| RequestError::of(ErrorClass::Other))?;
+            match ErrorClass::of_status(status) {
+                None => Ok(()),
+                Some(class) => Err(RequestError::of(class)),
+            }
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .unwrap_or(Err(RequestError::of(ErrorClass::Timeout)))
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+}
+
 /// `a=b&c=d`, percent-encoding only what needs it (the values here are ASCII tokens).
 fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();

@@ -291,11 +291,24 @@ pub async fn run_raw(
         );
         workers.spawn(async move {
             let mut local = Latency::default();
+            let mut conn = None;
             let mut i = 0u64;
             while Instant::now() < end && limits.take() {
                 let t0 = Instant::now();
                 let result = match plan.endpoint {
-                    RawEndpoint::Get => api.get_raw(&id).await.map(drop),
+                    RawEndpoint::Get => {
+                        // One dedicated connection per worker, reopened if it breaks.
+                        if conn.as_ref().is_none_or(crate::client::RawConn::is_closed) {
+                            conn = api.raw_connection(&id).await.ok();
+                        }
+                        match conn.as_mut() {
+                            Some(c) => c.get().await,
+                            None => Err(crate::client::RequestError {
+                                class: crate::client::ErrorClass::Connect,
+                                retry_after: None,
+                            }),
+                        }
+                    }
                     RawEndpoint::Create => api
                         .create(&format!("{scenario}.raw-{w}-{i}"), None)
                         .await
