@@ -11,12 +11,13 @@ ROUNDS=${ROUNDS:-3}
 export DUR=${DUR:-10s} CONNS=${CONNS:-64} CLIENT_CPU=1
 
 start floor 0 "$BIN/floor-server" --port 0 --threads 1; FLOOR=$URL
-start mock-default 0 "$BIN/truidentidad-mock" serve --port 0 --seed 1 --threads 1; MOCK=$URL
-start mock-quiet 0 "$BIN/truidentidad-mock" serve --port 0 --seed 1 --threads 1 --no-request-log --journal-capacity 0; QUIET=$URL
+# --pending-for 0s: validations are `success` at once, so each round can create a fresh GET
+# target (the POST rounds fill the store to its 1M cap, and eviction then removes the oldest
+# finished validations, the first round's GET target among them).
+start mock-default 0 "$BIN/truidentidad-mock" serve --port 0 --seed 1 --threads 1 --pending-for 0s; MOCK=$URL
+start mock-quiet 0 "$BIN/truidentidad-mock" serve --port 0 --seed 1 --threads 1 --pending-for 0s --no-request-log --journal-capacity 0; QUIET=$URL
 
 id_of() { curl -s -X POST "$1/v1/validations" -H 'Truora-API-Key: bench' -d type=government -d account_id=success.bench | grep -o 'VLD[0-9a-f]*'; }
-ID_MOCK=$(id_of "$MOCK"); ID_QUIET=$(id_of "$QUIET")
-sleep 4  # let both validations reach `success`, so every GET renders the terminal body
 
 echo "# wrk -t1 -c$CONNS -d$DUR, servers: 1 worker thread on CPU 0, wrk on CPU 1; $(nproc) cores"
 T=$OUT/floor-vs-mock.txt
@@ -31,6 +32,7 @@ run_side() { # round endpoint side
   printf "%-6s %-5s %-13s %9s %9s %9s %7s %12s\n" "$1" "$2" "$3" "$rps" "$p50" "$p99" "$bad" "$cpu" | tee -a "$T"
 }
 for r in $(seq "$ROUNDS"); do
+  ID_MOCK=$(id_of "$MOCK"); ID_QUIET=$(id_of "$QUIET")  # fresh, already `success`
   for ep in GET POST; do for side in floor mock-default mock-quiet; do run_side "$r" "$ep" "$side"; done; done
 done
 python3 "$(dirname "$0")/ratios.py" "$T"

@@ -45,7 +45,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Largest request head (request line and headers) accepted.
     pub max_header_bytes: usize,
-    /// Time allowed to receive a request head, so slow clients cannot hold a connection.
+    /// Time allowed to receive a request head, so slow clients cannot hold a connection
+    /// (zero turns the limit off).
     pub header_read_timeout: Duration,
     /// Time allowed to receive a request body.
     pub body_read_timeout: Duration,

@@ -13,6 +13,7 @@
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -161,7 +162,7 @@ pub fn snapshot(state: &AppState) -> StateFile {
         .rev()
         .map(|v| {
             let r = v.record;
-            let p = r.params.clone().unwrap_or_default();
+            let p = r.params.as_deref().cloned().unwrap_or_default();
             SavedValidation {
                 validation_id: r.id.to_string(),
                 seq: r.seq,
@@ -325,7 +326,7 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
             polls_counted: v.polls_counted,
             forced,
             ip: v.ip,
-            params: Some(Box::new(CreateParams {
+            params: Some(Arc::new(CreateParams {
                 user_authorized: v.user_authorized,
                 country: v.country.clone(),
                 threshold: v.threshold,

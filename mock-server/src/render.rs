@@ -3,19 +3,23 @@
 use serde::Serialize;
 use truidentidad_scenarios::{Observation, Scenario, ValidationStatus};
 
-use crate::clock::{Clock, rfc3339_nanos};
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use crate::clock::Clock;
+use crate::ids::ValidationId;
 use crate::store::View;
 
 /// The validation as `POST /v1/validations` and `GET /v1/validations/{id}` return it.
 #[derive(Debug, Serialize)]
 pub struct ValidationBody<'a> {
-    pub validation_id: String,
-    pub ip_address: String,
+    pub validation_id: ValidationId,
+    pub ip_address: IpAddr,
     pub account_id: &'a str,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub validation_status: &'static str,
-    pub creation_date: String,
+    pub creation_date: Rfc3339Nanos,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,19 +88,36 @@ pub fn validation(view: &View, clock: &dyn Clock, show_details: bool) -> Vec<u8>
     let obs = &view.observation;
     let outcome = obs.outcome;
     let body = ValidationBody {
-        validation_id: view.record.id.to_string(),
-        ip_address: view.record.ip.to_string(),
+        validation_id: view.record.id,
+        ip_address: view.record.ip,
         account_id: &view.record.account_id,
         kind: "government",
         validation_status: obs.status.as_str(),
-        creation_date: rfc3339_nanos(clock.wall(view.record.created)),
+        creation_date: Rfc3339Nanos(clock.wall(view.record.created)),
         threshold: view.record.params.as_ref().and_then(|p| p.threshold),
         failure_status: outcome.and_then(|o| o.failure_status()),
         declined_reason: outcome.and_then(|o| o.declined_reason()),
         expired_reason: outcome.and_then(|o| o.expired_reason()),
         details: show_details.then(|| details(view, obs)),
     };
-    serde_json::to_vec(&body).unwrap_or_default()
+    // One buffer, sized for a typical body, and no intermediate strings for ids and dates:
+    // this runs on every poll.
+    let mut out = Vec::with_capacity(320);
+    if serde_json::to_writer(&mut out, &body).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// A wall-clock time written as RFC 3339 UTC with nanoseconds, as Truora writes dates,
+/// formatted straight into the JSON output.
+#[derive(Debug, Clone, Copy)]
+pub struct Rfc3339Nanos(pub SystemTime);
+
+impl Serialize for Rfc3339Nanos {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&humantime::format_rfc3339_nanos(self.0))
+    }
 }
 
 /// The phase name a pending validation is in, or `outcome` once terminal.

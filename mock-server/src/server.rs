@@ -92,7 +92,9 @@ pub async fn serve(
             let svc = service_fn(move |req| handle(svc_state.clone(), info.clone(), req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(state.config.header_read_timeout)
+                .header_read_timeout(
+                    Some(state.config.header_read_timeout).filter(|t| !t.is_zero()),
+                )
                 .max_buf_size(state.config.max_header_bytes.max(8192))
                 .serve_connection(io, svc);
             tokio::pin!(conn);

@@ -23,7 +23,8 @@ use crate::web::journey::Journey;
 const SHARDS: usize = 64;
 const EVICTION_SCAN: usize = 32;
 
-/// Optional create parameters, boxed because most creates send few of them.
+/// Optional create parameters, shared (`Arc`) so the copy of a record a poll takes costs no
+/// allocation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateParams {
     pub user_authorized: Option<bool>,
@@ -51,7 +52,7 @@ pub struct Record {
     pub polls_counted: u32,
     pub forced: Option<(Outcome, Duration)>,
     pub ip: IpAddr,
-    pub params: Option<Box<CreateParams>>,
+    pub params: Option<Arc<CreateParams>>,
     /// The browser journey, once the Web SDK opened this validation (see [`crate::web`]).
     /// Boxed: API-only validations never have one and keep the record small.
     pub journey: Option<Box<Journey>>,
@@ -97,13 +98,14 @@ pub struct NewValidation {
     pub scenario: ScenarioId,
     pub timeout: Duration,
     pub ip: IpAddr,
-    pub params: Option<Box<CreateParams>>,
+    pub params: Option<Arc<CreateParams>>,
 }
 
 #[derive(Debug, Default)]
 struct Shard {
     records: HashMap<ValidationId, Record>,
-    /// Creation order, for eviction; may hold ids already removed.
+    /// Creation order, for eviction. Records leave the store only through eviction (or a
+    /// reset, which clears both), so this always lists exactly the stored ids.
     order: VecDeque<ValidationId>,
 }
 
@@ -200,6 +202,9 @@ impl Store {
     /// first, so eviction order survives the restart.
     pub fn restore(&self, record: Record) {
         let mut shard = self.shard(record.id).lock();
+        if shard.records.contains_key(&record.id) {
+            return;
+        }
         if shard.records.len() >= self.per_shard {
             let now = record.created;
             self.evict_one(&mut shard, now);
@@ -209,7 +214,6 @@ impl Store {
     }
 
     fn evict_one(&self, shard: &mut Shard, now: Duration) {
-        shard.order.retain(|id| shard.records.contains_key(id));
         let finished = shard
             .order
             .iter()

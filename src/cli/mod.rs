@@ -1,5 +1,6 @@
 //! Command-line definitions and dispatch.
 
+mod log;
 mod scenarios;
 mod serve;
 

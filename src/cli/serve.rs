@@ -100,7 +100,7 @@ pub struct ServeArgs {
     /// Largest request head (request line and headers) accepted; at least 8192.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
     max_header_bytes: usize,
-    /// Time a client gets to send a request head before the connection is closed.
+    /// Time a client gets to send a request head before the connection is closed (0 = no limit).
     #[arg(long, env = "TRUIDENTIDAD_MOCK_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     header_read_timeout: Duration,
     /// Time a client gets to send a request body before it gets 408.
@@ -127,7 +127,8 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    init_logging();
+    // Kept until `run` returns, so buffered log lines are flushed on exit.
+    let _log_guard = init_logging();
     let catalogue = load_catalogue(&args.scenario_files, args.pending_for)?;
     let config = ServerConfig {
         bind: args.bind,
@@ -202,14 +203,22 @@ async fn shutdown_signal() {
     }
 }
 
-fn init_logging() {
-    use std::io::IsTerminal;
+/// Logs go to stderr through a buffered writer on its own thread: at tens of thousands of
+/// requests per second, one unbuffered `write(2)` per request line made the request log the
+/// mock's largest cost (BENCHMARKS.md). Lines are batched and flushed whenever the queue
+/// drains, so an idle server's log is still immediate.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(64 * 1024)
+        .lossy(false)
+        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
+        .with_writer(writer)
+        .with_ansi(false)
+        .event_format(super::log::LineFormat)
         .try_init();
+    guard
 }
