@@ -21,10 +21,19 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let now = humantime::format_rfc3339_micros(std::time::SystemTime::now());
         write!(w, "{now} {:>5} ", event.metadata().level())?;
-        let mut visitor = LineVisitor { w: &mut w, result: Ok(()), first: true };
+        let mut visitor = LineVisitor {
+            w: &mut w,
+            result: Ok(()),
+            first: true,
+        };
         event.record(&mut visitor);
         visitor.result?;
         writeln!(w)
