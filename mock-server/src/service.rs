@@ -226,7 +226,9 @@ async fn route(
         if method != Method::POST {
             return ApiError::method_not_allowed(&method, path, "POST").into();
         }
-        return create(state, conn, req, ex).await;
+        // Boxed: the poll path is the hot one, and inlining every other handler's state into
+        // its future made each request's future larger to create and move.
+        return Box::pin(create(state, conn, req, ex)).await;
     }
     if let Some(id) = path.strip_prefix("/v1/validations/") {
         ex.kind = "poll";
@@ -240,7 +242,7 @@ async fn route(
     }
     if crate::web::handles(path) {
         ex.kind = "web";
-        return crate::web::route(state, req, ex).await;
+        return Box::pin(crate::web::route(state, req, ex)).await;
     }
     if path == "/_mock" || path.starts_with("/_mock/") {
         ex.kind = "control";
@@ -250,7 +252,7 @@ async fn route(
         {
             return e.into();
         }
-        return control::route(state, req, ex).await;
+        return Box::pin(control::route(state, req, ex)).await;
     }
     if path == "/" && method == Method::GET {
         let body = serde_json::json!({
