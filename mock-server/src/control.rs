@@ -403,21 +403,23 @@ fn limit_param(q: &[(String, String)]) -> Result<usize, ApiError> {
     }
 }
 
+/// A `status` filter of the list endpoints (control API and dashboard).
+pub fn status_filter(value: &str) -> Result<ValidationStatus, ApiError> {
+    match value {
+        "pending" => Ok(ValidationStatus::Pending),
+        "success" => Ok(ValidationStatus::Success),
+        "failure" => Ok(ValidationStatus::Failure),
+        other => Err(ApiError::bad_request(format!(
+            "status filter must be pending, success or failure, got `{}`",
+            truncate(other, 32)
+        ))),
+    }
+}
+
 fn list_validations(state: &AppState, query: Option<&str>) -> Result<Reply, ApiError> {
     let q = query_pairs(query);
     let limit = limit_param(&q)?;
-    let status = match get(&q, "status") {
-        None => None,
-        Some("pending") => Some(ValidationStatus::Pending),
-        Some("success") => Some(ValidationStatus::Success),
-        Some("failure") => Some(ValidationStatus::Failure),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "status filter must be pending, success or failure, got `{}`",
-                truncate(other, 32)
-            )));
-        }
-    };
+    let status = get(&q, "status").map(status_filter).transpose()?;
     let account = get(&q, "account_id");
     let scenario = get(&q, "scenario");
     let views = state.store.list(state.clock.now(), limit, |r, o| {

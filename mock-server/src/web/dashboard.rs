@@ -5,7 +5,6 @@
 use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
-use truidentidad_scenarios::ValidationStatus;
 
 use crate::control::{detail_json, summary_json};
 use crate::error::ApiError;
@@ -66,18 +65,7 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
             .find(|(key, v)| key == k && !v.trim().is_empty())
             .map(|(_, v)| v.trim())
     };
-    let status = match get("status") {
-        None => None,
-        Some("pending") => Some(ValidationStatus::Pending),
-        Some("success") => Some(ValidationStatus::Success),
-        Some("failure") => Some(ValidationStatus::Failure),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "status must be pending, success or failure, got `{}`",
-                truncate(other, 32)
-            )));
-        }
-    };
+    let status = get("status").map(crate::control::status_filter).transpose()?;
     let id = get("validation_id").map(parse_id).transpose()?;
     let account = get("account_id");
     let limit = match get("limit") {
