@@ -2167,7 +2167,7 @@ async fn dashboard_api(c: &mut Client<'_>, walked: &str) {
         .await;
     assert_eq!(v["validations"][0]["validation_id"].as_str(), Some(walked));
     for (query, needle) in [
-        ("status=done", "status must be"),
+        ("status=done", "status filter must be"),
         ("limit=0", "limit must be"),
         ("validation_id=bogus", "not a validation_id"),
     ] {

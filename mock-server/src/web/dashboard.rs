@@ -65,7 +65,9 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
             .find(|(key, v)| key == k && !v.trim().is_empty())
             .map(|(_, v)| v.trim())
     };
-    let status = get("status").map(crate::control::status_filter).transpose()?;
+    let status = get("status")
+        .map(crate::control::status_filter)
+        .transpose()?;
     let id = get("validation_id").map(parse_id).transpose()?;
     let account = get("account_id");
     let limit = match get("limit") {
