@@ -221,6 +221,24 @@ expect = { validation_status = "success" }
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// Broken catalogue files (arbitrary text, or the shipped one with a slice cut out)
+        /// give an error or a catalogue, never a panic.
+        #[test]
+        fn broken_catalogues_never_panic(text in "\\PC{0,200}", cut in 0usize..20_000, len in 0usize..200) {
+            let _ = Catalogue::parse("fuzz.toml", &text);
+            let mut s = CATALOGUE_TOML.to_string();
+            let start = cut.min(s.len());
+            let end = (start + len).min(s.len());
+            if s.is_char_boundary(start) && s.is_char_boundary(end) {
+                s.replace_range(start..end, "");
+                let _ = Catalogue::parse("cut.toml", &s);
+            }
+        }
+    }
+
     #[test]
     fn unknown_scenario_is_a_clear_error() {
         let src = r#"
