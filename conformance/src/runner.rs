@@ -136,8 +136,11 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
         r.duration = started.elapsed();
         return r;
     }
+    // Stop the mock before reading its journal: shutting down waits for the handlers still
+    // running (a stalled poll the client abandoned is journaled when its socket closes), so
+    // every request the client made is in the journal, whatever the timing of its exit.
+    server.shutdown().await;
     let requests = trace::collect(&state, &scenario);
-    drop(server);
     let trace = Trace {
         case: case.clone(),
         scenario,
