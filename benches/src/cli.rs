@@ -111,6 +111,11 @@ pub struct LoadArgs {
     /// A request without a full response after this counts as a timeout error.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+    /// Polling model: most requests (and so connections) open at once. Requests beyond it
+    /// wait for a free connection, and the wait counts in their latency; without a cap, every
+    /// hiccup opens more connections until the target refuses them.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     /// Raw mode: hammer one endpoint at fixed concurrency instead of the polling model.
     #[arg(long, value_enum)]
     raw: Option<RawArg>,
@@ -272,7 +277,12 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
     let mode = plan(&args)?;
     // Read the baseline first: a typo in its path should not cost a whole run.
     let baseline = args.compare.as_deref().map(read_baseline).transpose()?;
-    let api = Arc::new(Api::new(&args.target, &args.api_key, args.request_timeout)?);
+    let api = Arc::new(Api::new(
+        &args.target,
+        &args.api_key,
+        args.request_timeout,
+        args.max_connections as usize,
+    )?);
     check_reachable(&api, &args.target).await?;
 
     let stats = Arc::new(Stats::default());

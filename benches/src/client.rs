@@ -4,6 +4,7 @@
 //! can load the mock, a proxy in front of it, or anything else that speaks the API. Failures
 //! are values sorted into the classes the report counts; nothing here panics on a bad reply.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,6 +13,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use tokio::sync::Semaphore;
 
 /// Why one request failed, as the report counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -130,6 +132,9 @@ pub enum TargetError {
 #[derive(Debug, Clone)]
 pub struct Api {
     client: Client<HttpConnector, Full<Bytes>>,
+    /// Caps requests in flight, and so the pool's connections: the pool opens a connection
+    /// whenever none is idle, so an uncapped burst grows it without limit.
+    connections: Arc<Semaphore>,
     base: String,
     authority: String,
     api_key: HeaderValue,
@@ -137,7 +142,12 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(target: &str, api_key: &str, timeout: Duration) -> Result<Self, TargetError> {
+    pub fn new(
+        target: &str,
+        api_key: &str,
+        timeout: Duration,
+        max_connections: usize,
+    ) -> Result<Self, TargetError> {
         let uri: Uri = target
             .parse()
             .map_err(|_| TargetError::BadUrl(target.into()))?;
@@ -159,6 +169,7 @@ impl Api {
             .build(connector);
         Ok(Api {
             client,
+            connections: Arc::new(Semaphore::new(max_connections.max(1))),
             base: target.trim_end_matches('/').to_string(),
             authority,
             api_key,
@@ -223,6 +234,13 @@ impl Api {
     }
 
     async fn send(&self, req: Request<Full<Bytes>>) -> Result<Bytes, RequestError> {
+        // Waiting for a connection is client-side queueing: outside the request timeout, but
+        // inside the measured latency (which runs from the intended send time).
+        let _permit = self
+            .connections
+            .acquire()
+            .await
+            .map_err(|_| RequestError::of(ErrorClass::Other))?;
         let exchange = async {
             let resp = self.client.request(req).await.map_err(|e| {
                 RequestError::of(if e.is_connect() {
@@ -429,15 +447,15 @@ mod tests {
     #[test]
     fn targets() {
         assert!(matches!(
-            Api::new("https://x", "k", Duration::from_secs(1)),
+            Api::new("https://x", "k", Duration::from_secs(1), 8),
             Err(TargetError::NotHttp(_))
         ));
         assert!(matches!(
-            Api::new("not a url", "k", Duration::from_secs(1)),
+            Api::new("not a url", "k", Duration::from_secs(1), 8),
             Err(TargetError::BadUrl(_))
         ));
         assert!(matches!(
-            Api::new("http://127.0.0.1:1", "", Duration::from_secs(1)),
+            Api::new("http://127.0.0.1:1", "", Duration::from_secs(1), 8),
             Err(TargetError::BadKey)
         ));
     }

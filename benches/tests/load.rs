@@ -382,3 +382,38 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `--max-connections` caps the connections the polling model opens, however bursty the
+/// arrivals: the mock's journal shows every request's client port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_stay_under_the_cap() {
+    let server = mock().await;
+    let code = run_async(args(
+        &server.uri(),
+        &[
+            "--rate",
+            "200/s",
+            "--duration",
+            "500ms",
+            "--poll-interval",
+            "50ms",
+            "--poll-jitter",
+            "0",
+            "--mix",
+            "quick-success=1",
+            "--max-connections",
+            "3",
+        ],
+    ))
+    .await
+    .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let journal = server.state().journal.query(usize::MAX, |_| true);
+    assert!(journal.len() > 100, "{} requests", journal.len());
+    let ports: std::collections::HashSet<u16> = journal.iter().map(|e| e.remote.port()).collect();
+    assert!(
+        ports.len() <= 3,
+        "{} connections for a cap of 3",
+        ports.len()
+    );
+}
