@@ -401,11 +401,12 @@ async fn create(
         Ok(b) => b,
         Err(e) => return e.into(),
     };
-    let form = match form::parse_create(&body) {
+    let mut form = match form::parse_create(&body) {
         Ok(f) => f,
         Err(e) => return e.into(),
     };
-    ex.form = form.fields.clone();
+    // Moved, not copied: the fields are only needed again by the journal.
+    ex.form = std::mem::take(&mut form.fields);
 
     let seq = state.next_seq();
     let scenario_id = match choose_scenario(
