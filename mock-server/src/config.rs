@@ -41,6 +41,9 @@ pub struct ServerConfig {
     pub journal_capacity: usize,
     /// One log line per request on stderr.
     pub request_log: bool,
+    /// Where request lines go when `request_log` is on: a batching sink (what `serve` uses),
+    /// or, when `None`, one tracing event per request (what embedders and tests get).
+    pub log_sink: Option<Arc<crate::log_sink::LogSink>>,
     /// Largest request body accepted (413 above).
     pub max_body_bytes: usize,
     /// Largest request head (request line and headers) accepted.
@@ -74,6 +77,7 @@ impl Default for ServerConfig {
             max_validations: 1_000_000,
             journal_capacity: 10_000,
             request_log: true,
+            log_sink: None,
             max_body_bytes: 64 * 1024,
             max_header_bytes: 16 * 1024,
             header_read_timeout: Duration::from_secs(10),

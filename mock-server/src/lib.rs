@@ -24,6 +24,7 @@ pub mod error;
 pub mod form;
 pub mod ids;
 pub mod journal;
+pub mod log_sink;
 pub mod persist;
 pub mod render;
 pub mod server;

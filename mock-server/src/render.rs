@@ -3,6 +3,7 @@
 use serde::Serialize;
 use truidentidad_scenarios::{Observation, Scenario, ValidationStatus};
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
@@ -116,7 +117,43 @@ pub struct Rfc3339Nanos(pub SystemTime);
 
 impl Serialize for Rfc3339Nanos {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&humantime::format_rfc3339_nanos(self.0))
+        // Formatted on the stack and written as one string: `collect_str` would push each
+        // of the formatter's small writes through the JSON escaper separately.
+        let mut text = StackText::<40>::new();
+        match write!(text, "{}", humantime::format_rfc3339_nanos(self.0)) {
+            Ok(()) => s.serialize_str(text.as_str()),
+            Err(_) => s.collect_str(&humantime::format_rfc3339_nanos(self.0)),
+        }
+    }
+}
+
+/// A fixed-capacity text buffer on the stack; writing past its capacity is an error.
+struct StackText<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackText<N> {
+    fn new() -> Self {
+        StackText {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so the bytes are valid UTF-8.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::fmt::Write for StackText<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dest = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dest.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 

@@ -157,16 +157,17 @@ impl Recorder<'_> {
         let state = self.state;
         let ex = &mut self.ex;
         if state.config.request_log {
-            // One pre-formatted message rather than four structured fields: the line reads
-            // the same, and the subscriber visits one value instead of four (this runs on
-            // every request).
-            tracing::info!(
-                target: "truidentidad_mock::request",
-                "method={} path={} status={status} latency_ms={:.3}",
-                ex.method,
-                ex.uri.path_and_query().map_or("/", |p| p.as_str()),
-                self.started.map_or(0.0, |s| s.elapsed().as_secs_f64() * 1e3),
-            );
+            let path = ex.uri.path_and_query().map_or("/", |p| p.as_str());
+            let latency = self.started.map_or(Duration::ZERO, |s| s.elapsed());
+            match &state.config.log_sink {
+                Some(sink) => sink.request_line(&ex.method, path, status, latency),
+                None => tracing::info!(
+                    target: "truidentidad_mock::request",
+                    "method={} path={path} status={status} latency_ms={:.3}",
+                    ex.method,
+                    latency.as_secs_f64() * 1e3,
+                ),
+            }
         }
         if state.journal.enabled() && !ex.skip_journal {
             state.journal.push(JournalEntry {

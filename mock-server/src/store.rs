@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::{Catalogue, Observation, Outcome, ValidationFacts, observe};
 
-use crate::ids::ValidationId;
+use crate::ids::{IdHashBuilder, ValidationId};
 use crate::web::journey::Journey;
 
 const SHARDS: usize = 64;
@@ -103,7 +103,7 @@ pub struct NewValidation {
 
 #[derive(Debug, Default)]
 struct Shard {
-    records: HashMap<ValidationId, Record>,
+    records: HashMap<ValidationId, Record, IdHashBuilder>,
     /// Creation order, for eviction. Records leave the store only through eviction (or a
     /// reset, which clears both), so this always lists exactly the stored ids.
     order: VecDeque<ValidationId>,
@@ -166,12 +166,14 @@ impl Store {
         now: Duration,
     ) -> Option<View> {
         let mut shard = self.shard(id).lock();
-        if shard.records.contains_key(&id) {
-            return None;
-        }
-        if shard.records.len() >= self.per_shard {
+        if shard.records.len() >= self.per_shard && !shard.records.contains_key(&id) {
             self.evict_one(&mut shard, now);
         }
+        let shard = &mut *shard;
+        // One hash lookup both refuses a duplicate and finds the slot.
+        let std::collections::hash_map::Entry::Vacant(slot) = shard.records.entry(id) else {
+            return None;
+        };
         let record = Record {
             id,
             seq,
@@ -189,8 +191,8 @@ impl Store {
             journey: None,
         };
         let observation = record.observe(&self.catalogue, now);
+        slot.insert(record.clone());
         shard.order.push_back(id);
-        shard.records.insert(id, record.clone());
         Some(View {
             record,
             observation,
@@ -371,7 +373,7 @@ impl Store {
     pub fn clear(&self) {
         for s in self.shards.iter() {
             let mut s = s.lock();
-            s.records = HashMap::new();
+            s.records = HashMap::default();
             s.order = VecDeque::new();
         }
         self.evicted.store(0, std::sync::atomic::Ordering::Relaxed);

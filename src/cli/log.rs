@@ -6,6 +6,9 @@
 //! This format writes the same information in a few `write!` calls.
 
 use std::fmt;
+use std::sync::Arc;
+
+use truidentidad_mock_server::log_sink::LogSink;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -66,5 +69,17 @@ impl Visit for LineVisitor<'_, '_> {
         } else {
             self.record_debug(field, &value);
         }
+    }
+}
+
+/// Hands tracing's formatted events to the batching [`LogSink`]. The fmt layer writes each
+/// event with one `write_all`, so an event stays one unit in the sink.
+pub struct SinkWriter(pub Arc<LogSink>);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for SinkWriter {
+    type Writer = &'a LogSink;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        &self.0
     }
 }

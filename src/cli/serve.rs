@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use truidentidad_mock_server::log_sink::{FlushGuard, LogSink};
 use truidentidad_mock_server::{ClockMode, ServerConfig};
 
 use super::scenarios::load_catalogue;
@@ -128,7 +129,11 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Kept until `run` returns, so buffered log lines are flushed on exit.
-    let _log_guard = init_logging();
+    let (log_sink, _log_guard) = init_logging()?;
+    // `RUST_LOG` can turn the request lines off (e.g. `warn`); the sink bypasses tracing's
+    // filter, so ask it once here.
+    let request_log = !args.no_request_log
+        && tracing::enabled!(target: "truidentidad_mock::request", tracing::Level::INFO);
     let catalogue = load_catalogue(&args.scenario_files, args.pending_for)?;
     let config = ServerConfig {
         bind: args.bind,
@@ -144,7 +149,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         mix: args.mix,
         max_validations: args.max_validations,
         journal_capacity: args.journal_capacity,
-        request_log: !args.no_request_log,
+        request_log,
+        log_sink: Some(log_sink),
         max_body_bytes: args.max_body_bytes,
         max_header_bytes: args.max_header_bytes,
         header_read_timeout: args.header_read_timeout,
@@ -203,25 +209,19 @@ async fn shutdown_signal() {
     }
 }
 
-/// Logs go to stderr through a buffered writer on its own thread: at tens of thousands of
-/// requests per second, one unbuffered `write(2)` per request line made the request log the
-/// mock's largest cost (BENCHMARKS.md). Lines are batched and flushed whenever the queue
-/// drains, so an idle server's log is still immediate.
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(64 * 1024)
-        .lossy(false)
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stderr(),
-        ));
+/// Logs go to stderr through a batching sink: at tens of thousands of requests per second,
+/// one `write(2)` (or one tracing event) per request line made the request log the mock's
+/// largest cost (BENCHMARKS.md). Request lines are written into the sink directly; other
+/// messages go through tracing into the same sink, so their order is kept.
+fn init_logging() -> anyhow::Result<(Arc<LogSink>, FlushGuard)> {
+    let (sink, guard) = LogSink::start(std::io::stderr()).context("starting the log writer")?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
+        .with_writer(super::log::SinkWriter(Arc::clone(&sink)))
         .with_ansi(false)
         .event_format(super::log::LineFormat)
         .try_init();
-    guard
+    Ok((sink, guard))
 }

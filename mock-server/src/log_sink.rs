@@ -1,0 +1,309 @@
+//! A batching line sink for the request log (and the server's other log lines).
+//!
+//! Why not a tracing event per request: at tens of thousands of requests per second, the
+//! event's dispatch, the subscriber's formatting buffer and the hand-off of each line to a
+//! writer thread cost more than the mock's own request handling (BENCHMARKS.md §1). Here a
+//! request line is formatted straight into one shared buffer under an uncontended lock, and
+//! a flusher thread writes the whole buffer with one `write(2)` every few milliseconds.
+//!
+//! Nothing is dropped: when the output cannot keep up (stderr piped to a slow reader), a
+//! writer waits for the flusher once the buffer passes [`MAX_PENDING`], rather than losing
+//! lines or growing without bound.
+
+use std::fmt::{self, Write as _};
+use std::io::Write;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use parking_lot::{Condvar, Mutex};
+
+/// How long a line may wait in the buffer before it is written: short enough that a person
+/// watching the log sees requests as they happen.
+const FLUSH_EVERY: Duration = Duration::from_millis(20);
+/// Wake the flusher early once this much is pending.
+const FLUSH_AT: usize = 64 * 1024;
+/// Writers wait for the flusher beyond this (backpressure instead of loss).
+pub const MAX_PENDING: usize = 4 * 1024 * 1024;
+
+/// Shared by the server's handlers (writers) and the flusher thread.
+pub struct LogSink {
+    pending: Mutex<Pending>,
+    /// Wakes the flusher (buffer large, or closing).
+    wake_flusher: Condvar,
+    /// Wakes writers waiting on a full buffer.
+    drained: Condvar,
+}
+
+struct Pending {
+    buf: Vec<u8>,
+    closed: bool,
+    /// The current second (since the epoch) and its text, `2026-11-26T12:00:00`.
+    second_text: (u64, String),
+}
+
+impl fmt::Debug for LogSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogSink").finish_non_exhaustive()
+    }
+}
+
+/// Flushes what is pending and stops the flusher when dropped; keep it alive for as long as
+/// the server logs.
+#[must_use = "dropping the guard stops the flusher"]
+pub struct FlushGuard {
+    sink: Arc<LogSink>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LogSink {
+    /// Starts a flusher thread writing to `out`.
+    pub fn start(out: impl Write + Send + 'static) -> std::io::Result<(Arc<LogSink>, FlushGuard)> {
+        let sink = Arc::new(LogSink {
+            pending: Mutex::new(Pending {
+                buf: Vec::with_capacity(FLUSH_AT * 2),
+                closed: false,
+                second_text: (0, String::new()),
+            }),
+            wake_flusher: Condvar::new(),
+            drained: Condvar::new(),
+        });
+        let for_thread = Arc::clone(&sink);
+        let thread = std::thread::Builder::new()
+            .name("log-flusher".into())
+            .spawn(move || for_thread.flush_loop(out))?;
+        let guard = FlushGuard {
+            sink: Arc::clone(&sink),
+            thread: Some(thread),
+        };
+        Ok((sink, guard))
+    }
+
+    /// Appends whatever `fill` writes (whole lines, newline included) as one unit, so lines
+    /// from different threads never interleave.
+    pub fn append(&self, fill: impl FnOnce(&mut Vec<u8>)) {
+        let mut p = self.pending.lock();
+        while p.buf.len() >= MAX_PENDING && !p.closed {
+            self.wake_flusher.notify_one();
+            self.drained.wait(&mut p);
+        }
+        fill(&mut p.buf);
+        if p.buf.len() >= FLUSH_AT {
+            self.wake_flusher.notify_one();
+        }
+    }
+
+    /// Appends one request line in the log's line format (see `LineFormat` in the binary):
+    /// `2026-11-26T12:00:00.123456Z  INFO method=GET path=/v1/... status=200 latency_ms=0.024`.
+    pub fn request_line(&self, method: &http::Method, path: &str, status: u16, latency: Duration) {
+        let since_epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let latency_us = latency.as_micros();
+        let mut p = self.pending.lock();
+        while p.buf.len() >= MAX_PENDING && !p.closed {
+            self.wake_flusher.notify_one();
+            self.drained.wait(&mut p);
+        }
+        let Pending {
+            buf, second_text, ..
+        } = &mut *p;
+        // The date and time to the second changes once a second: formatted then, reused for
+        // every line in between.
+        let secs = since_epoch.as_secs();
+        if second_text.0 != secs || second_text.1.is_empty() {
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+            let full = humantime::format_rfc3339_seconds(t).to_string();
+            second_text.0 = secs;
+            second_text.1 = full.trim_end_matches('Z').to_string();
+        }
+        buf.extend_from_slice(second_text.1.as_bytes());
+        let mut w = VecWriter(buf);
+        // Writing into a Vec cannot fail. Integers only: float formatting costs more than
+        // the rest of the line.
+        let _ = writeln!(
+            w,
+            ".{:06}Z  INFO method={method} path={path} status={status} latency_ms={}.{:03}",
+            since_epoch.subsec_micros(),
+            latency_us / 1000,
+            latency_us % 1000,
+        );
+        if p.buf.len() >= FLUSH_AT {
+            self.wake_flusher.notify_one();
+        }
+    }
+
+    fn flush_loop(&self, mut out: impl Write) {
+        let mut spare = Vec::with_capacity(FLUSH_AT * 2);
+        loop {
+            let closed = {
+                let mut p = self.pending.lock();
+                if p.buf.is_empty() && !p.closed {
+                    self.wake_flusher.wait_for(&mut p, FLUSH_EVERY);
+                } else if p.buf.len() < FLUSH_AT && !p.closed {
+                    // Let a burst gather into one write.
+                    self.wake_flusher.wait_for(&mut p, FLUSH_EVERY);
+                }
+                std::mem::swap(&mut p.buf, &mut spare);
+                self.drained.notify_all();
+                p.closed
+            };
+            if !spare.is_empty() {
+                // A log that cannot be written (closed stderr) must not stop the server.
+                let _ = out.write_all(&spare);
+                let _ = out.flush();
+                spare.clear();
+                if spare.capacity() > MAX_PENDING {
+                    spare.shrink_to(FLUSH_AT * 2);
+                }
+            }
+            if closed && self.pending.lock().buf.is_empty() {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for FlushGuard {
+    fn drop(&mut self) {
+        self.sink.pending.lock().closed = true;
+        self.sink.wake_flusher.notify_one();
+        self.sink.drained.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Lets tracing's formatter (which asks for a writer by reference) write into the sink. The
+/// fmt layer writes each event with one `write_all`, so an event stays one unit.
+impl Write for &LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.append(|b| b.extend_from_slice(buf));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `fmt::Write` over a byte buffer, so lines format without an intermediate `String`.
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An output the test can read back after the guard has flushed it.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_line_reaches_the_output_in_order_by_the_time_the_guard_drops() {
+        let out = Shared::default();
+        let (sink, guard) = LogSink::start(out.clone()).unwrap();
+        for i in 0..10_000 {
+            sink.append(|b| b.extend_from_slice(format!("line {i}\n").as_bytes()));
+        }
+        drop(guard);
+        let text = String::from_utf8(out.0.lock().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 10_000);
+        assert!(
+            lines
+                .iter()
+                .enumerate()
+                .all(|(i, l)| *l == format!("line {i}"))
+        );
+    }
+
+    #[test]
+    fn lines_from_many_threads_never_interleave_and_none_is_lost() {
+        let out = Shared::default();
+        let (sink, guard) = LogSink::start(out.clone()).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let sink = &sink;
+                s.spawn(move || {
+                    for i in 0..5_000 {
+                        // Large lines push the buffer past MAX_PENDING, exercising the wait.
+                        let line = format!("{t}:{i}:{}\n", "x".repeat(1_000));
+                        sink.append(|b| b.extend_from_slice(line.as_bytes()));
+                    }
+                });
+            }
+        });
+        drop(guard);
+        let text = String::from_utf8(out.0.lock().clone()).unwrap();
+        let mut count = 0;
+        for line in text.lines() {
+            let mut parts = line.split(':');
+            let (_, _, xs) = (parts.next(), parts.next(), parts.next().unwrap());
+            assert_eq!(xs.len(), 1_000, "a line was torn: {line:.40}");
+            count += 1;
+        }
+        assert_eq!(count, 20_000);
+    }
+
+    #[test]
+    fn request_line_times_match_the_clock_and_latency_keeps_microseconds() {
+        let out = Shared::default();
+        let (sink, guard) = LogSink::start(out.clone()).unwrap();
+        let before = SystemTime::now();
+        for us in [0, 999, 1_000, 1_234_567] {
+            sink.request_line(&http::Method::POST, "/", 201, Duration::from_micros(us));
+        }
+        let after = SystemTime::now();
+        drop(guard);
+        let text = String::from_utf8(out.0.lock().clone()).unwrap();
+        let mut latencies = Vec::new();
+        for line in text.lines() {
+            let time = humantime::parse_rfc3339(line.split(' ').next().unwrap()).unwrap();
+            // The line's time has microseconds; `before` may have finer precision.
+            assert!(
+                time + Duration::from_micros(1) >= before && time <= after,
+                "{line}"
+            );
+            latencies.push(line.rsplit_once("latency_ms=").unwrap().1.to_string());
+        }
+        assert_eq!(latencies, ["0.000", "0.999", "1.000", "1234.567"]);
+    }
+
+    #[test]
+    fn request_lines_use_the_log_line_format() {
+        let out = Shared::default();
+        let (sink, guard) = LogSink::start(out.clone()).unwrap();
+        sink.request_line(
+            &http::Method::GET,
+            "/v1/validations/VLD1",
+            200,
+            Duration::from_micros(24),
+        );
+        drop(guard);
+        let text = String::from_utf8(out.0.lock().clone()).unwrap();
+        let (time, rest) = text.split_once(' ').unwrap();
+        assert!(humantime::parse_rfc3339(time).is_ok(), "{time}");
+        assert_eq!(
+            rest,
+            " INFO method=GET path=/v1/validations/VLD1 status=200 latency_ms=0.024\n"
+        );
+    }
+}
