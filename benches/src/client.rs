@@ -59,7 +59,13 @@ impl ErrorClass {
     }
 
     fn of_status(s: StatusCode) -> Option<Self> {
-        match s.as_u16() {
+        Self::of_code(s.as_u16())
+    }
+
+    /// The class of a final status code (`None` for 2xx). Raw mode reads codes off the wire,
+    /// so it classifies the number directly, with the same table as the pooled client.
+    pub(crate) fn of_code(code: u16) -> Option<Self> {
+        match code {
             429 => Some(ErrorClass::TooMany),
             400..=499 => Some(ErrorClass::Client4xx),
             500..=599 => Some(ErrorClass::Server5xx),
@@ -77,7 +83,7 @@ pub struct RequestError {
 }
 
 impl RequestError {
-    fn of(class: ErrorClass) -> Self {
+    pub(crate) fn of(class: ErrorClass) -> Self {
         RequestError {
             class,
             retry_after: None,
@@ -182,6 +188,38 @@ impl Api {
         &self.authority
     }
 
+    /// The target URL's path prefix without a trailing `/` (usually empty): raw mode writes
+    /// request lines itself, in origin form.
+    pub(crate) fn path_prefix(&self) -> String {
+        self.base
+            .parse::<Uri>()
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default()
+    }
+
+    /// The API key as sent on the wire (visible ASCII: `HeaderValue::from_str` checked it).
+    pub(crate) fn api_key_bytes(&self) -> &[u8] {
+        self.api_key.as_bytes()
+    }
+
+    /// `host:port` to connect to (port 80 when the URL has none).
+    pub(crate) fn socket_addr(&self) -> String {
+        if self
+            .authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            self.authority.clone()
+        } else {
+            format!("{}:80", self.authority)
+        }
+    }
+
+    /// `--request-timeout`.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// `POST /v1/validations` with `type=government`, the given `account_id` and, if set, the
     /// `X-Mock-Scenario` header. Returns the new `validation_id`.
     pub async fn create(
@@ -189,12 +227,7 @@ impl Api {
         account_id: &str,
         scenario_header: Option<&str>,
     ) -> Result<String, RequestError> {
-        let body = form_urlencoded_pairs(&[
-            ("type", "government"),
-            ("account_id", account_id),
-            ("user_authorized", "true"),
-            ("country", "CO"),
-        ]);
+        let body = create_form(account_id);
         let mut req = Request::builder()
             .method(Method::POST)
             .uri(format!("{}/v1/validations", self.base))
@@ -207,11 +240,7 @@ impl Api {
             .body(Full::new(Bytes::from(body)))
             .map_err(|_| RequestError::of(ErrorClass::Other))?;
         let bytes = self.send(req).await?;
-        let v: ValidationJson =
-            serde_json::from_slice(&bytes).map_err(|_| RequestError::of(ErrorClass::Other))?;
-        v.validation_id
-            .filter(|id| !id.is_empty())
-            .ok_or(RequestError::of(ErrorClass::Other))
+        created_id(&bytes)
     }
 
     /// `GET /v1/validations/{id}`: what the poll saw.
@@ -273,100 +302,28 @@ impl Api {
     }
 }
 
-/// One dedicated keep-alive connection, for raw mode: a worker owns it and sends back to back,
-/// as each wrk connection does, without the pool's checkout and hand-over per request.
-#[derive(Debug)]
-pub struct RawConn {
-    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    get_uri: Uri,
-    host: HeaderValue,
-    api_key: HeaderValue,
-    timeout: Duration,
+/// The form of a create: `type=government`, the account id, `user_authorized`, `country=CO`.
+pub(crate) fn create_form(account_id: &str) -> String {
+    form_urlencoded_pairs(&[
+        ("type", "government"),
+        ("account_id", account_id),
+        ("user_authorized", "true"),
+        ("country", "CO"),
+    ])
 }
 
-impl Api {
-    /// Opens a dedicated connection that reads validation `id` (see [`RawConn`]).
-    pub async fn raw_connection(&self, id: &str) -> Result<RawConn, RequestError> {
-        // Origin form (`/v1/…`) on the request line, with the target's path prefix if any.
-        let prefix = self
-            .base
-            .parse::<Uri>()
-            .map(|u| u.path().trim_end_matches('/').to_string())
-            .unwrap_or_default();
-        let get_uri: Uri = format!("{prefix}/v1/validations/{id}")
-            .parse()
-            .map_err(|_| RequestError::of(ErrorClass::Other))?;
-        let host = HeaderValue::from_str(&self.authority)
-            .map_err(|_| RequestError::of(ErrorClass::Other))?;
-        let addr = if self
-            .authority
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            self.authority.clone()
-        } else {
-            format!("{}:80", self.authority)
-        };
-        let stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|_| RequestError::of(ErrorClass::Connect))?;
-        let _ = stream.set_nodelay(true);
-        let (sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|_| RequestError::of(ErrorClass::Connect))?;
-        tokio::spawn(conn);
-        Ok(RawConn {
-            sender,
-            get_uri,
-            host,
-            api_key: self.api_key.clone(),
-            timeout: self.timeout,
-        })
-    }
-}
-
-impl RawConn {
-    /// `GET /v1/validations/{id}`, body read and dropped. A broken connection is reported as
-    /// `Other`; the caller opens a new one.
-    pub async fn get(&mut self) -> Result<(), RequestError> {
-        let mut req = Request::new(Full::new(Bytes::new()));
-        *req.uri_mut() = self.get_uri.clone();
-        req.headers_mut()
-            .insert("Truora-API-Key", self.api_key.clone());
-        req.headers_mut().insert(header::HOST, self.host.clone());
-        let exchange = async {
-            self.sender
-                .ready()
-                .await
-                .map_err(|_| RequestError::of(ErrorClass::Other))?;
-            let resp = self
-                .sender
-                .send_request(req)
-                .await
-                .map_err(|_| RequestError::of(ErrorClass::Other))?;
-            let status = resp.status();
-            resp.into_body()
-                .collect()
-                .await
-                .map_err(|_| RequestError::of(ErrorClass::Other))?;
-            match ErrorClass::of_status(status) {
-                None => Ok(()),
-                Some(class) => Err(RequestError::of(class)),
-            }
-        };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .unwrap_or(Err(RequestError::of(ErrorClass::Timeout)))
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.sender.is_closed()
-    }
+/// The `validation_id` of a create's answer; a body without one counts as `Other`, as a reply
+/// that is not the API's JSON (shared with raw create so both count the same way).
+pub(crate) fn created_id(body: &[u8]) -> Result<String, RequestError> {
+    let v: ValidationJson =
+        serde_json::from_slice(body).map_err(|_| RequestError::of(ErrorClass::Other))?;
+    v.validation_id
+        .filter(|id| !id.is_empty())
+        .ok_or(RequestError::of(ErrorClass::Other))
 }
 
 /// `a=b&c=d`, percent-encoding only what needs it (the values here are ASCII tokens).
-fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {

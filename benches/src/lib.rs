@@ -10,7 +10,8 @@
 //! - [`spec`]: parsers for rates, ramp stages and scenario mixes.
 //! - [`schedule`]: when each validation is due (open model, computed, not paced).
 //! - [`run`]: the polling model and the raw fixed-concurrency mode.
-//! - [`client`]: the HTTP client and the error classes.
+//! - [`client`]: the HTTP client and the error classes. [`raw`]: raw mode's own HTTP/1.1
+//!   loop on a socket per worker, lean enough to be compared with wrk.
 //! - [`stats`]: HdrHistograms and counters. [`progress`]: the live display.
 //! - [`report`]: the summary text and the `--json` schema. [`threshold`]: pass/fail gates.
 //!
@@ -20,6 +21,7 @@
 pub mod cli;
 pub mod client;
 pub mod progress;
+pub mod raw;
 pub mod report;
 pub mod run;
 pub mod schedule;

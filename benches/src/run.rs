@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::client::{Api, Status};
+use crate::raw::{BadValidationId, RawTarget, RawWorker};
 use crate::report::RunFacts;
 use crate::schedule::Schedule;
 use crate::spec::Mix;
@@ -256,75 +257,62 @@ pub struct RawPlan {
 
 /// Why raw mode could not start.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "raw get: could not create the validation to read ({0:?}); pass --validation-id or check the target"
-)]
-pub struct RawSetupError(pub crate::client::ErrorClass);
+pub enum RawSetupError {
+    #[error(
+        "raw get: could not create the validation to read ({0:?}); pass --validation-id or check the target"
+    )]
+    Create(crate::client::ErrorClass),
+    #[error("raw get: {0}")]
+    BadId(#[from] BadValidationId),
+}
 
 /// Hammers one endpoint from `concurrency` workers, each sending its next request as soon as
-/// the previous answer is in.
+/// the previous answer is in, on a connection of its own ([`RawWorker`]).
+///
+/// Latency runs from the previous response's end (the loop's bookkeeping in between is well
+/// under the histogram's 1 µs resolution) to the last byte of this one, connecting included,
+/// as wrk measures without `-R`. Each worker keeps its own histogram, merged at the end, so
+/// the loop takes no lock.
 pub async fn run_raw(
     api: Arc<Api>,
     plan: RawPlan,
     stats: Arc<Stats>,
     limits: Arc<Limits>,
 ) -> Result<RunFacts, RawSetupError> {
-    let id = match (&plan.validation_id, plan.endpoint) {
-        (Some(id), _) => Arc::new(id.clone()),
-        (None, RawEndpoint::Get) => Arc::new(
-            api.create(&format!("{}.raw", plan.scenario), None)
+    let target = Arc::new(match (&plan.validation_id, plan.endpoint) {
+        (Some(id), RawEndpoint::Get) => RawTarget::get(&api, id)?,
+        (None, RawEndpoint::Get) => {
+            let id = api
+                .create(&format!("{}.raw", plan.scenario), None)
                 .await
-                .map_err(|e| RawSetupError(e.class))?,
-        ),
-        (None, RawEndpoint::Create) => Arc::new(String::new()),
-    };
+                .map_err(|e| RawSetupError::Create(e.class))?;
+            RawTarget::get(&api, &id)?
+        }
+        (_, RawEndpoint::Create) => RawTarget::create(&api, &plan.scenario),
+    });
     let start = Instant::now();
     let end = start + plan.duration;
     let mut workers = JoinSet::new();
     for w in 0..plan.concurrency.max(1) {
-        let (api, stats, limits, id, scenario) = (
-            api.clone(),
-            stats.clone(),
-            limits.clone(),
-            id.clone(),
-            plan.scenario.clone(),
-        );
+        let (stats, limits) = (stats.clone(), limits.clone());
+        let mut client = RawWorker::new(target.clone(), w);
         workers.spawn(async move {
+            let counter = match plan.endpoint {
+                RawEndpoint::Get => &stats.polls,
+                RawEndpoint::Create => &stats.creates,
+            };
             let mut local = Latency::default();
-            let mut conn = None;
-            let mut i = 0u64;
-            while Instant::now() < end && limits.take() {
-                let t0 = Instant::now();
-                let result = match plan.endpoint {
-                    RawEndpoint::Get => {
-                        // One dedicated connection per worker, reopened if it breaks.
-                        if conn.as_ref().is_none_or(crate::client::RawConn::is_closed) {
-                            conn = api.raw_connection(&id).await.ok();
-                        }
-                        match conn.as_mut() {
-                            Some(c) => c.get().await,
-                            None => Err(crate::client::RequestError {
-                                class: crate::client::ErrorClass::Connect,
-                                retry_after: None,
-                            }),
-                        }
-                    }
-                    RawEndpoint::Create => api
-                        .create(&format!("{scenario}.raw-{w}-{i}"), None)
-                        .await
-                        .map(drop),
-                };
-                local.record(t0.elapsed());
-                let counter = if plan.endpoint == RawEndpoint::Get {
-                    &stats.polls
-                } else {
-                    &stats.creates
-                };
+            // Closed loop: one request's end is the next one's start, one clock read apart.
+            let mut t0 = Instant::now();
+            while t0 < end && limits.take() {
+                let result = client.send(t0).await;
+                let t1 = Instant::now();
+                local.record(t1 - t0);
                 counter.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = result {
                     stats.error(e.class);
                 }
-                i += 1;
+                t0 = t1;
             }
             local
         });

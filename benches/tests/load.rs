@@ -35,6 +35,44 @@ failure_status = "declined"
 declined_reason = "similarity_threshold_not_passed"
 
 [[scenario]]
+name = "raw-faults"
+description = "Polls 1-8 misbehave once each, in order; every other poll is answered normally."
+[[scenario.phase]]
+name = "processing"
+until = "3600s"
+[scenario.outcome]
+status = "success"
+[[scenario.fault]]
+request = "poll"
+nth = [1, 2]
+status = 429
+retry_after = "1s"
+[[scenario.fault]]
+request = "poll"
+nth = 3
+status = 500
+[[scenario.fault]]
+request = "poll"
+nth = 4
+status = 404
+[[scenario.fault]]
+request = "poll"
+nth = 5
+connection = "reset"
+[[scenario.fault]]
+request = "poll"
+nth = 6
+connection = "close"
+[[scenario.fault]]
+request = "poll"
+nth = 7
+slow_body = { chunk_bytes = 16, every = "1ms" }
+[[scenario.fault]]
+request = "poll"
+nth = 8
+body = "malformed"
+
+[[scenario]]
 name = "stuck"
 description = "Pending for an hour."
 [[scenario.phase]]
@@ -326,6 +364,132 @@ async fn raw_mode_reads_one_validation_back_to_back() {
         .query(usize::MAX, |e| e.kind == "poll")
         .len() as u64;
     assert_eq!(journal_polls, polls);
+}
+
+/// Raw get counts each status class and each broken connection once, reconnects after the
+/// breaks, reads a body that arrives in pieces, and (as wrk) does not judge bodies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_get_counts_status_classes_and_broken_connections() {
+    let server = mock().await;
+    let dir = tempdir();
+    let json = dir.join("raw-faults.json");
+    let code = run_async(args(
+        &server.uri(),
+        &[
+            "--raw",
+            "get",
+            "--mix",
+            "raw-faults",
+            "--concurrency",
+            "1",
+            "--duration",
+            "30s",
+            "--max-requests",
+            "20",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let r = read_json(&json);
+    assert_eq!(r["poll"]["count"], 20);
+    assert_eq!(r["errors"]["429"], 2);
+    assert_eq!(r["errors"]["5xx"], 1);
+    assert_eq!(r["errors"]["4xx"], 1);
+    // The reset and the close without an answer.
+    assert_eq!(r["errors"]["other"], 2);
+    assert_eq!(r["errors"]["timeout"], 0);
+    assert_eq!(r["errors"]["connect"], 0);
+    assert_eq!(r["errors"]["total"], 6);
+    let polls = server
+        .state()
+        .journal
+        .query(usize::MAX, |e| e.kind == "poll")
+        .len();
+    assert_eq!(polls, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_get_of_an_unknown_validation_counts_4xx() {
+    let server = mock().await;
+    let dir = tempdir();
+    let json = dir.join("raw-404.json");
+    run_async(args(
+        &server.uri(),
+        &[
+            "--raw",
+            "get",
+            "--validation-id",
+            "VLD00000000000000000000000000000000",
+            "--concurrency",
+            "2",
+            "--duration",
+            "30s",
+            "--max-requests",
+            "50",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    let r = read_json(&json);
+    assert_eq!(r["poll"]["count"], 50);
+    assert_eq!(r["errors"]["4xx"], 50);
+    assert_eq!(r["errors"]["total"], 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_create_creates_a_distinct_validation_per_request() {
+    let server = mock().await;
+    let dir = tempdir();
+    let json = dir.join("raw-create.json");
+    let code = run_async(args(
+        &server.uri(),
+        &[
+            "--raw",
+            "create",
+            "--mix",
+            "quick-success",
+            "--concurrency",
+            "3",
+            "--duration",
+            "30s",
+            "--max-requests",
+            "60",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let r = read_json(&json);
+    assert_eq!(r["mode"], "raw-create");
+    assert_eq!(r["create"]["count"], 60);
+    assert_eq!(r["requests"]["total"], 60);
+    assert_eq!(r["errors"]["total"], 0);
+    let creates = server
+        .state()
+        .journal
+        .query(usize::MAX, |e| e.kind == "create");
+    assert_eq!(creates.len(), 60);
+    let accounts: std::collections::HashSet<String> = creates
+        .iter()
+        .filter_map(|e| {
+            e.form
+                .iter()
+                .find(|(k, _)| k == "account_id")
+                .map(|(_, v)| v.to_string())
+        })
+        .collect();
+    assert_eq!(accounts.len(), 60, "one validation per request");
+    assert!(
+        accounts.iter().all(|a| a.starts_with("quick-success.raw-")),
+        "{accounts:?}"
+    );
 }
 
 #[tokio::test]
