@@ -657,9 +657,10 @@ async fn exchange_on(
 /// means open and silent; end of stream (the server closed it while idle), stray bytes or an
 /// error mean replace it, without counting an error, as hyper's `is_closed` check did.
 ///
-/// It costs no extra syscall: after a response the socket's read readiness is still set, so
-/// the first read after the next write would make this same `EAGAIN` read anyway; this one
-/// clears the readiness, and that later read waits for the response without a syscall.
+/// It usually costs no syscall: tokio clears a socket's read readiness after a read shorter
+/// than the buffer (as the read that ended the last response was), so this returns
+/// `WouldBlock` at once unless the runtime has seen a new event on the socket since, such as
+/// the server's FIN. Like `is_closed`, it sees a close only once the runtime has.
 fn idle_and_open(stream: &TcpStream) -> bool {
     let mut probe = [0u8; 1];
     matches!(stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
