@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::engine::RequestFacts;
@@ -347,13 +347,27 @@ pub fn authenticate(
 }
 
 /// Reads a request body within the size and time limits.
-pub async fn read_body(state: &AppState, req: Request<Incoming>) -> Result<Bytes, ApiError> {
-    let max = state.config.max_body_bytes;
+///
+/// Not an `async fn`: the request is taken apart here, so the returned future holds only the
+/// body stream, not the whole request (futures are moved on every request; size matters).
+pub fn read_body<'a>(
+    state: &'a AppState,
+    req: Request<Incoming>,
+) -> impl Future<Output = Result<Bytes, ApiError>> + 'a {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    read_incoming(state, req.into_body(), declared)
+}
+
+async fn read_incoming(
+    state: &AppState,
+    mut body: Incoming,
+    declared: Option<u64>,
+) -> Result<Bytes, ApiError> {
+    let max = state.config.max_body_bytes;
     let too_large = |n: String| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -363,23 +377,49 @@ pub async fn read_body(state: &AppState, req: Request<Incoming>) -> Result<Bytes
     if let Some(n) = declared.filter(|n| *n > max as u64) {
         return Err(too_large(n.to_string()));
     }
-    let limited = Limited::new(req.into_body(), max);
-    match tokio::time::timeout(state.config.body_read_timeout, limited.collect()).await {
-        Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the request body did not arrive within {}",
-                humantime::format_duration(state.config.body_read_timeout)
-            ),
-        )),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(too_large(format!("more than {max}")))
+    let deadline = tokio::time::Instant::now() + state.config.body_read_timeout;
+    // A form body usually arrives in one frame: keep it as it came, copy only when it spans
+    // several.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    loop {
+        // The timer is only armed if the frame is not already there.
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "the request body did not arrive within {}",
+                        humantime::format_duration(state.config.body_read_timeout)
+                    ),
+                ));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::bad_request(format!(
+                    "could not read the request body: {e}"
+                )));
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers carry nothing the API reads
+        };
+        total = total.saturating_add(data.len());
+        if total > max {
+            return Err(too_large(format!("more than {max}")));
         }
-        Ok(Err(e)) => Err(ApiError::bad_request(format!(
-            "could not read the request body: {e}"
-        ))),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            Some(earlier) => {
+                joined.extend_from_slice(&earlier);
+                joined.extend_from_slice(&data);
+            }
+            None => joined.extend_from_slice(&data),
+        }
     }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 async fn create(
@@ -454,7 +494,7 @@ async fn create(
         entropy,
     )) = fault
     {
-        return apply_fault(f, entropy, &scenario.name, Vec::new(), ex).await;
+        return Box::pin(apply_fault(f, entropy, &scenario.name, Vec::new(), ex)).await;
     }
 
     let new = NewValidation {
@@ -477,7 +517,8 @@ async fn create(
     ex.validation_id = Some(view.record.id);
     let body = render::validation(&view, state.clock.as_ref(), false);
     match fault {
-        Some((f, entropy)) => apply_fault(f, entropy, &scenario.name, body, ex).await,
+        // Boxed, as every cold path: inline, its state would enlarge every request's future.
+        Some((f, entropy)) => Box::pin(apply_fault(f, entropy, &scenario.name, body, ex)).await,
         None => Reply::Response(json_response(StatusCode::OK, body)),
     }
 }
@@ -562,7 +603,7 @@ async fn poll(state: &AppState, req: Request<Incoming>, id: &str, ex: &mut Excha
         entropy,
     };
     match truidentidad_scenarios::select_fault(scenario, &facts) {
-        Some(f) => apply_fault(f, entropy, &scenario.name, body, ex).await,
+        Some(f) => Box::pin(apply_fault(f, entropy, &scenario.name, body, ex)).await,
         None => Reply::Response(json_response(StatusCode::OK, body)),
     }
 }
