@@ -211,7 +211,7 @@ pub fn collect(state: &AppState, scenario: &Scenario) -> Vec<Request> {
             seq: e.seq,
             received: e.received,
             sent: e.sent,
-            method: e.method.clone(),
+            method: e.method.to_string(),
             path: e.path.clone(),
             kind: e.kind,
             validation_id: match e.kind {
@@ -223,7 +223,7 @@ pub fn collect(state: &AppState, scenario: &Scenario) -> Vec<Request> {
             fault: e.fault.clone(),
             api_key: e.api_key,
             content_type: e.content_type.clone(),
-            form: e.form.clone(),
+            form: e.form.pairs(),
             retry_after: retry_after(e, scenario, nth),
             seen,
         });

@@ -35,7 +35,8 @@ pub struct JournalEntry {
     /// Clock time when the response was handed to the connection.
     #[serde(serialize_with = "secs")]
     pub sent: Duration,
-    pub method: String,
+    #[serde(serialize_with = "method_str")]
+    pub method: http::Method,
     /// Path and query, truncated to 512 bytes.
     pub path: String,
     /// `create`, `poll`, `control`, `other`.
@@ -50,9 +51,63 @@ pub struct JournalEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Form fields of a create request, in order (API keys never appear here).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub form: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "FormFields::is_empty")]
+    pub form: FormFields,
     pub remote: SocketAddr,
+}
+
+fn method_str<S: serde::Serializer>(m: &http::Method, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
+}
+
+/// The form fields of a create request, kept as the urlencoded text they arrived in and
+/// decoded when read. A journal entry then holds one allocation for its form instead of two
+/// per field: the journal replaces its oldest entry on every request, and freeing many small,
+/// long-cold allocations was most of what journaling a create cost (BENCHMARKS.md §1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormFields(Option<Box<str>>);
+
+impl FormFields {
+    /// Fields as sent in an `application/x-www-form-urlencoded` body.
+    pub fn from_urlencoded(body: &str) -> Self {
+        FormFields((!body.is_empty()).then(|| body.into()))
+    }
+
+    /// Fields given as decoded pairs (e.g. read back from a state file).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut enc = form_urlencoded::Serializer::new(String::new());
+        enc.extend_pairs(pairs);
+        Self::from_urlencoded(&enc.finish())
+    }
+
+    /// The decoded `(name, value)` pairs, in order.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.0.as_deref().map_or_else(Vec::new, |text| {
+            form_urlencoded::parse(text.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+/// Serialized as the list of `[name, value]` pairs, as the journal has always shown it.
+impl Serialize for FormFields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let pairs = self
+            .0
+            .as_deref()
+            .map(|t| form_urlencoded::parse(t.as_bytes()));
+        let mut seq = s.serialize_seq(None)?;
+        for (k, v) in pairs.into_iter().flatten() {
+            seq.serialize_element(&(k.as_ref(), v.as_ref()))?;
+        }
+        seq.end()
+    }
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -146,7 +201,7 @@ mod tests {
             seq: 0,
             received: Duration::ZERO,
             sent: Duration::ZERO,
-            method: "GET".into(),
+            method: http::Method::GET,
             path: "/".into(),
             kind: "poll",
             validation_id: id,
@@ -154,7 +209,7 @@ mod tests {
             fault: None,
             api_key: KeyState::Accepted,
             content_type: None,
-            form: vec![],
+            form: FormFields::default(),
             remote: "127.0.0.1:1".parse().unwrap(),
         }
     }
@@ -179,6 +234,28 @@ mod tests {
         j.push(entry(Some(a)));
         assert_eq!(j.for_validation(a, 10).len(), 2);
         assert_eq!(j.for_validation(a, 1)[0].seq, 2);
+    }
+
+    proptest::proptest! {
+        /// What a state file saves (decoded pairs) reads back as the same fields.
+        #[test]
+        fn form_fields_round_trip_through_pairs(
+            pairs in proptest::collection::vec(("\\PC{1,12}", "\\PC{0,12}"), 0..6)
+        ) {
+            let fields = FormFields::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            proptest::prop_assert_eq!(fields.pairs(), pairs.clone());
+            proptest::prop_assert_eq!(fields.is_empty(), pairs.is_empty());
+        }
+    }
+
+    #[test]
+    fn form_fields_serialize_as_decoded_pairs() {
+        let f = FormFields::from_urlencoded("type=government&account_id=a%2Bb+c&x=");
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"[["type","government"],["account_id","a+b c"],["x",""]]"#
+        );
+        assert_eq!(serde_json::to_string(&FormFields::default()).unwrap(), "[]");
     }
 
     #[test]

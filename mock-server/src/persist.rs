@@ -21,7 +21,7 @@ use truidentidad_scenarios::Outcome;
 use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
 
 use crate::ids::ValidationId;
-use crate::journal::{JournalEntry, KeyState};
+use crate::journal::{FormFields, JournalEntry, KeyState};
 use crate::state::AppState;
 use crate::store::{CreateParams, Record};
 
@@ -190,7 +190,7 @@ pub fn snapshot(state: &AppState) -> StateFile {
         .map(|e| SavedEntry {
             received_ns: ns(e.received),
             sent_ns: ns(e.sent),
-            method: e.method,
+            method: e.method.to_string(),
             path: e.path,
             kind: e.kind.to_string(),
             validation_id: e.validation_id.map(|i| i.to_string()),
@@ -198,7 +198,7 @@ pub fn snapshot(state: &AppState) -> StateFile {
             fault: e.fault,
             api_key: e.api_key,
             content_type: e.content_type,
-            form: e.form,
+            form: e.form.pairs(),
             remote: e.remote,
         })
         .collect();
@@ -351,7 +351,8 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
             seq: 0,
             received: Duration::from_nanos(e.received_ns),
             sent: Duration::from_nanos(e.sent_ns),
-            method: e.method,
+            method: http::Method::from_bytes(e.method.as_bytes())
+                .map_err(|_| corrupt(format!("bad method `{}` in journal", e.method)))?,
             path: e.path,
             kind: intern_kind(&e.kind),
             validation_id,
@@ -359,7 +360,7 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
             fault: e.fault,
             api_key: e.api_key,
             content_type: e.content_type,
-            form: e.form,
+            form: FormFields::from_pairs(e.form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             remote: e.remote,
         });
     }

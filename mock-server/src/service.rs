@@ -22,7 +22,7 @@ use crate::conn::ConnControl;
 use crate::error::ApiError;
 use crate::form::{self, truncate};
 use crate::ids::{ValidationId, derive_account_id};
-use crate::journal::{JournalEntry, KeyState};
+use crate::journal::{FormFields, JournalEntry, KeyState};
 use crate::state::AppState;
 use crate::store::NewValidation;
 use crate::{control, render};
@@ -68,7 +68,7 @@ pub struct Exchange {
     pub validation_id: Option<ValidationId>,
     pub api_key: KeyState,
     pub content_type: Option<String>,
-    pub form: Vec<(String, String)>,
+    pub form: FormFields,
     pub fault: Option<String>,
     /// Leaves the request out of the journal: the dashboard's own refreshes would otherwise
     /// crowd out the requests an integrator is looking for.
@@ -117,7 +117,7 @@ pub async fn handle(
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), 128)),
-            form: Vec::new(),
+            form: FormFields::default(),
             fault: None,
             skip_journal: false,
         },
@@ -174,7 +174,8 @@ impl Recorder<'_> {
                 seq: 0,
                 received: ex.received,
                 sent: state.clock.now(),
-                method: ex.method.to_string(),
+                // Taken, not cloned: the exchange is finished.
+                method: std::mem::replace(&mut ex.method, Method::GET),
                 path: truncate_bytes(ex.uri.path_and_query().map_or("/", |p| p.as_str()), 512),
                 kind: ex.kind,
                 validation_id: ex.validation_id,
@@ -442,12 +443,14 @@ async fn create(
         Ok(b) => b,
         Err(e) => return e.into(),
     };
-    let mut form = match form::parse_create(&body) {
+    let form = match form::parse_create(&body) {
         Ok(f) => f,
         Err(e) => return e.into(),
     };
-    // Moved, not copied: the fields are only needed again by the journal.
-    ex.form = std::mem::take(&mut form.fields);
+    if state.journal.enabled() {
+        // `parse_create` accepted the body, so it is UTF-8.
+        ex.form = FormFields::from_urlencoded(std::str::from_utf8(&body).unwrap_or_default());
+    }
 
     let seq = state.next_seq();
     let scenario_id = match choose_scenario(

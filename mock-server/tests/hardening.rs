@@ -458,7 +458,11 @@ async fn state_file_survives_a_restart() {
     let journal_before = get(&server, "/_mock/journal").await.json()["entries"]
         .as_array()
         .unwrap()
-        .len();
+        .clone();
+    assert!(
+        journal_before.iter().any(|e| e["form"].is_array()),
+        "a create's form is in the journal"
+    );
     server.shutdown().await;
     assert!(file.exists(), "the state file was written");
 
@@ -480,11 +484,10 @@ async fn state_file_survives_a_restart() {
     let journal_after = get(&server, "/_mock/journal").await.json()["entries"]
         .as_array()
         .unwrap()
-        .len();
-    assert!(
-        journal_after > journal_before,
-        "{journal_after} <= {journal_before}"
-    );
+        .clone();
+    // Every entry, method and form fields included, reads back as it was saved.
+    assert!(journal_after.len() > journal_before.len());
+    assert_eq!(journal_after[..journal_before.len()], journal_before[..]);
     // Time goes on from where it stood: the declined outcome arrives on schedule.
     server.advance(Duration::from_secs(1));
     assert_eq!(
