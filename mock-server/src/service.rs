@@ -5,6 +5,7 @@
 //! way a request ends without a response, and they are chosen by a scenario, never by a bug.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -96,14 +97,13 @@ pub fn error_response(e: &ApiError) -> Response<ResponseBody> {
 }
 
 /// The service function: handles one request and records it.
-pub async fn handle(
-    state: Arc<AppState>,
-    conn: Arc<ConnInfo>,
-    req: Request<Incoming>,
-) -> Result<Response<ResponseBody>, Aborted> {
+///
+/// Not an `async fn`: the poll path (and every error) is answered synchronously and handed to
+/// hyper as a ready future a few dozen bytes large. Only work that has to wait (a body to
+/// read, a fault's delay, the control API, the browser side) is boxed. See [`Routed`].
+pub fn handle(state: Arc<AppState>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Handled {
     let received = state.clock.now();
     let mut record = Recorder {
-        state: &state,
         remote: conn.remote,
         started: state.config.request_log.then(std::time::Instant::now),
         ex: Exchange {
@@ -122,19 +122,37 @@ pub async fn handle(
             skip_journal: false,
         },
         done: false,
+        state,
     };
-    let reply = route(&state, &conn, req, &mut record.ex).await;
-    record.finish(match &reply {
-        Reply::Response(r) => r.status().as_u16(),
-        Reply::Abort(_) => 0,
-    });
-    match reply {
-        Reply::Response(r) => Ok(r),
-        Reply::Abort(ConnectionFault::Reset) => {
-            conn.control.reset_on_close();
-            Err(Aborted("reset"))
+    match route(&record.state, req, &mut record.ex) {
+        Routed::Ready(reply) => Handled::Now(Some(record.answer(&conn, reply))),
+        Routed::Deferred(work) => Handled::Later(Box::pin(async move {
+            let reply = work.run(&record.state, &conn, &mut record.ex).await;
+            record.answer(&conn, reply)
+        })),
+    }
+}
+
+/// What hyper awaits for one request: an answer already made, or boxed work.
+pub enum Handled {
+    Now(Option<Result<Response<ResponseBody>, Aborted>>),
+    Later(Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Aborted>> + Send>>),
+}
+
+impl Future for Handled {
+    type Output = Result<Response<ResponseBody>, Aborted>;
+
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            // Polled again after it completed (a contract violation): end the connection.
+            Handled::Now(answer) => {
+                std::task::Poll::Ready(answer.take().unwrap_or(Err(Aborted("close"))))
+            }
+            Handled::Later(work) => work.as_mut().poll(cx),
         }
-        Reply::Abort(_) => Err(Aborted("close")),
     }
 }
 
@@ -142,8 +160,8 @@ pub async fn handle(
 /// the connection first (hyper then drops the handler mid-way, e.g. during a stall or a
 /// delay), when the handler is dropped. Without this, the requests a client gave up on, the
 /// very ones a per-request-timeout check needs, would vanish from the journal.
-struct Recorder<'a> {
-    state: &'a AppState,
+struct Recorder {
+    state: Arc<AppState>,
     remote: SocketAddr,
     /// When the request arrived, for the log's latency (only read when logging).
     started: Option<std::time::Instant>,
@@ -151,10 +169,26 @@ struct Recorder<'a> {
     done: bool,
 }
 
-impl Recorder<'_> {
+impl Recorder {
+    /// Records the reply and turns it into what hyper expects.
+    fn answer(&mut self, conn: &ConnInfo, reply: Reply) -> Result<Response<ResponseBody>, Aborted> {
+        self.finish(match &reply {
+            Reply::Response(r) => r.status().as_u16(),
+            Reply::Abort(_) => 0,
+        });
+        match reply {
+            Reply::Response(r) => Ok(r),
+            Reply::Abort(ConnectionFault::Reset) => {
+                conn.control.reset_on_close();
+                Err(Aborted("reset"))
+            }
+            Reply::Abort(_) => Err(Aborted("close")),
+        }
+    }
+
     fn finish(&mut self, status: u16) {
         self.done = true;
-        let state = self.state;
+        let state = &*self.state;
         let ex = &mut self.ex;
         if state.config.request_log {
             let path = ex.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -190,7 +224,7 @@ impl Recorder<'_> {
     }
 }
 
-impl Drop for Recorder<'_> {
+impl Drop for Recorder {
     fn drop(&mut self) {
         if !self.done {
             let note = "client closed the connection before the response";
@@ -214,12 +248,64 @@ fn truncate_bytes(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
-async fn route(
-    state: &AppState,
-    conn: &ConnInfo,
-    req: Request<Incoming>,
-    ex: &mut Exchange,
-) -> Reply {
+/// A request's answer: ready at once (the poll path, every error), or work that has to wait
+/// (reading a body, a fault's delay, the control API, the browser side).
+///
+/// Why not one `async fn`: hyper moves each request's future into place, and an `async`
+/// dispatcher's future is as large as the largest path it might take (over 2 KB here), so
+/// every poll paid for copying the create, control and fault paths' state. Routing is
+/// synchronous instead, and only the paths that wait box their future.
+enum Routed {
+    Ready(Reply),
+    Deferred(Deferred),
+}
+
+/// The paths that wait, and what each needs besides the server state and the exchange.
+enum Deferred {
+    Create(Request<Incoming>),
+    Web(Request<Incoming>),
+    Control(Request<Incoming>),
+    /// A fault on a poll: `ok_body` is the answer it replaces or delays.
+    PollFault {
+        scenario: ScenarioId,
+        fault: Fault,
+        entropy: u64,
+        ok_body: Vec<u8>,
+    },
+}
+
+impl Deferred {
+    async fn run(self, state: &AppState, conn: &ConnInfo, ex: &mut Exchange) -> Reply {
+        match self {
+            Deferred::Create(req) => create(state, conn, req, ex).await,
+            Deferred::Web(req) => crate::web::route(state, req, ex).await,
+            Deferred::Control(req) => control::route(state, req, ex).await,
+            Deferred::PollFault {
+                scenario,
+                fault,
+                entropy,
+                ok_body,
+            } => {
+                let name = &state.catalogue.get(scenario).name;
+                apply_fault(&fault, entropy, name, ok_body, ex).await
+            }
+        }
+    }
+}
+
+impl From<Reply> for Routed {
+    fn from(r: Reply) -> Self {
+        Routed::Ready(r)
+    }
+}
+
+impl From<ApiError> for Routed {
+    fn from(e: ApiError) -> Self {
+        Routed::Ready(e.into())
+    }
+}
+
+fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) -> Routed {
     let uri = req.uri().clone();
     let path = uri.path();
     let method = req.method().clone();
@@ -228,9 +314,7 @@ async fn route(
         if method != Method::POST {
             return ApiError::method_not_allowed(&method, path, "POST").into();
         }
-        // Boxed: the poll path is the hot one, and inlining every other handler's state into
-        // its future made each request's future larger to create and move.
-        return Box::pin(create(state, conn, req, ex)).await;
+        return Routed::Deferred(Deferred::Create(req));
     }
     if let Some(id) = path.strip_prefix("/v1/validations/") {
         ex.kind = "poll";
@@ -240,11 +324,11 @@ async fn route(
         if method != Method::GET {
             return ApiError::method_not_allowed(&method, path, "GET").into();
         }
-        return poll(state, req, id, ex).await;
+        return poll(state, &req, id, ex);
     }
     if crate::web::handles(path) {
         ex.kind = "web";
-        return Box::pin(crate::web::route(state, req, ex)).await;
+        return Routed::Deferred(Deferred::Web(req));
     }
     if path == "/_mock" || path.starts_with("/_mock/") {
         ex.kind = "control";
@@ -254,7 +338,7 @@ async fn route(
         {
             return e.into();
         }
-        return Box::pin(control::route(state, req, ex)).await;
+        return Routed::Deferred(Deferred::Control(req));
     }
     if path == "/" && method == Method::GET {
         let body = serde_json::json!({
@@ -263,7 +347,7 @@ async fn route(
             "control": "/_mock/",
             "openapi": "/_mock/openapi.yaml",
         });
-        return Reply::Response(json_response(StatusCode::OK, body.to_string()));
+        return Reply::Response(json_response(StatusCode::OK, body.to_string())).into();
     }
     not_found(&method, path).into()
 }
@@ -575,7 +659,7 @@ fn parse_show_details(query: Option<&str>) -> Result<bool, ApiError> {
     Ok(show)
 }
 
-async fn poll(state: &AppState, req: Request<Incoming>, id: &str, ex: &mut Exchange) -> Reply {
+fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchange) -> Routed {
     if let Err(e) = authenticate(state, req.headers(), ex) {
         return e.into();
     }
@@ -606,8 +690,13 @@ async fn poll(state: &AppState, req: Request<Incoming>, id: &str, ex: &mut Excha
         entropy,
     };
     match truidentidad_scenarios::select_fault(scenario, &facts) {
-        Some(f) => Box::pin(apply_fault(f, entropy, &scenario.name, body, ex)).await,
-        None => Reply::Response(json_response(StatusCode::OK, body)),
+        Some(f) => Routed::Deferred(Deferred::PollFault {
+            scenario: view.record.scenario,
+            fault: f.clone(),
+            entropy,
+            ok_body: body,
+        }),
+        None => Reply::Response(json_response(StatusCode::OK, body)).into(),
     }
 }
 
