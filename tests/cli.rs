@@ -76,6 +76,76 @@ fn serve_prints_the_address_first_and_stops_cleanly_on_sigterm() {
     terminate(&mut child);
 }
 
+/// Runs `serve` with its request log on (stderr captured), sends one unknown-id poll and
+/// one create, stops it with SIGTERM and returns stderr.
+fn serve_logging(env: &[(&str, &str)]) -> String {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
+    http(
+        &addr,
+        "GET /v1/validations/VLDnope HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\n\r\n",
+    );
+    create(&addr, "type=government&account_id=success.log");
+    let mut stderr = child.stderr.take().unwrap();
+    terminate(&mut child);
+    let mut text = String::new();
+    stderr.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn serve_logs_one_line_per_request_to_stderr_and_flushes_it_on_exit() {
+    let log = serve_logging(&[("RUST_LOG", "info")]);
+    let requests: Vec<&str> = log.lines().filter(|l| l.contains(" method=")).collect();
+    assert_eq!(requests.len(), 2, "{log}");
+    // `<RFC 3339 time>  INFO method=… path=… status=… latency_ms=…`, in arrival order.
+    for line in &requests {
+        let time = line.split(' ').next().unwrap();
+        assert!(humantime::parse_rfc3339(time).is_ok(), "{line}");
+    }
+    let rest = |l: &str| {
+        l.split_once(' ')
+            .unwrap()
+            .1
+            .rsplit_once(" latency_ms=")
+            .unwrap()
+            .0
+            .to_string()
+    };
+    assert_eq!(
+        requests.iter().map(|l| rest(l)).collect::<Vec<_>>(),
+        [
+            " INFO method=GET path=/v1/validations/VLDnope status=404",
+            " INFO method=POST path=/v1/validations status=200",
+        ]
+    );
+    assert!(log.lines().any(|l| l.ends_with("INFO stopped")), "{log}");
+    assert!(
+        !log.contains("Truora-API-Key") && !log.contains(": k"),
+        "{log}"
+    );
+}
+
+#[test]
+fn rust_log_warn_turns_the_request_lines_off() {
+    let log = serve_logging(&[("RUST_LOG", "warn")]);
+    assert!(!log.contains("method="), "{log}");
+}
+
 #[test]
 fn sigterm_saves_state_and_a_restart_restores_it() {
     let dir = tempfile::tempdir().unwrap();
