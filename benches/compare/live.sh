@@ -4,16 +4,19 @@
 # (--poll-deadline P, < --pending-for 120s, so all are still pending = live on the mock).
 # The mock runs on CPU 0, the load tool on CPU 1; figures land in benches/compare/results/live-N/.
 #   benches/compare/live.sh 30000
+# MOCK_BIN / LOAD_BIN: binaries to serve and to load with (default: both the fresh release
+# build), e.g. a copy kept aside so a rebuild does not change them mid-series, or an older
+# load tool against the same mock. OUT_TAG names the results directory (live-N-TAG).
 
 N=$1; P=${2:-30}; PL=${3:-60}
 source "$(dirname "$0")/common.sh"
-build
-B=$BIN/truidentidad-mock
-O=$OUT/live-$N; mkdir -p $O
+if [ -z "${MOCK_BIN:-}" ] || [ -z "${LOAD_BIN:-}" ]; then build; fi
+MB=${MOCK_BIN:-$BIN/truidentidad-mock}; LB=${LOAD_BIN:-$BIN/truidentidad-mock}
+O=$OUT/live-$N${OUT_TAG:+-$OUT_TAG}; mkdir -p $O
 R=$(python3 -c "print(round($N/$P))"); D=$((P+PL))
-taskset -c 0 $B serve --port 0 --pending-for 120s > $O/mock.stdout 2> $O/mock.stderr & MP=$!
+taskset -c 0 $MB serve --port 0 --pending-for 120s > $O/mock.stdout 2> $O/mock.stderr & MP=$!; PIDS+=("$MP")
 for _ in $(seq 50); do URL=$(grep -o 'http://[0-9.:]*' $O/mock.stdout || true); [ -n "$URL" ] && break; sleep 0.1; done
-cmd=(taskset -c 1 $B load --target $URL --rate $R --duration ${D}s --poll-interval 1s --poll-deadline ${P}s --max-in-flight 1000000 --threads 1 --seed 7 --json $O/load.json)
+cmd=(taskset -c 1 $LB load --target $URL --rate $R --duration ${D}s --poll-interval 1s --poll-deadline ${P}s --max-in-flight 1000000 --threads 1 --seed 7 --json $O/load.json)
 echo "\$ ${cmd[*]}" > $O/cmd.txt
 timeout 180 "${cmd[@]}" > $O/load.stdout 2> $O/load.stderr & LP=$!
 sleep 1; LC=$(pgrep -P $LP); echo "load tool pid $LC" > $O/pids.txt

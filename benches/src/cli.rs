@@ -359,16 +359,7 @@ fn read_baseline(path: &std::path::Path) -> Result<Report, LoadError> {
 /// One TCP connect before the run, so a wrong port is one clear error instead of thousands of
 /// counted connect failures.
 async fn check_reachable(api: &Api, target: &str) -> Result<(), LoadError> {
-    let authority = api.authority();
-    let addr = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    };
-    let connect = tokio::net::TcpStream::connect(addr);
+    let connect = tokio::net::TcpStream::connect(api.socket_addr());
     match tokio::time::timeout(Duration::from_secs(5), connect).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(source)) => Err(LoadError::Unreachable {

@@ -3,17 +3,20 @@
 //! It knows only the public API (form-encoded create with `Truora-API-Key`, JSON reads) so it
 //! can load the mock, a proxy in front of it, or anything else that speaks the API. Failures
 //! are values sorted into the classes the report counts; nothing here panics on a bad reply.
+//!
+//! Requests go out on the load tool's own bounded pool of keep-alive connections
+//! ([`crate::pool`]), serialized ahead and written in one piece, with the responses parsed in
+//! place ([`crate::raw`]): the bytes on the wire are those the hyper client this replaced sent
+//! (header names aside, which HTTP compares without case), and every outcome is counted as it
+//! counted them.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{HeaderValue, Method, Request, StatusCode, Uri, header};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use tokio::sync::Semaphore;
+use http::{HeaderValue, Uri};
+
+use crate::pool::{Pool, Wire};
+use crate::raw::BadValidationId;
 
 /// Why one request failed, as the report counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,12 +61,8 @@ impl ErrorClass {
         self as usize
     }
 
-    fn of_status(s: StatusCode) -> Option<Self> {
-        Self::of_code(s.as_u16())
-    }
-
-    /// The class of a final status code (`None` for 2xx). Raw mode reads codes off the wire,
-    /// so it classifies the number directly, with the same table as the pooled client.
+    /// The class of a final status code (`None` for 2xx), read off the wire: 1xx interim
+    /// answers never get here, and 101 or 3xx are not the API's answers (`other`).
     pub(crate) fn of_code(code: u16) -> Option<Self> {
         match code {
             429 => Some(ErrorClass::TooMany),
@@ -100,18 +99,36 @@ pub enum Status {
     Terminal(String),
 }
 
+/// The fields a read or a create answer is judged by. Strings are borrowed from the body
+/// unless they hold escapes, so judging a poll allocates nothing; what is accepted and
+/// rejected is exactly what owned `String` fields accepted (wrong types, duplicate keys and
+/// bad JSON are errors, `null` is absent).
 #[derive(serde::Deserialize)]
-struct ValidationJson {
-    validation_id: Option<String>,
-    validation_status: Option<String>,
-    failure_status: Option<String>,
+struct ValidationJson<'a> {
+    #[serde(borrow)]
+    validation_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    validation_status: Option<Text<'a>>,
+    #[serde(borrow)]
+    failure_status: Option<Text<'a>>,
 }
 
-impl ValidationJson {
+/// A JSON string. (`#[serde(borrow)]` on `Option<Cow<str>>` itself would still copy: serde
+/// borrows only a `Cow` that is the field's whole type, hence the newtype.)
+#[derive(serde::Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl ValidationJson<'_> {
     fn status(&self) -> Status {
         match (
-            self.validation_status.as_deref(),
-            self.failure_status.as_deref(),
+            self.validation_status.as_ref().map(Text::as_str),
+            self.failure_status.as_ref().map(Text::as_str),
         ) {
             (_, Some(f)) if !f.is_empty() => Status::Terminal(f.to_string()),
             (Some("success"), _) => Status::Terminal("success".into()),
@@ -134,18 +151,26 @@ pub enum TargetError {
     BadKey,
 }
 
-/// A pooled keep-alive HTTP/1.1 client bound to one target and API key.
-#[derive(Debug, Clone)]
+/// The API client for one target and API key: a bounded pool of keep-alive HTTP/1.1
+/// connections ([`Pool`]) and the requests serialized once per run.
+#[derive(Debug)]
 pub struct Api {
-    client: Client<HttpConnector, Full<Bytes>>,
-    /// Caps requests in flight, and so the pool's connections: the pool opens a connection
-    /// whenever none is idle, so an uncapped burst grows it without limit.
-    connections: Arc<Semaphore>,
-    base: String,
     authority: String,
-    api_key: HeaderValue,
+    /// `host:port` to connect to.
+    addr: String,
     timeout: Duration,
+    /// `GET {prefix}/v1/validations/`: a poll is this, the id, and [`Api::get_end`].
+    get_start: Box<[u8]>,
+    /// ` HTTP/1.1` and the headers after the id, through the blank line.
+    get_end: Box<[u8]>,
+    /// `POST {prefix}/v1/validations HTTP/1.1` through the `Content-Type` line.
+    create_head: Box<[u8]>,
+    pub(crate) pool: Pool,
 }
+
+/// A validation's `GET /v1/validations/{id}`, serialized once and sent at every poll.
+#[derive(Debug, Clone)]
+pub struct PollRequest(Option<Box<[u8]>>);
 
 impl Api {
     pub fn new(
@@ -162,62 +187,84 @@ impl Api {
         }
         let authority = uri
             .authority()
-            .ok_or_else(|| TargetError::BadUrl(target.into()))?
-            .to_string();
+            .ok_or_else(|| TargetError::BadUrl(target.into()))?;
         let api_key = HeaderValue::from_str(api_key)
             .ok()
             .filter(|v| !v.is_empty())
             .ok_or(TargetError::BadKey)?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+        let host = authority.host();
+        let port = authority.port_u16();
+        // The Host header as hyper-util wrote it: the port only when it is not http's 80.
+        let host_header = match port {
+            Some(p) if p != 80 => format!("{host}:{p}"),
+            _ => host.to_string(),
+        };
+        let addr = format!("{host}:{}", port.unwrap_or(80));
+        // The target's path without a trailing `/` (usually empty) prefixes every request
+        // path, as the hyper client's `{target}/v1/...` URLs did.
+        let prefix = uri.path().trim_end_matches('/');
+        let mut headers = format!("Host: {host_header}\r\nTruora-API-Key: ").into_bytes();
+        headers.extend_from_slice(api_key.as_bytes());
+        headers.extend_from_slice(b"\r\n");
+        let mut get_end = b" HTTP/1.1\r\n".to_vec();
+        get_end.extend_from_slice(&headers);
+        get_end.extend_from_slice(b"\r\n");
+        let mut create_head = format!("POST {prefix}/v1/validations HTTP/1.1\r\n").into_bytes();
+        create_head.extend_from_slice(&headers);
+        create_head.extend_from_slice(b"Content-Type: application/x-www-form-urlencoded\r\n");
         Ok(Api {
-            client,
-            connections: Arc::new(Semaphore::new(max_connections.max(1))),
-            base: target.trim_end_matches('/').to_string(),
-            authority,
-            api_key,
+            authority: authority.to_string(),
+            pool: Pool::new(addr.clone(), timeout, max_connections),
+            addr,
             timeout,
+            get_start: format!("GET {prefix}/v1/validations/").into_bytes().into(),
+            get_end: get_end.into(),
+            create_head: create_head.into(),
         })
     }
 
-    /// `host:port` of the target, for the reachability check.
+    /// `host:port` of the target as given.
     pub fn authority(&self) -> &str {
         &self.authority
     }
 
-    /// The target URL's path prefix without a trailing `/` (usually empty): raw mode writes
-    /// request lines itself, in origin form.
-    pub(crate) fn path_prefix(&self) -> String {
-        self.base
-            .parse::<Uri>()
-            .map(|u| u.path().trim_end_matches('/').to_string())
-            .unwrap_or_default()
-    }
-
-    /// The API key as sent on the wire (visible ASCII: `HeaderValue::from_str` checked it).
-    pub(crate) fn api_key_bytes(&self) -> &[u8] {
-        self.api_key.as_bytes()
-    }
-
     /// `host:port` to connect to (port 80 when the URL has none).
-    pub(crate) fn socket_addr(&self) -> String {
-        if self
-            .authority
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            self.authority.clone()
-        } else {
-            format!("{}:80", self.authority)
-        }
+    pub(crate) fn socket_addr(&self) -> &str {
+        &self.addr
     }
 
     /// `--request-timeout`.
     pub(crate) fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// A create's request line and headers through `Content-Type` (raw create appends its
+    /// own `Content-Length`).
+    pub(crate) fn create_head(&self) -> &[u8] {
+        &self.create_head
+    }
+
+    /// The whole `GET {prefix}/v1/validations/{id}` request.
+    pub(crate) fn get_bytes(&self, id: &str) -> Result<Box<[u8]>, BadValidationId> {
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'?' | b'#'))
+        {
+            return Err(BadValidationId(id.into()));
+        }
+        let mut r = Vec::with_capacity(self.get_start.len() + id.len() + self.get_end.len());
+        r.extend_from_slice(&self.get_start);
+        r.extend_from_slice(id.as_bytes());
+        r.extend_from_slice(&self.get_end);
+        Ok(r.into())
+    }
+
+    /// The poll of validation `id`, serialized once for all its polls. An id that cannot be
+    /// written in a request path (only a server outside the API would send one) makes every
+    /// poll fail as `other` without being sent, as the hyper client's URL check did.
+    pub fn poll_request(&self, id: &str) -> PollRequest {
+        PollRequest(self.get_bytes(id).ok())
     }
 
     /// `POST /v1/validations` with `type=government`, the given `account_id` and, if set, the
@@ -227,79 +274,45 @@ impl Api {
         account_id: &str,
         scenario_header: Option<&str>,
     ) -> Result<String, RequestError> {
-        let body = create_form(account_id);
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri(format!("{}/v1/validations", self.base))
-            .header("Truora-API-Key", self.api_key.clone())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(s) = scenario_header {
-            req = req.header("X-Mock-Scenario", s);
+        // A value that cannot be a header fails before anything is sent, as building the
+        // hyper request did.
+        if scenario_header.is_some_and(|s| !is_header_value(s)) {
+            return Err(RequestError::of(ErrorClass::Other));
         }
-        let req = req
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|_| RequestError::of(ErrorClass::Other))?;
-        let bytes = self.send(req).await?;
-        created_id(&bytes)
+        let form = create_form(account_id);
+        let request = Wire::Create {
+            head: &self.create_head,
+            scenario: scenario_header,
+            form: &form,
+        };
+        self.pool.send(request, created_id).await
     }
 
     /// `GET /v1/validations/{id}`: what the poll saw.
-    pub async fn get(&self, id: &str) -> Result<Status, RequestError> {
-        let bytes = self.get_raw(id).await?;
-        let v: ValidationJson =
-            serde_json::from_slice(&bytes).map_err(|_| RequestError::of(ErrorClass::Other))?;
-        Ok(v.status())
-    }
-
-    /// `GET /v1/validations/{id}` without looking at the body (raw mode, as wrk does).
-    pub async fn get_raw(&self, id: &str) -> Result<Bytes, RequestError> {
-        let req = Request::builder()
-            .method(Method::GET)
-            .uri(format!("{}/v1/validations/{id}", self.base))
-            .header("Truora-API-Key", self.api_key.clone())
-            .body(Full::new(Bytes::new()))
-            .map_err(|_| RequestError::of(ErrorClass::Other))?;
-        self.send(req).await
-    }
-
-    async fn send(&self, req: Request<Full<Bytes>>) -> Result<Bytes, RequestError> {
-        // Waiting for a connection is client-side queueing: outside the request timeout, but
-        // inside the measured latency (which runs from the intended send time).
-        let _permit = self
-            .connections
-            .acquire()
-            .await
-            .map_err(|_| RequestError::of(ErrorClass::Other))?;
-        let exchange = async {
-            let resp = self.client.request(req).await.map_err(|e| {
-                RequestError::of(if e.is_connect() {
-                    ErrorClass::Connect
-                } else {
-                    ErrorClass::Other
-                })
-            })?;
-            let status = resp.status();
-            let retry_after = resp
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let body = resp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|_| RequestError::of(ErrorClass::Other))?
-                .to_bytes();
-            match ErrorClass::of_status(status) {
-                None => Ok(body),
-                Some(class) => Err(RequestError { class, retry_after }),
-            }
+    pub async fn poll(&self, request: &PollRequest) -> Result<Status, RequestError> {
+        let Some(bytes) = &request.0 else {
+            return Err(RequestError::of(ErrorClass::Other));
         };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .unwrap_or(Err(RequestError::of(ErrorClass::Timeout)))
+        self.pool.send(Wire::Ready(bytes), read_status).await
     }
+
+    /// [`Api::poll`] for a one-off read.
+    pub async fn get(&self, id: &str) -> Result<Status, RequestError> {
+        self.poll(&self.poll_request(id)).await
+    }
+}
+
+/// What `http::HeaderValue::from_str` accepts: tab, and any byte from space up except DEL
+/// (bytes over 127 included).
+pub(crate) fn is_header_value(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b >= b' ' && b != 0x7f))
+}
+
+/// The status a read's body shows; a body that is not the API's JSON counts as `other`.
+fn read_status(body: &[u8]) -> Result<Status, RequestError> {
+    serde_json::from_slice::<ValidationJson<'_>>(body)
+        .map(|v| v.status())
+        .map_err(|_| RequestError::of(ErrorClass::Other))
 }
 
 /// The form of a create: `type=government`, the account id, `user_authorized`, `country=CO`.
@@ -315,9 +328,10 @@ pub(crate) fn create_form(account_id: &str) -> String {
 /// The `validation_id` of a create's answer; a body without one counts as `Other`, as a reply
 /// that is not the API's JSON (shared with raw create so both count the same way).
 pub(crate) fn created_id(body: &[u8]) -> Result<String, RequestError> {
-    let v: ValidationJson =
+    let v: ValidationJson<'_> =
         serde_json::from_slice(body).map_err(|_| RequestError::of(ErrorClass::Other))?;
     v.validation_id
+        .map(|id| id.0.into_owned())
         .filter(|id| !id.is_empty())
         .ok_or(RequestError::of(ErrorClass::Other))
 }
@@ -377,20 +391,50 @@ mod tests {
     }
 
     #[test]
+    fn judged_fields_borrow_unless_escaped_and_reject_what_strings_rejected() {
+        let v: ValidationJson<'_> =
+            serde_json::from_str(r#"{"validation_status":"pending","x":{"failure_status":"y"}}"#)
+                .unwrap();
+        assert!(matches!(
+            v.validation_status,
+            Some(Text(Cow::Borrowed("pending")))
+        ));
+        assert_eq!(v.status(), Status::Pending, "nested keys are not the field");
+        assert_eq!(
+            status(r#"{"validation_status":"failure","failure_status":"decl\u0069ned"}"#),
+            Status::Terminal("declined".into())
+        );
+        assert_eq!(status(r#"{"failure_status":null}"#), Status::Pending);
+        for bad in [
+            r#"{"validation_status":1}"#,
+            r#"{"validation_status":"pending","validation_status":"success"}"#,
+            r#"{"validation_status":"pending""#,
+            "",
+        ] {
+            assert_eq!(
+                read_status(bad.as_bytes()),
+                Err(RequestError::of(ErrorClass::Other)),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            created_id(br#"{"validation_id":"V\u0031"}"#),
+            Ok("V1".to_string())
+        );
+        assert_eq!(
+            created_id(br#"{"validation_id":""}"#),
+            Err(RequestError::of(ErrorClass::Other))
+        );
+    }
+
+    #[test]
     fn status_classes() {
-        assert_eq!(ErrorClass::of_status(StatusCode::OK), None);
-        assert_eq!(
-            ErrorClass::of_status(StatusCode::TOO_MANY_REQUESTS),
-            Some(ErrorClass::TooMany)
-        );
-        assert_eq!(
-            ErrorClass::of_status(StatusCode::NOT_FOUND),
-            Some(ErrorClass::Client4xx)
-        );
-        assert_eq!(
-            ErrorClass::of_status(StatusCode::BAD_GATEWAY),
-            Some(ErrorClass::Server5xx)
-        );
+        use http::StatusCode;
+        let of = |s: StatusCode| ErrorClass::of_code(s.as_u16());
+        assert_eq!(of(StatusCode::OK), None);
+        assert_eq!(of(StatusCode::TOO_MANY_REQUESTS), Some(ErrorClass::TooMany));
+        assert_eq!(of(StatusCode::NOT_FOUND), Some(ErrorClass::Client4xx));
+        assert_eq!(of(StatusCode::BAD_GATEWAY), Some(ErrorClass::Server5xx));
     }
 
     #[test]

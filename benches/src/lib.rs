@@ -10,8 +10,9 @@
 //! - [`spec`]: parsers for rates, ramp stages and scenario mixes.
 //! - [`schedule`]: when each validation is due (open model, computed, not paced).
 //! - [`run`]: the polling model and the raw fixed-concurrency mode.
-//! - [`client`]: the HTTP client and the error classes. [`raw`]: raw mode's own HTTP/1.1
-//!   loop on a socket per worker, lean enough to be compared with wrk.
+//! - [`client`]: the HTTP client and the error classes, on [`pool`]'s bounded pool of
+//!   keep-alive connections. [`raw`]: raw mode's own HTTP/1.1 loop on a socket per worker,
+//!   lean enough to be compared with wrk; its response parser and reader serve the pool too.
 //! - [`stats`]: HdrHistograms and counters. [`progress`]: the live display.
 //! - [`report`]: the summary text and the `--json` schema. [`threshold`]: pass/fail gates.
 //!
@@ -20,6 +21,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod pool;
 pub mod progress;
 pub mod raw;
 pub mod report;

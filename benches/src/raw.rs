@@ -1,11 +1,12 @@
 //! Raw mode's client: each worker drives its own `TcpStream` and speaks HTTP/1.1 itself.
 //!
 //! Raw mode exists to be compared with wrk, whose loop per request is one write of a
-//! pre-built request and one read parsed in place. The hyper client the polling model uses
-//! ([`crate::client::Api`]) costs far more per request: a hyper connection runs in a task of its
-//! own (two cross-task wake-ups per request), and each request builds a `Request` and a
-//! `HeaderMap`, arms a fresh timer and collects the body into `Bytes`. At wrk's rates that
-//! overhead, not the target, set raw mode's figure. Here instead:
+//! pre-built request and one read parsed in place. A pooled hyper client (what both modes used
+//! before) costs far more per request: a hyper connection runs in a task of its own (two
+//! cross-task wake-ups per request), and each request builds a `Request` and a `HeaderMap`,
+//! arms a fresh timer and collects the body into `Bytes`. At wrk's rates that overhead, not
+//! the target, set raw mode's figure. Here instead (the polling model's pool,
+//! [`crate::pool`], reuses the parser, the reader and the timer):
 //!
 //! - the request is serialized once per run (raw create rewrites only its account id and
 //!   `Content-Length`) and written with one write;
@@ -15,7 +16,7 @@
 //! - the per-request timeout is one timer per worker, moved only when it fires early
 //!   ([`within`]).
 //!
-//! What is counted does not change: the same status classes as the pooled client (429, 4xx,
+//! What is counted did not change: the same status classes as the hyper client (429, 4xx,
 //! 5xx, and anything else not 2xx as `other`), a broken or unparseable exchange is `other`, a
 //! failed connect `connect`, no full response in time `timeout`; after any of these the worker
 //! reconnects. One request is in flight per connection (no pipelining).
@@ -72,11 +73,14 @@ pub enum WireError {
     Io(io::ErrorKind),
 }
 
-/// A complete final response: its status, and whether the connection must not be reused.
+/// A complete final response: its status, whether the connection must not be reused, and its
+/// `Retry-After` delay if it gave one in seconds (the polling model waits at least that long
+/// before polling again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
     pub status: u16,
     pub close: bool,
+    pub retry_after: Option<Duration>,
 }
 
 /// How the body after a head ends (RFC 9112 §6.3).
@@ -123,6 +127,7 @@ impl Default for ResponseParser {
             head: Head {
                 status: 0,
                 close: false,
+                retry_after: None,
             },
             started: false,
         }
@@ -271,6 +276,8 @@ fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head, Framing)>, WireError> {
     // Some(is chunked the final coding) of the last Transfer-Encoding field.
     let mut chunked: Option<bool> = None;
     let (mut close, mut keep_alive) = (false, false);
+    // Only the first field counts, as `HeaderMap::get` gave the hyper client.
+    let mut retry_after: Option<Option<Duration>> = None;
     for h in resp.headers.iter() {
         if h.name.eq_ignore_ascii_case("content-length") {
             // `42` or the list form `42, 42`; differing values make the framing ambiguous.
@@ -284,6 +291,8 @@ fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head, Framing)>, WireError> {
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             let last = h.value.rsplit(|&b| b == b',').next().unwrap_or_default();
             chunked = Some(last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if h.name.eq_ignore_ascii_case("retry-after") {
+            retry_after.get_or_insert_with(|| parse_retry_after(h.value));
         } else if h.name.eq_ignore_ascii_case("connection") {
             for token in h.value.split(|&b| b == b',') {
                 let token = token.trim_ascii();
@@ -309,7 +318,23 @@ fn parse_head(buf: &[u8]) -> Result<Option<(usize, Head, Framing)>, WireError> {
             (None, None) => Framing::UntilClose,
         }
     };
-    Ok(Some((used, Head { status, close }, framing)))
+    let head = Head {
+        status,
+        close,
+        retry_after: retry_after.flatten(),
+    };
+    Ok(Some((used, head, framing)))
+}
+
+/// Delay-seconds only (an HTTP date is ignored), read as the hyper client's caller did:
+/// `HeaderValue::to_str` (visible ASCII and tab), `trim`, then `u64::from_str`, which also
+/// takes a leading `+`.
+fn parse_retry_after(v: &[u8]) -> Option<Duration> {
+    if !v.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+        return None;
+    }
+    let text = std::str::from_utf8(v).ok()?;
+    text.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 fn parse_length(v: &[u8]) -> Option<u64> {
@@ -444,7 +469,7 @@ fn decimal_len(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |l| l as usize + 1)
 }
 
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -474,35 +499,20 @@ pub struct RawTarget {
 }
 
 impl RawTarget {
-    /// `GET {prefix}/v1/validations/{id}`, the same request the hyper connection sent.
+    /// `GET {prefix}/v1/validations/{id}`, the same request the polling model sends.
     pub fn get(api: &Api, id: &str) -> Result<Self, BadValidationId> {
-        if id.is_empty()
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !matches!(b, b'?' | b'#'))
-        {
-            return Err(BadValidationId(id.into()));
-        }
-        let mut r =
-            format!("GET {}/v1/validations/{id} HTTP/1.1\r\n", api.path_prefix()).into_bytes();
-        push_common_headers(&mut r, api);
-        r.extend_from_slice(b"\r\n");
         Ok(RawTarget {
-            addr: api.socket_addr(),
+            addr: api.socket_addr().to_string(),
             timeout: api.timeout(),
-            requests: Requests::Get(r.into()),
+            requests: Requests::Get(api.get_bytes(id)?),
         })
     }
 
-    /// `POST {prefix}/v1/validations` with the pooled client's form and account ids
+    /// `POST {prefix}/v1/validations` with the polling model's form and account ids
     /// `<scenario>.raw-<worker>-<n>`.
     pub fn create(api: &Api, scenario: &str) -> Self {
-        let mut head =
-            format!("POST {}/v1/validations HTTP/1.1\r\n", api.path_prefix()).into_bytes();
-        push_common_headers(&mut head, api);
-        head.extend_from_slice(
-            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ",
-        );
+        let mut head = api.create_head().to_vec();
+        head.extend_from_slice(b"Content-Length: ");
         // The id's `<worker>-<n>` tail is digits and `-`, which form encoding leaves as is, so
         // the body splits around it into two constant parts.
         let body_start = form_urlencoded_pairs(&[
@@ -514,7 +524,7 @@ impl RawTarget {
             form_urlencoded_pairs(&[("user_authorized", "true"), ("country", "CO")])
         );
         RawTarget {
-            addr: api.socket_addr(),
+            addr: api.socket_addr().to_string(),
             timeout: api.timeout(),
             requests: Requests::Create {
                 head: head.into(),
@@ -523,14 +533,6 @@ impl RawTarget {
             },
         }
     }
-}
-
-fn push_common_headers(out: &mut Vec<u8>, api: &Api) {
-    out.extend_from_slice(b"Host: ");
-    out.extend_from_slice(api.authority().as_bytes());
-    out.extend_from_slice(b"\r\nTruora-API-Key: ");
-    out.extend_from_slice(api.api_key_bytes());
-    out.extend_from_slice(b"\r\n");
 }
 
 /// One raw-mode worker's client: a connection of its own, reopened when it breaks, and the
@@ -591,7 +593,7 @@ impl RawWorker {
 }
 
 /// `at + d`, or a year later if that overflows (a huge `--request-timeout`).
-fn far_after(at: Instant, d: Duration) -> Instant {
+pub(crate) fn far_after(at: Instant, d: Duration) -> Instant {
     at.checked_add(d)
         .or_else(|| at.checked_add(Duration::from_secs(365 * 86_400)))
         .unwrap_or(at)
@@ -640,7 +642,7 @@ impl Session {
     }
 }
 
-async fn exchange_on(
+pub(crate) async fn exchange_on(
     stream: &mut TcpStream,
     reader: &mut ResponseReader,
     request: &[u8],
@@ -661,7 +663,7 @@ async fn exchange_on(
 /// than the buffer (as the read that ended the last response was), so this returns
 /// `WouldBlock` at once unless the runtime has seen a new event on the socket since, such as
 /// the server's FIN. Like `is_closed`, it sees a close only once the runtime has.
-fn idle_and_open(stream: &TcpStream) -> bool {
+pub(crate) fn idle_and_open(stream: &TcpStream) -> bool {
     let mut probe = [0u8; 1];
     matches!(stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
@@ -674,7 +676,7 @@ fn idle_and_open(stream: &TcpStream) -> bool {
 /// earlier request's deadline fires no later than the current one's: when it fires, either
 /// the current request is late, or the timer moves to the current deadline and waits again.
 /// That is at most one move per timeout period instead of two wheel operations per request.
-async fn within<F: Future>(
+pub(crate) async fn within<F: Future>(
     mut timer: Pin<&mut Sleep>,
     deadline: Instant,
     fut: F,

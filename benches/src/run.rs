@@ -198,6 +198,7 @@ async fn lifecycle(
             return "create_failed".into();
         }
     };
+    let request = api.poll_request(&id);
     let mut polls = 0u32;
     let mut next = now + plan.poll.delay(0, mix64(plan.seed, n, 0));
     loop {
@@ -208,7 +209,7 @@ async fn lifecycle(
         if !limits.take() {
             return "cut".into();
         }
-        let seen = api.get(&id).await;
+        let seen = api.poll(&request).await;
         let now = Instant::now();
         stats.polls.fetch_add(1, Ordering::Relaxed);
         Stats::record(&stats.poll, now - next);

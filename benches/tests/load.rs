@@ -321,6 +321,7 @@ async fn scenario_header_selects_the_outcome() {
         .query(usize::MAX, |e| e.kind == "create");
     assert!(journal.iter().all(|e| {
         e.form
+            .pairs()
             .iter()
             .any(|(k, v)| k == "account_id" && v.starts_with("load-"))
     }));
@@ -480,9 +481,10 @@ async fn raw_create_creates_a_distinct_validation_per_request() {
         .iter()
         .filter_map(|e| {
             e.form
-                .iter()
+                .pairs()
+                .into_iter()
                 .find(|(k, _)| k == "account_id")
-                .map(|(_, v)| v.to_string())
+                .map(|(_, v)| v)
         })
         .collect();
     assert_eq!(accounts.len(), 60, "one validation per request");
@@ -580,4 +582,158 @@ async fn connections_stay_under_the_cap() {
         "{} connections for a cap of 3",
         ports.len()
     );
+}
+
+/// Scenarios whose outcome and poll count do not depend on timing: each ends after a number of
+/// polls, and the faults fire on fixed ordinals. The pooled hyper client produced exactly the
+/// figures asserted below (checked before the polling model moved to raw connections), so
+/// they pin the client's counting, not just its plausibility.
+const BY_POLLS: &str = r#"
+[[scenario]]
+name = "success-on-4th"
+description = "Pending for three polls, then success."
+[[scenario.phase]]
+name = "processing"
+until_polls = 3
+[scenario.outcome]
+status = "success"
+
+[[scenario]]
+name = "declined-on-3rd"
+description = "Pending for two polls, then declined."
+[[scenario.phase]]
+name = "processing"
+until_polls = 2
+[scenario.outcome]
+status = "failure"
+failure_status = "declined"
+declined_reason = "similarity_threshold_not_passed"
+
+[[scenario]]
+name = "faulty-polls"
+description = "Polls 1-7 misbehave once each; success after seven polls."
+[[scenario.phase]]
+name = "processing"
+until_polls = 7
+[scenario.outcome]
+status = "success"
+[[scenario.fault]]
+request = "poll"
+nth = 1
+status = 429
+retry_after = "1s"
+[[scenario.fault]]
+request = "poll"
+nth = 2
+status = 503
+[[scenario.fault]]
+request = "poll"
+nth = 3
+status = 404
+[[scenario.fault]]
+request = "poll"
+nth = 4
+connection = "reset"
+[[scenario.fault]]
+request = "poll"
+nth = 5
+connection = "close"
+[[scenario.fault]]
+request = "poll"
+nth = 6
+body = "malformed"
+[[scenario.fault]]
+request = "poll"
+nth = 7
+slow_body = { chunk_bytes = 16, every = "1ms" }
+
+[[scenario]]
+name = "create-fails"
+description = "The create is answered 500."
+[[scenario.phase]]
+name = "processing"
+until_polls = 1
+[scenario.outcome]
+status = "success"
+[[scenario.fault]]
+request = "create"
+status = 500
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_polls_and_error_classes_by_poll_count() {
+    let mut catalogue = Catalogue::builtin();
+    catalogue
+        .load_file("by-polls.toml", BY_POLLS)
+        .expect("test scenarios parse");
+    let server = MockServer::builder()
+        .seed(1)
+        .configure(|c| c.catalogue = Arc::new(catalogue))
+        .start()
+        .await
+        .expect("mock starts on a loopback port");
+    let dir = tempdir();
+    let json = dir.join("by-polls.json");
+    let code = run_async(args(
+        &server.uri(),
+        &[
+            "--rate",
+            "40/s",
+            "--duration",
+            "500ms",
+            "--poll-interval",
+            "50ms",
+            "--poll-jitter",
+            "0",
+            "--mix",
+            "success-on-4th=2,declined-on-3rd=1,faulty-polls=1,create-fails=1",
+            "--max-connections",
+            "4",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    assert_eq!(code, ExitCode::SUCCESS);
+    let r = read_json(&json);
+    // 20 arrivals: 8 success-on-4th, 4 each of the others (the mix is deterministic).
+    assert_eq!(r["validations"]["started"], 20);
+    assert_eq!(r["validations"]["finished"], 20);
+    assert_eq!(r["outcomes"]["success"], 12);
+    assert_eq!(r["outcomes"]["declined"], 4);
+    assert_eq!(r["outcomes"]["create_failed"], 4);
+    assert_eq!(r["create"]["count"], 20);
+    // 8 × 4 + 4 × 3 + 4 × 8 (seven faulted polls, then the one that sees success).
+    assert_eq!(r["poll"]["count"], 76);
+    assert_eq!(r["validations"]["polls_per_validation"], 4.75);
+    assert_eq!(r["errors"]["429"], 4);
+    // The 503 polls and the 500 creates.
+    assert_eq!(r["errors"]["5xx"], 8);
+    assert_eq!(r["errors"]["4xx"], 4);
+    // Reset, close without an answer, malformed body; the slow body is read whole.
+    assert_eq!(r["errors"]["other"], 12);
+    assert_eq!(r["errors"]["timeout"], 0);
+    assert_eq!(r["errors"]["connect"], 0);
+    assert_eq!(r["errors"]["total"], 28);
+
+    // The server saw every request the report counts, and after the 429 with `Retry-After:
+    // 1` the next poll waited at least that second (a lower bound, not a speed).
+    let journal = server.state().journal.query(usize::MAX, |_| true);
+    assert_eq!(journal.iter().filter(|e| e.kind == "create").count(), 20);
+    let polls: Vec<_> = journal.iter().filter(|e| e.kind == "poll").collect();
+    assert_eq!(polls.len(), 76);
+    let mut per_id: HashMap<_, Vec<std::time::Duration>> = HashMap::new();
+    for p in &polls {
+        per_id
+            .entry(p.validation_id.expect("polls name a validation"))
+            .or_default()
+            .push(p.received);
+    }
+    let faulty: Vec<_> = per_id.values_mut().filter(|r| r.len() == 8).collect();
+    assert_eq!(faulty.len(), 4);
+    for received in faulty {
+        received.sort();
+        assert!(received[1] - received[0] >= std::time::Duration::from_secs(1));
+    }
 }

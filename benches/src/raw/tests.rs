@@ -113,6 +113,7 @@ fn canned() -> Vec<(Vec<u8>, Head, &'static [u8])> {
     let ok = |status| Head {
         status,
         close: false,
+        retry_after: None,
     };
     let floor_body: &'static [u8] = FLOOR_BODY.as_bytes();
     vec![
@@ -126,17 +127,17 @@ fn canned() -> Vec<(Vec<u8>, Head, &'static [u8])> {
         (b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(), ok(204), b""),
         (
             b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Many Requests\r\nRetry-After: 2\r\nContent-Length: 2\r\n\r\n{}".to_vec(),
-            ok(429),
+            Head { status: 429, close: false, retry_after: Some(Duration::from_secs(2)) },
             b"{}",
         ),
         (
             b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Length: 3\r\n\r\nerr".to_vec(),
-            Head { status: 500, close: true },
+            Head { status: 500, close: true, retry_after: None },
             b"err",
         ),
         (
             b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
-            Head { status: 200, close: true },
+            Head { status: 200, close: true, retry_after: None },
             b"ok",
         ),
         (
@@ -203,7 +204,7 @@ proptest! {
         wire.extend_from_slice(b"0\r\n\r\n");
         let parts = split(&wire, &cuts);
         let r = read(Script::new(&pieces(&parts)).then_fail());
-        prop_assert_eq!(r.result, Ok(Head { status: 200, close: false }));
+        prop_assert_eq!(r.result, Ok(Head { status: 200, close: false, retry_after: None }));
         prop_assert_eq!(r.body, body);
     }
 
@@ -225,7 +226,8 @@ fn content_length_zero_needs_no_more_reads() {
         r.result,
         Ok(Head {
             status: 200,
-            close: false
+            close: false,
+            retry_after: None
         })
     );
     assert!(r.body.is_empty());
@@ -238,7 +240,8 @@ fn body_without_length_runs_to_the_close() {
         r.result,
         Ok(Head {
             status: 200,
-            close: true
+            close: true,
+            retry_after: None
         })
     );
     assert_eq!(r.body, b"all of this");
@@ -351,7 +354,8 @@ fn io_errors_and_kept_body_limit() {
         ready(reader.read(&mut s, None)),
         Ok(Head {
             status: 200,
-            close: false
+            close: false,
+            retry_after: None
         })
     );
 }
@@ -635,4 +639,30 @@ async fn raw_create_checks_the_validation_id() {
         Err(ErrorClass::Other)
     );
     assert_eq!(w.send(Instant::now()).await, Ok(()));
+}
+
+#[test]
+fn retry_after_is_read_as_the_hyper_client_read_it() {
+    let after = |fields: &str| {
+        let wire = format!("HTTP/1.1 429 Too Many Requests\r\n{fields}Content-Length: 0\r\n\r\n");
+        read(Script::new(&[wire.as_bytes()]))
+            .result
+            .map(|h| h.retry_after)
+    };
+    let secs = |s| Ok(Some(Duration::from_secs(s)));
+    assert_eq!(after("Retry-After: 2\r\n"), secs(2));
+    assert_eq!(after("retry-after:   7  \r\n"), secs(7));
+    // `u64::from_str` takes a leading `+`.
+    assert_eq!(after("Retry-After: +5\r\n"), secs(5));
+    // The first field counts, as `HeaderMap::get` returned it.
+    assert_eq!(after("Retry-After: 1\r\nRetry-After: 9\r\n"), secs(1));
+    assert_eq!(after("Retry-After: soon\r\nRetry-After: 9\r\n"), Ok(None));
+    // HTTP dates, negatives and empty values are not delay-seconds.
+    assert_eq!(
+        after("Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"),
+        Ok(None)
+    );
+    assert_eq!(after("Retry-After: -1\r\n"), Ok(None));
+    assert_eq!(after("Retry-After:\r\n"), Ok(None));
+    assert_eq!(after(""), Ok(None));
 }

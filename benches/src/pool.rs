@@ -1,0 +1,268 @@
+//! The polling model's connections: a bounded pool of keep-alive HTTP/1.1 connections that
+//! the load tool drives itself, with raw mode's machinery ([`crate::raw`]).
+//!
+//! The pooled hyper client this replaces cost far more per request than the exchange itself:
+//! each connection ran in a task of its own (two cross-task wake-ups per request), each
+//! request built a `Request`, a `HeaderMap` and a URI string, armed a fresh timer and
+//! collected its body into `Bytes`. At tens of thousands of polls a second on one core that,
+//! not the target, set the ceiling (BENCHMARKS.md §4). Here a request is written from bytes
+//! serialized ahead (a validation's `GET` once per validation, a create's head once per run)
+//! straight into the socket by the task that needs the answer, and the answer is parsed in
+//! place in the connection's reused buffer.
+//!
+//! What the pool guarantees, as hyper's pool with the old semaphore did:
+//!
+//! - **At most `max` connections, open or opening.** A request first takes one of `max`
+//!   permits (waiting, FIFO, if none is free: client-side queueing, inside the measured
+//!   latency but outside the request timeout), then the most recently idle connection, or
+//!   opens one if none is idle. A connection is only opened by a permit holder that found no
+//!   idle one, so every open connection is either idle or held by a permit holder, and the
+//!   count never passes the permits.
+//! - **Broken connections are dropped and replaced.** After a transport error, a timeout, a
+//!   `Connection: close` or unexpected bytes after a response, the connection is closed
+//!   instead of going back; the next request that finds no idle one opens a new one.
+//! - **Connections the server closed while idle are skipped without an error** (the check
+//!   costs no syscall in the usual case, see [`crate::raw`]'s `idle_and_open`), as hyper's
+//!   pool skipped closed ones; connections idle for [`IDLE_TIMEOUT`] are closed, as hyper's
+//!   `pool_idle_timeout` did.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio::time::{Instant, Sleep};
+
+use crate::client::{ErrorClass, RequestError};
+use crate::raw::{ResponseReader, exchange_on, far_after, idle_and_open, push_decimal, within};
+
+/// Idle connections older than this are closed rather than reused, as the hyper pool's
+/// `pool_idle_timeout` was set: servers and proxies commonly drop idle connections after
+/// about a minute, and a load run should not hold thousands of sockets it no longer needs.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A request as the pool writes it.
+#[derive(Debug, Clone, Copy)]
+pub enum Wire<'a> {
+    /// Serialized ahead of time (a validation's `GET`).
+    Ready(&'a [u8]),
+    /// A create: the constant head (request line to `Content-Type`), the optional
+    /// `X-Mock-Scenario` value, and the form; `Content-Length` is written between them.
+    Create {
+        head: &'a [u8],
+        scenario: Option<&'a str>,
+        form: &'a str,
+    },
+}
+
+impl<'a> Wire<'a> {
+    /// The bytes to send; a create is assembled in `scratch` (the connection's, so no
+    /// allocation once it has grown to a create's size).
+    fn bytes<'b>(&'b self, scratch: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        match *self {
+            Wire::Ready(r) => r,
+            Wire::Create {
+                head,
+                scenario,
+                form,
+            } => {
+                scratch.clear();
+                scratch.extend_from_slice(head);
+                if let Some(s) = scenario {
+                    scratch.extend_from_slice(b"X-Mock-Scenario: ");
+                    scratch.extend_from_slice(s.as_bytes());
+                    scratch.extend_from_slice(b"\r\n");
+                }
+                scratch.extend_from_slice(b"Content-Length: ");
+                push_decimal(scratch, form.len() as u64);
+                scratch.extend_from_slice(b"\r\n\r\n");
+                scratch.extend_from_slice(form.as_bytes());
+                scratch
+            }
+        }
+    }
+}
+
+/// The bounded pool. See the module docs for what it guarantees.
+#[derive(Debug)]
+pub struct Pool {
+    addr: String,
+    timeout: Duration,
+    /// One per request in flight, and so per connection open or opening.
+    permits: Semaphore,
+    /// Idle connections, most recently used last: reuse takes from the back (as hyper's pool
+    /// did, so a hot few stay warm), expiry looks at the front.
+    idle: Mutex<VecDeque<Conn>>,
+}
+
+/// One connection and what it reuses across its requests.
+#[derive(Debug)]
+struct Conn {
+    io: Io,
+    /// The request timeout. Requests on one connection follow each other, so their deadlines
+    /// only grow and one timer serves them all, moved only when it fires early (raw mode's
+    /// `within`): no timer-wheel insert and remove per request.
+    timer: Pin<Box<Sleep>>,
+    idle_since: Instant,
+}
+
+#[derive(Debug)]
+struct Io {
+    /// `None` until connected, and after the connection broke.
+    stream: Option<TcpStream>,
+    reader: ResponseReader,
+    /// A create's request, assembled per request.
+    request: Vec<u8>,
+    /// The last response's body.
+    body: Vec<u8>,
+}
+
+impl Pool {
+    pub fn new(addr: String, timeout: Duration, max: usize) -> Self {
+        Pool {
+            addr,
+            timeout,
+            permits: Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS)),
+            idle: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Sends `request` and reads the whole response. A status that is not 2xx is its error
+    /// class (with `Retry-After`); a 2xx body goes to `judge`, whose verdict is returned.
+    ///
+    /// The request timeout runs from when a permit is held, connecting included, to the last
+    /// byte of the response, as `tokio::time::timeout` around hyper's request and body did.
+    pub async fn send<T>(
+        &self,
+        request: Wire<'_>,
+        judge: impl FnOnce(&[u8]) -> Result<T, RequestError>,
+    ) -> Result<T, RequestError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| RequestError::of(ErrorClass::Other))?;
+        let now = Instant::now();
+        let deadline = far_after(now, self.timeout);
+        let mut conn = self.checkout(now, deadline);
+        let exchange = conn.io.exchange(&self.addr, request);
+        let head = match within(conn.timer.as_mut(), deadline, exchange).await {
+            Some(head) => head,
+            None => {
+                // The response may still come: this connection's framing is lost.
+                conn.io.stream = None;
+                Err(RequestError::of(ErrorClass::Timeout))
+            }
+        };
+        let verdict = head.and_then(|head| match ErrorClass::of_code(head.status) {
+            Some(class) => Err(RequestError {
+                class,
+                retry_after: head.retry_after,
+            }),
+            None => judge(&conn.io.body),
+        });
+        self.checkin(conn);
+        verdict
+    }
+
+    fn idle(&self) -> MutexGuard<'_, VecDeque<Conn>> {
+        // Nothing panics while holding the lock; a poisoned one is still a consistent list.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The most recently idle connection that is still open, or a new unconnected one.
+    /// Closed or expired ones met on the way are dropped (outside the lock).
+    fn checkout(&self, now: Instant, deadline: Instant) -> Conn {
+        loop {
+            let Some(conn) = self.idle().pop_back() else {
+                break;
+            };
+            let fresh = now.saturating_duration_since(conn.idle_since) < IDLE_TIMEOUT;
+            if fresh && conn.io.stream.as_ref().is_some_and(idle_and_open) {
+                return conn;
+            }
+        }
+        Conn {
+            io: Io {
+                stream: None,
+                reader: ResponseReader::default(),
+                request: Vec::new(),
+                body: Vec::new(),
+            },
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+            idle_since: now,
+        }
+    }
+
+    /// Back to the idle list if still usable; otherwise dropped, which closes it. Also closes
+    /// at most one connection that sat idle past [`IDLE_TIMEOUT`], so a pool that grew in a
+    /// burst shrinks back as the hyper pool's reaper made it.
+    fn checkin(&self, mut conn: Conn) {
+        if conn.io.stream.is_none() {
+            return;
+        }
+        let now = Instant::now();
+        conn.idle_since = now;
+        let expired = {
+            let mut idle = self.idle();
+            let expired = idle
+                .front()
+                .is_some_and(|c| now.saturating_duration_since(c.idle_since) >= IDLE_TIMEOUT)
+                .then(|| idle.pop_front());
+            idle.push_back(conn);
+            expired
+        };
+        drop(expired);
+    }
+
+    /// Connections idle in the pool (tests).
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
+        self.idle().len()
+    }
+}
+
+impl Io {
+    /// One exchange on this connection, connecting first if it has none. Any failure below
+    /// the status line drops the connection: its framing can no longer be trusted.
+    async fn exchange(
+        &mut self,
+        addr: &str,
+        request: Wire<'_>,
+    ) -> Result<crate::raw::Head, RequestError> {
+        let stream = match &mut self.stream {
+            Some(s) => s,
+            None => {
+                let s = TcpStream::connect(addr)
+                    .await
+                    .map_err(|_| RequestError::of(ErrorClass::Connect))?;
+                // As hyper's connector was set: requests are small, one write each.
+                let _ = s.set_nodelay(true);
+                self.reader.clear();
+                self.stream.insert(s)
+            }
+        };
+        let bytes = request.bytes(&mut self.request);
+        self.body.clear();
+        match exchange_on(stream, &mut self.reader, bytes, Some(&mut self.body)).await {
+            Ok(head) => {
+                if head.close || self.reader.has_leftover() {
+                    self.stream = None;
+                }
+                Ok(head)
+            }
+            Err(_) => {
+                self.stream = None;
+                Err(RequestError::of(ErrorClass::Other))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
