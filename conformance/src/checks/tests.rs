@@ -274,3 +274,42 @@ fn waiting_too_long_on_a_stalled_request_is_flagged() {
         f[0].message
     );
 }
+
+/// Polls failing with 503 at the given times (ms), then one that succeeds.
+fn failing_polls(times: &[u64], then: u64) -> Vec<Request> {
+    let mut reqs = vec![create(0, 0, 200)];
+    for (i, at) in times.iter().enumerate() {
+        reqs.push(poll(i as u64 + 1, *at, 503));
+    }
+    reqs.push(terminal(poll(times.len() as u64 + 1, then, 200)));
+    reqs
+}
+
+#[test]
+fn a_fixed_wait_after_errors_is_flagged_even_when_scheduling_noise_lengthens_it() {
+    // Waits of 1.100, 1.101, 1.103 and 1.102 s (each poll is answered 5 ms after it
+    // arrives): the client waits a constant 1.1 s, and the last wait happens to be 2 ms
+    // longer than the first.
+    let t = trace(
+        "outage",
+        failing_polls(&[1_000, 2_105, 3_211, 4_319], 5_426),
+    );
+    let f = backoff_on_errors(&t);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].message
+            .starts_with("after 4 errors in a row the waits did not grow"),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn jittered_doubling_after_errors_is_not_flagged() {
+    // Waits of 1.3, 2.2, 4.4 and 8.8 s: doubling with the reference clients' ×1.1–1.3 jitter.
+    let t = trace(
+        "outage",
+        failing_polls(&[1_000, 2_305, 4_510, 8_915], 17_720),
+    );
+    assert_eq!(backoff_on_errors(&t), vec![]);
+}
