@@ -82,12 +82,18 @@ impl LogSink {
     /// Appends whatever `fill` writes (whole lines, newline included) as one unit, so lines
     /// from different threads never interleave.
     pub fn append(&self, fill: impl FnOnce(&mut Vec<u8>)) {
+        self.with_pending(|p| fill(&mut p.buf));
+    }
+
+    /// Runs `fill` on the pending buffer once there is room (backpressure), then wakes the
+    /// flusher early if enough has gathered.
+    fn with_pending(&self, fill: impl FnOnce(&mut Pending)) {
         let mut p = self.pending.lock();
         while p.buf.len() >= MAX_PENDING && !p.closed {
             self.wake_flusher.notify_one();
             self.drained.wait(&mut p);
         }
-        fill(&mut p.buf);
+        fill(&mut p);
         if p.buf.len() >= FLUSH_AT {
             self.wake_flusher.notify_one();
         }
@@ -100,42 +106,36 @@ impl LogSink {
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
         let latency_us = latency.as_micros();
-        let mut p = self.pending.lock();
-        while p.buf.len() >= MAX_PENDING && !p.closed {
-            self.wake_flusher.notify_one();
-            self.drained.wait(&mut p);
-        }
-        let Pending {
-            buf, second_text, ..
-        } = &mut *p;
-        // The date and time to the second changes once a second: formatted then, reused for
-        // every line in between.
-        let secs = since_epoch.as_secs();
-        if second_text.0 != secs || second_text.1.is_empty() {
-            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
-            let full = humantime::format_rfc3339_seconds(t).to_string();
-            second_text.0 = secs;
-            second_text.1 = full.trim_end_matches('Z').to_string();
-        }
-        buf.extend_from_slice(second_text.1.as_bytes());
-        // Byte pushes rather than `write!`: this runs once per request, and the fmt machinery
-        // cost more than everything else on the line.
-        buf.push(b'.');
-        push_padded(buf, u64::from(since_epoch.subsec_micros()), 6);
-        buf.extend_from_slice(b"Z  INFO method=");
-        buf.extend_from_slice(method.as_str().as_bytes());
-        buf.extend_from_slice(b" path=");
-        buf.extend_from_slice(path.as_bytes());
-        buf.extend_from_slice(b" status=");
-        push_padded(buf, u64::from(status), 1);
-        buf.extend_from_slice(b" latency_ms=");
-        push_padded(buf, u64::try_from(latency_us / 1000).unwrap_or(u64::MAX), 1);
-        buf.push(b'.');
-        push_padded(buf, (latency_us % 1000) as u64, 3);
-        buf.push(b'\n');
-        if p.buf.len() >= FLUSH_AT {
-            self.wake_flusher.notify_one();
-        }
+        self.with_pending(|p| {
+            let Pending {
+                buf, second_text, ..
+            } = p;
+            // The date and time to the second changes once a second: formatted then, reused
+            // for every line in between.
+            let secs = since_epoch.as_secs();
+            if second_text.0 != secs || second_text.1.is_empty() {
+                let t = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+                let full = humantime::format_rfc3339_seconds(t).to_string();
+                second_text.0 = secs;
+                second_text.1 = full.trim_end_matches('Z').to_string();
+            }
+            buf.extend_from_slice(second_text.1.as_bytes());
+            // Byte pushes rather than `write!`: this runs once per request, and the fmt
+            // machinery cost more than everything else on the line.
+            buf.push(b'.');
+            push_padded(buf, u64::from(since_epoch.subsec_micros()), 6);
+            buf.extend_from_slice(b"Z  INFO method=");
+            buf.extend_from_slice(method.as_str().as_bytes());
+            buf.extend_from_slice(b" path=");
+            buf.extend_from_slice(path.as_bytes());
+            buf.extend_from_slice(b" status=");
+            push_padded(buf, u64::from(status), 1);
+            buf.extend_from_slice(b" latency_ms=");
+            push_padded(buf, u64::try_from(latency_us / 1000).unwrap_or(u64::MAX), 1);
+            buf.push(b'.');
+            push_padded(buf, (latency_us % 1000) as u64, 3);
+            buf.push(b'\n');
+        });
     }
 
     fn flush_loop(&self, mut out: impl Write) {
@@ -143,10 +143,8 @@ impl LogSink {
         loop {
             let closed = {
                 let mut p = self.pending.lock();
-                if p.buf.is_empty() && !p.closed {
-                    self.wake_flusher.wait_for(&mut p, FLUSH_EVERY);
-                } else if p.buf.len() < FLUSH_AT && !p.closed {
-                    // Let a burst gather into one write.
+                if p.buf.len() < FLUSH_AT && !p.closed {
+                    // Idle, or let a burst gather into one write.
                     self.wake_flusher.wait_for(&mut p, FLUSH_EVERY);
                 }
                 std::mem::swap(&mut p.buf, &mut spare);
