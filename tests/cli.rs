@@ -141,6 +141,44 @@ fn serve_logs_one_line_per_request_to_stderr_and_flushes_it_on_exit() {
 }
 
 #[test]
+fn the_logged_latency_includes_the_time_a_response_was_held() {
+    // A create held 80 ms by a scenario fault must log at least that: the latency is the
+    // server clock's time from arrival to answer, not only the handler's own work.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("held.toml"),
+        "[[scenario]]\nname = \"held\"\ndescription = \"creates answered after 80 ms\"\n\
+         [scenario.outcome]\nstatus = \"success\"\n\
+         [[scenario.fault]]\nrequest = \"create\"\ndelay = \"80ms\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["serve", "--port", "0", "--scenarios", "held.toml"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().strip_prefix("listening on http://").unwrap();
+    create(addr, "type=government&account_id=held.latency");
+    let mut stderr = child.stderr.take().unwrap();
+    terminate(&mut child);
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    let post = log
+        .lines()
+        .find(|l| l.contains("method=POST"))
+        .unwrap_or_else(|| panic!("no POST line in {log}"));
+    let latency_ms: f64 = post.rsplit_once("latency_ms=").unwrap().1.parse().unwrap();
+    assert!(latency_ms >= 80.0, "{post}");
+}
+
+#[test]
 fn rust_log_warn_turns_the_request_lines_off() {
     let log = serve_logging(&[("RUST_LOG", "warn")]);
     assert!(!log.contains("method="), "{log}");

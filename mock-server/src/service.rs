@@ -19,6 +19,7 @@ use truidentidad_scenarios::model::RetryAfter;
 use truidentidad_scenarios::{ConnectionFault, Fault, FaultAction, RequestKind, rng};
 
 use crate::body::ResponseBody;
+use crate::config::ClockMode;
 use crate::conn::ConnControl;
 use crate::error::ApiError;
 use crate::form::{self, truncate};
@@ -120,7 +121,11 @@ pub fn handle(state: Arc<AppState>, conn: Arc<ConnInfo>, req: Request<Incoming>)
     let received = state.clock.now();
     let mut record = Recorder {
         remote: conn.remote,
-        started: state.config.request_log.then(std::time::Instant::now),
+        // The log's latency is the clock's own `sent - received` when the clock follows real
+        // time (one clock read fewer at each end); a manual clock stands still, so then it
+        // needs a monotonic reading of its own.
+        started: (state.config.request_log && state.config.clock == ClockMode::Manual)
+            .then(std::time::Instant::now),
         ex: Exchange {
             received,
             method: req.method().clone(),
@@ -199,7 +204,8 @@ impl Future for Handled {
 struct Recorder {
     state: Arc<AppState>,
     remote: SocketAddr,
-    /// When the request arrived, for the log's latency (only read when logging).
+    /// When the request arrived, for the log's latency under a manual clock (see
+    /// [`handle`]).
     started: Option<std::time::Instant>,
     ex: Exchange,
     done: bool,
@@ -226,9 +232,19 @@ impl Recorder {
         self.done = true;
         let state = &*self.state;
         let ex = &mut self.ex;
+        let journaled = state.journal.enabled() && !ex.skip_journal;
+        // One clock reading serves the journal's `sent` and the log's latency.
+        let sent = if journaled || state.config.request_log {
+            state.clock.now()
+        } else {
+            Duration::ZERO
+        };
         if state.config.request_log {
             let path = ex.uri.path_and_query().map_or("/", |p| p.as_str());
-            let latency = self.started.map_or(Duration::ZERO, |s| s.elapsed());
+            let latency = match self.started {
+                Some(s) => s.elapsed(),
+                None => sent.saturating_sub(ex.received),
+            };
             match &state.config.log_sink {
                 Some(sink) => sink.request_line(&ex.method, path, status, latency),
                 None => tracing::info!(
@@ -239,11 +255,11 @@ impl Recorder {
                 ),
             }
         }
-        if state.journal.enabled() && !ex.skip_journal {
+        if journaled {
             state.journal.push(JournalEntry {
                 seq: 0,
                 received: ex.received,
-                sent: state.clock.now(),
+                sent,
                 // Taken, not cloned: the exchange is finished.
                 method: std::mem::replace(&mut ex.method, Method::GET),
                 path: truncate_bytes(ex.uri.path_and_query().map_or("/", |p| p.as_str()), 512),
