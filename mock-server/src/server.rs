@@ -89,7 +89,7 @@ pub async fn serve(
             let io = TokioIo::new(FaultableStream::new(stream, control.clone()));
             let info = Arc::new(ConnInfo { remote, control });
             let svc_state = state.clone();
-            let svc = service_fn(move |req| handle(svc_state.clone(), info.clone(), req));
+            let svc = service_fn(move |req| handle(&svc_state, &info, req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(

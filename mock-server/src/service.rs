@@ -5,6 +5,7 @@
 //! way a request ends without a response, and they are chosen by a scenario, never by a bug.
 
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -117,59 +118,64 @@ macro_rules! later {
 /// Not an `async fn`: the poll path (and every error) is answered synchronously and handed to
 /// hyper as a ready future a few dozen bytes large. Only work that has to wait (a body to
 /// read, a fault's delay, the control API, the browser side) is boxed. See [`Routed`].
-pub fn handle(state: Arc<AppState>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Handled {
+pub fn handle(state: &Arc<AppState>, conn: &Arc<ConnInfo>, req: Request<Incoming>) -> Handled {
     let received = state.clock.now();
-    let mut record = Recorder {
-        remote: conn.remote,
-        // The log's latency is the clock's own `sent - received` when the clock follows real
-        // time (one clock read fewer at each end); a manual clock stands still, so then it
-        // needs a monotonic reading of its own.
-        started: (state.config.request_log && state.config.clock == ClockMode::Manual)
-            .then(std::time::Instant::now),
-        ex: Exchange {
-            received,
-            method: req.method().clone(),
-            uri: req.uri().clone(),
-            kind: "other",
-            validation_id: None,
-            api_key: KeyState::NotRequired,
-            content_type: req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), 128)),
-            form: FormFields::default(),
-            fault: None,
-            skip_journal: false,
-        },
-        done: false,
-        state,
+    // The log's latency is the clock's own `sent - received` when the clock follows real
+    // time (one clock read fewer at each end); a manual clock stands still, so then it needs
+    // a monotonic reading of its own.
+    let started = (state.config.request_log && state.config.clock == ClockMode::Manual)
+        .then(std::time::Instant::now);
+    let mut ex = Exchange {
+        received,
+        method: req.method().clone(),
+        uri: req.uri().clone(),
+        kind: "other",
+        validation_id: None,
+        api_key: KeyState::NotRequired,
+        content_type: req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), 128)),
+        form: FormFields::default(),
+        fault: None,
+        skip_journal: false,
     };
-    match route(&record.state, req, &mut record.ex) {
-        Routed::Ready(reply) => Handled::Now(Some(record.answer(&conn, reply))),
+    let routed = route(state, req, &mut ex);
+    // The state and connection are shared with the boxed work only: the ready path borrows
+    // them, so the common case touches no reference count (with several worker threads,
+    // a shared count's cache line moves between cores on every request).
+    match routed {
+        Routed::Ready(reply) => Handled::Now(Some(
+            Recorder::new(&**state, conn, started, ex).answer(conn, reply),
+        )),
         // One boxed future per path, each only as large as its own state: a single future
         // over all of them was 3.4 KB, allocated and copied on every create.
-        Routed::Deferred(work) => Handled::Later(match work {
-            Deferred::Create(req) => {
-                later!(record, conn, |state, ex| create(state, &conn, req, ex))
+        Routed::Deferred(work) => Handled::Later({
+            let mut record = Recorder::new(Arc::clone(state), conn, started, ex);
+            let conn = Arc::clone(conn);
+            match work {
+                Deferred::Create(req) => {
+                    later!(record, conn, |state, ex| create(state, &conn, req, ex))
+                }
+                Deferred::Web(req) => {
+                    later!(record, conn, |state, ex| crate::web::route(state, req, ex))
+                }
+                Deferred::Control(req) => {
+                    later!(record, conn, |state, ex| control::route(state, req, ex))
+                }
+                Deferred::PollFault {
+                    scenario,
+                    fault,
+                    entropy,
+                    ok_body,
+                } => later!(record, conn, |state, ex| apply_fault(
+                    &fault,
+                    entropy,
+                    &state.catalogue.get(scenario).name,
+                    ok_body,
+                    ex
+                )),
             }
-            Deferred::Web(req) => {
-                later!(record, conn, |state, ex| crate::web::route(state, req, ex))
-            }
-            Deferred::Control(req) => {
-                later!(record, conn, |state, ex| control::route(state, req, ex))
-            }
-            Deferred::PollFault {
-                scenario,
-                fault,
-                entropy,
-                ok_body,
-            } => later!(record, conn, |state, ex| apply_fault(
-                &fault,
-                entropy,
-                &state.catalogue.get(scenario).name,
-                ok_body,
-                ex
-            )),
         }),
     }
 }
@@ -201,8 +207,11 @@ impl Future for Handled {
 /// the connection first (hyper then drops the handler mid-way, e.g. during a stall or a
 /// delay), when the handler is dropped. Without this, the requests a client gave up on, the
 /// very ones a per-request-timeout check needs, would vanish from the journal.
-struct Recorder {
-    state: Arc<AppState>,
+///
+/// `S` is how the state is held: borrowed while answering synchronously, an `Arc` inside
+/// boxed work.
+struct Recorder<S: Deref<Target = AppState>> {
+    state: S,
     remote: SocketAddr,
     /// When the request arrived, for the log's latency under a manual clock (see
     /// [`handle`]).
@@ -211,7 +220,17 @@ struct Recorder {
     done: bool,
 }
 
-impl Recorder {
+impl<S: Deref<Target = AppState>> Recorder<S> {
+    fn new(state: S, conn: &ConnInfo, started: Option<std::time::Instant>, ex: Exchange) -> Self {
+        Recorder {
+            state,
+            remote: conn.remote,
+            started,
+            ex,
+            done: false,
+        }
+    }
+
     /// Records the reply and turns it into what hyper expects.
     fn answer(&mut self, conn: &ConnInfo, reply: Reply) -> Result<Response<ResponseBody>, Aborted> {
         self.finish(match &reply {
@@ -276,7 +295,7 @@ impl Recorder {
     }
 }
 
-impl Drop for Recorder {
+impl<S: Deref<Target = AppState>> Drop for Recorder<S> {
     fn drop(&mut self) {
         if !self.done {
             let note = "client closed the connection before the response";
