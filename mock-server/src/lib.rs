@@ -30,6 +30,7 @@ pub mod render;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod stop;
 pub mod store;
 pub mod web;
 

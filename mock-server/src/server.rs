@@ -3,19 +3,21 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::config::{ClockMode, ConfigError, ServerConfig};
 use crate::conn::{ConnControl, FaultableStream};
 use crate::service::{ConnInfo, handle};
 use crate::state::AppState;
+use crate::stop::StopSignal;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +63,7 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop = StopSignal::new();
     let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
@@ -83,7 +85,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
-        let mut stop = stop_rx.clone();
+        let mut stop_watch = stop.watch();
         tokio::spawn(async move {
             let control = Arc::new(ConnControl::default());
             let io = TokioIo::new(FaultableStream::new(stream, control.clone()));
@@ -98,18 +100,24 @@ pub async fn serve(
                 .max_buf_size(state.config.max_header_bytes.max(8192))
                 .serve_connection(io, svc);
             tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                () = async { let _ = stop.wait_for(|s| *s).await; } => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
+            // The stop is checked first on every wake-up: one atomic load (see `crate::stop`).
+            let stopping = std::future::poll_fn(|cx| {
+                if stop_watch.poll_stopped(cx) {
+                    return Poll::Ready(true);
                 }
+                conn.as_mut().poll(cx).map(|_| false)
+            })
+            .await;
+            drop(stop_watch);
+            if stopping {
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
             }
             drop(permit);
         });
     }
     drop(listener);
-    let _ = stop_tx.send(true);
+    stop.stop();
     // Every connection holds a permit: once all are back, nothing is in flight.
     let all = u32::try_from(state.config.max_connections.max(1)).unwrap_or(u32::MAX);
     let drained = tokio::time::timeout(

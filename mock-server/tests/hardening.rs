@@ -554,3 +554,30 @@ async fn shutdown_lets_in_flight_requests_finish() {
     // And the port no longer accepts connections.
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn shutdown_closes_idle_keep_alive_connections_at_once() {
+    // No header-read timeout, so nothing but the stop can close the idle connection.
+    let server = MockServer::builder()
+        .seed(1)
+        .configure(|cfg| cfg.header_read_timeout = Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let mut idle = TcpStream::connect(server.address()).await.unwrap();
+    idle.write_all(b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = idle.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    // The connection now sits idle, kept alive. Stopping must end it, not wait out the
+    // grace period meant for requests in flight (the server task would still be holding it
+    // open after `shutdown` returned). The timeout only guards against a hang.
+    server.shutdown().await;
+    let closed = tokio::time::timeout(Duration::from_secs(30), idle.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0))),
+        "the idle connection was closed by the stop: {closed:?}"
+    );
+}
