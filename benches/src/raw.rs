@@ -69,8 +69,16 @@ pub enum WireError {
     Upgrade,
     #[error("response body over {MAX_KEPT_BODY} bytes where it must be read")]
     BodyTooLarge,
+    /// An I/O error once part of the response had arrived (or while writing, in
+    /// [`exchange_on`]).
     #[error("I/O error: {0}")]
     Io(io::ErrorKind),
+    /// An I/O error before any byte of the response arrived: what a reused keep-alive
+    /// connection the server closed at the moment it was reused shows (`ECONNRESET`), apart
+    /// from a cut response so the pool can tell the two apart ([`crate::pool`] resends some
+    /// requests after it, never after a cut response).
+    #[error("I/O error before a response began: {0}")]
+    IoBeforeResponse(io::ErrorKind),
 }
 
 /// A complete final response: its status, whether the connection must not be reused, and its
@@ -394,10 +402,13 @@ impl ResponseReader {
                     return Err(WireError::HeadTooLarge);
                 }
             }
-            let n = io
-                .read(&mut self.buf[self.end..])
-                .await
-                .map_err(|e| WireError::Io(e.kind()))?;
+            let n = match io.read(&mut self.buf[self.end..]).await {
+                Ok(n) => n,
+                // Every byte read so far was fed to the parser above, so `started` says
+                // whether any of this response arrived.
+                Err(e) if !parser.started => return Err(WireError::IoBeforeResponse(e.kind())),
+                Err(e) => return Err(WireError::Io(e.kind())),
+            };
             if n == 0 {
                 parser.eof()?;
                 continue;

@@ -52,6 +52,12 @@ pub struct Requests {
     /// Requests that got a response or failed, creates and polls together.
     pub total: u64,
     pub per_second: f64,
+    /// Requests sent a second time on a new connection because the reused keep-alive
+    /// connection they first went out on closed before answering ([`crate::pool`]); each is
+    /// still one request in `total`. A key added within schema version 1, hence the
+    /// default: a `--compare` baseline written before it existed still reads (as 0).
+    #[serde(default)]
+    pub retried: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -96,6 +102,8 @@ pub struct RunFacts {
     pub arrival_window: Duration,
     pub target_rate: f64,
     pub scheduled: u64,
+    /// Requests the client's pool resent ([`Requests::retried`]).
+    pub retried: u64,
 }
 
 impl Report {
@@ -127,6 +135,7 @@ impl Report {
             requests: Requests {
                 total: creates + polls,
                 per_second: round3((creates + polls) as f64 / secs),
+                retried: facts.retried,
             },
             create: Endpoint {
                 count: creates,
@@ -183,11 +192,20 @@ impl Report {
                 v.started, v.finished, v.dropped, v.polls_per_validation
             );
         }
-        let _ = writeln!(
+        let _ = write!(
             s,
             "  requests      {} total, {:.1}/s",
             self.requests.total, self.requests.per_second
         );
+        // Only when it happened: a resend is rare, and the line stays as it was otherwise.
+        if self.requests.retried > 0 {
+            let _ = write!(
+                s,
+                ", {} retried on a new connection (a kept-alive one closed unanswered)",
+                self.requests.retried
+            );
+        }
+        let _ = writeln!(s);
         let _ = writeln!(s);
         let _ = writeln!(
             s,
@@ -366,6 +384,7 @@ pub(crate) mod tests {
             requests: Requests {
                 total: 42_000,
                 per_second: 1381.034,
+                retried: 0,
             },
             create: Endpoint {
                 count: 6000,
@@ -416,6 +435,24 @@ pub(crate) mod tests {
         let r = sample();
         let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn retried_shows_when_nonzero_and_old_reports_without_it_still_read() {
+        let mut r = sample();
+        r.requests.retried = 2;
+        assert!(r.to_text().contains(
+            "42000 total, 1381.0/s, 2 retried on a new connection (a kept-alive one closed unanswered)\n"
+        ));
+        // A report written before the key existed: `--compare` reads it, as zero.
+        let mut old = serde_json::to_value(sample()).unwrap();
+        old["requests"]
+            .as_object_mut()
+            .unwrap()
+            .remove("retried")
+            .unwrap();
+        let back: Report = serde_json::from_value(old).unwrap();
+        assert_eq!(back, sample());
     }
 
     #[test]

@@ -153,6 +153,7 @@ pub async fn run_polling(
         arrival_window,
         target_rate: plan.schedule.mean_rate(),
         scheduled: plan.schedule.expected_arrivals(),
+        retried: api.pool.retried(),
     }
 }
 
@@ -344,6 +345,9 @@ pub async fn run_raw(
         arrival_window: Duration::ZERO,
         target_rate: 0.0,
         scheduled: 0,
+        // Raw workers never resend (each counts what wrk would); only the pool's setup
+        // create could have.
+        retried: api.pool.retried(),
     })
 }
 

@@ -704,18 +704,30 @@ async fn outcomes_polls_and_error_classes_by_poll_count() {
     assert_eq!(r["outcomes"]["declined"], 4);
     assert_eq!(r["outcomes"]["create_failed"], 4);
     assert_eq!(r["create"]["count"], 20);
+    // The reset and the close without an answer end a poll before any byte of a response:
+    // when that poll went out on a reused connection the pool resent it once on a new one
+    // (as standard clients do), and the resend met the next fault. Whether a faulted poll
+    // found a reused connection depends on the other validations, so what is pinned is the
+    // sum: each resend is one poll fewer counted and one `other` fewer, and the server saw
+    // every one.
+    let retried = r["requests"]["retried"].as_u64().expect("retried is a count");
+    assert!(retried <= 4, "at most one resend per faulty validation: {retried}");
     // 8 × 4 + 4 × 3 + 4 × 8 (seven faulted polls, then the one that sees success).
-    assert_eq!(r["poll"]["count"], 76);
-    assert_eq!(r["validations"]["polls_per_validation"], 4.75);
+    assert_eq!(r["poll"]["count"].as_u64(), Some(76 - retried));
+    let per_validation = ((76 - retried) as f64 / 16.0 * 1000.0).round() / 1000.0;
+    assert_eq!(
+        r["validations"]["polls_per_validation"].as_f64(),
+        Some(per_validation)
+    );
     assert_eq!(r["errors"]["429"], 4);
     // The 503 polls and the 500 creates.
     assert_eq!(r["errors"]["5xx"], 8);
     assert_eq!(r["errors"]["4xx"], 4);
     // Reset, close without an answer, malformed body; the slow body is read whole.
-    assert_eq!(r["errors"]["other"], 12);
+    assert_eq!(r["errors"]["other"].as_u64(), Some(12 - retried));
     assert_eq!(r["errors"]["timeout"], 0);
     assert_eq!(r["errors"]["connect"], 0);
-    assert_eq!(r["errors"]["total"], 28);
+    assert_eq!(r["errors"]["total"].as_u64(), Some(28 - retried));
 
     // The server saw every request the report counts, and after the 429 with `Retry-After:
     // 1` the next poll waited at least that second (a lower bound, not a speed).

@@ -1,5 +1,6 @@
 //! The pool against scripted loopback servers: the cap, replacement of broken connections,
-//! connections the server closes while idle, timeouts, connect failures, and the bytes sent.
+//! connections the server closes while idle or just as they are reused (and which requests
+//! are then resent), timeouts, connect failures, and the bytes sent.
 //! No test depends on how fast anything runs: waits are on events, with generous bounds only
 //! to fail instead of hanging.
 
@@ -23,6 +24,14 @@ enum Reply {
     SendClose(&'static [u8]),
     /// Never answer (the connection stays open).
     Hold,
+    /// Write these bytes, then keep the connection open without reading from it again, so
+    /// a client's half-close gets no close back.
+    SendStayOpen(&'static [u8]),
+    /// Close without answering (FIN), as a server dropping an idle keep-alive connection does
+    /// when the request arrives at the moment it closes.
+    Close,
+    /// The same with a reset (RST): the client's read fails with `ECONNRESET`.
+    Reset,
 }
 
 const PENDING: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 54\r\n\r\n{\"validation_id\":\"VLD1\",\"validation_status\":\"pending\"}";
@@ -105,6 +114,16 @@ impl Server {
                             Reply::Hold => {
                                 // Until the client gives up on the connection.
                                 while s.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
+                                break;
+                            }
+                            Reply::SendStayOpen(bytes) => {
+                                let _ = s.write_all(bytes).await;
+                                // Open until the test's runtime ends.
+                                std::future::pending::<()>().await;
+                            }
+                            Reply::Close => break,
+                            Reply::Reset => {
+                                let _ = s.set_zero_linger();
                                 break;
                             }
                         }
@@ -484,4 +503,210 @@ fn create_wire_has_the_length_of_its_form() {
         w.bytes(&mut scratch),
         b"POST /v1/validations HTTP/1.1\r\nX-Mock-Scenario: s\r\nContent-Length: 3\r\n\r\na=b"
     );
+}
+
+/// A create and a poll, each as the run sends them.
+async fn create(api: &Api) -> Result<String, RequestError> {
+    api.create("success.load-1-1", None).await
+}
+
+#[tokio::test]
+async fn a_get_on_a_reused_connection_closed_unanswered_is_resent_on_a_new_one() {
+    for close in [Reply::Close, Reply::Reset] {
+        // The first GET is answered on connection 1; the second, on the same connection, is
+        // read and met by a close instead of an answer; the resend gets the default answer.
+        let server = Server::start(vec![Reply::Send(PENDING), close], 0).await;
+        let api = api(&server.url, Duration::from_secs(10), 1);
+        assert_eq!(bounded(api.get("VLD1")).await, Ok(Status::Pending));
+        assert_eq!(api.pool.idle_count(), 1, "kept for reuse");
+        assert_eq!(
+            bounded(api.get("VLD1")).await,
+            Ok(Status::Pending),
+            "{close:?}"
+        );
+        assert_eq!(
+            server.requests().len(),
+            3,
+            "{close:?}: sent twice, answered once"
+        );
+        assert_eq!(
+            server.accepted(),
+            2,
+            "{close:?}: the resend went on a new connection"
+        );
+        assert_eq!(api.pool.retried(), 1, "{close:?}");
+        assert_eq!(
+            api.pool.idle_count(),
+            1,
+            "{close:?}: the new connection is kept"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_create_written_in_full_on_a_reused_connection_is_never_resent() {
+    for close in [Reply::Close, Reply::Reset] {
+        // The server read the whole second create before closing: it might have created the
+        // validation, so resending could create a second one.
+        let server = Server::start(vec![Reply::Send(PENDING), close], 0).await;
+        let api = api(&server.url, Duration::from_secs(10), 1);
+        assert_eq!(bounded(create(&api)).await, Ok("VLD1".into()));
+        assert_eq!(
+            bounded(create(&api)).await,
+            Err(RequestError::of(ErrorClass::Other)),
+            "{close:?}"
+        );
+        assert_eq!(
+            server.requests().len(),
+            2,
+            "{close:?}: the create went out once"
+        );
+        assert_eq!(server.accepted(), 1, "{close:?}");
+        assert_eq!(api.pool.retried(), 0, "{close:?}");
+        assert_eq!(
+            api.pool.idle_count(),
+            0,
+            "{close:?}: the closed connection is dropped"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_connection_closed_unanswered_is_not_retried() {
+    for close in [Reply::Close, Reply::Reset] {
+        // A new connection's failure is the server's answer, whatever the method.
+        let server = Server::start(vec![close, close], 0).await;
+        let api = api(&server.url, Duration::from_secs(10), 1);
+        assert_eq!(
+            bounded(api.get("VLD1")).await,
+            Err(RequestError::of(ErrorClass::Other)),
+            "{close:?}"
+        );
+        assert_eq!(
+            bounded(create(&api)).await,
+            Err(RequestError::of(ErrorClass::Other)),
+            "{close:?}"
+        );
+        assert_eq!(server.requests().len(), 2, "{close:?}: each sent once");
+        assert_eq!(server.accepted(), 2, "{close:?}");
+        assert_eq!(api.pool.retried(), 0, "{close:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_resend_happens_at_most_once_and_a_cut_response_is_never_resent() {
+    let server = Server::start(
+        vec![
+            Reply::Send(PENDING),
+            // Reused connection closed unanswered, and the resend's new connection too: the
+            // second failure is an error, not a second resend.
+            Reply::Close,
+            Reply::Close,
+            Reply::Send(PENDING),
+            // A reused connection cut after the response began: the server answered, so the
+            // poll is not resent.
+            Reply::SendClose(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"valid"),
+        ],
+        0,
+    )
+    .await;
+    let api = api(&server.url, Duration::from_secs(10), 1);
+    let mut seen = Vec::new();
+    bounded(async {
+        for _ in 0..4 {
+            seen.push(api.get("VLD1").await);
+        }
+    })
+    .await;
+    let other = Err(RequestError::of(ErrorClass::Other));
+    assert_eq!(
+        seen,
+        [
+            Ok(Status::Pending),
+            other.clone(),
+            Ok(Status::Pending),
+            other
+        ]
+    );
+    assert_eq!(server.requests().len(), 5);
+    assert_eq!(server.accepted(), 3);
+    assert_eq!(api.pool.retried(), 1);
+}
+
+#[tokio::test]
+async fn a_request_whose_write_failed_on_a_reused_connection_is_resent_even_a_create() {
+    // The first create is answered and the server then leaves the connection open without
+    // reading; the test shuts down the pool's writing half, so the next write fails with
+    // EPIPE as a write to a connection the server closed does, deterministically. Nothing
+    // of the second create reached the server, so it is safe to resend.
+    let server = Server::start(vec![Reply::SendStayOpen(PENDING)], 0).await;
+    let api = api(&server.url, Duration::from_secs(10), 1);
+    assert_eq!(bounded(create(&api)).await, Ok("VLD1".into()));
+    let mut conn = api.pool.idle().pop_back().expect("kept idle");
+    let stream = conn.io.stream.as_mut().expect("open");
+    bounded(stream.shutdown()).await.expect("half-close");
+    api.pool.idle().push_back(conn);
+    assert_eq!(bounded(create(&api)).await, Ok("VLD1".into()));
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "the failed write delivered nothing"
+    );
+    assert_eq!(server.accepted(), 2);
+    assert_eq!(api.pool.retried(), 1);
+}
+
+#[tokio::test]
+async fn a_resend_stays_under_the_request_timeout() {
+    // The resend's new connection never answers: the request ends as a timeout (the one
+    // deadline covers both attempts) and its slot is free again.
+    let server = Server::start(vec![Reply::Send(PENDING), Reply::Close, Reply::Hold], 0).await;
+    let api = api(&server.url, Duration::from_millis(200), 1);
+    assert_eq!(bounded(api.get("VLD1")).await, Ok(Status::Pending));
+    assert_eq!(
+        bounded(api.get("VLD1")).await,
+        Err(RequestError::of(ErrorClass::Timeout))
+    );
+    assert_eq!(api.pool.retried(), 1);
+    assert_eq!(bounded(api.get("VLD1")).await, Ok(Status::Pending));
+    assert_eq!(server.accepted(), 3);
+}
+
+#[test]
+fn only_a_get_or_an_unsent_request_may_be_resent() {
+    let get = Wire::Ready(b"GET /v1/validations/V HTTP/1.1\r\n\r\n");
+    let post_ready = Wire::Ready(b"POST /v1/validations HTTP/1.1\r\n\r\n");
+    let create = Wire::Create {
+        head: b"POST /v1/validations HTTP/1.1\r\n",
+        scenario: None,
+        form: "a=b",
+    };
+    let closed = [io::ErrorKind::ConnectionReset, io::ErrorKind::BrokenPipe];
+    for kind in closed {
+        let write = Failure::of_write(&io::Error::from(kind));
+        assert_eq!(write, Failure::Unsent);
+        let read = Failure::of_read(WireError::IoBeforeResponse(kind));
+        assert_eq!(read, Failure::Unanswered);
+        assert_eq!(Failure::of_read(WireError::Io(kind)), Failure::Broken);
+    }
+    assert_eq!(
+        Failure::of_read(WireError::ClosedBeforeResponse),
+        Failure::Unanswered
+    );
+    for other in [
+        Failure::of_write(&io::Error::from(io::ErrorKind::TimedOut)),
+        Failure::of_read(WireError::IoBeforeResponse(io::ErrorKind::TimedOut)),
+        Failure::of_read(WireError::ClosedMidResponse),
+        Failure::of_read(WireError::Malformed(httparse::Error::Status)),
+    ] {
+        assert_eq!(other, Failure::Broken);
+    }
+    for w in [get, post_ready, create] {
+        assert!(Failure::Unsent.may_resend(w));
+        assert!(!Failure::Broken.may_resend(w));
+        assert!(!Failure::Connect.may_resend(w));
+    }
+    assert!(Failure::Unanswered.may_resend(get));
+    assert!(!Failure::Unanswered.may_resend(post_ready));
+    assert!(!Failure::Unanswered.may_resend(create));
 }

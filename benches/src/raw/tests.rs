@@ -338,6 +338,20 @@ fn io_errors_and_kept_body_limit() {
         read(script).result,
         Err(WireError::Io(io::ErrorKind::ConnectionReset))
     );
+    // Before any byte of the response: told apart, as the pool's resend decision needs.
+    let mut script = Script::new(&[]);
+    script.0.push_back(Err(io::ErrorKind::ConnectionReset));
+    assert_eq!(
+        read(script).result,
+        Err(WireError::IoBeforeResponse(io::ErrorKind::ConnectionReset))
+    );
+    // A single byte is enough to make it a cut response.
+    let mut script = Script::new(&[b"H"]);
+    script.0.push_back(Err(io::ErrorKind::ConnectionReset));
+    assert_eq!(
+        read(script).result,
+        Err(WireError::Io(io::ErrorKind::ConnectionReset))
+    );
     let wire = format!(
         "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
         MAX_KEPT_BODY + 1
