@@ -5,6 +5,7 @@
 //! *different* values is an error rather than a silent pick.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::ApiError;
@@ -33,7 +34,8 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
 /// A checked create request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateForm {
-    pub account_id: Option<String>,
+    /// Shared: the stored record takes it as is, without a second copy.
+    pub account_id: Option<Arc<str>>,
     pub timeout: Duration,
     pub params: CreateParams,
 }
@@ -118,7 +120,7 @@ pub fn parse_create(body: &[u8]) -> Result<CreateForm, ApiError> {
 
     let account_id = match single("account_id")? {
         None => None,
-        Some(a) if is_valid_account_id(a) => Some(a.to_string()),
+        Some(a) if is_valid_account_id(a) => Some(Arc::from(a)),
         Some(a) if a.len() > MAX_ACCOUNT_ID_LEN => {
             return Err(ApiError::bad_request(format!(
                 "field account_id is {} characters long; the mock accepts at most {MAX_ACCOUNT_ID_LEN}",

@@ -27,7 +27,7 @@ use crate::form::{self, truncate};
 use crate::ids::{ValidationId, derive_account_id};
 use crate::journal::{FormFields, JournalEntry, KeyState};
 use crate::state::AppState;
-use crate::store::NewValidation;
+use crate::store::{CreateParams, NewValidation};
 use crate::{control, render};
 
 /// The header carrying the API key, as Truora names it.
@@ -600,7 +600,7 @@ async fn create(
     };
     let scenario = state.catalogue.get(scenario_id);
     let account_id: Arc<str> = match &form.account_id {
-        Some(a) => Arc::from(a.as_str()),
+        Some(a) => Arc::clone(a),
         None => Arc::from(derive_account_id(state.seed, seq)),
     };
 
@@ -641,7 +641,8 @@ async fn create(
         scenario: scenario_id,
         timeout: form.timeout,
         ip: conn.remote.ip(),
-        params: Some(Arc::new(form.params)),
+        // Creates without optional fields (most) store none: no allocation to make or free.
+        params: (form.params != CreateParams::default()).then(|| Arc::new(form.params)),
     };
     let now = state.clock.now();
     let mut attempt_seq = seq;
