@@ -28,7 +28,7 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = write!(
         s,
-        "<p>{} passed, {} failed, {} warning, {} skipped, {} interrupted. Minimum poll interval {}, deadline {}, quiet window {}.</p>",
+        "<p>{} passed, {} failed, {} warning, {} skipped, {} interrupted. Minimum poll interval {}s, deadline {}s, quiet window {}s.</p>",
         sum.passed,
         sum.failed,
         sum.warning,

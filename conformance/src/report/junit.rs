@@ -5,30 +5,79 @@
 use std::fmt::Write;
 
 use super::escape;
-use crate::verdict::{RunReport, Verdict};
+use crate::verdict::{CaseReport, RunReport, Verdict};
+
+/// The child element a case gets, decided once per case so the suite's `failures`, `errors`
+/// and `skipped` counts are counts of the elements actually written. Some CI reporters read
+/// the counts, others count the elements: they must agree. (A case FAILED only by findings
+/// listed in `--expect` keeps its FAILED verdict but gets no `<failure>`, so it cannot be
+/// counted from the summary.)
+enum Outcome {
+    Failure { message: String, body: String },
+    Error(String),
+    Skipped(String),
+    Ok,
+}
+
+fn outcome(c: &CaseReport) -> Outcome {
+    match c.verdict {
+        Verdict::Failed => {
+            // Expected deviations (--expect) are not JUnit failures: they do not fail the run.
+            let failing: Vec<_> = c
+                .findings
+                .iter()
+                .filter(|f| f.verdict == Verdict::Failed && !f.expected)
+                .collect();
+            let Some(first) = failing.first() else {
+                return Outcome::Ok;
+            };
+            let body: Vec<String> = failing
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} ({}): {}\nfix: {}",
+                        f.rule,
+                        f.level.as_str(),
+                        f.message,
+                        f.fix
+                    )
+                })
+                .collect();
+            Outcome::Failure {
+                message: format!("{}: {}", first.rule, first.message),
+                body: body.join("\n\n"),
+            }
+        }
+        Verdict::Interrupted => Outcome::Error(
+            c.reason
+                .clone()
+                .unwrap_or_else(|| "the run never reached the client".into()),
+        ),
+        Verdict::Skipped => Outcome::Skipped(c.reason.clone().unwrap_or_else(|| "skipped".into())),
+        Verdict::Passed | Verdict::Warning => Outcome::Ok,
+    }
+}
 
 pub fn render(report: &RunReport) -> String {
-    let sum = &report.summary;
+    let outcomes: Vec<Outcome> = report.cases.iter().map(outcome).collect();
+    let count = |want: fn(&Outcome) -> bool| outcomes.iter().filter(|o| want(o)).count();
+    let failures = count(|o| matches!(o, Outcome::Failure { .. }));
+    let errors = count(|o| matches!(o, Outcome::Error(_)));
+    let skipped = count(|o| matches!(o, Outcome::Skipped(_)));
     let total: f64 = report.cases.iter().map(|c| c.duration.as_secs_f64()).sum();
     let mut s = String::new();
     let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
     let _ = writeln!(
         s,
-        r#"<testsuites name="truidentidad-conformance" tests="{}" failures="{}" errors="{}" skipped="{}" time="{total:.3}">"#,
+        r#"<testsuites name="truidentidad-conformance" tests="{}" failures="{failures}" errors="{errors}" skipped="{skipped}" time="{total:.3}">"#,
         report.cases.len(),
-        sum.failed,
-        sum.interrupted,
-        sum.skipped
     );
     let _ = writeln!(
         s,
-        r#"  <testsuite name="truidentidad-conformance" tests="{}" failures="{}" errors="{}" skipped="{}" time="{total:.3}">"#,
+        r#"  <testsuite name="truidentidad-conformance" tests="{}" failures="{failures}" errors="{errors}" skipped="{skipped}" time="{total:.3}">"#,
         report.cases.len(),
-        sum.failed,
-        sum.interrupted,
-        sum.skipped
     );
-    for c in &report.cases {
+    for (c, o) in report.cases.iter().zip(&outcomes) {
         let _ = writeln!(
             s,
             r#"    <testcase classname="conformance.{}" name="{}" time="{:.3}">"#,
@@ -36,60 +85,26 @@ pub fn render(report: &RunReport) -> String {
             escape(&c.id),
             c.duration.as_secs_f64()
         );
-        match c.verdict {
-            Verdict::Failed
-                if c.findings
-                    .iter()
-                    .any(|f| f.verdict == Verdict::Failed && !f.expected) =>
-            {
-                // Expected deviations (--expect) are not JUnit failures: they do not fail the run.
-                let failing: Vec<_> = c
-                    .findings
-                    .iter()
-                    .filter(|f| f.verdict == Verdict::Failed && !f.expected)
-                    .collect();
-                let first = failing
-                    .first()
-                    .map(|f| format!("{}: {}", f.rule, f.message))
-                    .unwrap_or_default();
-                let body: Vec<String> = failing
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "{} ({}): {}\nfix: {}",
-                            f.rule,
-                            f.level.as_str(),
-                            f.message,
-                            f.fix
-                        )
-                    })
-                    .collect();
+        match o {
+            Outcome::Failure { message, body } => {
                 let _ = writeln!(
                     s,
                     r#"      <failure type="FAILED" message="{}">{}</failure>"#,
-                    escape(&first),
-                    escape(&body.join("\n\n"))
+                    escape(message),
+                    escape(body)
                 );
             }
-            Verdict::Interrupted => {
+            Outcome::Error(reason) => {
                 let _ = writeln!(
                     s,
                     r#"      <error type="INTERRUPTED" message="{}"/>"#,
-                    escape(
-                        c.reason
-                            .as_deref()
-                            .unwrap_or("the run never reached the client")
-                    )
+                    escape(reason)
                 );
             }
-            Verdict::Skipped => {
-                let _ = writeln!(
-                    s,
-                    r#"      <skipped message="{}"/>"#,
-                    escape(c.reason.as_deref().unwrap_or("skipped"))
-                );
+            Outcome::Skipped(reason) => {
+                let _ = writeln!(s, r#"      <skipped message="{}"/>"#, escape(reason));
             }
-            Verdict::Passed | Verdict::Warning | Verdict::Failed => {}
+            Outcome::Ok => {}
         }
         let notes: Vec<String> = c
             .findings

@@ -23,12 +23,21 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // XML 1.0 forbids most control characters, even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
+            // XML 1.0 forbids most control characters and U+FFFE/U+FFFF, even escaped.
+            c if !is_xml_char(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
     out
+}
+
+/// XML 1.0 §2.2 `Char`: a document may contain no other character, not even as a character
+/// reference, so a parser rejects the whole report over one of them.
+fn is_xml_char(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..
+    )
 }
 
 #[cfg(test)]
@@ -36,12 +45,77 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Resolves the five references [`escape`] writes; `None` for any other `&`, as a
+    /// conforming XML parser would reject it.
+    fn unescape(e: &str) -> Option<String> {
+        let mut out = String::new();
+        let mut rest = e;
+        while let Some(i) = rest.find('&') {
+            out.push_str(&rest[..i]);
+            rest = &rest[i..];
+            let (c, len) = [
+                ('&', "&amp;"),
+                ('<', "&lt;"),
+                ('>', "&gt;"),
+                ('"', "&quot;"),
+                ('\'', "&apos;"),
+            ]
+            .into_iter()
+            .find(|(_, r)| rest.starts_with(r))
+            .map(|(c, r)| (c, r.len()))?;
+            out.push(c);
+            rest = &rest[len..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// Any Unicode, with the fragments markup is made of mixed in: `]]>`, entity-like text,
+    /// control characters and the noncharacters XML 1.0 forbids.
+    fn any_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            4 => any::<char>().prop_map(String::from),
+            1 => prop::sample::select(vec![
+                "]]>", "<![CDATA[", "&amp;", "&#0;", "&", "<", ">", "\"", "'", "\r\n", "\t",
+                "\u{0}", "\u{1b}", "\u{7f}", "\u{FFFE}", "\u{FFFF}", "é",
+            ])
+            .prop_map(String::from),
+        ];
+        prop::collection::vec(piece, 0..32).prop_map(|v| v.concat())
+    }
+
+    #[test]
+    fn characters_xml_forbids_become_the_replacement_character() {
+        assert_eq!(
+            escape("\u{0}\u{1b}\u{FFFE}\u{FFFF}"),
+            "\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
+        let kept = "\t\n\r \u{7f}\u{85}\u{D7FF}\u{E000}\u{FFFD}\u{10000}\u{10FFFF}é";
+        assert_eq!(escape(kept), kept);
+    }
+
     proptest! {
         #[test]
         fn escaped_text_has_no_markup(s in "\\PC*") {
             let e = escape(&s);
             prop_assert!(!e.contains('<') && !e.contains('>') && !e.contains('"'));
             prop_assert!(e.chars().all(|c| (c as u32) >= 0x20 || matches!(c, '\n' | '\r' | '\t')));
+        }
+
+        /// Any text, control characters and `]]>` included: the result is legal XML 1.0
+        /// content and attribute text (no markup character, every `&` a reference, only
+        /// characters XML allows), and reads back as the input with forbidden characters
+        /// replaced.
+        #[test]
+        fn escaped_any_text_is_legal_xml_and_reads_back(s in any_text()) {
+            let e = escape(&s);
+            prop_assert!(!e.contains(['<', '>', '"', '\'']), "{:?}", e);
+            prop_assert!(e.chars().all(is_xml_char), "{:?}", e);
+            let want: String = s
+                .chars()
+                .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
+                .collect();
+            prop_assert_eq!(unescape(&e), Some(want));
         }
     }
 }

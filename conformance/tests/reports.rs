@@ -1,0 +1,812 @@
+//! The JUnit XML, HTML and terminal reports of one fixed, hand-built run, snapshot so a change
+//! in what users' CI systems parse (or what people read) shows up in review; plus a structural
+//! check of the JUnit XML with the counts and attributes CI reporters (Jenkins, GitLab, GitHub
+//! test reporters) rely on, over the fixture and over arbitrary text.
+//!
+//! No client runs and no clock is read: every duration is a fixed value in the model, and the
+//! renderers read nothing else (no timestamps, hostnames or paths), so the snapshots need no
+//! redactions or filters. The JSON report is already snapshot by `reference_clients.rs`.
+//!
+//! There is no XML parser in the dependency tree, so [`xml`] below is a small checker for the
+//! subset the renderer writes (declaration, elements, double-quoted attributes, text, the five
+//! predefined entities and character references) that rejects what a conforming parser would.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use truidentidad_conformance::catalogue::{Expect, Level};
+use truidentidad_conformance::client::{ClientEnd, ClientReport, ClientRun};
+use truidentidad_conformance::report::{html, junit, terminal};
+use truidentidad_conformance::trace::{Request, Seen};
+use truidentidad_conformance::verdict::{
+    CaseReport, ExpectSummary, GradedRequest, RuleFinding, RunReport, SettingsReport, Verdict,
+};
+use truidentidad_mock_server::journal::KeyState;
+
+const VLD: &str = "VLD0123456789abcdef0123456789abcdef";
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn case(id: &str, title: &str, scenario: &str, status: &str, verdict: Verdict) -> CaseReport {
+    CaseReport {
+        id: id.into(),
+        title: title.into(),
+        scenario: scenario.into(),
+        account_id: format!("{scenario}.{id}"),
+        expect: Expect {
+            validation_status: status.into(),
+            failure_status: None,
+        },
+        verdict,
+        reason: None,
+        duration: Duration::ZERO,
+        findings: Vec::new(),
+        skipped_rules: Vec::new(),
+        client: None,
+        requests: Vec::new(),
+    }
+}
+
+fn finding(rule: &str, level: Level, message: &str) -> RuleFinding {
+    RuleFinding {
+        rule: rule.into(),
+        title: format!("Title of {rule}"),
+        level,
+        verdict: match level {
+            Level::Must => Verdict::Failed,
+            Level::Should => Verdict::Warning,
+        },
+        message: message.into(),
+        requests: Vec::new(),
+        fix: format!("Fix for {rule}."),
+        source: "conformance/README.md".into(),
+        expected: false,
+    }
+}
+
+fn client(status: &str) -> ClientRun {
+    ClientRun {
+        started: ms(2),
+        ended: ms(6_100),
+        end: ClientEnd::Exited { code: Some(0) },
+        report: Some(ClientReport {
+            validation_id: Some(VLD.into()),
+            validation_status: Some(status.into()),
+            failure_status: None,
+        }),
+        report_error: None,
+        stderr_tail: String::new(),
+    }
+}
+
+/// A graded request received `at` milliseconds after the case's mock started, answered 1 ms
+/// later; #1 is the create, the rest are polls.
+fn request(seq: u64, at: u64, status: u16, seen: Seen, verdict: &str) -> GradedRequest {
+    let create = seq == 1;
+    GradedRequest {
+        request: Request {
+            seq,
+            received: ms(at),
+            sent: ms(at + 1),
+            method: if create { "POST" } else { "GET" }.into(),
+            path: if create {
+                "/v1/validations".into()
+            } else {
+                format!("/v1/validations/{VLD}")
+            },
+            kind: if create { "create" } else { "poll" },
+            validation_id: Some(VLD.into()),
+            status,
+            fault: (status == 429).then(|| "http_error 429".into()),
+            api_key: KeyState::Accepted,
+            content_type: create.then(|| "application/x-www-form-urlencoded".into()),
+            form: if create {
+                vec![("type".into(), "government".into())]
+            } else {
+                Vec::new()
+            },
+            retry_after: (status == 429).then(|| Duration::from_secs(2)),
+            seen,
+        },
+        verdict: verdict.into(),
+        rules: if verdict == "ok" {
+            Vec::new()
+        } else {
+            vec!["honour-retry-after".into()]
+        },
+    }
+}
+
+fn terminal_seen(status: &str) -> Seen {
+    Seen::Terminal {
+        validation_status: status.into(),
+        failure_status: None,
+    }
+}
+
+/// One case per thing a renderer treats differently: PASSED, FAILED with a multi-line message
+/// and a warning beside it, WARNING only, FAILED only by an `--expect`-ed finding, SKIPPED,
+/// INTERRUPTED, and a FAILED case whose every field needs escaping.
+fn fixture() -> RunReport {
+    let mut passed = case(
+        "success",
+        "Pending for 3 s, then success",
+        "conformance-success",
+        "success",
+        Verdict::Passed,
+    );
+    passed.duration = ms(4_012);
+    passed.client = Some(client("success"));
+    passed.requests = vec![
+        request(1, 1, 200, Seen::Pending, "ok"),
+        request(2, 1_105, 200, Seen::Pending, "ok"),
+        request(3, 3_120, 200, terminal_seen("success"), "ok"),
+    ];
+
+    let mut failed = case(
+        "rate-limited",
+        "429 with Retry-After: 2 on the first two polls",
+        "conformance-rate-limited",
+        "success",
+        Verdict::Failed,
+    );
+    failed.duration = ms(8_431);
+    failed.client = Some(client("success"));
+    failed.requests = vec![
+        request(1, 1, 200, Seen::Pending, "ok"),
+        request(2, 1_002, 429, Seen::Error, "ok"),
+        request(3, 1_403, 429, Seen::Error, "FAILED"),
+        request(4, 2_404, 200, terminal_seen("success"), "FAILED"),
+    ];
+    let mut retry = finding(
+        "honour-retry-after",
+        Level::Must,
+        "#3 GET /v1/validations/VLD… at t=1.403s came 0.400s after #2 answered 429 with Retry-After: 2s\n\
+         #4 GET /v1/validations/VLD… at t=2.404s came 1.000s after #3 answered 429 with Retry-After: 2s",
+    );
+    retry.requests = vec![3, 4];
+    failed.findings = vec![
+        retry,
+        finding(
+            "jitter",
+            Level::Should,
+            "gaps after errors were all equal (1.000s, 1.000s): add random jitter",
+        ),
+    ];
+
+    let mut warning = case(
+        "declined",
+        "Declined: the face does not match",
+        "conformance-declined",
+        "failure",
+        Verdict::Warning,
+    );
+    warning.duration = ms(3_507);
+    warning.findings = vec![finding(
+        "jitter",
+        Level::Should,
+        "every poll came exactly 1.000s after the last answer",
+    )];
+
+    let mut excused = case(
+        "outage",
+        "Five 503s in a row, then success",
+        "conformance-outage",
+        "error",
+        Verdict::Failed,
+    );
+    excused.duration = ms(12_250);
+    let mut known = finding(
+        "retries-capped",
+        Level::Must,
+        "7 failed requests in a row (cap 6)",
+    );
+    known.expected = true;
+    excused.findings = vec![known];
+
+    let mut skipped = case(
+        "stalled-poll",
+        "A poll that never answers",
+        "conformance-stalled-poll",
+        "success",
+        Verdict::Skipped,
+    );
+    skipped.reason = Some("not selected (--case)".into());
+
+    let mut interrupted = case(
+        "never-completes",
+        "A validation that stays pending",
+        "conformance-never-completes",
+        "pending",
+        Verdict::Interrupted,
+    );
+    interrupted.reason = Some(
+        "could not reach the client at http://127.0.0.1:9/never?a=1&b=2: Connection refused".into(),
+    );
+
+    let mut odd = case(
+        "escaping-é",
+        "Markup <b>, \"double\" and 'single' quotes & ampersands in café",
+        "conformance-<odd>&\"scenario\"",
+        "success",
+        Verdict::Failed,
+    );
+    odd.duration = ms(999);
+    odd.account_id = "acc'é<&>".into();
+    odd.client = Some(ClientRun {
+        report: None,
+        report_error: Some("the last line is not JSON: <html>&nbsp;</html>".into()),
+        stderr_tail: "Traceback: KeyError: 'validation_id'\n\u{1b}[31mboom\u{1b}[0m".into(),
+        ..client("success")
+    });
+    odd.findings = vec![RuleFinding {
+        rule: "rule-<&>\"'é".into(),
+        title: "A <title> & \"more\"".into(),
+        level: Level::Must,
+        verdict: Verdict::Failed,
+        message: "line one: <b>bold</b> & \"double\" 'single' café\n\
+                  line two: ]]> ends CDATA; NUL \u{0}, ESC \u{1b}, noncharacter \u{FFFF}"
+            .into(),
+        requests: Vec::new(),
+        fix: "Write &amp; literally, or <![CDATA[ x ]]>.".into(),
+        source: "RFC 9110 §10.2.3 <https://example.invalid/?a=1&b=2>".into(),
+        expected: false,
+    }];
+
+    let cases = vec![passed, failed, warning, excused, skipped, interrupted, odd];
+    RunReport {
+        schema: 1,
+        suite: "truidentidad-conformance",
+        version: "0.0.0-fixture",
+        client: "`python3 client.py --name \"<me>\" & 'you' é`".into(),
+        settings: SettingsReport {
+            min_interval: 1.0,
+            tolerance: 0.05,
+            quiet_window: 2.0,
+            deadline: 13.0,
+            case_limit: 30.0,
+            request_timeout_limit: 10.0,
+            max_retries: 6,
+            skipped_rules: Vec::new(),
+        },
+        summary: RunReport::summarize(&cases),
+        expect: Some(ExpectSummary {
+            file: "known-deviations.toml".into(),
+            unused: Vec::new(),
+            matched: 1,
+        }),
+        cases,
+    }
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!("junit", junit::render(&fixture()));
+}
+
+/// The HTML is written as one line; the snapshot breaks it before every tag so a change shows
+/// as a readable diff. Escaped text has no `<` or `>`, so every `><` is between two tags and
+/// the split is undone by joining the lines back.
+#[test]
+fn html_snapshot() {
+    let page = html::render(&fixture());
+    assert!(!page.contains(">\n<"), "the split would not be reversible");
+    let lines = page.replace("><", ">\n<");
+    assert_eq!(lines.replace(">\n<", "><"), page);
+    insta::assert_snapshot!("html", lines);
+}
+
+/// `reference_clients.rs` snapshots the JSON report only; this is the terminal summary's.
+/// The summary passes control characters through as they came (a client's ANSI colours in its
+/// stderr, say); the snapshot shows them as `\u{..}` so the file stays text for git and review.
+#[test]
+fn terminal_snapshot() {
+    let summary: String = terminal::render(&fixture())
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    insta::assert_snapshot!("terminal", summary);
+}
+
+fn count_attr(el: &xml::Element, name: &str) -> usize {
+    let v = el
+        .attr(name)
+        .unwrap_or_else(|| panic!("<{}> has no `{name}`", el.name));
+    v.parse()
+        .unwrap_or_else(|e| panic!("<{}> {name}={v:?}: {e}", el.name))
+}
+
+/// The structure CI reporters rely on, checked on any rendering: `<testsuites>` wrapping one
+/// `<testsuite>`, whose `tests`, `failures`, `errors` and `skipped` equal the number of
+/// `<testcase>` elements and of their `<failure>`, `<error>` and `<skipped>` children (the
+/// wrapper's too), and every `<testcase>` with a non-empty `name` and `classname` and at most
+/// one outcome element. Returns the suite.
+fn check_junit_structure(doc: &str) -> xml::Element {
+    let root = xml::parse(doc).unwrap_or_else(|e| panic!("not well-formed: {e}\n{doc}"));
+    assert_eq!(root.name, "testsuites");
+    let suites = root.children("testsuite");
+    assert_eq!(suites.len(), 1, "one <testsuite>");
+    assert_eq!(root.children.len(), 1, "nothing but the <testsuite>");
+    let suite = suites[0];
+    let cases = suite.children("testcase");
+    assert_eq!(suite.children.len(), cases.len(), "nothing but <testcase>s");
+    let with = |child: &str| {
+        cases
+            .iter()
+            .filter(|c| !c.children(child).is_empty())
+            .count()
+    };
+    for el in [&root, suite] {
+        assert_eq!(count_attr(el, "tests"), cases.len(), "<{}> tests", el.name);
+        assert_eq!(
+            count_attr(el, "failures"),
+            with("failure"),
+            "<{}> failures",
+            el.name
+        );
+        assert_eq!(
+            count_attr(el, "errors"),
+            with("error"),
+            "<{}> errors",
+            el.name
+        );
+        assert_eq!(
+            count_attr(el, "skipped"),
+            with("skipped"),
+            "<{}> skipped",
+            el.name
+        );
+        assert!(el.attr("name").is_some_and(|n| !n.is_empty()));
+    }
+    for c in &cases {
+        assert!(c.attr("name").is_some_and(|n| !n.is_empty()), "{c:?}");
+        assert!(c.attr("classname").is_some_and(|n| !n.is_empty()), "{c:?}");
+        let time = c.attr("time").unwrap_or_default();
+        assert!(time.parse::<f64>().is_ok_and(|t| t >= 0.0), "time={time:?}");
+        let outcomes = ["failure", "error", "skipped"]
+            .iter()
+            .map(|n| c.children(n).len())
+            .sum::<usize>();
+        assert!(outcomes <= 1, "more than one outcome in {c:?}");
+        for o in c.children("failure").into_iter().chain(c.children("error")) {
+            assert!(
+                o.attr("message").is_some() && o.attr("type").is_some(),
+                "{o:?}"
+            );
+        }
+        for child in &c.children {
+            assert!(
+                ["failure", "error", "skipped", "system-out"].contains(&child.name.as_str()),
+                "unexpected <{}>",
+                child.name
+            );
+        }
+    }
+    suite.clone()
+}
+
+#[test]
+fn junit_has_what_ci_reporters_rely_on() {
+    let report = fixture();
+    let suite = check_junit_structure(&junit::render(&report));
+    let cases = suite.children("testcase");
+    // Names and classnames come back exactly: nothing was lost or double-escaped.
+    let names: Vec<_> = cases.iter().map(|c| c.attr("name").unwrap_or("")).collect();
+    let ids: Vec<_> = report.cases.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(names, ids);
+    let escaping = cases[6];
+    assert_eq!(
+        escaping.attr("classname"),
+        Some("conformance.conformance-<odd>&\"scenario\"")
+    );
+    let outcome =
+        |i: usize| -> Vec<&str> { cases[i].children.iter().map(|c| c.name.as_str()).collect() };
+    assert_eq!(outcome(0), Vec::<&str>::new(), "PASSED");
+    assert_eq!(
+        outcome(1),
+        ["failure", "system-out"],
+        "FAILED with a warning"
+    );
+    assert_eq!(outcome(2), ["system-out"], "WARNING");
+    // FAILED only by a finding listed in --expect: not a JUnit failure, and not counted as one.
+    assert_eq!(outcome(3), ["system-out"], "FAILED but expected");
+    assert_eq!(count_attr(&suite, "failures"), 2);
+    assert_eq!(outcome(4), ["skipped"], "SKIPPED");
+    assert_eq!(outcome(5), ["error"], "INTERRUPTED");
+    assert_eq!(outcome(6), ["failure"], "FAILED, escaped");
+
+    // The multi-line message keeps its lines in the failure's text; the `message` attribute is
+    // one line, as attribute-value normalization makes it for every parser.
+    let failure = cases[1].children("failure")[0];
+    let message = &report.cases[1].findings[0].message;
+    assert!(message.contains('\n'));
+    assert_eq!(
+        failure.attr("message"),
+        Some(format!("honour-retry-after: {}", message.replace('\n', " ")).as_str())
+    );
+    assert_eq!(
+        failure.text,
+        format!("honour-retry-after (MUST): {message}\nfix: Fix for honour-retry-after.")
+    );
+    // Characters XML 1.0 forbids, even escaped, become U+FFFD; everything else comes back.
+    let odd = &report.cases[6].findings[0];
+    let legal: String = odd
+        .message
+        .chars()
+        .map(|c| if xml::is_xml_char(c) { c } else { '\u{FFFD}' })
+        .collect();
+    assert_eq!(
+        cases[6].children("failure")[0].text,
+        format!("{} (MUST): {legal}\nfix: {}", odd.rule, odd.fix)
+    );
+    assert_eq!(
+        cases[5].children("error")[0].attr("message"),
+        report.cases[5].reason.as_deref()
+    );
+}
+
+/// Any Unicode, with the fragments markup is made of mixed in: `]]>`, entity-like text,
+/// CR LF, control characters and the noncharacters XML forbids.
+fn any_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        4 => any::<char>().prop_map(String::from),
+        1 => prop::sample::select(vec![
+            "]]>", "<![CDATA[", "&amp;", "&#0;", "&", "<", ">", "\"", "'", "\r\n", "\r", "\n",
+            "\t", "\u{0}", "\u{1b}", "\u{7f}", "\u{85}", "\u{FFFE}", "\u{FFFF}", "é", "</testcase>",
+        ])
+        .prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+}
+
+/// What a conforming parser hands back for `s` written as an attribute value: illegal
+/// characters replaced, line ends normalized, then literal whitespace made a space.
+fn as_attribute(s: &str) -> String {
+    as_text(s).replace(['\n', '\t'], " ")
+}
+
+/// What a conforming parser hands back for `s` written as character data.
+fn as_text(s: &str) -> String {
+    let legal: String = s
+        .chars()
+        .map(|c| if xml::is_xml_char(c) { c } else { '\u{FFFD}' })
+        .collect();
+    legal.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+proptest! {
+    // No failure file: an integration test has no lib.rs beside it to put one next to.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Whatever names and explanations a catalogue, a client or an OS error puts in a report,
+    /// the JUnit file stays well-formed, its counts match, and every value comes back.
+    #[test]
+    fn junit_stays_well_formed_for_any_text(
+        // Case ids come from the built-in catalogue, never empty.
+        id in any_text().prop_map(|s| format!("case {s}")),
+        scenario in any_text(),
+        rule in any_text(),
+        message in any_text(),
+        fix in any_text(),
+        reason in any_text(),
+        verdicts in prop::collection::vec(
+            prop::sample::select(vec![
+                Verdict::Passed, Verdict::Failed, Verdict::Warning, Verdict::Skipped,
+                Verdict::Interrupted,
+            ]),
+            0..6,
+        ),
+    ) {
+        let mut report = fixture();
+        report.cases = verdicts
+            .iter()
+            .map(|v| {
+                let mut c = case(&id, "title", &scenario, "success", *v);
+                c.reason = matches!(v, Verdict::Skipped | Verdict::Interrupted)
+                    .then(|| reason.clone());
+                if matches!(v, Verdict::Failed | Verdict::Warning) {
+                    let level = if *v == Verdict::Failed { Level::Must } else { Level::Should };
+                    let mut f = finding(&rule, level, &message);
+                    f.fix = fix.clone();
+                    c.findings.push(f);
+                }
+                c
+            })
+            .collect();
+        report.summary = RunReport::summarize(&report.cases);
+        let doc = junit::render(&report);
+        let suite = check_junit_structure(&doc);
+        let cases = suite.children("testcase");
+        prop_assert_eq!(cases.len(), verdicts.len());
+        for (c, v) in cases.iter().zip(&verdicts) {
+            prop_assert_eq!(c.attr("name").map(str::to_owned), Some(as_attribute(&id)));
+            prop_assert_eq!(
+                c.attr("classname").map(str::to_owned),
+                Some(as_attribute(&format!("conformance.{scenario}")))
+            );
+            match v {
+                Verdict::Failed => {
+                    let f = c.children("failure");
+                    prop_assert_eq!(f.len(), 1);
+                    prop_assert_eq!(
+                        f[0].attr("message").map(str::to_owned),
+                        Some(as_attribute(&format!("{rule}: {message}")))
+                    );
+                    prop_assert_eq!(
+                        &f[0].text,
+                        &as_text(&format!("{rule} (MUST): {message}\nfix: {fix}"))
+                    );
+                }
+                Verdict::Warning => {
+                    let out = c.children("system-out");
+                    prop_assert_eq!(out.len(), 1);
+                    prop_assert_eq!(
+                        &out[0].text,
+                        &as_text(&format!("WARNING {rule} (SHOULD): {message}"))
+                    );
+                }
+                Verdict::Skipped => prop_assert_eq!(
+                    c.children("skipped")[0].attr("message").map(str::to_owned),
+                    Some(as_attribute(&reason))
+                ),
+                Verdict::Interrupted => prop_assert_eq!(
+                    c.children("error")[0].attr("message").map(str::to_owned),
+                    Some(as_attribute(&reason))
+                ),
+                Verdict::Passed => prop_assert!(c.children.is_empty()),
+            }
+        }
+    }
+}
+
+/// The checker must reject what a conforming parser rejects, or the tests above prove nothing.
+#[test]
+fn the_xml_checker_rejects_what_parsers_reject() {
+    let ok = |body: &str| xml::parse(&format!("{}{body}", xml::DECL));
+    assert!(ok(r#"<a x="1 &amp; &lt;2&gt; &quot;&apos; &#233;&#xE9;"><b/>t &amp; u</a>"#).is_ok());
+    for bad in [
+        "<a>&</a>",
+        "<a>&nbsp;</a>",
+        "<a>&#0;</a>",
+        "<a>&#xFFFE;</a>",
+        "<a>x < y</a>",
+        "<a>]]></a>",
+        r#"<a x="<"/>"#,
+        r#"<a x="&"/>"#,
+        r#"<a x="1" x="2"/>"#,
+        r#"<a x="1"y="2"/>"#,
+        "<a>\u{1b}</a>",
+        "<a>\u{FFFF}</a>",
+        "<a><b></a></b>",
+        "<a>",
+        "<a></a><b/>",
+        "<a><!-- c --></a>",
+    ] {
+        assert!(ok(bad).is_err(), "accepted {bad:?}");
+    }
+    assert!(xml::parse("<a/>").is_err(), "no declaration");
+}
+
+mod xml {
+    //! A checker for the XML subset the JUnit renderer writes. Anything else (comments, CDATA,
+    //! processing instructions, DOCTYPE, single-quoted attributes) is rejected: the renderer
+    //! never writes it, so finding it means something leaked through unescaped.
+
+    /// The XML declaration the renderer writes, the only one accepted.
+    pub const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+
+    #[derive(Debug, Clone, Default)]
+    pub struct Element {
+        pub name: String,
+        pub attrs: Vec<(String, String)>,
+        pub children: Vec<Element>,
+        /// Character data directly inside this element, references resolved.
+        pub text: String,
+    }
+
+    impl Element {
+        pub fn attr(&self, name: &str) -> Option<&str> {
+            self.attrs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
+
+        pub fn children(&self, name: &str) -> Vec<&Element> {
+            self.children.iter().filter(|c| c.name == name).collect()
+        }
+    }
+
+    /// XML 1.0 §2.2 `Char`: a document may contain nothing else, even as a reference.
+    pub fn is_xml_char(c: char) -> bool {
+        matches!(
+            c,
+            '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..
+        )
+    }
+
+    /// Parses `doc` as a conforming processor would: end-of-line and attribute-value
+    /// normalization included, so values compare with what CI tools get.
+    pub fn parse(doc: &str) -> Result<Element, String> {
+        if let Some((i, c)) = doc.char_indices().find(|(_, c)| !is_xml_char(*c)) {
+            return Err(format!("byte {i}: {c:?} is not an XML 1.0 character"));
+        }
+        // XML 1.0 §2.11: CR LF and lone CR become LF before parsing.
+        let doc = doc.replace("\r\n", "\n").replace('\r', "\n");
+        let rest = doc
+            .strip_prefix(DECL)
+            .ok_or("no XML declaration at the start")?;
+        let mut p = Parser { s: rest, pos: 0 };
+        p.skip_ws();
+        let root = p.element()?;
+        p.skip_ws();
+        if p.pos != p.s.len() {
+            return p.err("content after the root element");
+        }
+        Ok(root)
+    }
+
+    struct Parser<'a> {
+        s: &'a str,
+        pos: usize,
+    }
+
+    impl<'a> Parser<'a> {
+        fn rest(&self) -> &'a str {
+            &self.s[self.pos..]
+        }
+
+        fn err<T>(&self, what: &str) -> Result<T, String> {
+            let next: String = self.rest().chars().take(40).collect();
+            Err(format!("byte {}: {what}; next: {next:?}", self.pos))
+        }
+
+        fn skip_ws(&mut self) {
+            let r = self.rest();
+            self.pos += r.len() - r.trim_start_matches([' ', '\t', '\n']).len();
+        }
+
+        fn eat(&mut self, lit: &str) -> bool {
+            let found = self.rest().starts_with(lit);
+            if found {
+                self.pos += lit.len();
+            }
+            found
+        }
+
+        fn name(&mut self) -> Result<String, String> {
+            let r = self.rest();
+            let n = r
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+                .unwrap_or(r.len());
+            if n == 0 || !r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                return self.err("expected a name");
+            }
+            self.pos += n;
+            Ok(r[..n].to_string())
+        }
+
+        fn element(&mut self) -> Result<Element, String> {
+            if !self.eat("<") {
+                return self.err("expected `<`");
+            }
+            let mut el = Element {
+                name: self.name()?,
+                ..Element::default()
+            };
+            loop {
+                let before = self.pos;
+                self.skip_ws();
+                if self.eat("/>") {
+                    return Ok(el);
+                }
+                if self.eat(">") {
+                    break;
+                }
+                if self.pos == before {
+                    return self.err("expected whitespace before an attribute");
+                }
+                let key = self.name()?;
+                if !self.eat("=\"") {
+                    return self.err("expected `=\"`");
+                }
+                let r = self.rest();
+                let Some(end) = r.find('"') else {
+                    return self.err("unterminated attribute value");
+                };
+                let raw = &r[..end];
+                if raw.contains('<') {
+                    return self.err("`<` in an attribute value");
+                }
+                if el.attrs.iter().any(|(k, _)| *k == key) {
+                    return self.err("duplicate attribute");
+                }
+                // XML 1.0 §3.3.3: literal whitespace becomes a space; references do not.
+                let value = unescape(&raw.replace(['\n', '\t'], " "))
+                    .or_else(|e| self.err(&format!("attribute `{key}`: {e}")))?;
+                self.pos += end + 1;
+                el.attrs.push((key, value));
+            }
+            loop {
+                if self.eat("</") {
+                    let close = self.name()?;
+                    self.skip_ws();
+                    if close != el.name || !self.eat(">") {
+                        return self.err(&format!("`</{close}` does not close `<{}>`", el.name));
+                    }
+                    return Ok(el);
+                }
+                let r = self.rest();
+                if r.starts_with("<!") || r.starts_with("<?") {
+                    return self.err("comment, CDATA, DOCTYPE or PI");
+                }
+                if r.starts_with('<') {
+                    let child = self.element()?;
+                    el.children.push(child);
+                    continue;
+                }
+                let Some(end) = r.find('<') else {
+                    return self.err(&format!("`<{}>` is never closed", el.name));
+                };
+                let raw = &r[..end];
+                if raw.contains("]]>") {
+                    return self.err("`]]>` in character data");
+                }
+                let text = unescape(raw).or_else(|e| self.err(&e))?;
+                el.text.push_str(&text);
+                self.pos += end;
+            }
+        }
+    }
+
+    /// Resolves the five predefined entities and character references; any other `&` is an
+    /// error, as for a conforming parser.
+    fn unescape(raw: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(raw.len());
+        let mut rest = raw;
+        while let Some(i) = rest.find('&') {
+            out.push_str(&rest[..i]);
+            rest = &rest[i + 1..];
+            let Some(end) = rest.find(';') else {
+                return Err(format!("`&` without `;` before {rest:?}"));
+            };
+            let name = &rest[..end];
+            let code = |digits: &str, radix: u32| {
+                (!digits.is_empty() && digits.chars().all(|c| c.is_digit(radix)))
+                    .then(|| u32::from_str_radix(digits, radix).ok())
+                    .flatten()
+                    .and_then(char::from_u32)
+            };
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => match name.strip_prefix("#x") {
+                    Some(hex) => code(hex, 16),
+                    None => name.strip_prefix('#').and_then(|dec| code(dec, 10)),
+                },
+            };
+            match c {
+                Some(c) if is_xml_char(c) => out.push(c),
+                _ => return Err(format!("`&{name};` is not a legal reference")),
+            }
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
