@@ -514,31 +514,47 @@ async fn read_incoming(
     if let Some(n) = declared.filter(|n| *n > max as u64) {
         return Err(too_large(n.to_string()));
     }
-    let deadline = tokio::time::Instant::now() + state.config.body_read_timeout;
+    // Armed only once a frame has to be waited for: usually the whole body came with the
+    // head, and a timer costs a clock read and a runtime handle to make and drop.
+    let mut deadline = None;
     // A form body usually arrives in one frame: keep it as it came, copy only when it spans
     // several.
     let mut first: Option<Bytes> = None;
     let mut joined: Vec<u8> = Vec::new();
     let mut total = 0usize;
     loop {
-        // The timer is only armed if the frame is not already there.
-        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
-            Err(_) => {
-                return Err(ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    format!(
-                        "the request body did not arrive within {}",
-                        humantime::format_duration(state.config.body_read_timeout)
-                    ),
-                ));
+        let ready = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(http_body::Body::poll_frame(Pin::new(&mut body), cx))
+        })
+        .await;
+        let next = match ready {
+            std::task::Poll::Ready(next) => next,
+            std::task::Poll::Pending => {
+                let at = *deadline.get_or_insert_with(|| {
+                    tokio::time::Instant::now() + state.config.body_read_timeout
+                });
+                match tokio::time::timeout_at(at, body.frame()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        return Err(ApiError::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            format!(
+                                "the request body did not arrive within {}",
+                                humantime::format_duration(state.config.body_read_timeout)
+                            ),
+                        ));
+                    }
+                }
             }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
+        };
+        let frame = match next {
+            None => break,
+            Some(Err(e)) => {
                 return Err(ApiError::bad_request(format!(
                     "could not read the request body: {e}"
                 )));
             }
-            Ok(Some(Ok(frame))) => frame,
+            Some(Ok(frame)) => frame,
         };
         let Ok(data) = frame.into_data() else {
             continue; // trailers carry nothing the API reads
