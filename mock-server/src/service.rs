@@ -333,7 +333,8 @@ enum Routed {
 
 /// The paths that wait, and what each needs besides the server state and the exchange.
 enum Deferred {
-    Create(Request<Incoming>),
+    /// A create whose head passed the checks: only the body is left to read.
+    Create(CreateHead),
     Web(Request<Incoming>),
     Control(Request<Incoming>),
     /// A fault on a poll: `ok_body` is the answer it replaces or delays.
@@ -366,7 +367,10 @@ fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) -> Routed 
         if method != Method::POST {
             return ApiError::method_not_allowed(&method, path, "POST").into();
         }
-        return Routed::Deferred(Deferred::Create(req));
+        return match check_create(state, req, ex) {
+            Ok(head) => Routed::Deferred(Deferred::Create(head)),
+            Err(e) => e.into(),
+        };
     }
     if let Some(id) = path.strip_prefix("/v1/validations/") {
         ex.kind = "poll";
@@ -491,12 +495,16 @@ pub fn read_body<'a>(
     state: &'a AppState,
     req: Request<Incoming>,
 ) -> impl Future<Output = Result<Bytes, ApiError>> + 'a {
-    let declared = req
-        .headers()
+    let declared = declared_length(&req);
+    read_incoming(state, req.into_body(), declared)
+}
+
+/// The body length the request's `Content-Length` declares, if it is a number.
+fn declared_length(req: &Request<Incoming>) -> Option<u64> {
+    req.headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    read_incoming(state, req.into_body(), declared)
+        .and_then(|v| v.parse::<u64>().ok())
 }
 
 async fn read_incoming(
@@ -575,42 +583,84 @@ async fn read_incoming(
     Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
-async fn create(
+/// What a create needs once its head has passed the checks: the body to read and the
+/// scenario header. The request itself is not kept: the boxed future of every create holds
+/// this, and the smaller it is the cheaper the box (one of a few kilobytes no longer fits
+/// the allocator's fast per-thread cache).
+struct CreateHead {
+    body: Incoming,
+    declared: Option<u64>,
+    header_scenario: Option<String>,
+}
+
+/// The synchronous part of a create, done while routing: the API key, the content type and
+/// the scenario header, in that order.
+fn check_create(
     state: &AppState,
-    conn: &ConnInfo,
     req: Request<Incoming>,
     ex: &mut Exchange,
-) -> Reply {
-    if let Err(e) = authenticate(state, req.headers(), ex) {
-        return e.into();
-    }
-    if let Err(e) = form::check_content_type(ex.content_type.as_deref()) {
-        return e.into();
-    }
+) -> Result<CreateHead, ApiError> {
+    authenticate(state, req.headers(), ex)?;
+    form::check_content_type(ex.content_type.as_deref())?;
     let header_scenario = req
         .headers()
         .get(SCENARIO_HEADER)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let body = match read_body(state, req).await {
+    let declared = declared_length(&req);
+    Ok(CreateHead {
+        body: req.into_body(),
+        declared,
+        header_scenario,
+    })
+}
+
+/// `POST /v1/validations` once its head passed [`check_create`]: reads the body, then
+/// creates (or fails as the scenario says).
+async fn create(state: &AppState, conn: &ConnInfo, head: CreateHead, ex: &mut Exchange) -> Reply {
+    let body = match read_incoming(state, head.body, head.declared).await {
         Ok(b) => b,
         Err(e) => return e.into(),
     };
-    let form = match form::parse_create(&body) {
+    match create_from_body(state, conn, head.header_scenario.as_deref(), &body, ex) {
+        Created::Done(reply) => reply,
+        Created::Fault(fault) => fault.await,
+    }
+}
+
+/// The end of a create: done, or a fault still to apply (boxed: a cold path, and inline its
+/// state would enlarge every create's future).
+enum Created<'a> {
+    Done(Reply),
+    Fault(Pin<Box<dyn Future<Output = Reply> + Send + 'a>>),
+}
+
+impl From<ApiError> for Created<'_> {
+    fn from(e: ApiError) -> Self {
+        Created::Done(e.into())
+    }
+}
+
+/// Everything after the body arrived, synchronously: parse, pick the scenario, store,
+/// render.
+fn create_from_body<'a>(
+    state: &'a AppState,
+    conn: &ConnInfo,
+    header_scenario: Option<&str>,
+    body: &[u8],
+    ex: &'a mut Exchange,
+) -> Created<'a> {
+    let form = match form::parse_create(body) {
         Ok(f) => f,
         Err(e) => return e.into(),
     };
     if state.journal.enabled() {
         // `parse_create` accepted the body, so it is UTF-8.
-        ex.form = FormFields::from_urlencoded(std::str::from_utf8(&body).unwrap_or_default());
+        ex.form = FormFields::from_urlencoded(std::str::from_utf8(body).unwrap_or_default());
     }
 
     let seq = state.next_seq();
-    let scenario_id = match choose_scenario(
-        state,
-        header_scenario.as_deref(),
-        form.account_id.as_deref(),
-        seq,
-    ) {
+    let scenario_id = match choose_scenario(state, header_scenario, form.account_id.as_deref(), seq)
+    {
         Ok(id) => id,
         Err(e) => return e.into(),
     };
@@ -649,7 +699,13 @@ async fn create(
         entropy,
     )) = fault
     {
-        return Box::pin(apply_fault(f, entropy, &scenario.name, Vec::new(), ex)).await;
+        return Created::Fault(Box::pin(apply_fault(
+            f,
+            entropy,
+            &scenario.name,
+            Vec::new(),
+            ex,
+        )));
     }
 
     let new = NewValidation {
@@ -673,9 +729,10 @@ async fn create(
     ex.validation_id = Some(view.record.id);
     let body = render::validation(&view, state.clock.as_ref(), false);
     match fault {
-        // Boxed, as every cold path: inline, its state would enlarge every request's future.
-        Some((f, entropy)) => Box::pin(apply_fault(f, entropy, &scenario.name, body, ex)).await,
-        None => Reply::Response(json_response(StatusCode::OK, body)),
+        Some((f, entropy)) => {
+            Created::Fault(Box::pin(apply_fault(f, entropy, &scenario.name, body, ex)))
+        }
+        None => Created::Done(Reply::Response(json_response(StatusCode::OK, body))),
     }
 }
 
