@@ -710,8 +710,13 @@ async fn outcomes_polls_and_error_classes_by_poll_count() {
     // found a reused connection depends on the other validations, so what is pinned is the
     // sum: each resend is one poll fewer counted and one `other` fewer, and the server saw
     // every one.
-    let retried = r["requests"]["retried"].as_u64().expect("retried is a count");
-    assert!(retried <= 4, "at most one resend per faulty validation: {retried}");
+    let retried = r["requests"]["retried"]
+        .as_u64()
+        .expect("retried is a count");
+    assert!(
+        retried <= 4,
+        "at most one resend per faulty validation: {retried}"
+    );
     // 8 × 4 + 4 × 3 + 4 × 8 (seven faulted polls, then the one that sees success).
     assert_eq!(r["poll"]["count"].as_u64(), Some(76 - retried));
     let per_validation = ((76 - retried) as f64 / 16.0 * 1000.0).round() / 1000.0;
