@@ -431,13 +431,36 @@ fn list_validations(state: &AppState, query: Option<&str>) -> Result<Reply, ApiE
     Ok(ok_json(json!({ "count": list.len(), "validations": list })))
 }
 
+/// A `kind` filter of the journal: one kind or several, comma-separated (`kind=create,poll`
+/// shows what an integrator's backend sent, without the Web SDK's own polling).
+fn kind_filter(value: &str) -> Result<Vec<&'static str>, ApiError> {
+    value
+        .split(',')
+        .map(|k| {
+            crate::journal::KINDS
+                .iter()
+                .find(|known| **known == k.trim())
+                .copied()
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "kind filter must be one or more of {}, comma-separated; got `{}`",
+                        crate::journal::KINDS.join(", "),
+                        truncate(k, 32)
+                    ))
+                })
+        })
+        .collect()
+}
+
 fn journal(state: &AppState, query: Option<&str>) -> Result<Reply, ApiError> {
     let q = query_pairs(query);
     let limit = limit_param(&q)?;
     let id = get(&q, "validation_id").map(parse_id).transpose()?;
-    let entries = state
-        .journal
-        .query(limit, |e| id.is_none_or(|id| e.validation_id == Some(id)));
+    let kinds = get(&q, "kind").map(kind_filter).transpose()?;
+    let entries = state.journal.query(limit, |e| {
+        id.is_none_or(|id| e.validation_id == Some(id))
+            && kinds.as_ref().is_none_or(|k| k.contains(&e.kind))
+    });
     Ok(ok_json(json!({
         "capacity": state.journal.capacity(),
         "dropped": state.journal.dropped(),

@@ -25,6 +25,10 @@ pub enum KeyState {
     NotRequired,
 }
 
+/// The request kinds the journal records, as an entry's `kind` writes them: `web` covers the
+/// browser pages and the dashboard, `web-adapter` the Web SDK's backend.
+pub const KINDS: [&str; 6] = ["create", "poll", "web", "web-adapter", "control", "other"];
+
 /// One request as the server saw it.
 #[derive(Debug, Clone, Serialize)]
 pub struct JournalEntry {
@@ -39,7 +43,7 @@ pub struct JournalEntry {
     pub method: http::Method,
     /// Path and query, truncated to 512 bytes.
     pub path: String,
-    /// `create`, `poll`, `control`, `other`.
+    /// One of [`KINDS`].
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_id: Option<ValidationId>,

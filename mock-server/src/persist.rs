@@ -146,7 +146,7 @@ fn load_outcome(s: &SavedOutcome) -> Result<Outcome, String> {
 
 /// Journal kinds are `&'static str`; map saved strings back to them.
 fn intern_kind(kind: &str) -> &'static str {
-    ["create", "poll", "control", "web", "web-adapter", "other"]
+    crate::journal::KINDS
         .into_iter()
         .find(|k| *k == kind)
         .unwrap_or("other")

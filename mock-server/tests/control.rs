@@ -335,6 +335,41 @@ async fn journal_is_queryable_by_validation() {
 }
 
 #[tokio::test]
+async fn journal_filters_by_kind_to_hide_the_sdks_own_polling() {
+    let server = manual_server().await;
+    let id = create_id(&server, "type=government").await;
+    // The stand-in Web SDK polls the Web Adapter every second while the journey is open:
+    // requests an integrator debugging their backend does not want in the way.
+    for _ in 0..3 {
+        get(&server, &format!("/web-adapter/v1/validations/{id}")).await;
+    }
+    poll(&server, &id).await;
+    let kinds = |query: &str| {
+        let server = &server;
+        let query = query.to_string();
+        async move {
+            get(server, &format!("/_mock/journal?{query}")).await.json()["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["kind"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        kinds(&format!("validation_id={id}&kind=create,poll")).await,
+        ["create", "poll"]
+    );
+    assert_eq!(
+        kinds("kind=web-adapter").await,
+        ["web-adapter", "web-adapter", "web-adapter"]
+    );
+    let bad = get(&server, "/_mock/journal?kind=polls").await;
+    assert_eq!(bad.status, 400);
+    insta::assert_snapshot!(bad.json()["message"].as_str().unwrap(), @"kind filter must be one or more of create, poll, web, web-adapter, control, other, comma-separated; got `polls`");
+}
+
+#[tokio::test]
 async fn mix_draws_scenarios_by_weight_reproducibly() {
     let start = || async {
         MockServer::builder()
