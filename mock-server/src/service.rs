@@ -154,8 +154,8 @@ pub fn handle(state: &Arc<AppState>, conn: &Arc<ConnInfo>, req: Request<Incoming
             let mut record = Recorder::new(Arc::clone(state), conn, started, ex);
             let conn = Arc::clone(conn);
             match work {
-                Deferred::Create(req) => {
-                    later!(record, conn, |state, ex| create(state, &conn, req, ex))
+                Deferred::Create(head) => {
+                    later!(record, conn, |state, ex| create(state, &conn, head, ex))
                 }
                 Deferred::Web(req) => {
                     later!(record, conn, |state, ex| crate::web::route(state, req, ex))
