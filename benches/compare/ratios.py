@@ -11,7 +11,7 @@ rows = [l.split() for l in open(sys.argv[1]) if l[:1].isdigit()]
 by = {(r[0], r[1], r[2]): r for r in rows}
 rounds = sorted({r[0] for r in rows}, key=int)
 print(f"# median over {len(rounds)} rounds, each mock relative to the floor of the same round")
-print(f"{'ep':5} {'server':13} {'req/s vs floor':>15} {'p99 vs floor':>13} {'capacity (CPU/req)':>19} {'cpu_us/req':>11}")
+print(f"{'ep':5} {'server':13} {'req/s vs floor':>15} {'middle half':>13} {'p99 vs floor':>13} {'capacity (CPU/req)':>19} {'cpu_us/req':>11}")
 for ep in ("GET", "POST"):
     for side in ("floor", "mock-default", "mock-quiet"):
         rps, p99, cap, cpu = [], [], [], []
@@ -25,5 +25,9 @@ for ep in ("GET", "POST"):
                 cap.append(float(f[7]) / float(m[7]))
             cpu.append(float(m[7]))
         if rps:
-            print(f"{ep:5} {side:13} {statistics.median(rps)*100:14.1f}% {statistics.median(p99):12.2f}x "
+            # The spread of the per-round ratios (25th to 75th percentile): on a shared
+            # machine a median a few points from a target says little when this is wide.
+            q = statistics.quantiles(rps, n=4) if len(rps) > 1 else [rps[0]] * 3
+            spread = f"{q[0]*100:.0f}-{q[2]*100:.0f}%"
+            print(f"{ep:5} {side:13} {statistics.median(rps)*100:14.1f}% {spread:>13} {statistics.median(p99):12.2f}x "
                   f"{statistics.median(cap)*100 if cap else 0:18.1f}% {statistics.median(cpu):11.1f}")
