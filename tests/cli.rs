@@ -10,14 +10,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_truidentidad-mock");
 
 /// Starts `serve` and returns the child and the base address from its first stdout line.
 fn serve(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--port", "0", "--no-request-log"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
+    listening(
+        Command::new(BIN)
+            .arg("serve")
+            .args(["--port", "0", "--no-request-log"])
+            .args(args)
+            .stderr(Stdio::null()),
+    )
+}
+
+/// Spawns a prepared `serve` command and reads the base address from its first stdout line.
+fn listening(cmd: &mut Command) -> (Child, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().expect("spawn serve");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -79,22 +83,12 @@ fn serve_prints_the_address_first_and_stops_cleanly_on_sigterm() {
 /// Runs `serve` with its request log on (stderr captured), sends one unknown-id poll and
 /// one create, stops it with SIGTERM and returns stderr.
 fn serve_logging(env: &[(&str, &str)]) -> String {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0"])
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .to_string();
+    let (mut child, addr) = listening(
+        Command::new(BIN)
+            .args(["serve", "--port", "0"])
+            .envs(env.iter().copied())
+            .stderr(Stdio::piped()),
+    );
     http(
         &addr,
         "GET /v1/validations/VLDnope HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\n\r\n",
@@ -152,20 +146,14 @@ fn the_logged_latency_includes_the_time_a_response_was_held() {
          [[scenario.fault]]\nrequest = \"create\"\ndelay = \"80ms\"\n",
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["serve", "--port", "0", "--scenarios", "held.toml"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().strip_prefix("listening on http://").unwrap();
-    create(addr, "type=government&account_id=held.latency");
+    let (mut child, addr) = listening(
+        Command::new(BIN)
+            .current_dir(dir.path())
+            .args(["serve", "--port", "0", "--scenarios", "held.toml"])
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped()),
+    );
+    create(&addr, "type=government&account_id=held.latency");
     let mut stderr = child.stderr.take().unwrap();
     terminate(&mut child);
     let mut log = String::new();
