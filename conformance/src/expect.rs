@@ -157,6 +157,24 @@ mod tests {
     }
 
     #[test]
+    fn summary_tells_expected_failures_apart() {
+        let cat = Catalogue::builtin().unwrap();
+        let src = "[[deviation]]\ncase = \"rate-limited\"\nrule = \"honour-retry-after\"\n";
+        let d = parse("known.toml", src, &cat).unwrap();
+        // One case failed only on the listed rule, one also on a rule nobody listed.
+        let mut cases = vec![
+            case_with("honour-retry-after"),
+            case_with("honour-retry-after"),
+        ];
+        cases[1]
+            .findings
+            .extend(case_with("stop-after-terminal").findings);
+        apply("known.toml", &d, &mut cases);
+        let s = crate::verdict::RunReport::summarize(&cases);
+        assert_eq!((s.failed, s.failed_expected), (2, 1));
+    }
+
+    #[test]
     fn unknown_names_are_clear_errors() {
         let cat = Catalogue::builtin().unwrap();
         let e = parse(

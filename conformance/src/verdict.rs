@@ -145,6 +145,10 @@ impl CaseReport {
 pub struct Summary {
     pub passed: usize,
     pub failed: usize,
+    /// Of `failed`, the cases whose every FAILED finding is listed in `--expect`: they keep
+    /// their verdict but do not fail the run, and a summary that only said "1 failed" next
+    /// to "RESULT PASSED" left readers guessing which.
+    pub failed_expected: usize,
     pub warning: usize,
     pub skipped: usize,
     pub interrupted: usize,
@@ -194,7 +198,13 @@ impl RunReport {
         for c in cases {
             match c.verdict {
                 Verdict::Passed => s.passed += 1,
-                Verdict::Failed => s.failed += 1,
+                Verdict::Failed => {
+                    s.failed += 1;
+                    let mut failed = c.findings.iter().filter(|f| f.verdict == Verdict::Failed);
+                    if failed.clone().next().is_some() && failed.all(|f| f.expected) {
+                        s.failed_expected += 1;
+                    }
+                }
                 Verdict::Warning => s.warning += 1,
                 Verdict::Skipped => s.skipped += 1,
                 Verdict::Interrupted => s.interrupted += 1,

@@ -28,9 +28,10 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = write!(
         s,
-        "<p>{} passed, {} failed, {} warning, {} skipped, {} interrupted. Minimum poll interval {}s, deadline {}s, quiet window {}s.</p>",
+        "<p>{} passed, {} failed{}, {} warning, {} skipped, {} interrupted. Minimum poll interval {}s, deadline {}s, quiet window {}s.</p>",
         sum.passed,
         sum.failed,
+        super::expected_note(sum),
         sum.warning,
         sum.skipped,
         sum.interrupted,

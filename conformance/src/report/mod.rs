@@ -5,7 +5,17 @@ pub mod html;
 pub mod junit;
 pub mod terminal;
 
-use crate::verdict::RunReport;
+use crate::verdict::{RunReport, Summary};
+
+/// " (N expected)" after the failed count when some FAILED cases failed only on findings
+/// listed in `--expect`, so "RESULT PASSED" next to a failed count explains itself.
+fn expected_note(sum: &Summary) -> String {
+    match sum.failed_expected {
+        0 => String::new(),
+        n if n == sum.failed => " (all expected, listed in --expect)".to_string(),
+        n => format!(" ({n} expected, listed in --expect)"),
+    }
+}
 
 /// The JSON report (schema in conformance/README.md).
 pub fn json(report: &RunReport) -> String {

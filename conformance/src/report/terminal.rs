@@ -108,7 +108,7 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "{}: {} passed, {} failed, {} warning, {} skipped, {} interrupted",
+        "{}: {} passed, {} failed{}, {} warning, {} skipped, {} interrupted",
         if report.passed() {
             "RESULT PASSED"
         } else {
@@ -116,6 +116,7 @@ pub fn render(report: &RunReport) -> String {
         },
         sum.passed,
         sum.failed,
+        super::expected_note(sum),
         sum.warning,
         sum.skipped,
         sum.interrupted
