@@ -35,6 +35,11 @@ pub const API_KEY_HEADER: &str = "truora-api-key";
 /// The header that picks a scenario on create.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
 
+// The same names as `HeaderName`s: looking a header up by `&str` parses and validates the
+// name on every request.
+static API_KEY_NAME: header::HeaderName = header::HeaderName::from_static(API_KEY_HEADER);
+static SCENARIO_NAME: header::HeaderName = header::HeaderName::from_static(SCENARIO_HEADER);
+
 /// What the accept loop knows about a connection.
 #[derive(Debug)]
 pub struct ConnInfo {
@@ -70,7 +75,9 @@ pub struct Exchange {
     pub kind: &'static str,
     pub validation_id: Option<ValidationId>,
     pub api_key: KeyState,
-    pub content_type: Option<String>,
+    /// Kept as the header value (sharing the request's bytes) and turned into text only
+    /// when the journal records it.
+    pub content_type: Option<HeaderValue>,
     pub form: FormFields,
     pub fault: Option<String>,
     /// Leaves the request out of the journal: the dashboard's own refreshes would otherwise
@@ -132,10 +139,7 @@ pub fn handle(state: &Arc<AppState>, conn: &Arc<ConnInfo>, req: Request<Incoming
         kind: "other",
         validation_id: None,
         api_key: KeyState::NotRequired,
-        content_type: req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), 128)),
+        content_type: req.headers().get(header::CONTENT_TYPE).cloned(),
         form: FormFields::default(),
         fault: None,
         skip_journal: false,
@@ -287,7 +291,10 @@ impl<S: Deref<Target = AppState>> Recorder<S> {
                 status,
                 fault: ex.fault.take(),
                 api_key: ex.api_key,
-                content_type: ex.content_type.take(),
+                content_type: ex
+                    .content_type
+                    .take()
+                    .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), 128)),
                 form: std::mem::take(&mut ex.form),
                 remote: self.remote,
             });
@@ -359,8 +366,15 @@ impl From<ApiError> for Routed {
 }
 
 fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) -> Routed {
-    let uri = req.uri().clone();
-    let path = uri.path();
+    // The exchange already holds the target; lend it out for routing rather than clone it
+    // once more (each clone of a `Uri` takes and releases a shared count).
+    let uri = std::mem::take(&mut ex.uri);
+    let routed = route_path(state, req, uri.path(), ex);
+    ex.uri = uri;
+    routed
+}
+
+fn route_path(state: &AppState, req: Request<Incoming>, path: &str, ex: &mut Exchange) -> Routed {
     let method = req.method().clone();
     if path == "/v1/validations" {
         ex.kind = "create";
@@ -464,7 +478,7 @@ pub fn authenticate(
     headers: &HeaderMap,
     ex: &mut Exchange,
 ) -> Result<(), ApiError> {
-    let Some(value) = headers.get(API_KEY_HEADER).filter(|v| !v.is_empty()) else {
+    let Some(value) = headers.get(&API_KEY_NAME).filter(|v| !v.is_empty()) else {
         ex.api_key = KeyState::Missing;
         return Err(ApiError::unauthorized(
             "missing Truora-API-Key header: send your API key in the Truora-API-Key header on every request",
@@ -601,10 +615,15 @@ fn check_create(
     ex: &mut Exchange,
 ) -> Result<CreateHead, ApiError> {
     authenticate(state, req.headers(), ex)?;
-    form::check_content_type(ex.content_type.as_deref())?;
+    form::check_content_type(
+        ex.content_type
+            .as_ref()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+            .as_deref(),
+    )?;
     let header_scenario = req
         .headers()
-        .get(SCENARIO_HEADER)
+        .get(&SCENARIO_NAME)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let declared = declared_length(&req);
     Ok(CreateHead {
@@ -708,7 +727,7 @@ fn create_from_body<'a>(
         )));
     }
 
-    let new = NewValidation {
+    let mut new = NewValidation {
         account_id,
         scenario: scenario_id,
         timeout: form.timeout,
@@ -720,8 +739,9 @@ fn create_from_body<'a>(
     let mut attempt_seq = seq;
     let view = loop {
         let id = ValidationId::derive(state.seed, attempt_seq);
-        if let Some(v) = state.store.insert(id, seq, new.clone(), now) {
-            break v;
+        match state.store.insert(id, seq, new, now) {
+            Ok(v) => break v,
+            Err(back) => new = back,
         }
         // Only after a reset with the same seed can an id repeat; step past it.
         attempt_seq = attempt_seq.wrapping_add(1 << 40);

@@ -145,14 +145,14 @@ impl Shard {
         self.records.get_mut(slot)
     }
 
-    /// Appends a record unless its id is taken; returns its slot.
-    fn push(&mut self, record: Record) -> Option<usize> {
+    /// Appends a record unless its id is taken (then hands it back); returns its slot.
+    fn push(&mut self, record: Record) -> Result<usize, Record> {
         let std::collections::hash_map::Entry::Vacant(entry) = self.index.entry(record.id) else {
-            return None;
+            return Err(record);
         };
         entry.insert(self.base + self.records.len() as u64);
         self.records.push_back(record);
-        Some(self.records.len() - 1)
+        Ok(self.records.len() - 1)
     }
 
     /// Evicts the oldest finished record among the first [`EVICTION_SCAN`], or the front one
@@ -233,14 +233,15 @@ impl Store {
     }
 
     /// Inserts a validation with the given id and creation order, evicting if the shard is
-    /// full. Returns `false` (and stores nothing) if the id is already taken.
+    /// full. If the id is already taken, stores nothing and hands `new` back, so the caller
+    /// can retry under another id without having cloned it up front.
     pub fn insert(
         &self,
         id: ValidationId,
         seq: u64,
         new: NewValidation,
         now: Duration,
-    ) -> Option<View> {
+    ) -> Result<View, NewValidation> {
         let mut shard = self.shard(id).lock();
         if shard.len() >= self.per_shard && !shard.contains(id) {
             self.evict_one(&mut shard, now);
@@ -262,8 +263,14 @@ impl Store {
             journey: None,
         };
         let observation = record.observe(&self.catalogue, now);
-        let slot = shard.push(record)?;
-        Some(View {
+        let slot = shard.push(record).map_err(|r| NewValidation {
+            account_id: r.account_id,
+            scenario: r.scenario,
+            timeout: r.timeout,
+            ip: r.ip,
+            params: r.params,
+        })?;
+        Ok(View {
             record: shard.records[slot].clone(),
             observation,
             now,
@@ -281,7 +288,7 @@ impl Store {
             let now = record.created;
             self.evict_one(&mut shard, now);
         }
-        shard.push(record);
+        let _ = shard.push(record);
     }
 
     fn evict_one(&self, shard: &mut Shard, now: Duration) {
@@ -512,8 +519,8 @@ mod tests {
                             .filter_map(|o| s.get(o, now).map(|v| (o, v.observation.status.is_terminal())))
                             .collect();
                         let got = s.insert(id, seq as u64, new(&c, "never-completes"), now);
-                        proptest::prop_assert_eq!(got.is_some(), !was_there);
-                        if got.is_some() {
+                        proptest::prop_assert_eq!(got.is_ok(), !was_there);
+                        if got.is_ok() {
                             stored_ok += 1;
                             if same_shard.len() >= 2 && same_shard.iter().any(|(_, done)| *done) {
                                 for (other, done) in &same_shard {
@@ -590,24 +597,16 @@ mod tests {
     #[test]
     fn duplicate_ids_are_refused() {
         let s = store(100);
-        assert!(
-            s.insert(
-                ValidationId(1),
-                0,
-                new(s.catalogue(), "success"),
-                Duration::ZERO
-            )
-            .is_some()
-        );
-        assert!(
-            s.insert(
-                ValidationId(1),
-                1,
-                new(s.catalogue(), "success"),
-                Duration::ZERO
-            )
-            .is_none()
-        );
+        let first = new(s.catalogue(), "success");
+        assert!(s.insert(ValidationId(1), 0, first, Duration::ZERO).is_ok());
+        let mut second = new(s.catalogue(), "success");
+        second.account_id = "second".into();
+        // Refused, and handed back whole so the caller can retry under another id.
+        let back = s
+            .insert(ValidationId(1), 1, second, Duration::ZERO)
+            .unwrap_err();
+        assert_eq!(&*back.account_id, "second");
+        assert_eq!(s.len(), 1);
     }
 
     #[test]
