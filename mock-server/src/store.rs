@@ -146,9 +146,10 @@ impl Shard {
     }
 
     /// Appends a record unless its id is taken (then hands it back); returns its slot.
-    fn push(&mut self, record: Record) -> Result<usize, Record> {
+    fn push(&mut self, record: Record) -> Result<usize, Box<Record>> {
         let std::collections::hash_map::Entry::Vacant(entry) = self.index.entry(record.id) else {
-            return Err(record);
+            // Boxed so the common path's result stays small; only a refused id pays.
+            return Err(Box::new(record));
         };
         entry.insert(self.base + self.records.len() as u64);
         self.records.push_back(record);
