@@ -355,7 +355,7 @@ pub fn summary_json(state: &AppState, view: &View) -> Value {
         "age_seconds": view.now.saturating_sub(r.created).as_secs_f64(),
         "timeout_seconds": r.timeout.as_secs(),
         "polls": r.polls_total,
-        "forced": r.forced.map(|(o, _)| o.label()),
+        "forced": r.forced().map(|(o, _)| o.label()),
         "journey": r.journey.as_deref().map(|j| crate::web::journey::to_json(j, state.clock.as_ref(), r.created)),
     })
 }

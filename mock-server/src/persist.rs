@@ -23,7 +23,7 @@ use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
 use crate::ids::ValidationId;
 use crate::journal::{FormFields, JournalEntry, KeyState};
 use crate::state::AppState;
-use crate::store::{CreateParams, Record};
+use crate::store::{Changes, CreateParams, Record};
 
 /// Bumped when the layout changes incompatibly.
 pub const FORMAT_VERSION: u32 = 1;
@@ -107,6 +107,25 @@ pub struct SavedEntry {
     pub remote: SocketAddr,
 }
 
+/// A saved validation's [`Changes`], or none when it had none (nothing forced, scenario
+/// never switched), so a restored record is as small as a fresh one.
+fn changes(
+    forced: Option<(Outcome, Duration)>,
+    created_ns: u64,
+    scenario_start_ns: u64,
+    polls_at_scenario_start: u32,
+) -> Option<Box<Changes>> {
+    (forced.is_some() || scenario_start_ns != created_ns || polls_at_scenario_start != 0).then(
+        || {
+            Box::new(Changes {
+                forced,
+                scenario_start: Duration::from_nanos(scenario_start_ns),
+                polls_at_scenario_start,
+            })
+        },
+    )
+}
+
 fn ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
@@ -169,12 +188,12 @@ pub fn snapshot(state: &AppState) -> StateFile {
                 account_id: r.account_id.to_string(),
                 scenario: state.catalogue.get(r.scenario).name.clone(),
                 created_ns: ns(r.created),
-                scenario_start_ns: ns(r.scenario_start),
-                polls_at_scenario_start: r.polls_at_scenario_start,
+                scenario_start_ns: ns(r.scenario_start()),
+                polls_at_scenario_start: r.polls_at_scenario_start(),
                 timeout_s: r.timeout.as_secs(),
                 polls_total: r.polls_total,
                 polls_counted: r.polls_counted,
-                forced: r.forced.map(|(o, at)| save_outcome(o, at)),
+                forced: r.forced().map(|(o, at)| save_outcome(o, at)),
                 ip: r.ip,
                 user_authorized: p.user_authorized,
                 country: p.country,
@@ -319,12 +338,15 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
             account_id: v.account_id.as_str().into(),
             scenario,
             created: Duration::from_nanos(v.created_ns),
-            scenario_start: Duration::from_nanos(v.scenario_start_ns),
-            polls_at_scenario_start: v.polls_at_scenario_start,
             timeout: Duration::from_secs(v.timeout_s),
             polls_total: v.polls_total,
             polls_counted: v.polls_counted,
-            forced,
+            changes: changes(
+                forced,
+                v.created_ns,
+                v.scenario_start_ns,
+                v.polls_at_scenario_start,
+            ),
             ip: v.ip,
             params: Some(Arc::new(CreateParams {
                 user_authorized: v.user_authorized,

@@ -51,15 +51,13 @@ pub struct Record {
     pub account_id: Arc<str>,
     pub scenario: ScenarioId,
     pub created: Duration,
-    /// When the current scenario was attached (differs from `created` after a switch).
-    pub scenario_start: Duration,
-    pub polls_at_scenario_start: u32,
     pub timeout: Duration,
     /// Every poll received.
     pub polls_total: u32,
     /// Polls received before the timeout (what poll-driven phases count).
     pub polls_counted: u32,
-    pub forced: Option<(Outcome, Duration)>,
+    /// A forced outcome or a scenario switch, once either happened (see [`Changes`]).
+    pub changes: Option<Box<Changes>>,
     pub ip: IpAddr,
     pub params: Option<Arc<CreateParams>>,
     /// The browser journey, once the Web SDK opened this validation (see [`crate::web`]).
@@ -67,7 +65,64 @@ pub struct Record {
     pub journey: Option<Box<Journey>>,
 }
 
+/// What a validation can be told after its creation: an outcome forced on it (control API,
+/// the browser journey) and the scenario switched under it. Boxed out of [`Record`]: nearly
+/// every stored validation sees neither, and a smaller record is fewer cache lines written
+/// per create and 48 bytes less per stored validation (a million at the default cap).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changes {
+    pub forced: Option<(Outcome, Duration)>,
+    /// When the current scenario was attached (`created` until a switch).
+    pub scenario_start: Duration,
+    /// Polls counted before the current scenario was attached.
+    pub polls_at_scenario_start: u32,
+}
+
 impl Record {
+    /// The outcome forced on this validation and when, if any.
+    pub fn forced(&self) -> Option<(Outcome, Duration)> {
+        self.changes.as_ref().and_then(|c| c.forced)
+    }
+
+    /// When the current scenario was attached: `created` unless it was switched.
+    pub fn scenario_start(&self) -> Duration {
+        self.changes
+            .as_ref()
+            .map_or(self.created, |c| c.scenario_start)
+    }
+
+    /// Polls counted before the current scenario was attached.
+    pub fn polls_at_scenario_start(&self) -> u32 {
+        self.changes
+            .as_ref()
+            .map_or(0, |c| c.polls_at_scenario_start)
+    }
+
+    fn changes_mut(&mut self) -> &mut Changes {
+        let created = self.created;
+        self.changes.get_or_insert_with(|| {
+            Box::new(Changes {
+                forced: None,
+                scenario_start: created,
+                polls_at_scenario_start: 0,
+            })
+        })
+    }
+
+    /// Forces `outcome` as of `now`.
+    pub fn force(&mut self, outcome: Outcome, now: Duration) {
+        self.changes_mut().forced = Some((outcome, now));
+    }
+
+    /// Attaches `scenario`, whose timeline and poll count start now.
+    pub fn switch_scenario(&mut self, scenario: ScenarioId, now: Duration) {
+        self.scenario = scenario;
+        let polls = self.polls_counted;
+        let c = self.changes_mut();
+        c.scenario_start = now;
+        c.polls_at_scenario_start = polls;
+    }
+
     pub fn facts(&self, now: Duration) -> ValidationFacts {
         // While the user is in the browser journey the scenario's timeline is on hold (see
         // `Journey::held`), so an outcome never arrives before the video does.
@@ -77,13 +132,15 @@ impl Record {
             .map_or((Duration::ZERO, 0), |j| j.held(now));
         ValidationFacts {
             since_creation: now.saturating_sub(self.created),
-            since_scenario_start: now.saturating_sub(self.scenario_start).saturating_sub(held),
+            since_scenario_start: now
+                .saturating_sub(self.scenario_start())
+                .saturating_sub(held),
             polls: self
                 .polls_counted
-                .saturating_sub(self.polls_at_scenario_start)
+                .saturating_sub(self.polls_at_scenario_start())
                 .saturating_sub(held_polls),
             timeout: self.timeout,
-            forced: self.forced.map(|(o, _)| o),
+            forced: self.forced().map(|(o, _)| o),
         }
     }
 
@@ -253,12 +310,10 @@ impl Store {
             account_id: new.account_id,
             scenario: new.scenario,
             created: now,
-            scenario_start: now,
-            polls_at_scenario_start: 0,
             timeout: new.timeout,
             polls_total: 0,
             polls_counted: 0,
-            forced: None,
+            changes: None,
             ip: new.ip,
             params: new.params,
             journey: None,
@@ -348,7 +403,7 @@ impl Store {
         if record.observe(&self.catalogue, now).status.is_terminal() {
             return Err(StoreError::AlreadyFinished);
         }
-        record.forced = Some((outcome, now));
+        record.force(outcome, now);
         Ok(View {
             observation: record.observe(&self.catalogue, now),
             record: record.clone(),
@@ -368,9 +423,7 @@ impl Store {
         if record.observe(&self.catalogue, now).status.is_terminal() {
             return Err(StoreError::AlreadyFinished);
         }
-        record.scenario = scenario;
-        record.scenario_start = now;
-        record.polls_at_scenario_start = record.polls_counted;
+        record.switch_scenario(scenario, now);
         if let Some(j) = record.journey.as_mut() {
             j.rebase_hold(now);
         }

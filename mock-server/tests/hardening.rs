@@ -441,8 +441,19 @@ async fn state_file_survives_a_restart() {
     )
     .await;
     let b = create_id(&server, "type=government&account_id=never-completes.b").await;
+    // A validation switched to another scenario after two polls: its timeline and poll
+    // count restart at the switch, and must restart there again after the restart.
+    let s = create_id(&server, "type=government&account_id=never-completes.s").await;
     poll(&server, &a).await;
+    poll(&server, &s).await;
+    poll(&server, &s).await;
     server.advance(Duration::from_secs(2));
+    post_json(
+        &server,
+        &format!("/_mock/validations/{s}/scenario"),
+        r#"{"scenario":"success-after-polls"}"#,
+    )
+    .await;
     post_json(
         &server,
         &format!("/_mock/validations/{b}/complete"),
@@ -453,6 +464,9 @@ async fn state_file_survives_a_restart() {
         .await
         .json();
     let before_b = get(&server, &format!("/_mock/validations/{b}"))
+        .await
+        .json();
+    let before_s = get(&server, &format!("/_mock/validations/{s}"))
         .await
         .json();
     let journal_before = get(&server, "/_mock/journal").await.json()["entries"]
@@ -473,12 +487,17 @@ async fn state_file_survives_a_restart() {
     let after_b = get(&server, &format!("/_mock/validations/{b}"))
         .await
         .json();
+    let after_s = get(&server, &format!("/_mock/validations/{s}"))
+        .await
+        .json();
     let strip = |mut v: serde_json::Value| {
         v.as_object_mut().unwrap().remove("requests");
         v
     };
     assert_eq!(strip(before_a), strip(after_a.clone()));
     assert_eq!(strip(before_b), strip(after_b));
+    assert_eq!(before_s["scenario"], "success-after-polls");
+    assert_eq!(strip(before_s), strip(after_s));
     // The journal came back too (the reads above added entries after the restart).
     assert!(after_a["requests"].as_array().unwrap().len() >= 2);
     let journal_after = get(&server, "/_mock/journal").await.json()["entries"]
@@ -494,6 +513,14 @@ async fn state_file_survives_a_restart() {
         poll(&server, &a).await.json()["declined_reason"],
         "identity_belongs_to_dead_person"
     );
+    // The switched one still counts its polls from the switch: had the restart lost that,
+    // the two polls before it would count and the second poll here would see success.
+    for _ in 0..2 {
+        assert_eq!(
+            poll(&server, &s).await.json()["validation_status"],
+            "pending"
+        );
+    }
     // New ids continue the sequence instead of repeating old ones.
     let c = create_id(&server, "type=government").await;
     assert!(c != a && c != b);

@@ -384,7 +384,7 @@ pub fn apply(
     if let Some(reason) = decline {
         j.step = Step::Ended;
         j.end_hold(now);
-        record.forced = Some((Outcome::Declined { reason }, now));
+        record.force(Outcome::Declined { reason }, now);
     }
     Ok(())
 }
