@@ -11,7 +11,8 @@
 # GET reads one `success` validation created at start (floor-server answers any path);
 # POST sends benches/compare/post.lua's create. Prints each round, then per variant the
 # median req/s and median CPU µs per request. Wrap in `flock /tmp/bench.lock` when other
-# benchmarks may run.
+# benchmarks may run. PREFILL=N first creates N validations in each variant (with the load
+# tool in $BIN), so a POST comparison at the store's cap starts at the cap.
 source "$(dirname "$0")/common.sh"
 need_wrk
 export DUR=${DUR:-3s} CONNS=${CONNS:-64} CLIENT_CPU=1
@@ -24,6 +25,12 @@ for i in "${!VARS[@]}"; do
   IDS+=("$(curl -s -X POST "$URL/v1/validations" -H 'Truora-API-Key: bench' -d type=government \
       -d account_id=success.bench | grep -o 'VLD[0-9a-f]*' || echo VLD0)")
 done
+if [ "${PREFILL:-0}" -gt 0 ]; then
+  for u in "${URLS[@]}"; do
+    taskset -c 1 "$BIN/truidentidad-mock" load --target "$u" --raw create --concurrency 32 \
+        --duration 600s --max-requests "$PREFILL" --threads 1 --quiet > /dev/null
+  done
+fi
 T=$OUT/ab.txt; : > "$T"
 for r in $(seq "$ROUNDS"); do
   for i in "${!VARS[@]}"; do
