@@ -743,7 +743,8 @@ fn create_from_body<'a>(
             Ok(v) => break v,
             Err(back) => new = back,
         }
-        // Only after a reset with the same seed can an id repeat; step past it.
+        // Ids derive from the seed and a counter that never restarts, so a taken id means a
+        // state file saved under another seed was restored; step past it.
         attempt_seq = attempt_seq.wrapping_add(1 << 40);
     };
     ex.validation_id = Some(view.record.id);

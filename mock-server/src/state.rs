@@ -121,12 +121,15 @@ impl AppState {
         *n
     }
 
-    /// Forgets all validations, journal entries, armed scenarios and counters.
+    /// Forgets all validations, journal entries, armed scenarios and per-account create
+    /// counts. The creation counter keeps running, as the clock does: ids derive from it, and
+    /// restarting it handed out the ids of validations created before the reset again, which
+    /// an integrator's database may still hold (Truora never reissues an id). A fresh server
+    /// with the same `--seed` still repeats its ids, for reproducible runs.
     pub fn reset(&self) {
         self.store.clear();
         self.journal.clear();
         self.armed.lock().clear();
         self.create_counts.lock().clear();
-        self.seq.store(0, Ordering::Relaxed);
     }
 }

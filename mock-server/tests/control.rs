@@ -305,6 +305,9 @@ async fn reset_forgets_everything() {
     );
     // The armed scenario is gone too: a new validation gets the default.
     let fresh = create_id(&server, "type=government").await;
+    // ...under an id never handed out before: the old one may still sit in a client's
+    // database.
+    assert_ne!(fresh, id);
     server.advance(Duration::from_secs(5));
     assert_eq!(
         poll(&server, &fresh).await.json()["validation_status"],
