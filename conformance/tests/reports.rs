@@ -299,20 +299,19 @@ fn html_snapshot() {
 }
 
 /// `reference_clients.rs` snapshots the JSON report only; this is the terminal summary's.
-/// The summary passes control characters through as they came (a client's ANSI colours in its
-/// stderr, say); the snapshot shows them as `\u{..}` so the file stays text for git and review.
+/// The fixture's client wrote ANSI colours to its stderr and a finding quotes NUL and ESC:
+/// the summary, read in terminals and CI logs, shows them as `\u{..}` instead of sending them.
 #[test]
 fn terminal_snapshot() {
-    let summary: String = terminal::render(&fixture())
+    let summary = terminal::render(&fixture());
+    let raw: Vec<char> = summary
         .chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
         .collect();
+    assert!(
+        raw.is_empty(),
+        "control characters reached the terminal: {raw:?}"
+    );
     insta::assert_snapshot!("terminal", summary);
 }
 

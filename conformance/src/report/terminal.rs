@@ -1,9 +1,32 @@
 //! The terminal summary: a table of cases and verdicts, then the details of every finding.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::trace::fmt_secs;
 use crate::verdict::{RunReport, Verdict};
+
+/// Text that came from the client (its stderr, what it reported) with control characters
+/// written as `\u{..}`: the summary goes to terminals and CI logs, where a stray carriage
+/// return, cursor move or colour code from a client would garble or hide the lines around it.
+/// Tabs stay, and line breaks where the text may span lines.
+fn printable(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let is_kept = |c: char| c == '\t' || (keep_newlines && c == '\n');
+    if !text.chars().any(|c| c.is_control() && !is_kept(c)) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() && !is_kept(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
 
 pub fn render(report: &RunReport) -> String {
     let mut s = String::new();
@@ -34,7 +57,7 @@ pub fn render(report: &RunReport) -> String {
             }
         }
         let note = match (&c.reason, rules.is_empty()) {
-            (Some(r), _) => r.clone(),
+            (Some(r), _) => printable(r, false).into_owned(),
             (None, false) => rules.join(", "),
             (None, true) => String::new(),
         };
@@ -74,7 +97,7 @@ pub fn render(report: &RunReport) -> String {
                 f.level.as_str(),
                 f.title
             );
-            let _ = writeln!(s, "  what:   {}", f.message);
+            let _ = writeln!(s, "  what:   {}", printable(&f.message, true));
             let _ = writeln!(s, "  fix:    {}", f.fix);
             let _ = writeln!(s, "  source: {}", f.source);
         }
@@ -82,7 +105,13 @@ pub fn render(report: &RunReport) -> String {
             && c.verdict == Verdict::Failed
             && !client.stderr_tail.is_empty()
         {
-            let last: Vec<&str> = client.stderr_tail.lines().rev().take(3).collect();
+            let last: Vec<Cow<str>> = client
+                .stderr_tail
+                .lines()
+                .rev()
+                .take(3)
+                .map(|l| printable(l, false))
+                .collect();
             let _ = writeln!(
                 s,
                 "  client stderr (last lines): {}",
