@@ -11,7 +11,8 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}\
 th{background:#f4f4f4}.PASSED{color:#17702a}.FAILED{color:#b00020;font-weight:bold}.WARNING{color:#9a6700}\
 .SKIPPED,.INTERRUPTED{color:#555}code{font-size:90%}details{margin:.6em 0}summary{cursor:pointer}\
-.finding{border-left:4px solid #b00020;padding:.2em .8em;margin:.5em 0}.finding.WARNING{border-color:#9a6700}";
+.finding{border-left:4px solid #b00020;padding:.2em .8em;margin:.5em 0}.finding.WARNING{border-color:#9a6700}\
+.msg,pre{white-space:pre-wrap}pre{background:#f8f8f8;padding:.4em .6em;margin:.3em 0}";
 
 pub fn render(report: &RunReport) -> String {
     let mut s = String::new();
@@ -68,12 +69,12 @@ pub fn render(report: &RunReport) -> String {
             exp = escape(&c.expect.validation_status),
         );
         if let Some(r) = &c.reason {
-            let _ = write!(s, "<p>{}</p>", escape(r));
+            let _ = write!(s, "<p class=\"msg\">{}</p>", escape(r));
         }
         for f in &c.findings {
             let _ = write!(
                 s,
-                "<div class=\"finding {v}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br>{msg}<br><i>Fix:</i> {fix}<br><small>Source: {src}</small></div>",
+                "<div class=\"finding {v}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br><span class=\"msg\">{msg}</span><br><i>Fix:</i> {fix}<br><small>Source: {src}</small></div>",
                 v = f.verdict.as_str(),
                 rule = escape(&f.rule),
                 lvl = f.level.as_str(),
@@ -95,6 +96,19 @@ pub fn render(report: &RunReport) -> String {
                 "<p>Client reported: <code>{}</code></p>",
                 escape(&reported)
             );
+            // What the terminal summary shows for a failed case, kept line by line here.
+            if !client.stderr_tail.is_empty() {
+                let _ = write!(
+                    s,
+                    "<details{open}><summary>Client stderr (last lines)</summary><pre>{}</pre></details>",
+                    escape(client.stderr_tail.trim_end()),
+                    open = if c.verdict == Verdict::Failed {
+                        " open"
+                    } else {
+                        ""
+                    },
+                );
+            }
         }
         if !c.requests.is_empty() {
             let _ = write!(
