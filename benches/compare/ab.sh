@@ -26,10 +26,7 @@ for i in "${!VARS[@]}"; do
       -d account_id=success.bench | grep -o 'VLD[0-9a-f]*' || echo VLD0)")
 done
 if [ "${PREFILL:-0}" -gt 0 ]; then
-  for u in "${URLS[@]}"; do
-    taskset -c 1 "$BIN/truidentidad-mock" load --target "$u" --raw create --concurrency 32 \
-        --duration 600s --max-requests "$PREFILL" --threads 1 --quiet > /dev/null
-  done
+  for u in "${URLS[@]}"; do fill "$u" "$PREFILL"; done
 fi
 T=$OUT/ab.txt; : > "$T"
 for r in $(seq "$ROUNDS"); do

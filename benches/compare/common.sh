@@ -34,6 +34,13 @@ start() {
   echo "$name did not start; see $OUT/$name.stderr" >&2; exit 1
 }
 
+# fill URL N: creates N validations with the load tool (one thread on CPU 1), to bring a
+# store to a given size before measuring.
+fill() {
+  taskset -c 1 "$BIN/truidentidad-mock" load --target "$1" --raw create --concurrency 32 \
+      --duration 600s --max-requests "$2" --threads 1 --quiet > /dev/null
+}
+
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # CPU time (user + system) a process has used, in clock ticks.

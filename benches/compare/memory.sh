@@ -13,8 +13,7 @@ base=$(rss_kib "$MPID"); prev_n=0; prev_rss=$base
 echo "# stored validations -> RSS (KiB), and KiB per validation since the previous step"
 echo "0 $base"
 for n in 10000 100000 1000000; do
-  taskset -c 1 "$BIN/truidentidad-mock" load --target "$MEM" --raw create --concurrency 32 \
-      --duration 600s --max-requests $((n - prev_n)) --threads 1 --quiet > /dev/null
+  fill "$MEM" $((n - prev_n))
   rss=$(rss_kib "$MPID")
   awk -v n=$n -v r=$rss -v pn=$prev_n -v pr=$prev_rss 'BEGIN { printf "%d %d  (%.0f bytes per validation)\n", n, r, (r-pr)*1024/(n-pn) }'
   prev_n=$n; prev_rss=$rss

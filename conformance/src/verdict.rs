@@ -116,6 +116,14 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
+    /// Whether a FAILED finding not listed in `--expect` is among this case's: such a case
+    /// fails the run; one FAILED only on listed findings keeps its verdict but does not.
+    pub fn has_unexpected_failure(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.verdict == Verdict::Failed && !f.expected)
+    }
+
     /// A case that never reached the client, or that was not run.
     pub fn not_run(
         case: &crate::catalogue::Case,
@@ -200,8 +208,8 @@ impl RunReport {
                 Verdict::Passed => s.passed += 1,
                 Verdict::Failed => {
                     s.failed += 1;
-                    let mut failed = c.findings.iter().filter(|f| f.verdict == Verdict::Failed);
-                    if failed.clone().next().is_some() && failed.all(|f| f.expected) {
+                    let any_failed = c.findings.iter().any(|f| f.verdict == Verdict::Failed);
+                    if any_failed && !c.has_unexpected_failure() {
                         s.failed_expected += 1;
                     }
                 }
@@ -216,12 +224,10 @@ impl RunReport {
     /// Whether the run passes: nothing unexpected FAILED or was INTERRUPTED, and no stale
     /// `--expect` entry.
     pub fn passed(&self) -> bool {
-        let unexpected = self.cases.iter().any(|c| {
-            c.verdict == Verdict::Interrupted
-                || c.findings
-                    .iter()
-                    .any(|f| f.verdict == Verdict::Failed && !f.expected)
-        });
+        let unexpected = self
+            .cases
+            .iter()
+            .any(|c| c.verdict == Verdict::Interrupted || c.has_unexpected_failure());
         !unexpected && self.expect.as_ref().is_none_or(|e| e.unused.is_empty())
     }
 }
