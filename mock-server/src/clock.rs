@@ -6,6 +6,26 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+/// Which clock the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockMode {
+    /// Real time (the default).
+    #[default]
+    Real,
+    /// Virtual time, moved only by `POST /_mock/clock/advance`.
+    Manual,
+}
+
+impl ClockMode {
+    /// `"real"` or `"manual"`, as the control API and `--clock` write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockMode::Real => "real",
+            ClockMode::Manual => "manual",
+        }
+    }
+}
+
 /// A source of "now", as time since the server started, plus the wall-clock instant that
 /// start corresponds to (for `creation_date`).
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -15,8 +35,8 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn started_at(&self) -> SystemTime;
     /// Moves a manual clock forward; `None` for clocks that follow real time.
     fn advance(&self, by: Duration) -> Option<Duration>;
-    /// `"real"` or `"manual"`, for the control API.
-    fn mode(&self) -> &'static str;
+    /// Which kind of clock this is, for the control API.
+    fn mode(&self) -> ClockMode;
 
     /// Wall-clock time of an instant read from [`Clock::now`].
     fn wall(&self, at: Duration) -> SystemTime {
@@ -68,8 +88,8 @@ impl Clock for RealClock {
     fn advance(&self, _by: Duration) -> Option<Duration> {
         None
     }
-    fn mode(&self) -> &'static str {
-        "real"
+    fn mode(&self) -> ClockMode {
+        ClockMode::Real
     }
 }
 
@@ -122,8 +142,8 @@ impl Clock for ManualClock {
             .unwrap_or_default();
         Some(Duration::from_nanos(before.saturating_add(add)))
     }
-    fn mode(&self) -> &'static str {
-        "manual"
+    fn mode(&self) -> ClockMode {
+        ClockMode::Manual
     }
 }
 

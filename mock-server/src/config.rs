@@ -8,15 +8,7 @@ use std::time::Duration;
 
 use truidentidad_scenarios::{Catalogue, Mix};
 
-/// Which clock the server runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClockMode {
-    /// Real time (the default).
-    #[default]
-    Real,
-    /// Virtual time, moved only by `POST /_mock/clock/advance`.
-    Manual,
-}
+pub use crate::clock::ClockMode;
 
 /// Everything a server needs to start.
 #[derive(Debug, Clone)]

@@ -4,17 +4,21 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, StatusCode, header};
+use http::{HeaderValue, Request, StatusCode, header};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 use truidentidad_scenarios::{FaultAction, Outcome, Scenario, ValidationStatus};
 
 use crate::clock::rfc3339_nanos;
 use crate::error::ApiError;
+use crate::exchange::Exchange;
 use crate::form::truncate;
 use crate::ids::ValidationId;
+use crate::journal::Kind;
 use crate::render;
-use crate::service::{Exchange, Reply, json_response, read_body};
+use crate::reply::{Reply, json_response};
+use crate::request_body::read_body;
+use crate::router::{self, ControlEndpoint as C, ControlRoute, Route};
 use crate::state::AppState;
 use crate::store::{StoreError, View};
 
@@ -24,53 +28,47 @@ pub const OPENAPI_YAML: &str = include_str!("../../fixtures/openapi.yaml");
 const DEFAULT_LIST_LIMIT: usize = 100;
 const MAX_LIST_LIMIT: usize = 10_000;
 
+/// Answers a control API request; the service checked the admin token already.
 pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
-    let path = req.uri().path().trim_end_matches('/').to_string();
+    let full_path = req.uri().path().to_string();
+    let path = full_path.trim_end_matches('/');
     let method = req.method().clone();
-    let rest = path.strip_prefix("/_mock").unwrap_or("");
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    let only = |allowed: &Method, allow: &str| -> Result<(), ApiError> {
-        if method == *allowed {
-            Ok(())
-        } else {
-            Err(ApiError::method_not_allowed(&method, &path, allow))
-        }
+    // The request moved into this handler's boxed future, and a route borrows the path it was
+    // read from: route this copy of the path again rather than carry a borrow through the
+    // service (routing is a few comparisons; this is not a hot path).
+    let endpoint = match router::route(&method, &full_path) {
+        Route::Control(ControlRoute { endpoint, .. }) => endpoint,
+        _ => C::Unknown,
     };
     let result: Result<Reply, ApiError> = async {
-        match segments.as_slice() {
-            ["health"] => {
-                only(&Method::GET, "GET")?;
+        match endpoint {
+            C::Health => {
                 Ok(ok_json(json!({
                     "status": "ok",
                     "validations": state.store.len(),
                     "journal_entries": state.journal.len(),
-                    "clock": state.clock.mode(),
+                    "clock": state.clock.mode().as_str(),
                 })))
             }
-            ["openapi.yaml"] => {
-                only(&Method::GET, "GET")?;
+            C::OpenApi => {
                 let mut r = json_response(StatusCode::OK, Bytes::from_static(OPENAPI_YAML.as_bytes()));
                 r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
                 Ok(Reply::Response(r))
             }
-            ["scenarios"] => {
-                only(&Method::GET, "GET")?;
+            C::Scenarios => {
                 let list: Vec<Value> = state.catalogue.iter().map(|(_, s)| scenario_json(s)).collect();
                 Ok(ok_json(json!({ "default": state.catalogue.get(state.default_scenario).name, "scenarios": list })))
             }
-            ["validations"] => {
-                only(&Method::GET, "GET")?;
+            C::Validations => {
                 list_validations(state, req.uri().query())
             }
-            ["validations", id] => {
-                only(&Method::GET, "GET")?;
+            C::Validation(id) => {
                 let id = parse_id(id)?;
                 ex.validation_id = Some(id);
                 let view = state.store.get(id, state.clock.now()).ok_or_else(|| unknown(id))?;
                 Ok(ok_json(detail_json(state, &view)))
             }
-            ["validations", id, "complete"] => {
-                only(&Method::POST, "POST")?;
+            C::Complete(id) => {
                 let id = parse_id(id)?;
                 ex.validation_id = Some(id);
                 let params = params(state, req).await?;
@@ -81,8 +79,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     .map_err(|e| store_error(e, id))?;
                 Ok(ok_json(detail_json(state, &view)))
             }
-            ["validations", id, "scenario"] => {
-                only(&Method::POST, "POST")?;
+            C::SetScenario(id) => {
                 let id = parse_id(id)?;
                 ex.validation_id = Some(id);
                 let params = params(state, req).await?;
@@ -93,8 +90,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     .map_err(|e| store_error(e, id))?;
                 Ok(ok_json(detail_json(state, &view)))
             }
-            ["arm"] => {
-                only(&Method::POST, "POST")?;
+            C::Arm => {
                 let params = params(state, req).await?;
                 let scenario = scenario_param(state, &params)?;
                 let count = match get(&params, "count") {
@@ -108,12 +104,10 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                 let armed = state.arm(scenario, count);
                 Ok(ok_json(json!({ "armed": armed, "scenario": state.catalogue.get(scenario).name })))
             }
-            ["clock"] => {
-                only(&Method::GET, "GET")?;
+            C::Clock => {
                 Ok(ok_json(clock_json(state)))
             }
-            ["clock", "advance"] => {
-                only(&Method::POST, "POST")?;
+            C::ClockAdvance => {
                 let params = params(state, req).await?;
                 let raw = get(&params, "seconds").ok_or_else(|| ApiError::bad_request("missing seconds: POST /_mock/clock/advance?seconds=N"))?;
                 let secs = raw
@@ -128,18 +122,17 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                 }
                 Ok(ok_json(clock_json(state)))
             }
-            ["reset"] => {
-                only(&Method::POST, "POST")?;
+            C::Reset => {
                 state.reset();
                 Ok(ok_json(json!({ "reset": true })))
             }
-            ["journal"] => {
-                only(&Method::GET, "GET")?;
+            C::Journal => {
                 journal(state, req.uri().query())
             }
-            _ => Err(ApiError::not_found(format!(
+            C::WrongMethod(allow) => Err(ApiError::method_not_allowed(&method, path, allow)),
+            C::Unknown => Err(ApiError::not_found(format!(
                 "no control endpoint {method} {}; see GET /_mock/openapi.yaml for the list",
-                truncate(&path, 128)
+                truncate(path, 128)
             ))),
         }
     }
@@ -291,7 +284,7 @@ fn outcome_from(params: &[(String, String)]) -> Result<Outcome, ApiError> {
 fn clock_json(state: &AppState) -> Value {
     let now = state.clock.now();
     json!({
-        "mode": state.clock.mode(),
+        "mode": state.clock.mode().as_str(),
         "now_seconds": now.as_secs_f64(),
         "now": rfc3339_nanos(state.clock.wall(now)),
     })
@@ -433,21 +426,18 @@ fn list_validations(state: &AppState, query: Option<&str>) -> Result<Reply, ApiE
 
 /// A `kind` filter of the journal: one kind or several, comma-separated (`kind=create,poll`
 /// shows what an integrator's backend sent, without the Web SDK's own polling).
-fn kind_filter(value: &str) -> Result<Vec<&'static str>, ApiError> {
+fn kind_filter(value: &str) -> Result<Vec<Kind>, ApiError> {
     value
         .split(',')
         .map(|k| {
-            crate::journal::KINDS
-                .iter()
-                .find(|known| **known == k.trim())
-                .copied()
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "kind filter must be one or more of {}, comma-separated; got `{}`",
-                        crate::journal::KINDS.join(", "),
-                        truncate(k, 32)
-                    ))
-                })
+            Kind::parse(k.trim()).ok_or_else(|| {
+                let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                ApiError::bad_request(format!(
+                    "kind filter must be one or more of {}, comma-separated; got `{}`",
+                    known.join(", "),
+                    truncate(k, 32)
+                ))
+            })
         })
         .collect()
 }

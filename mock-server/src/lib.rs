@@ -4,29 +4,41 @@
 //! /v1/validations` and `GET /v1/validations/{id}`, with outcomes driven by scenarios
 //! ([`truidentidad_scenarios`]), plus a control API under `/_mock/`.
 //!
-//! Layout, in the order a request meets it:
+//! Layout, in the order a request meets it (`ARCHITECTURE.md` draws it):
 //! - [`server`]: accept loop, connection limits, [`MockServer`] for in-process tests.
 //! - [`conn`]: the socket wrapper that turns a scenario's "reset" into a real TCP RST.
-//! - [`service`]: routing, auth, faults, journal and log for one request.
-//! - [`form`]: the create form and its checks. [`ids`]: `VLD…`/`ACC…` ids.
-//! - [`store`]: the sharded, bounded validation store. [`clock`]: injected time.
-//! - [`render`]: response bodies. [`error`]: Truora's error envelope. [`body`]: slow bodies.
-//! - [`control`]: the `/_mock/` API. [`journal`]: the bounded request journal.
+//! - [`service`]: one request's path, stage to stage; [`exchange`]: what it learns on the way.
+//! - [`router`]: method and path to a [`router::Route`], the only module that knows paths.
+//! - [`auth`]: API key and admin token. [`request_body`]: bodies within size and time limits.
+//! - [`api`]: create and poll. [`form`]: the create form. [`ids`]: `VLD…`/`ACC…` ids.
+//! - [`faults`]: a scenario's fault applied to a response. [`recorder`]: journal and log.
+//! - [`store`]: the store trait and its in-memory implementation. [`clock`]: injected time.
+//! - [`render`]: response bodies. [`error`]: Truora's error envelope. [`reply`]: answers.
+//! - [`response_body`]: whole or slowly dribbled bodies.
+//! - [`control`]: the `/_mock/` API. [`journal`]: the bounded, typed request journal.
 //! - [`persist`]: `--state-file`, saving and restoring across restarts.
 //! - [`web`]: the browser side: Web SDK stand-in, Web Adapter, dashboard, demo.
 
-pub mod body;
+pub mod api;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod conn;
 pub mod control;
 pub mod error;
+pub mod exchange;
+pub mod faults;
 pub mod form;
 pub mod ids;
 pub mod journal;
 pub mod log_sink;
 pub mod persist;
+pub mod recorder;
 pub mod render;
+pub mod reply;
+pub mod request_body;
+pub mod response_body;
+pub mod router;
 pub mod server;
 pub mod service;
 pub mod state;

@@ -21,7 +21,7 @@ use truidentidad_scenarios::Outcome;
 use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
 
 use crate::ids::ValidationId;
-use crate::journal::{FormFields, JournalEntry, KeyState};
+use crate::journal::{AppliedFault, FormFields, JournalEntry, KeyState, Kind};
 use crate::state::AppState;
 use crate::store::{Changes, CreateParams, Record};
 
@@ -163,14 +163,6 @@ fn load_outcome(s: &SavedOutcome) -> Result<Outcome, String> {
     }
 }
 
-/// Journal kinds are `&'static str`; map saved strings back to them.
-fn intern_kind(kind: &str) -> &'static str {
-    crate::journal::KINDS
-        .into_iter()
-        .find(|k| *k == kind)
-        .unwrap_or("other")
-}
-
 /// Captures the server's state.
 pub fn snapshot(state: &AppState) -> StateFile {
     let now = state.clock.now();
@@ -211,10 +203,10 @@ pub fn snapshot(state: &AppState) -> StateFile {
             sent_ns: ns(e.sent),
             method: e.method.to_string(),
             path: e.path,
-            kind: e.kind.to_string(),
+            kind: e.kind.as_str().to_string(),
             validation_id: e.validation_id.map(|i| i.to_string()),
             status: e.status,
-            fault: e.fault,
+            fault: (!e.fault.is_none()).then(|| e.fault.to_string()),
             api_key: e.api_key,
             content_type: e.content_type,
             form: e.form.pairs(),
@@ -223,7 +215,7 @@ pub fn snapshot(state: &AppState) -> StateFile {
         .collect();
     StateFile {
         version: FORMAT_VERSION,
-        clock: state.clock.mode().to_string(),
+        clock: state.clock.mode().as_str().to_string(),
         clock_now_ns: ns(now),
         saved_at_unix_ns: SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -291,7 +283,7 @@ pub fn read(path: &Path) -> Result<Option<StateFile>, PersistError> {
 /// The clock reading a resumed server should start at.
 pub fn resume_clock_at(file: &StateFile) -> Duration {
     let saved = Duration::from_nanos(file.clock_now_ns);
-    if file.clock == "manual" {
+    if file.clock == crate::clock::ClockMode::Manual.as_str() {
         return saved;
     }
     let now = SystemTime::now()
@@ -376,10 +368,17 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
             method: http::Method::from_bytes(e.method.as_bytes())
                 .map_err(|_| corrupt(format!("bad method `{}` in journal", e.method)))?,
             path: e.path,
-            kind: intern_kind(&e.kind),
+            // A kind this version does not know was saved by another: keep it as `other`.
+            kind: Kind::parse(&e.kind).unwrap_or(Kind::Other),
             validation_id,
             status: e.status,
-            fault: e.fault,
+            fault: match e.fault.as_deref() {
+                Some(f) => f
+                    .parse()
+                    .map_err(|err| corrupt(format!("{err} in journal")))?,
+                None => AppliedFault::default(),
+            },
+            observed: None,
             api_key: e.api_key,
             content_type: e.content_type,
             form: FormFields::from_pairs(e.form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),

@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::{ClockMode, ConfigError, ServerConfig};
 use crate::conn::{ConnControl, FaultableStream};
-use crate::service::{ConnInfo, handle};
+use crate::exchange::ConnInfo;
+use crate::service::handle;
 use crate::state::AppState;
 use crate::stop::StopSignal;
 

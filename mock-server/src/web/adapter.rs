@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, StatusCode, header};
+use http::{HeaderValue, Request, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
@@ -18,53 +18,54 @@ use truidentidad_scenarios::Outcome;
 use super::journey::{self, Action, CancelReason, Device, JourneyError};
 use super::qr;
 use crate::error::ApiError;
+use crate::exchange::Exchange;
 use crate::form::truncate;
 use crate::ids::ValidationId;
-use crate::service::{Exchange, Reply, json_response, read_body};
+use crate::reply::{Reply, json_response};
+use crate::request_body::read_body;
+use crate::router::{self, AdapterEndpoint as A, AdapterRoute, Route};
 use crate::state::AppState;
 use crate::store::View;
-
-/// Path prefix of the adapter.
-pub const PREFIX: &str = "/web-adapter/v1/validations/";
 
 /// Largest liveness video accepted. Real clips of a few seconds are well under this; the
 /// limit exists so a runaway recorder cannot fill the mock's memory.
 pub const MAX_VIDEO_BYTES: usize = 8 * 1024 * 1024;
 
+/// Answers a Web Adapter request.
 pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    if method == Method::OPTIONS {
-        return with_cors(Reply::Response(preflight()));
-    }
-    let rest = path.strip_prefix(PREFIX).unwrap_or("");
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    // The request moved into this handler's boxed future, and a route borrows the path it was
+    // read from: route this copy of the path again rather than carry a borrow through the
+    // service (routing is a few comparisons; this is not a hot path).
+    let route = match router::route(&method, &path) {
+        Route::Adapter(route) => route,
+        _ => AdapterRoute::NoId,
+    };
+    let (raw_id, endpoint) = match route {
+        AdapterRoute::Preflight => return with_cors(Reply::Response(preflight())),
+        AdapterRoute::NoId => {
+            return with_cors(
+                ApiError::not_found(
+                    "give a validation_id: /web-adapter/v1/validations/{validation_id}",
+                )
+                .into(),
+            );
+        }
+        AdapterRoute::At { id, endpoint } => (id, endpoint),
+    };
     let result = async {
-        let Some((raw_id, tail)) = segments.split_first() else {
-            return Err(ApiError::not_found(
-                "give a validation_id: /web-adapter/v1/validations/{validation_id}",
-            ));
-        };
         let id = parse_id(raw_id)?;
         ex.validation_id = Some(id);
-        let only = |m: Method| {
-            if method == m {
-                Ok(())
-            } else {
-                Err(ApiError::method_not_allowed(&method, &path, m.as_str()))
-            }
-        };
-        match tail {
-            [] => {
-                only(Method::GET)?;
+        match endpoint {
+            A::State => {
                 let view = state
                     .store
                     .get(id, state.clock.now())
                     .ok_or_else(|| unknown(id))?;
                 Ok(state_json(&view))
             }
-            ["open"] => {
-                only(Method::POST)?;
+            A::Open => {
                 let body = json_body(state, req).await?;
                 let device = device_of(&body)?;
                 let document = str_field(&body, "document_number").map(String::from);
@@ -72,8 +73,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     journey::open(r, &state.catalogue, now, device, document)
                 })
             }
-            ["steps", "liveness"] => {
-                only(Method::POST)?;
+            A::Liveness => {
                 let device = device_param(req.uri().query())?;
                 check_video_type(req.headers())?;
                 let video = read_video(state, req).await?;
@@ -82,8 +82,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     journey::apply(r, &state.catalogue, now, device, Action::Liveness(bytes))
                 })
             }
-            ["steps", step] => {
-                only(Method::POST)?;
+            A::Step(step) => {
                 let body = json_body(state, req).await?;
                 let device = device_of(&body)?;
                 let action = action_of(step, &body)?;
@@ -91,8 +90,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     journey::apply(r, &state.catalogue, now, device, action)
                 })
             }
-            ["handoff.svg"] => {
-                only(Method::GET)?;
+            A::Handoff => {
                 state
                     .store
                     .get(id, state.clock.now())
@@ -112,7 +110,8 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                 );
                 Ok(Reply::Response(r))
             }
-            _ => Err(ApiError::not_found(format!(
+            A::WrongMethod(allow) => Err(ApiError::method_not_allowed(&method, &path, allow)),
+            A::Unknown => Err(ApiError::not_found(format!(
                 "no Web Adapter endpoint {method} {}",
                 truncate(&path, 128)
             ))),
@@ -122,7 +121,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
     with_cors(result.unwrap_or_else(Reply::from))
 }
 
-fn preflight() -> http::Response<crate::body::ResponseBody> {
+fn preflight() -> http::Response<crate::response_body::ResponseBody> {
     let mut r = json_response(StatusCode::NO_CONTENT, Bytes::new());
     let h = r.headers_mut();
     h.remove(header::CONTENT_TYPE);

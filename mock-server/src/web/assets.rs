@@ -1,12 +1,13 @@
 //! The embedded browser files. `include_str!` keeps `serve` self-contained: no asset folder to
 //! ship or find at run time, and no front-end build step (plain JS and CSS).
 
-use http::{HeaderValue, Method, Request, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 
-use crate::error::ApiError;
-use crate::service::{Reply, json_response};
+use crate::reply::{Reply, json_response};
 
-struct Asset {
+/// One embedded file and the path it is served at.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Asset {
     path: &'static str,
     content_type: &'static str,
     body: &'static str,
@@ -18,7 +19,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
-const ASSETS: &[Asset] = &[
+static ASSETS: &[Asset] = &[
     Asset {
         path: "/truorasdk.js",
         content_type: JS,
@@ -69,43 +70,42 @@ const ASSETS: &[Asset] = &[
     },
 ];
 
-const JOURNEY_PAGE: &str = include_str!("../../assets/journey.html");
-const JOURNEY_PREFIX: &str = "/journey/";
+/// The journey page, served for every `/journey/{validation_id}`.
+static JOURNEY_PAGE: Asset = Asset {
+    path: "/journey/",
+    content_type: HTML,
+    body: include_str!("../../assets/journey.html"),
+    cross_origin: false,
+};
 
-fn find(path: &str) -> Option<(&'static str, &'static str, bool)> {
+/// The file served at `path`, if any (a trailing `/` is ignored).
+pub fn find(path: &str) -> Option<&'static Asset> {
     let path = if path.len() > 1 {
         path.trim_end_matches('/')
     } else {
         path
     };
-    if path.starts_with(JOURNEY_PREFIX) {
-        return Some((HTML, JOURNEY_PAGE, false));
+    if path.starts_with(JOURNEY_PAGE.path) {
+        return Some(&JOURNEY_PAGE);
     }
-    ASSETS
-        .iter()
-        .find(|a| a.path == path)
-        .map(|a| (a.content_type, a.body, a.cross_origin))
+    ASSETS.iter().find(|a| a.path == path)
 }
 
-pub fn handles(path: &str) -> bool {
-    find(path).is_some()
-}
-
-pub fn serve<B>(req: &Request<B>) -> Option<Reply> {
-    let (content_type, body, cross_origin) = find(req.uri().path())?;
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Some(ApiError::method_not_allowed(req.method(), req.uri().path(), "GET").into());
-    }
-    let mut r = json_response(StatusCode::OK, body.as_bytes());
+/// Answers with `asset` (the router already checked the method: GET or HEAD).
+pub fn serve(asset: &Asset) -> Reply {
+    let mut r = json_response(StatusCode::OK, asset.body.as_bytes());
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     // The mock is a development tool: always serve the files of the running binary.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if cross_origin {
+    if asset.cross_origin {
         h.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
         );
     }
-    Some(Reply::Response(r))
+    Reply::Response(r)
 }

@@ -2,34 +2,42 @@
 //! plus a `validation_id` filter. Its requests stay out of the journal so that a dashboard left
 //! open does not crowd out the requests it is there to show.
 
-use http::{Method, Request, StatusCode};
+use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
+use crate::auth::authorize_admin;
 use crate::control::{detail_json, summary_json};
 use crate::error::ApiError;
+use crate::exchange::Exchange;
 use crate::form::truncate;
 use crate::ids::ValidationId;
-use crate::service::{Exchange, Reply, json_response};
+use crate::reply::{Reply, json_response};
+use crate::router::DashboardRoute;
 use crate::state::AppState;
 
-pub const PREFIX: &str = "/dashboard/api/validations";
 const DEFAULT_LIMIT: usize = 200;
 
-pub fn route(state: &AppState, req: &Request<Incoming>, ex: &mut Exchange) -> Reply {
+/// Answers a dashboard data request.
+pub fn route(
+    state: &AppState,
+    req: &Request<Incoming>,
+    route: DashboardRoute<'_>,
+    ex: &mut Exchange,
+) -> Reply {
     ex.skip_journal = true;
     // Same data as the control API, so the same admin token guards it (`--admin-token`).
-    if let Err(e) = crate::service::authorize_admin(state, req.headers(), req.uri().query()) {
+    if let Err(e) = authorize_admin(state, req.headers(), req.uri().query()) {
         return e.into();
     }
-    let path = req.uri().path().trim_end_matches('/');
-    if req.method() != Method::GET {
-        return ApiError::method_not_allowed(req.method(), path, "GET").into();
-    }
-    let result = match path.strip_prefix(PREFIX) {
-        Some("") => list(state, req.uri().query()),
-        Some(rest) => detail(state, rest.trim_start_matches('/')),
-        None => Err(ApiError::not_found("no such dashboard endpoint")),
+    let result = match route {
+        DashboardRoute::List => list(state, req.uri().query()),
+        DashboardRoute::Detail(id) => detail(state, id),
+        DashboardRoute::WrongMethod => Err(ApiError::method_not_allowed(
+            req.method(),
+            req.uri().path().trim_end_matches('/'),
+            "GET",
+        )),
     };
     match result {
         Ok(v) => Reply::Response(json_response(StatusCode::OK, v.to_string())),
@@ -92,7 +100,7 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
     Ok(json!({
         "count": list.len(),
         "total": state.store.len(),
-        "clock": state.clock.mode(),
+        "clock": state.clock.mode().as_str(),
         "validations": list,
     }))
 }

@@ -1,6 +1,8 @@
 //! The browser side (issue #6): a stand-in for the TruIdentidad Web SDK, the Web Adapter it
 //! talks to, a dashboard and a demo page, all served by the mock itself.
 //!
+//! Paths are the router's ([`crate::router`]); these modules answer what it routed.
+//!
 //! - [`assets`]: the embedded files (`/truorasdk.js`, `/truorasdk.css`, `/dashboard`, `/demo`,
 //!   `/journey/{id}`), compiled in so `serve` works from any directory.
 //! - [`adapter`]: `/web-adapter/v1/validations/{id}/…`, the SDK's backend.
@@ -19,32 +21,3 @@ pub mod assets;
 pub mod dashboard;
 pub mod journey;
 pub mod qr;
-
-use http::Request;
-use hyper::body::Incoming;
-
-use crate::error::ApiError;
-use crate::service::{Exchange, Reply};
-use crate::state::AppState;
-
-/// Whether `path` belongs to the browser side.
-pub fn handles(path: &str) -> bool {
-    path.starts_with(adapter::PREFIX)
-        || path.starts_with(dashboard::PREFIX)
-        || assets::handles(path)
-}
-
-pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) -> Reply {
-    let path = req.uri().path();
-    if path.starts_with(adapter::PREFIX) {
-        ex.kind = "web-adapter";
-        return adapter::route(state, req, ex).await;
-    }
-    if path.starts_with(dashboard::PREFIX) {
-        return dashboard::route(state, &req, ex);
-    }
-    match assets::serve(&req) {
-        Some(reply) => reply,
-        None => ApiError::not_found(format!("no page {}", crate::form::truncate(path, 128))).into(),
-    }
-}

@@ -30,10 +30,6 @@ impl ResponseBody {
         }
     }
 
-    pub fn empty() -> Self {
-        Self::full(Bytes::new())
-    }
-
     /// `data` in chunks of `chunk` bytes, one every `every`.
     pub fn dribble(data: impl Into<Bytes>, chunk: usize, every: Duration) -> Self {
         ResponseBody {

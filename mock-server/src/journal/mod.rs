@@ -1,122 +1,25 @@
 //! The request journal: a bounded ring of recent requests, queryable by validation id.
 //!
 //! Bounded because WireMock users run out of memory on unbounded journals in soak tests
-//! (see `shared/reference/peers.md`); the oldest entries fall off and a counter says how many.
+//! (peers' issue trackers report it); the oldest entries fall off and a counter says how many.
 //! Entries never hold the API key itself, only whether one was sent and accepted.
+//!
+//! - [`entry`]: what one entry records, typed: the request [`Kind`], the [`AppliedFault`], the
+//!   [`Observed`] state the response carried. The conformance suite grades these types.
+//! - [`fault`]: the fault a scenario applied, and its one-line text form.
+
+mod entry;
+mod fault;
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use parking_lot::Mutex;
-use serde::Serialize;
+
+pub use entry::{FormFields, JournalEntry, KeyState, Kind, Observed};
+pub use fault::{AppliedFault, FaultEffect, ParseFaultError};
 
 use crate::ids::ValidationId;
-
-/// What the server made of the `Truora-API-Key` header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyState {
-    Missing,
-    Accepted,
-    Rejected,
-    /// Not checked (control API, assets).
-    NotRequired,
-}
-
-/// The request kinds the journal records, as an entry's `kind` writes them: `web` covers the
-/// browser pages and the dashboard, `web-adapter` the Web SDK's backend.
-pub const KINDS: [&str; 6] = ["create", "poll", "web", "web-adapter", "control", "other"];
-
-/// One request as the server saw it.
-#[derive(Debug, Clone, Serialize)]
-pub struct JournalEntry {
-    pub seq: u64,
-    /// Clock time when the request head was received (seconds since server start, ns precision).
-    #[serde(serialize_with = "secs")]
-    pub received: Duration,
-    /// Clock time when the response was handed to the connection.
-    #[serde(serialize_with = "secs")]
-    pub sent: Duration,
-    #[serde(serialize_with = "method_str")]
-    pub method: http::Method,
-    /// Path and query, truncated to 512 bytes.
-    pub path: String,
-    /// One of [`KINDS`].
-    pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub validation_id: Option<ValidationId>,
-    /// HTTP status sent, or 0 when a connection fault sent none.
-    pub status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fault: Option<String>,
-    pub api_key: KeyState,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    /// Form fields of a create request, in order (API keys never appear here).
-    #[serde(skip_serializing_if = "FormFields::is_empty")]
-    pub form: FormFields,
-    pub remote: SocketAddr,
-}
-
-fn method_str<S: serde::Serializer>(m: &http::Method, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(m.as_str())
-}
-
-/// The form fields of a create request, kept as the urlencoded text they arrived in and
-/// decoded when read. A journal entry then holds one allocation for its form instead of two
-/// per field: the journal replaces its oldest entry on every request, and freeing many small,
-/// long-cold allocations was most of what journaling a create cost (BENCHMARKS.md §1).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FormFields(Option<Box<str>>);
-
-impl FormFields {
-    /// Fields as sent in an `application/x-www-form-urlencoded` body.
-    pub fn from_urlencoded(body: &str) -> Self {
-        FormFields((!body.is_empty()).then(|| body.into()))
-    }
-
-    /// Fields given as decoded pairs (e.g. read back from a state file).
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut enc = form_urlencoded::Serializer::new(String::new());
-        enc.extend_pairs(pairs);
-        Self::from_urlencoded(&enc.finish())
-    }
-
-    /// The decoded `(name, value)` pairs, in order.
-    pub fn pairs(&self) -> Vec<(String, String)> {
-        self.0.as_deref().map_or_else(Vec::new, |text| {
-            form_urlencoded::parse(text.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-}
-
-/// Serialized as the list of `[name, value]` pairs, as the journal has always shown it.
-impl Serialize for FormFields {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let pairs = self
-            .0
-            .as_deref()
-            .map(|t| form_urlencoded::parse(t.as_bytes()));
-        let mut seq = s.serialize_seq(None)?;
-        for (k, v) in pairs.into_iter().flatten() {
-            seq.serialize_element(&(k.as_ref(), v.as_ref()))?;
-        }
-        seq.end()
-    }
-}
-
-fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
-}
 
 #[derive(Debug)]
 pub struct Journal {
@@ -199,6 +102,7 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn entry(id: Option<ValidationId>) -> JournalEntry {
         JournalEntry {
@@ -207,10 +111,11 @@ mod tests {
             sent: Duration::ZERO,
             method: http::Method::GET,
             path: "/".into(),
-            kind: "poll",
+            kind: Kind::Poll,
             validation_id: id,
             status: 200,
-            fault: None,
+            fault: AppliedFault::default(),
+            observed: None,
             api_key: KeyState::Accepted,
             content_type: None,
             form: FormFields::default(),

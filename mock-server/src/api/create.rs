@@ -1,0 +1,233 @@
+//! `POST /v1/validations`: the head's checks (key, content type, scenario header) while
+//! routing, then the body, the form, the scenario, the store, and any create fault.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+use truidentidad_scenarios::catalogue::ScenarioId;
+use truidentidad_scenarios::engine::RequestFacts;
+use truidentidad_scenarios::{Fault, FaultAction, RequestKind, rng};
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::exchange::{ConnInfo, Exchange};
+use crate::faults;
+use crate::form::{self, truncate};
+use crate::ids::{ValidationId, derive_account_id};
+use crate::journal::{FormFields, Observed};
+use crate::render;
+use crate::reply::{Reply, json_response};
+use crate::request_body::{declared_length, read_incoming};
+use crate::state::AppState;
+use crate::store::{CreateParams, NewValidation};
+
+/// The header that picks a scenario on create.
+pub const SCENARIO_HEADER: &str = "x-mock-scenario";
+
+// As a `HeaderName`: looking a header up by `&str` parses the name on every request.
+static SCENARIO_NAME: http::header::HeaderName =
+    http::header::HeaderName::from_static(SCENARIO_HEADER);
+
+/// What a create needs once its head has passed the checks: the body to read and the
+/// scenario header. The request itself is not kept: the boxed future of every create holds
+/// this, and the smaller it is the cheaper the box (one of a few kilobytes no longer fits
+/// the allocator's fast per-thread cache).
+pub struct CreateHead {
+    body: Incoming,
+    declared: Option<u64>,
+    header_scenario: Option<String>,
+}
+
+/// The synchronous part of a create, done while routing: the API key, the content type and
+/// the scenario header, in that order.
+pub fn check_create(
+    state: &AppState,
+    req: Request<Incoming>,
+    ex: &mut Exchange,
+) -> Result<CreateHead, ApiError> {
+    authenticate(state, req.headers(), ex)?;
+    form::check_content_type(
+        ex.content_type
+            .as_ref()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+            .as_deref(),
+    )?;
+    let header_scenario = req
+        .headers()
+        .get(&SCENARIO_NAME)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let declared = declared_length(&req);
+    Ok(CreateHead {
+        body: req.into_body(),
+        declared,
+        header_scenario,
+    })
+}
+
+/// `POST /v1/validations` once its head passed [`check_create`]: reads the body, then
+/// creates (or fails as the scenario says).
+pub async fn create(
+    state: &AppState,
+    conn: &ConnInfo,
+    head: CreateHead,
+    ex: &mut Exchange,
+) -> Reply {
+    let body = match read_incoming(state, head.body, head.declared).await {
+        Ok(b) => b,
+        Err(e) => return e.into(),
+    };
+    match create_from_body(state, conn, head.header_scenario.as_deref(), &body, ex) {
+        Created::Done(reply) => reply,
+        Created::Fault(fault) => fault.await,
+    }
+}
+
+/// The end of a create: done, or a fault still to apply (boxed: a cold path, and inline its
+/// state would enlarge every create's future).
+enum Created<'a> {
+    Done(Reply),
+    Fault(Pin<Box<dyn Future<Output = Reply> + Send + 'a>>),
+}
+
+impl From<ApiError> for Created<'_> {
+    fn from(e: ApiError) -> Self {
+        Created::Done(e.into())
+    }
+}
+
+/// Everything after the body arrived, synchronously: parse, pick the scenario, store,
+/// render.
+fn create_from_body<'a>(
+    state: &'a AppState,
+    conn: &ConnInfo,
+    header_scenario: Option<&str>,
+    body: &[u8],
+    ex: &'a mut Exchange,
+) -> Created<'a> {
+    let form = match form::parse_create(body) {
+        Ok(f) => f,
+        Err(e) => return e.into(),
+    };
+    if state.journal.enabled() {
+        // `parse_create` accepted the body, so it is UTF-8.
+        ex.form = FormFields::from_urlencoded(std::str::from_utf8(body).unwrap_or_default());
+    }
+
+    let seq = state.next_seq();
+    let scenario_id = match choose_scenario(state, header_scenario, form.account_id.as_deref(), seq)
+    {
+        Ok(id) => id,
+        Err(e) => return e.into(),
+    };
+    let scenario = state.catalogue.get(scenario_id);
+    let account_id: Arc<str> = match &form.account_id {
+        Some(a) => Arc::clone(a),
+        None => Arc::from(derive_account_id(state.seed, seq)),
+    };
+
+    let fault = if scenario
+        .faults
+        .iter()
+        .any(|f| f.request == RequestKind::Create)
+    {
+        let nth = state.count_create(&account_id);
+        let entropy = rng::derive(state.seed, &[0x4352_4541_5445, seq]);
+        truidentidad_scenarios::select_fault(
+            scenario,
+            &RequestFacts {
+                kind: RequestKind::Create,
+                nth,
+                phase: 0,
+                entropy,
+            },
+        )
+        .map(|f| (f, entropy))
+    } else {
+        None
+    };
+    // An HTTP error means nothing was created: answer before storing.
+    if let Some((
+        f @ Fault {
+            action: FaultAction::HttpError { .. },
+            ..
+        },
+        entropy,
+    )) = fault
+    {
+        return Created::Fault(Box::pin(faults::apply(
+            f,
+            entropy,
+            &scenario.name,
+            Vec::new(),
+            ex,
+        )));
+    }
+
+    let mut new = NewValidation {
+        account_id,
+        scenario: scenario_id,
+        timeout: form.timeout,
+        ip: conn.remote.ip(),
+        // Creates without optional fields (most) store none: no allocation to make or free.
+        params: (form.params != CreateParams::default()).then(|| Arc::new(form.params)),
+    };
+    let now = state.clock.now();
+    let mut attempt_seq = seq;
+    let view = loop {
+        let id = ValidationId::derive(state.seed, attempt_seq);
+        match state.store.insert(id, seq, new, now) {
+            Ok(v) => break v,
+            Err(back) => new = back,
+        }
+        // Ids derive from the seed and a counter that never restarts, so a taken id means a
+        // state file saved under another seed was restored; step past it.
+        attempt_seq = attempt_seq.wrapping_add(1 << 40);
+    };
+    ex.validation_id = Some(view.record.id);
+    ex.observed = Some(Observed {
+        status: view.observation.status,
+        outcome: view.observation.outcome,
+    });
+    let body = render::validation(&view, state.clock.as_ref(), false);
+    match fault {
+        Some((f, entropy)) => Created::Fault(Box::pin(faults::apply(
+            f,
+            entropy,
+            &scenario.name,
+            body,
+            ex,
+        ))),
+        None => Created::Done(Reply::Response(json_response(StatusCode::OK, body))),
+    }
+}
+
+/// Picks the scenario of a new validation: the `X-Mock-Scenario` header, else a magic
+/// `account_id`, else the next armed scenario, else the mix or the default.
+fn choose_scenario(
+    state: &AppState,
+    header: Option<&str>,
+    account_id: Option<&str>,
+    seq: u64,
+) -> Result<ScenarioId, ApiError> {
+    if let Some(name) = header {
+        return state.catalogue.id_of(name.trim()).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown scenario `{}` in X-Mock-Scenario; known scenarios: {}",
+                truncate(name, 64),
+                state.catalogue.names()
+            ))
+        });
+    }
+    if let Some(id) = account_id.and_then(|a| state.catalogue.from_account_id(a)) {
+        return Ok(id);
+    }
+    if let Some(id) = state.take_armed() {
+        return Ok(id);
+    }
+    Ok(match &state.mix {
+        Some(mix) => mix.pick(state.seed, seq),
+        None => state.default_scenario,
+    })
+}

@@ -1,0 +1,4 @@
+//! The emulated TruIdentidad API: the two endpoints an integrator's backend calls.
+
+pub mod create;
+pub mod poll;

@@ -1,0 +1,105 @@
+//! `GET /v1/validations/{id}`: the key, the query, the store's read-observe-update, and the
+//! fault (if any) the scenario sets on this poll. Answered synchronously unless a fault has to
+//! wait, so the common poll costs hyper no boxed future.
+
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+use truidentidad_scenarios::catalogue::ScenarioId;
+use truidentidad_scenarios::engine::RequestFacts;
+use truidentidad_scenarios::{Fault, RequestKind, rng};
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::exchange::Exchange;
+use crate::form::truncate;
+use crate::ids::ValidationId;
+use crate::journal::Observed;
+use crate::render;
+use crate::reply::{Reply, json_response};
+use crate::state::AppState;
+
+/// A poll's answer: ready, or a fault still to apply to the body it replaces or delays.
+pub enum Polled {
+    Ready(Reply),
+    Fault(PendingFault),
+}
+
+/// A fault on a poll, and what the fault needs to run.
+pub struct PendingFault {
+    pub scenario: ScenarioId,
+    pub fault: Fault,
+    pub entropy: u64,
+    pub ok_body: Vec<u8>,
+}
+
+impl From<ApiError> for Polled {
+    fn from(e: ApiError) -> Self {
+        Polled::Ready(e.into())
+    }
+}
+
+fn parse_show_details(query: Option<&str>) -> Result<bool, ApiError> {
+    let Some(q) = query else { return Ok(false) };
+    let mut show = false;
+    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+        if k == "show_details" {
+            show = match v.as_ref() {
+                "true" | "1" => true,
+                "false" | "0" | "" => false,
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "query parameter show_details must be true or false, got `{}`",
+                        truncate(other, 32)
+                    )));
+                }
+            };
+        }
+    }
+    Ok(show)
+}
+
+/// Answers a poll of `id` (as sent in the path).
+pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchange) -> Polled {
+    if let Err(e) = authenticate(state, req.headers(), ex) {
+        return e.into();
+    }
+    let show_details = match parse_show_details(req.uri().query()) {
+        Ok(s) => s,
+        Err(e) => return e.into(),
+    };
+    let unknown = || {
+        ApiError::not_found(format!(
+            "validation {} not found; use the validation_id returned by POST /v1/validations (VLD followed by 32 hex digits)",
+            truncate(id, 64)
+        ))
+    };
+    let Ok(vid) = id.parse::<ValidationId>() else {
+        return unknown().into();
+    };
+    ex.validation_id = Some(vid);
+    let Some((view, nth)) = state.store.poll(vid, || state.clock.now()) else {
+        return unknown().into();
+    };
+    ex.observed = Some(Observed {
+        status: view.observation.status,
+        outcome: view.observation.outcome,
+    });
+    let scenario = state.catalogue.get(view.record.scenario);
+    let body = render::validation(&view, state.clock.as_ref(), show_details);
+    let entropy = rng::derive(state.seed, &[view.record.seq, u64::from(nth)]);
+    let facts = RequestFacts {
+        kind: RequestKind::Poll,
+        nth,
+        phase: view.observation.phase,
+        entropy,
+    };
+    match truidentidad_scenarios::select_fault(scenario, &facts) {
+        Some(f) => Polled::Fault(PendingFault {
+            scenario: view.record.scenario,
+            fault: f.clone(),
+            entropy,
+            ok_body: body,
+        }),
+        None => Polled::Ready(Reply::Response(json_response(StatusCode::OK, body))),
+    }
+}

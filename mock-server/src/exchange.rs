@@ -1,0 +1,43 @@
+//! What the journal and the log learn about a request while it is handled, and what the
+//! accept loop knows about its connection.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderValue, Method};
+
+use crate::conn::ConnControl;
+use crate::ids::ValidationId;
+use crate::journal::{AppliedFault, FormFields, KeyState, Kind, Observed};
+
+/// What the accept loop knows about a connection.
+#[derive(Debug)]
+pub struct ConnInfo {
+    pub remote: SocketAddr,
+    pub control: Arc<ConnControl>,
+}
+
+/// One request as it is being handled: each stage fills in what it learns, and the recorder
+/// writes it to the journal and the log once the request is answered.
+#[derive(Debug)]
+pub struct Exchange {
+    pub received: Duration,
+    pub method: Method,
+    /// The request target; cloning a `Uri` shares its bytes, so this costs no allocation
+    /// until the journal copies the path out of it.
+    pub uri: http::Uri,
+    pub kind: Kind,
+    pub validation_id: Option<ValidationId>,
+    pub api_key: KeyState,
+    /// Kept as the header value (sharing the request's bytes) and turned into text only
+    /// when the journal records it.
+    pub content_type: Option<HeaderValue>,
+    pub form: FormFields,
+    pub fault: AppliedFault,
+    /// The validation state the response body carries, if it carries one.
+    pub observed: Option<Observed>,
+    /// Leaves the request out of the journal: the dashboard's own refreshes would otherwise
+    /// crowd out the requests an integrator is looking for.
+    pub skip_journal: bool,
+}
