@@ -415,7 +415,7 @@ fn list_validations(state: &AppState, query: Option<&str>) -> Result<Reply, ApiE
     let status = get(&q, "status").map(status_filter).transpose()?;
     let account = get(&q, "account_id");
     let scenario = get(&q, "scenario");
-    let views = state.store.list(state.clock.now(), limit, |r, o| {
+    let views = state.store.list(state.clock.now(), limit, &|r, o| {
         status.is_none_or(|s| o.status == s)
             && account.is_none_or(|a| &*r.account_id == a)
             && scenario.is_none_or(|s| state.catalogue.get(r.scenario).name == s)

@@ -168,7 +168,7 @@ pub fn snapshot(state: &AppState) -> StateFile {
     let now = state.clock.now();
     let validations = state
         .store
-        .list(now, usize::MAX, |_, _| true)
+        .list(now, usize::MAX, &|_, _| true)
         .into_iter()
         .rev()
         .map(|v| {

@@ -8,26 +8,30 @@ use parking_lot::Mutex;
 use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::{Catalogue, Mix, rng};
 
-use crate::clock::{ManualClock, RealClock, SharedClock};
+use crate::clock::{Clock, ManualClock, RealClock, SharedClock};
 use crate::config::{ClockMode, ConfigError, ServerConfig};
+use crate::ids::ValidationId;
 use crate::journal::Journal;
 use crate::persist::StateFile;
-use crate::store::Store;
+use crate::store::{MemoryStore, ValidationStore, View};
 
 /// Most distinct `account_id`s whose creates are counted for create faults; the table is
 /// cleared when full, so it cannot grow without limit.
 const CREATE_COUNT_LIMIT: usize = 10_000;
 
+/// Fields are the crate's own: outside it, tests and the conformance suite read the state
+/// through the methods below, so the request path can change how it keeps things without
+/// breaking them.
 #[derive(Debug)]
 pub struct AppState {
-    pub config: ServerConfig,
-    pub clock: SharedClock,
-    pub store: Store,
-    pub journal: Journal,
-    pub catalogue: Arc<Catalogue>,
-    pub seed: u64,
-    pub default_scenario: ScenarioId,
-    pub mix: Option<Mix>,
+    pub(crate) config: ServerConfig,
+    pub(crate) clock: SharedClock,
+    pub(crate) store: Box<dyn ValidationStore>,
+    pub(crate) journal: Journal,
+    pub(crate) catalogue: Arc<Catalogue>,
+    pub(crate) seed: u64,
+    pub(crate) default_scenario: ScenarioId,
+    pub(crate) mix: Option<Mix>,
     /// Creation counter; the next validation's `seq`.
     seq: AtomicU64,
     /// Scenarios armed through the control API for the next creates.
@@ -66,7 +70,10 @@ impl AppState {
             rng::mix64(t.as_nanos() as u64 ^ u64::from(std::process::id()))
         });
         Ok(AppState {
-            store: Store::new(config.max_validations, config.catalogue.clone()),
+            store: Box::new(MemoryStore::new(
+                config.max_validations,
+                config.catalogue.clone(),
+            )),
             journal: Journal::new(config.journal_capacity),
             catalogue: config.catalogue.clone(),
             clock,
@@ -80,7 +87,47 @@ impl AppState {
         })
     }
 
-    pub fn next_seq(&self) -> u64 {
+    /// The same state keeping its validations in `store` instead of the in-memory default.
+    pub fn with_store(mut self, store: Box<dyn ValidationStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The clock every instant in the state is read from.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// The clock's reading now.
+    pub fn now(&self) -> std::time::Duration {
+        self.clock.now()
+    }
+
+    /// The request journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Where validations are kept.
+    pub fn store(&self) -> &dyn ValidationStore {
+        self.store.as_ref()
+    }
+
+    /// The scenarios this server knows.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// A validation as it stands now, without counting a poll.
+    pub fn validation(&self, id: ValidationId) -> Option<View> {
+        self.store.get(id, self.clock.now())
+    }
+
+    pub(crate) fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
@@ -104,10 +151,6 @@ impl AppState {
     pub fn take_armed(&self) -> Option<ScenarioId> {
         let mut q = self.armed.lock();
         q.pop_front()
-    }
-
-    pub fn armed_len(&self) -> usize {
-        self.armed.lock().len()
     }
 
     /// Counts a create for `account_id` and returns its 1-based ordinal.

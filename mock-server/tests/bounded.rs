@@ -96,14 +96,14 @@ async fn store_and_journal_stay_under_their_caps() {
 
     let state = server.state();
     assert!(
-        state.store.len() <= state.store.capacity(),
+        state.store().len() <= state.store().capacity(),
         "{} > {}",
-        state.store.len(),
-        state.store.capacity()
+        state.store().len(),
+        state.store().capacity()
     );
-    assert!(state.store.evicted() >= (creates - state.store.capacity()) as u64);
-    assert_eq!(state.journal.len(), 1_000);
-    assert_eq!(state.journal.dropped(), (creates + 100 - 1_000) as u64);
+    assert!(state.store().evicted() >= (creates - state.store().capacity()) as u64);
+    assert_eq!(state.journal().len(), 1_000);
+    assert_eq!(state.journal().dropped(), (creates + 100 - 1_000) as u64);
     // The oldest validation is gone, with a clear 404.
     let gone = poll(&server, &ids[0]).await;
     assert_eq!(gone.status, 404);

@@ -14,7 +14,7 @@ async fn catalogue_lists_every_scenario() {
     let v = get(&server, "/_mock/scenarios").await.json();
     assert_eq!(v["default"], "success");
     let list = v["scenarios"].as_array().unwrap();
-    assert_eq!(list.len(), server.state().catalogue.len());
+    assert_eq!(list.len(), server.state().catalogue().len());
     let flaky = list
         .iter()
         .find(|s| s["name"] == "flaky-5xx-then-success")

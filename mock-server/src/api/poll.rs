@@ -77,7 +77,7 @@ pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchan
         return unknown().into();
     };
     ex.validation_id = Some(vid);
-    let Some((view, nth)) = state.store.poll(vid, || state.clock.now()) else {
+    let Some((view, nth)) = state.store.poll(vid, &|| state.clock.now()) else {
         return unknown().into();
     };
     ex.observed = Some(Observed {

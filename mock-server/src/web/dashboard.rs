@@ -91,7 +91,7 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
                 ))
             })?,
     };
-    let views = state.store.list(state.clock.now(), limit, |r, o| {
+    let views = state.store.list(state.clock.now(), limit, &|r, o| {
         id.is_none_or(|id| r.id == id)
             && account.is_none_or(|a| &*r.account_id == a)
             && status.is_none_or(|s| o.status == s)

@@ -1,4 +1,5 @@
-//! In-memory validation store: sharded, bounded, and the only place a validation's facts live.
+//! The in-memory store, the default: sharded, bounded, and the only place a validation's
+//! facts live in a single process.
 //!
 //! Each record holds just the facts [`truidentidad_scenarios::observe`] needs; the state a
 //! request sees is computed under the shard lock from those facts and the clock reading taken
@@ -18,154 +19,18 @@
 //! memory of a table holding the records themselves.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use truidentidad_scenarios::catalogue::ScenarioId;
-use truidentidad_scenarios::{Catalogue, Observation, Outcome, ValidationFacts, observe};
+use truidentidad_scenarios::{Catalogue, Observation, Outcome};
 
+use super::{NewValidation, Record, StoreError, ValidationStore, View};
 use crate::ids::{IdHashBuilder, ValidationId};
-use crate::web::journey::Journey;
 
 const SHARDS: usize = 64;
 const EVICTION_SCAN: usize = 32;
-
-/// Optional create parameters, shared (`Arc`) so the copy of a record a poll takes costs no
-/// allocation.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreateParams {
-    pub user_authorized: Option<bool>,
-    pub country: Option<String>,
-    pub threshold: Option<f64>,
-    pub document_number: Option<String>,
-}
-
-/// The stored facts of one validation.
-#[derive(Debug, Clone)]
-pub struct Record {
-    pub id: ValidationId,
-    /// Creation order (0-based since start or the last reset); seeds per-validation draws.
-    pub seq: u64,
-    pub account_id: Arc<str>,
-    pub scenario: ScenarioId,
-    pub created: Duration,
-    pub timeout: Duration,
-    /// Every poll received.
-    pub polls_total: u32,
-    /// Polls received before the timeout (what poll-driven phases count).
-    pub polls_counted: u32,
-    /// A forced outcome or a scenario switch, once either happened (see [`Changes`]).
-    pub changes: Option<Box<Changes>>,
-    pub ip: IpAddr,
-    pub params: Option<Arc<CreateParams>>,
-    /// The browser journey, once the Web SDK opened this validation (see [`crate::web`]).
-    /// Boxed: API-only validations never have one and keep the record small.
-    pub journey: Option<Box<Journey>>,
-}
-
-/// What a validation can be told after its creation: an outcome forced on it (control API,
-/// the browser journey) and the scenario switched under it. Boxed out of [`Record`]: nearly
-/// every stored validation sees neither, and a smaller record is fewer cache lines written
-/// per create and 48 bytes less per stored validation (a million at the default cap).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Changes {
-    pub forced: Option<(Outcome, Duration)>,
-    /// When the current scenario was attached (`created` until a switch).
-    pub scenario_start: Duration,
-    /// Polls counted before the current scenario was attached.
-    pub polls_at_scenario_start: u32,
-}
-
-impl Record {
-    /// The outcome forced on this validation and when, if any.
-    pub fn forced(&self) -> Option<(Outcome, Duration)> {
-        self.changes.as_ref().and_then(|c| c.forced)
-    }
-
-    /// When the current scenario was attached: `created` unless it was switched.
-    pub fn scenario_start(&self) -> Duration {
-        self.changes
-            .as_ref()
-            .map_or(self.created, |c| c.scenario_start)
-    }
-
-    /// Polls counted before the current scenario was attached.
-    pub fn polls_at_scenario_start(&self) -> u32 {
-        self.changes
-            .as_ref()
-            .map_or(0, |c| c.polls_at_scenario_start)
-    }
-
-    fn changes_mut(&mut self) -> &mut Changes {
-        let created = self.created;
-        self.changes.get_or_insert_with(|| {
-            Box::new(Changes {
-                forced: None,
-                scenario_start: created,
-                polls_at_scenario_start: 0,
-            })
-        })
-    }
-
-    /// Forces `outcome` as of `now`.
-    pub fn force(&mut self, outcome: Outcome, now: Duration) {
-        self.changes_mut().forced = Some((outcome, now));
-    }
-
-    /// Attaches `scenario`, whose timeline and poll count start now.
-    pub fn switch_scenario(&mut self, scenario: ScenarioId, now: Duration) {
-        self.scenario = scenario;
-        let polls = self.polls_counted;
-        let c = self.changes_mut();
-        c.scenario_start = now;
-        c.polls_at_scenario_start = polls;
-    }
-
-    pub fn facts(&self, now: Duration) -> ValidationFacts {
-        // While the user is in the browser journey the scenario's timeline is on hold (see
-        // `Journey::held`), so an outcome never arrives before the video does.
-        let (held, held_polls) = self
-            .journey
-            .as_deref()
-            .map_or((Duration::ZERO, 0), |j| j.held(now));
-        ValidationFacts {
-            since_creation: now.saturating_sub(self.created),
-            since_scenario_start: now
-                .saturating_sub(self.scenario_start())
-                .saturating_sub(held),
-            polls: self
-                .polls_counted
-                .saturating_sub(self.polls_at_scenario_start())
-                .saturating_sub(held_polls),
-            timeout: self.timeout,
-            forced: self.forced().map(|(o, _)| o),
-        }
-    }
-
-    pub fn observe(&self, catalogue: &Catalogue, now: Duration) -> Observation {
-        observe(catalogue.get(self.scenario), &self.facts(now))
-    }
-}
-
-/// A record and what it looked like at one instant.
-#[derive(Debug, Clone)]
-pub struct View {
-    pub record: Record,
-    pub observation: Observation,
-    pub now: Duration,
-}
-
-/// What to create.
-#[derive(Debug, Clone)]
-pub struct NewValidation {
-    pub account_id: Arc<str>,
-    pub scenario: ScenarioId,
-    pub timeout: Duration,
-    pub ip: IpAddr,
-    pub params: Option<Arc<CreateParams>>,
-}
 
 /// One shard's records: a ring in creation order plus an index from id to position.
 #[derive(Debug, Default)]
@@ -243,43 +108,31 @@ impl Shard {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    #[error("no such validation")]
-    NotFound,
-    #[error("the validation already finished")]
-    AlreadyFinished,
-}
-
-pub struct Store {
+pub struct MemoryStore {
     shards: Box<[Mutex<Shard>]>,
     per_shard: usize,
     catalogue: Arc<Catalogue>,
     evicted: std::sync::atomic::AtomicU64,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
+        f.debug_struct("MemoryStore")
             .field("capacity", &self.capacity())
             .finish()
     }
 }
 
-impl Store {
+impl MemoryStore {
     /// A store holding at most `capacity` validations (rounded up to a multiple of 64).
     pub fn new(capacity: usize, catalogue: Arc<Catalogue>) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);
-        Store {
+        MemoryStore {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             per_shard,
             catalogue,
             evicted: Default::default(),
         }
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.per_shard * SHARDS
     }
 
     pub fn catalogue(&self) -> &Catalogue {
@@ -290,10 +143,21 @@ impl Store {
         &self.shards[id.shard(SHARDS)]
     }
 
-    /// Inserts a validation with the given id and creation order, evicting if the shard is
-    /// full. If the id is already taken, stores nothing and hands `new` back, so the caller
-    /// can retry under another id without having cloned it up front.
-    pub fn insert(
+    fn evict_one(&self, shard: &mut Shard, now: Duration) {
+        if shard.evict_one(&self.catalogue, now) {
+            self.evicted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+// Each method holds one shard's lock for the whole read-observe-update.
+impl ValidationStore for MemoryStore {
+    fn capacity(&self) -> usize {
+        self.per_shard * SHARDS
+    }
+
+    fn insert(
         &self,
         id: ValidationId,
         seq: u64,
@@ -333,9 +197,7 @@ impl Store {
         })
     }
 
-    /// Puts back a record saved by a previous run (`--state-file`). Records must come oldest
-    /// first, so eviction order survives the restart.
-    pub fn restore(&self, record: Record) {
+    fn restore(&self, record: Record) {
         let mut shard = self.shard(record.id).lock();
         if shard.contains(record.id) {
             return;
@@ -347,15 +209,7 @@ impl Store {
         let _ = shard.push(record);
     }
 
-    fn evict_one(&self, shard: &mut Shard, now: Duration) {
-        if shard.evict_one(&self.catalogue, now) {
-            self.evicted
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-
-    /// Counts a poll and returns what it sees. `now` is read under the shard lock by `clock`.
-    pub fn poll(&self, id: ValidationId, clock: impl Fn() -> Duration) -> Option<(View, u32)> {
+    fn poll(&self, id: ValidationId, clock: &dyn Fn() -> Duration) -> Option<(View, u32)> {
         let mut shard = self.shard(id).lock();
         let now = clock();
         let record = shard.get_mut(id)?;
@@ -380,8 +234,7 @@ impl Store {
         ))
     }
 
-    /// The current state without counting a poll (control API, dashboard).
-    pub fn get(&self, id: ValidationId, now: Duration) -> Option<View> {
+    fn get(&self, id: ValidationId, now: Duration) -> Option<View> {
         let shard = self.shard(id).lock();
         let record = shard.get(id)?;
         Some(View {
@@ -391,8 +244,7 @@ impl Store {
         })
     }
 
-    /// Forces an outcome now. Fails if the validation already finished: terminal is final.
-    pub fn complete(
+    fn complete(
         &self,
         id: ValidationId,
         outcome: Outcome,
@@ -411,8 +263,7 @@ impl Store {
         })
     }
 
-    /// Switches a pending validation to another scenario, whose timeline starts now.
-    pub fn set_scenario(
+    fn set_scenario(
         &self,
         id: ValidationId,
         scenario: ScenarioId,
@@ -434,27 +285,28 @@ impl Store {
         })
     }
 
-    /// Runs `f` on the record under its shard lock, with `now` read under the same lock, so
-    /// a change (the Web Adapter moving the journey on) and the state it was checked against
-    /// cannot be split by a concurrent poll. `None` for an unknown id.
-    pub fn update<R>(
+    fn update_record(
         &self,
         id: ValidationId,
-        clock: impl Fn() -> Duration,
-        f: impl FnOnce(&mut Record, Duration) -> R,
-    ) -> Option<R> {
+        clock: &dyn Fn() -> Duration,
+        change: &mut dyn FnMut(&mut Record, Duration),
+    ) -> bool {
         let mut shard = self.shard(id).lock();
         let now = clock();
-        let record = shard.get_mut(id)?;
-        Some(f(record, now))
+        match shard.get_mut(id) {
+            Some(record) => {
+                change(record, now);
+                true
+            }
+            None => false,
+        }
     }
 
-    /// Every record matching `filter`, newest first, at most `limit`.
-    pub fn list(
+    fn list(
         &self,
         now: Duration,
         limit: usize,
-        filter: impl Fn(&Record, &Observation) -> bool,
+        filter: &dyn Fn(&Record, &Observation) -> bool,
     ) -> Vec<View> {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
@@ -475,20 +327,15 @@ impl Store {
         out
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len()).sum()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Validations evicted to stay under capacity since start or the last reset.
-    pub fn evicted(&self) -> u64 {
+    fn evicted(&self) -> u64 {
         self.evicted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    pub fn clear(&self) {
+    fn clear(&self) {
         for s in self.shards.iter() {
             *s.lock() = Shard::default();
         }
@@ -500,8 +347,8 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn store(capacity: usize) -> Store {
-        Store::new(capacity, Arc::new(Catalogue::builtin()))
+    fn store(capacity: usize) -> MemoryStore {
+        MemoryStore::new(capacity, Arc::new(Catalogue::builtin()))
     }
 
     fn new(c: &Catalogue, scenario: &str) -> NewValidation {
@@ -515,7 +362,7 @@ mod tests {
     }
 
     /// The index maps exactly the stored ids, each to its record's position.
-    fn assert_consistent(s: &Store) {
+    fn assert_consistent(s: &MemoryStore) {
         for shard in s.shards.iter() {
             let sh = shard.lock();
             assert_eq!(sh.index.len(), sh.records.len());
@@ -592,7 +439,7 @@ mod tests {
                         let _ = s.complete(id_of(key), Outcome::Success, now);
                     }
                     Op::Poll(key) => {
-                        if let Some((v, _)) = s.poll(id_of(key), || now) {
+                        if let Some((v, _)) = s.poll(id_of(key), &|| now) {
                             proptest::prop_assert_eq!(v.record.id, id_of(key));
                         }
                     }
@@ -642,9 +489,9 @@ mod tests {
         let id = ValidationId(7);
         s.insert(id, 0, new(s.catalogue(), "success"), Duration::ZERO)
             .unwrap();
-        let (v, nth) = s.poll(id, || Duration::from_secs(1)).unwrap();
+        let (v, nth) = s.poll(id, &|| Duration::from_secs(1)).unwrap();
         assert_eq!((v.observation.status.as_str(), nth), ("pending", 1));
-        let (v, nth) = s.poll(id, || Duration::from_secs(3)).unwrap();
+        let (v, nth) = s.poll(id, &|| Duration::from_secs(3)).unwrap();
         assert_eq!((v.observation.status.as_str(), nth), ("success", 2));
     }
 
@@ -733,9 +580,9 @@ mod tests {
         let mut n = new(&c, "success-after-polls");
         n.timeout = Duration::from_secs(10);
         s.insert(id, 0, n, Duration::ZERO).unwrap();
-        s.poll(id, || Duration::from_secs(1)).unwrap();
+        s.poll(id, &|| Duration::from_secs(1)).unwrap();
         for _ in 0..5 {
-            let (v, _) = s.poll(id, || Duration::from_secs(20)).unwrap();
+            let (v, _) = s.poll(id, &|| Duration::from_secs(20)).unwrap();
             assert_eq!(v.observation.status.as_str(), "failure");
         }
     }

@@ -1,0 +1,154 @@
+//! The browser journey's state on a validation record: the screen the person is on, what
+//! they did, and the hold it puts on the scenario's clock. It lives with the store because a
+//! poll reads the hold under the same lock as the rest of the record; the rules for moving
+//! it on (which step may follow which) are the Web Adapter's, in `web::journey`.
+
+use std::time::Duration;
+
+/// Events kept per journey; page reloads could otherwise grow the list without limit.
+pub const MAX_EVENTS: usize = 32;
+
+/// The screen the user is on (the next thing the journey waits for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Intro,
+    Document,
+    Consent,
+    Geolocation,
+    Liveness,
+    /// The video was uploaded; the outcome follows the scenario.
+    Processing,
+    /// The user declined or abandoned a step; the validation ended there.
+    Ended,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Intro => "intro",
+            Step::Document => "document",
+            Step::Consent => "consent",
+            Step::Geolocation => "geolocation",
+            Step::Liveness => "liveness",
+            Step::Processing => "processing",
+            Step::Ended => "ended",
+        }
+    }
+}
+
+/// Where the journey was opened: the SDK on the integrator's page, or the phone handoff page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Desktop,
+    Phone,
+}
+
+impl Device {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Device::Desktop => "desktop",
+            Device::Phone => "phone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "desktop" => Some(Device::Desktop),
+            "phone" => Some(Device::Phone),
+            _ => None,
+        }
+    }
+}
+
+/// One thing the user did, for the dashboard's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub at: Duration,
+    pub what: &'static str,
+    pub device: Device,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Journey {
+    pub step: Step,
+    /// The device that opened the journey last: after a handoff, the phone.
+    pub device: Device,
+    pub document_number: Option<String>,
+    pub video_bytes: Option<u64>,
+    pub events: Vec<Event>,
+    pub events_dropped: u32,
+    hold_since: Option<Duration>,
+    hold_total: Duration,
+    held_polls: u32,
+}
+
+impl Journey {
+    pub(crate) fn new(now: Duration, device: Device) -> Self {
+        Journey {
+            step: Step::Intro,
+            device,
+            document_number: None,
+            video_bytes: None,
+            events: Vec::new(),
+            events_dropped: 0,
+            hold_since: Some(now),
+            hold_total: Duration::ZERO,
+            held_polls: 0,
+        }
+    }
+
+    /// Scenario time and counted polls to leave out at `now`: the hold so far.
+    pub fn held(&self, now: Duration) -> (Duration, u32) {
+        let open = self
+            .hold_since
+            .map_or(Duration::ZERO, |s| now.saturating_sub(s));
+        (self.hold_total + open, self.held_polls)
+    }
+
+    /// Whether the scenario's timeline is on hold right now.
+    pub fn on_hold(&self) -> bool {
+        self.hold_since.is_some()
+    }
+
+    /// A poll counted while on hold does not move poll-driven phases.
+    pub fn count_poll(&mut self) {
+        if self.hold_since.is_some() {
+            self.held_polls = self.held_polls.saturating_add(1);
+        }
+    }
+
+    /// A new scenario starts now: holds before it no longer apply to it.
+    pub fn rebase_hold(&mut self, now: Duration) {
+        self.hold_total = Duration::ZERO;
+        self.held_polls = 0;
+        if self.hold_since.is_some() {
+            self.hold_since = Some(now);
+        }
+    }
+
+    pub(crate) fn end_hold(&mut self, now: Duration) {
+        if let Some(s) = self.hold_since.take() {
+            self.hold_total += now.saturating_sub(s);
+        }
+    }
+
+    pub(crate) fn log(
+        &mut self,
+        at: Duration,
+        what: &'static str,
+        device: Device,
+        detail: Option<String>,
+    ) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events_dropped = self.events_dropped.saturating_add(1);
+            return;
+        }
+        self.events.push(Event {
+            at,
+            what,
+            device,
+            detail,
+        });
+    }
+}

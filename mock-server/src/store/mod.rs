@@ -1,0 +1,153 @@
+//! Where validations live, behind one trait.
+//!
+//! [`ValidationStore`] is the seam between the request path and the storage: the service, the
+//! control API and the browser side reach validations only through it, so a second backend
+//! (a shared one, for replicas) plugs in without touching the engine or the handlers. Each
+//! method is one atomic step, a read, an observe and an update under one lock (or, for a
+//! networked backend, one round trip), so concurrent requests see a monotone sequence.
+//!
+//! - [`record`]: the stored facts of one validation.
+//! - [`journey`]: the browser journey's state on a record, and its hold on scenario time.
+//! - [`memory`]: the in-memory, sharded, bounded implementation (the default).
+
+pub mod journey;
+pub mod memory;
+pub mod record;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use truidentidad_scenarios::catalogue::ScenarioId;
+use truidentidad_scenarios::{Observation, Outcome};
+
+pub use memory::MemoryStore;
+pub use record::{Changes, CreateParams, Record};
+
+use crate::ids::ValidationId;
+
+/// A record and what it looked like at one instant.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub record: Record,
+    pub observation: Observation,
+    pub now: Duration,
+}
+
+/// What to create.
+#[derive(Debug, Clone)]
+pub struct NewValidation {
+    pub account_id: Arc<str>,
+    pub scenario: ScenarioId,
+    pub timeout: Duration,
+    pub ip: IpAddr,
+    pub params: Option<Arc<CreateParams>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such validation")]
+    NotFound,
+    #[error("the validation already finished")]
+    AlreadyFinished,
+}
+
+/// The operations the server needs from wherever validations live.
+///
+/// Object safe (the server holds a `Box<dyn ValidationStore>`), hence `&dyn` callbacks where
+/// a generic would be more natural; [`update`](trait.ValidationStore.html#method.update) gives
+/// callers the generic form back. Methods are synchronous: the in-memory store answers in
+/// well under a microsecond, and the poll path answers without boxing a future. A networked
+/// backend runs its one round trip inside `tokio::task::block_in_place`.
+pub trait ValidationStore: Send + Sync + std::fmt::Debug {
+    /// The most validations kept; past it the oldest finished ones are evicted.
+    fn capacity(&self) -> usize;
+
+    /// Stores a new validation under `id` with creation order `seq`, created `now`. If the id
+    /// is taken, stores nothing and hands `new` back, so the caller can retry under another id
+    /// without having cloned it up front.
+    fn insert(
+        &self,
+        id: ValidationId,
+        seq: u64,
+        new: NewValidation,
+        now: Duration,
+    ) -> Result<View, NewValidation>;
+
+    /// Puts back a record saved by a previous run (`--state-file`). Records come oldest first,
+    /// so eviction order survives the restart; an id already present is left alone.
+    fn restore(&self, record: Record);
+
+    /// Counts a poll and returns what it sees, and the poll's 1-based ordinal. `clock` is read
+    /// in the same atomic step as the update.
+    fn poll(&self, id: ValidationId, clock: &dyn Fn() -> Duration) -> Option<(View, u32)>;
+
+    /// The state at `now` without counting a poll (control API, dashboard, Web Adapter).
+    fn get(&self, id: ValidationId, now: Duration) -> Option<View>;
+
+    /// Forces an outcome now. Fails if the validation already finished: terminal is final.
+    fn complete(
+        &self,
+        id: ValidationId,
+        outcome: Outcome,
+        now: Duration,
+    ) -> Result<View, StoreError>;
+
+    /// Switches a pending validation to another scenario, whose timeline starts now.
+    fn set_scenario(
+        &self,
+        id: ValidationId,
+        scenario: ScenarioId,
+        now: Duration,
+    ) -> Result<View, StoreError>;
+
+    /// Runs `change` on the record in one atomic step with a clock reading taken inside it,
+    /// so a change (the Web Adapter moving the journey on) and the state it was checked
+    /// against cannot be split by a concurrent poll. `false` for an unknown id.
+    fn update_record(
+        &self,
+        id: ValidationId,
+        clock: &dyn Fn() -> Duration,
+        change: &mut dyn FnMut(&mut Record, Duration),
+    ) -> bool;
+
+    /// Every record matching `filter`, newest first, at most `limit`.
+    fn list(
+        &self,
+        now: Duration,
+        limit: usize,
+        filter: &dyn Fn(&Record, &Observation) -> bool,
+    ) -> Vec<View>;
+
+    /// How many validations are stored.
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Validations evicted to stay under capacity since start or the last reset.
+    fn evicted(&self) -> u64;
+
+    /// Forgets every validation.
+    fn clear(&self);
+}
+
+impl dyn ValidationStore + '_ {
+    /// [`ValidationStore::update_record`] with a result: `None` for an unknown id.
+    pub fn update<R>(
+        &self,
+        id: ValidationId,
+        clock: impl Fn() -> Duration,
+        change: impl FnOnce(&mut Record, Duration) -> R,
+    ) -> Option<R> {
+        let mut change = Some(change);
+        let mut out = None;
+        self.update_record(id, &clock, &mut |record, now| {
+            if let Some(f) = change.take() {
+                out = Some(f(record, now));
+            }
+        });
+        out
+    }
+}
