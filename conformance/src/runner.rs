@@ -14,7 +14,7 @@ use truidentidad_mock_server::MockServer;
 use crate::catalogue::{Case, Catalogue, Level};
 use crate::checks;
 use crate::client::{self, ClientEnd, ClientEnv, ClientSpec};
-use crate::settings::{API_KEY, Settings};
+use crate::settings::{API_KEY, Settings, settings_report};
 use crate::trace::{self, Trace};
 use crate::verdict::{CaseReport, GradedRequest, RuleFinding, Verdict};
 
@@ -247,7 +247,7 @@ pub async fn run_report(plan: &Plan, client_label: String) -> crate::verdict::Ru
         suite: "truidentidad-conformance",
         version: env!("CARGO_PKG_VERSION"),
         client: client_label,
-        settings: crate::cli::settings_report(&plan.settings, &plan.skip),
+        settings: settings_report(&plan.settings, &plan.skip),
         summary: crate::verdict::RunReport::summarize(&cases),
         expect: None,
         cases,
