@@ -214,11 +214,7 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
                 .unwrap_or((Verdict::Passed, Vec::new()));
             GradedRequest {
                 request: r.clone(),
-                verdict: if v == Verdict::Passed {
-                    "ok".into()
-                } else {
-                    v.as_str().into()
-                },
+                verdict: v,
                 rules,
             }
         })

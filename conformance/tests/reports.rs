@@ -83,7 +83,7 @@ fn client(status: &str) -> ClientRun {
 
 /// A graded request received `at` milliseconds after the case's mock started, answered 1 ms
 /// later; #1 is the create, the rest are polls.
-fn request(seq: u64, at: u64, status: u16, seen: Seen, verdict: &str) -> GradedRequest {
+fn request(seq: u64, at: u64, status: u16, seen: Seen, verdict: Verdict) -> GradedRequest {
     let create = seq == 1;
     GradedRequest {
         request: Request {
@@ -110,8 +110,8 @@ fn request(seq: u64, at: u64, status: u16, seen: Seen, verdict: &str) -> GradedR
             retry_after: (status == 429).then(|| Duration::from_secs(2)),
             seen,
         },
-        verdict: verdict.into(),
-        rules: if verdict == "ok" {
+        verdict,
+        rules: if verdict == Verdict::Passed {
             Vec::new()
         } else {
             vec!["honour-retry-after".into()]
@@ -140,9 +140,9 @@ fn fixture() -> RunReport {
     passed.duration = ms(4_012);
     passed.client = Some(client("success"));
     passed.requests = vec![
-        request(1, 1, 200, Seen::Pending, "ok"),
-        request(2, 1_105, 200, Seen::Pending, "ok"),
-        request(3, 3_120, 200, terminal_seen("success"), "ok"),
+        request(1, 1, 200, Seen::Pending, Verdict::Passed),
+        request(2, 1_105, 200, Seen::Pending, Verdict::Passed),
+        request(3, 3_120, 200, terminal_seen("success"), Verdict::Passed),
     ];
 
     let mut failed = case(
@@ -155,10 +155,10 @@ fn fixture() -> RunReport {
     failed.duration = ms(8_431);
     failed.client = Some(client("success"));
     failed.requests = vec![
-        request(1, 1, 200, Seen::Pending, "ok"),
-        request(2, 1_002, 429, Seen::Error, "ok"),
-        request(3, 1_403, 429, Seen::Error, "FAILED"),
-        request(4, 2_404, 200, terminal_seen("success"), "FAILED"),
+        request(1, 1, 200, Seen::Pending, Verdict::Passed),
+        request(2, 1_002, 429, Seen::Error, Verdict::Passed),
+        request(3, 1_403, 429, Seen::Error, Verdict::Failed),
+        request(4, 2_404, 200, terminal_seen("success"), Verdict::Failed),
     ];
     let mut retry = finding(
         "honour-retry-after",
