@@ -12,7 +12,6 @@ use tokio::sync::Semaphore;
 use truidentidad_mock_server::MockServer;
 
 use crate::catalogue::{Case, Catalogue, Level};
-use crate::checks;
 use crate::client::{self, ClientEnd, ClientEnv, ClientSpec};
 use crate::settings::{API_KEY, Settings, settings_report};
 use crate::trace::{self, Trace};
@@ -163,14 +162,11 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
             skipped.push(rule.id.clone());
             continue;
         }
-        let Some(check) = checks::lookup(&rule.check) else {
-            continue;
-        };
         let verdict = match rule.level {
             Level::Must => Verdict::Failed,
             Level::Should => Verdict::Warning,
         };
-        for f in check(trace) {
+        for f in rule.check.run(trace) {
             findings.push(RuleFinding {
                 rule: rule.id.clone(),
                 title: rule.title.clone(),
