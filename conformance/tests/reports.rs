@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use truidentidad_conformance::catalogue::{Expect, Level};
+use truidentidad_conformance::catalogue::{Expect, ExpectedStatus, Level};
 use truidentidad_conformance::client::{ClientEnd, ClientReport, ClientRun};
 use truidentidad_conformance::report::{html, junit, terminal};
 use truidentidad_conformance::trace::{Request, Seen};
@@ -28,14 +28,20 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn case(id: &str, title: &str, scenario: &str, status: &str, verdict: Verdict) -> CaseReport {
+fn case(
+    id: &str,
+    title: &str,
+    scenario: &str,
+    status: ExpectedStatus,
+    verdict: Verdict,
+) -> CaseReport {
     CaseReport {
         id: id.into(),
         title: title.into(),
         scenario: scenario.into(),
         account_id: format!("{scenario}.{id}"),
         expect: Expect {
-            validation_status: status.into(),
+            validation_status: status,
             failure_status: None,
         },
         verdict,
@@ -133,7 +139,7 @@ fn fixture() -> RunReport {
         "success",
         "Pending for 3 s, then success",
         "conformance-success",
-        "success",
+        ExpectedStatus::Success,
         Verdict::Passed,
     );
     passed.duration = ms(4_012);
@@ -148,7 +154,7 @@ fn fixture() -> RunReport {
         "rate-limited",
         "429 with Retry-After: 2 on the first two polls",
         "conformance-rate-limited",
-        "success",
+        ExpectedStatus::Success,
         Verdict::Failed,
     );
     failed.duration = ms(8_431);
@@ -179,7 +185,7 @@ fn fixture() -> RunReport {
         "declined",
         "Declined: the face does not match",
         "conformance-declined",
-        "failure",
+        ExpectedStatus::Failure,
         Verdict::Warning,
     );
     warning.duration = ms(3_507);
@@ -193,7 +199,7 @@ fn fixture() -> RunReport {
         "outage",
         "Five 503s in a row, then success",
         "conformance-outage",
-        "error",
+        ExpectedStatus::Error,
         Verdict::Failed,
     );
     excused.duration = ms(12_250);
@@ -209,7 +215,7 @@ fn fixture() -> RunReport {
         "stalled-poll",
         "A poll that never answers",
         "conformance-stalled-poll",
-        "success",
+        ExpectedStatus::Success,
         Verdict::Skipped,
     );
     skipped.reason = Some("not selected (--case)".into());
@@ -218,7 +224,7 @@ fn fixture() -> RunReport {
         "never-completes",
         "A validation that stays pending",
         "conformance-never-completes",
-        "pending",
+        ExpectedStatus::Pending,
         Verdict::Interrupted,
     );
     interrupted.reason = Some(
@@ -229,7 +235,7 @@ fn fixture() -> RunReport {
         "escaping-é",
         "Markup <b>, \"double\" and 'single' quotes & ampersands in café",
         "conformance-<odd>&\"scenario\"",
-        "success",
+        ExpectedStatus::Success,
         Verdict::Failed,
     );
     odd.duration = ms(999);
@@ -511,7 +517,7 @@ proptest! {
         report.cases = verdicts
             .iter()
             .map(|v| {
-                let mut c = case(&id, "title", &scenario, "success", *v);
+                let mut c = case(&id, "title", &scenario, ExpectedStatus::Success, *v);
                 c.reason = matches!(v, Verdict::Skipped | Verdict::Interrupted)
                     .then(|| reason.clone());
                 if matches!(v, Verdict::Failed | Verdict::Warning) {

@@ -1,5 +1,6 @@
 //! Rule `client-completes`: The client runs to its own conclusion.
 
+use crate::catalogue::ExpectedStatus;
 use crate::client::ClientEnd;
 use crate::trace::{Trace, fmt_secs};
 use crate::verdict::Finding;
@@ -21,7 +22,9 @@ pub(super) fn client_completes(t: &Trace) -> Vec<Finding> {
             format!("the client was still running after {limit} (the case limit) and was killed"),
             vec![],
         )],
-        ClientEnd::Exited { .. } if t.case.expect.validation_status == "error" => Vec::new(),
+        ClientEnd::Exited { .. } if t.case.expect.validation_status == ExpectedStatus::Error => {
+            Vec::new()
+        }
         ClientEnd::Exited { code } if *code != Some(0) => {
             let code = code.map_or("a signal".to_string(), |c| format!("code {c}"));
             vec![Finding::new(

@@ -1,12 +1,13 @@
 //! Rule `give-up-by-deadline`: Gives up within its deadline.
 
 use super::common::{over, plural};
+use crate::catalogue::ExpectedStatus;
 use crate::client::ClientEnd;
 use crate::trace::{Request, Trace, fmt_secs};
 use crate::verdict::Finding;
 
 pub(super) fn give_up_by_deadline(t: &Trace) -> Vec<Finding> {
-    if t.case.expect.validation_status != "pending" {
+    if t.case.expect.validation_status != ExpectedStatus::Pending {
         return Vec::new();
     }
     let limit = t.settings.deadline + t.settings.deadline_slack;

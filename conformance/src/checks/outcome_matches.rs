@@ -1,11 +1,12 @@
 //! Rule `outcome-matches`: The reported outcome is the one the service produced.
 
+use crate::catalogue::ExpectedStatus;
 use crate::trace::Trace;
 use crate::verdict::Finding;
 
 pub(super) fn outcome_matches(t: &Trace) -> Vec<Finding> {
     let want = &t.case.expect;
-    if want.validation_status == "error" {
+    if want.validation_status == ExpectedStatus::Error {
         return Vec::new();
     }
     let Some(r) = &t.client.report else {
@@ -27,8 +28,8 @@ pub(super) fn outcome_matches(t: &Trace) -> Vec<Finding> {
     let got_status = r.validation_status.as_deref().unwrap_or("(none)");
     let got_failure = r.failure_status.as_deref();
     let want_failure = want.failure_status.as_deref();
-    if got_status != want.validation_status
-        || (want.validation_status != "pending" && got_failure != want_failure)
+    if got_status != want.validation_status.as_str()
+        || (want.validation_status != ExpectedStatus::Pending && got_failure != want_failure)
     {
         let show = |s: &str, f: Option<&str>| match f {
             Some(f) => format!("{s}/{f}"),
@@ -38,10 +39,10 @@ pub(super) fn outcome_matches(t: &Trace) -> Vec<Finding> {
             format!(
                 "the client reported {} but the validation ended {}",
                 show(got_status, got_failure),
-                if want.validation_status == "pending" {
+                if want.validation_status == ExpectedStatus::Pending {
                     "still pending (the client should give up and report pending)".to_string()
                 } else {
-                    show(&want.validation_status, want_failure)
+                    show(want.validation_status.as_str(), want_failure)
                 }
             ),
             vec![],

@@ -66,7 +66,7 @@ pub fn render(report: &RunReport) -> String {
             title = escape(&c.title),
             sc = escape(&c.scenario),
             acc = escape(&c.account_id),
-            exp = escape(&c.expect.validation_status),
+            exp = c.expect.validation_status.as_str(),
         );
         if let Some(r) = &c.reason {
             let _ = write!(s, "<p class=\"msg\">{}</p>", escape(r));
