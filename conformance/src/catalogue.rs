@@ -1,13 +1,14 @@
 //! The rule and case catalogue (`conformance/catalogue.toml`), embedded in the binary so the
-//! suite needs no files on disk, and checked at load time: every rule names a known check,
-//! every case a known scenario.
+//! suite needs no files on disk, and checked at load time: every rule names a known check
+//! (a [`CheckId`], so an unknown name is a parse error with its line and column), every case a
+//! known scenario.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use truidentidad_scenarios::Catalogue as ScenarioCatalogue;
 
-use crate::checks;
+use crate::checks::CheckId;
 
 /// The catalogue file, as shipped.
 pub const CATALOGUE_TOML: &str = include_str!("../catalogue.toml");
@@ -38,8 +39,8 @@ pub struct Rule {
     pub id: String,
     pub title: String,
     pub level: Level,
-    /// Name of the check function (see [`checks::lookup`]).
-    pub check: String,
+    /// The check that grades the rule.
+    pub check: CheckId,
     pub source: String,
     pub fix: String,
     /// Cases that exercise the rule (`*`: every case). Documentation only: every check runs on
@@ -48,12 +49,34 @@ pub struct Rule {
     pub cases: Vec<String>,
 }
 
+/// The `validation_status` a case expects the client to report, as `catalogue.toml` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectedStatus {
+    Success,
+    Failure,
+    /// The validation never finishes: the client gives up and reports `pending`.
+    Pending,
+    /// The client may stop with an error; nothing it reports is graded.
+    Error,
+}
+
+impl ExpectedStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedStatus::Success => "success",
+            ExpectedStatus::Failure => "failure",
+            ExpectedStatus::Pending => "pending",
+            ExpectedStatus::Error => "error",
+        }
+    }
+}
+
 /// What the client must report at the end of a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// `success`, `failure`, `pending` (gave up), or `error` (may stop with an error).
-    pub validation_status: String,
+    pub validation_status: ExpectedStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_status: Option<String>,
 }
@@ -79,24 +102,25 @@ struct File {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
+    /// A TOML or shape error (an unknown check name among them), where it is.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        file: String,
+        /// 1-based.
+        line: usize,
+        /// 1-based, in characters.
+        column: usize,
+        message: String,
+    },
+    /// A TOML or shape error the parser could not place.
     #[error("{file}: {message}")]
-    Syntax { file: String, message: String },
+    Invalid { file: String, message: String },
     #[error("{file}: {0}", file = "conformance/scenarios.toml")]
     Scenarios(String),
-    #[error("rule `{rule}` names unknown check `{check}`; known checks: {known}")]
-    UnknownCheck {
-        rule: String,
-        check: String,
-        known: String,
-    },
     #[error("case `{case}` uses unknown scenario `{scenario}`")]
     UnknownScenario { case: String, scenario: String },
     #[error("duplicate {what} id `{id}`")]
     Duplicate { what: &'static str, id: String },
-    #[error(
-        "case `{case}` expects validation_status `{status}`; use success, failure, pending or error"
-    )]
-    BadExpect { case: String, status: String },
 }
 
 /// Rules, cases and the scenarios the cases need.
@@ -115,10 +139,7 @@ impl Catalogue {
 
     /// Parses and checks a catalogue file against the built-in plus suite scenarios.
     pub fn parse(file: &str, src: &str) -> Result<Self, CatalogueError> {
-        let parsed: File = toml::from_str(src).map_err(|e| CatalogueError::Syntax {
-            file: file.to_string(),
-            message: e.to_string(),
-        })?;
+        let parsed: File = toml::from_str(src).map_err(|e| syntax_error(file, src, &e))?;
         let mut scenarios = ScenarioCatalogue::builtin();
         scenarios
             .load_file("conformance/scenarios.toml", SCENARIOS_TOML)
@@ -129,13 +150,6 @@ impl Catalogue {
                 return Err(CatalogueError::Duplicate {
                     what: "rule",
                     id: r.id.clone(),
-                });
-            }
-            if checks::lookup(&r.check).is_none() {
-                return Err(CatalogueError::UnknownCheck {
-                    rule: r.id.clone(),
-                    check: r.check.clone(),
-                    known: checks::names().join(", "),
                 });
             }
         }
@@ -152,14 +166,6 @@ impl Catalogue {
                     scenario: c.scenario.clone(),
                 });
             }
-            if !["success", "failure", "pending", "error"]
-                .contains(&c.expect.validation_status.as_str())
-            {
-                return Err(CatalogueError::BadExpect {
-                    case: c.id.clone(),
-                    status: c.expect.validation_status.clone(),
-                });
-            }
         }
         Ok(Catalogue {
             rules: parsed.rule,
@@ -174,6 +180,33 @@ impl Catalogue {
 
     pub fn case(&self, id: &str) -> Option<&Case> {
         self.cases.iter().find(|c| c.id == id)
+    }
+}
+
+/// `file:line:column: message` for a TOML error, from the byte offset where its span starts.
+fn syntax_error(file: &str, src: &str, e: &toml::de::Error) -> CatalogueError {
+    let message = e.message().trim_end().to_string();
+    let Some(span) = e.span() else {
+        return CatalogueError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+    };
+    let before = &src.as_bytes()[..span.start.min(src.len())];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    CatalogueError::Syntax {
+        file: file.to_string(),
+        line: before.iter().filter(|b| **b == b'\n').count() + 1,
+        // Characters, not bytes: count the bytes that start one.
+        column: before[line_start..]
+            .iter()
+            .filter(|b| (**b & 0xC0) != 0x80)
+            .count()
+            + 1,
+        message,
     }
 }
 
@@ -198,7 +231,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_check_is_a_clear_error() {
+    fn unknown_check_fails_at_parse_time_with_its_place() {
         let src = r#"
 [[rule]]
 id = "x"
@@ -214,11 +247,73 @@ title = "c"
 scenario = "conformance-success"
 expect = { validation_status = "success" }
 "#;
+        let e = Catalogue::parse("t.toml", src).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CatalogueError::Syntax {
+                    line: 6,
+                    column: 9,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        insta::assert_snapshot!(e.to_string());
+    }
+
+    #[test]
+    fn unknown_expected_status_fails_at_parse_time() {
+        let src = r#"
+rule = []
+[[case]]
+id = "c"
+title = "c"
+scenario = "conformance-success"
+expect = { validation_status = "done" }
+"#;
         let e = Catalogue::parse("t.toml", src).unwrap_err().to_string();
         assert!(
-            e.starts_with("rule `x` names unknown check `no_such_check`; known checks: "),
+            e.starts_with("t.toml:7:32: unknown variant `done`, expected one of `success`, `failure`, `pending`, `error`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn error_columns_count_characters() {
+        let src = "rule = []\ncase = []\n# ñ\n\"ñé\" = ]\n";
+        let e = Catalogue::parse("t.toml", src).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CatalogueError::Syntax {
+                    line: 4,
+                    column: 8,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn every_check_is_named_as_the_catalogue_spells_it_and_used_by_a_rule() {
+        let c = Catalogue::builtin().unwrap();
+        for id in CheckId::ALL {
+            use serde::de::IntoDeserializer;
+            let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+                id.as_str().into_deserializer();
+            let parsed = CheckId::deserialize(de).unwrap();
+            assert_eq!(parsed, id);
+            assert!(
+                c.rules.iter().any(|r| r.check == id),
+                "no rule uses check {id}"
+            );
+        }
+        let mut names: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CheckId::ALL.len());
     }
 
     proptest::proptest! {

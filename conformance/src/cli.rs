@@ -14,7 +14,6 @@ use crate::report;
 use crate::runner::{self, Plan};
 use crate::server_check::{self, ServerPlan};
 use crate::settings::{API_KEY, Settings};
-use crate::verdict::SettingsReport;
 
 /// Arguments of `truidentidad-mock conformance`.
 #[derive(Debug, Args)]
@@ -299,19 +298,6 @@ fn unreachable_client() -> (ClientSpec, String) {
         ClientSpec::Command("false".into()),
         "`false` (no --client given)".into(),
     )
-}
-
-pub fn settings_report(s: &Settings, skip: &[String]) -> SettingsReport {
-    SettingsReport {
-        min_interval: s.min_interval.as_secs_f64(),
-        tolerance: s.tolerance.as_secs_f64(),
-        quiet_window: s.quiet_window.as_secs_f64(),
-        deadline: s.deadline.as_secs_f64(),
-        case_limit: s.case_limit.as_secs_f64(),
-        request_timeout_limit: s.request_timeout_limit.as_secs_f64(),
-        max_retries: s.max_retries,
-        skipped_rules: skip.to_vec(),
-    }
 }
 
 fn run_server(a: ServerArgs) -> Result<ExitCode, SuiteError> {

@@ -12,9 +12,8 @@ use tokio::sync::Semaphore;
 use truidentidad_mock_server::MockServer;
 
 use crate::catalogue::{Case, Catalogue, Level};
-use crate::checks;
 use crate::client::{self, ClientEnd, ClientEnv, ClientSpec};
-use crate::settings::{API_KEY, Settings};
+use crate::settings::{API_KEY, Settings, settings_report};
 use crate::trace::{self, Trace};
 use crate::verdict::{CaseReport, GradedRequest, RuleFinding, Verdict};
 
@@ -163,14 +162,11 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
             skipped.push(rule.id.clone());
             continue;
         }
-        let Some(check) = checks::lookup(&rule.check) else {
-            continue;
-        };
         let verdict = match rule.level {
             Level::Must => Verdict::Failed,
             Level::Should => Verdict::Warning,
         };
-        for f in check(trace) {
+        for f in rule.check.run(trace) {
             findings.push(RuleFinding {
                 rule: rule.id.clone(),
                 title: rule.title.clone(),
@@ -214,11 +210,7 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
                 .unwrap_or((Verdict::Passed, Vec::new()));
             GradedRequest {
                 request: r.clone(),
-                verdict: if v == Verdict::Passed {
-                    "ok".into()
-                } else {
-                    v.as_str().into()
-                },
+                verdict: v,
                 rules,
             }
         })
@@ -247,7 +239,7 @@ pub async fn run_report(plan: &Plan, client_label: String) -> crate::verdict::Ru
         suite: "truidentidad-conformance",
         version: env!("CARGO_PKG_VERSION"),
         client: client_label,
-        settings: crate::cli::settings_report(&plan.settings, &plan.skip),
+        settings: settings_report(&plan.settings, &plan.skip),
         summary: crate::verdict::RunReport::summarize(&cases),
         expect: None,
         cases,

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::verdict::SettingsReport;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Shortest accepted wait between a response and the next request for the same
@@ -54,3 +56,17 @@ impl Default for Settings {
 
 /// The API key every case's mock accepts (and hands the client unless the case says otherwise).
 pub const API_KEY: &str = "conformance-api-key";
+
+/// The limits as the report shows them (in seconds), and the rules `--skip` named.
+pub fn settings_report(s: &Settings, skip: &[String]) -> SettingsReport {
+    SettingsReport {
+        min_interval: s.min_interval.as_secs_f64(),
+        tolerance: s.tolerance.as_secs_f64(),
+        quiet_window: s.quiet_window.as_secs_f64(),
+        deadline: s.deadline.as_secs_f64(),
+        case_limit: s.case_limit.as_secs_f64(),
+        request_timeout_limit: s.request_timeout_limit.as_secs_f64(),
+        max_retries: s.max_retries,
+        skipped_rules: skip.to_vec(),
+    }
+}

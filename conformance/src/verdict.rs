@@ -88,10 +88,31 @@ pub struct RuleFinding {
 pub struct GradedRequest {
     #[serde(flatten)]
     pub request: Request,
-    /// `ok`, or the worst verdict among the findings that name this request.
-    pub verdict: String,
+    /// The worst verdict among the findings that name this request; [`Verdict::Passed`] when
+    /// none does, which reports show as `ok` (see [`GradedRequest::verdict_label`]).
+    #[serde(serialize_with = "request_verdict")]
+    pub verdict: Verdict,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
+}
+
+impl GradedRequest {
+    /// `ok` for a request no finding names, else the verdict (`FAILED`, `WARNING`).
+    pub fn verdict_label(&self) -> &'static str {
+        request_verdict_label(self.verdict)
+    }
+}
+
+fn request_verdict_label(v: Verdict) -> &'static str {
+    if v == Verdict::Passed {
+        "ok"
+    } else {
+        v.as_str()
+    }
+}
+
+fn request_verdict<S: serde::Serializer>(v: &Verdict, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(request_verdict_label(*v))
 }
 
 #[derive(Debug, Clone, Serialize)]

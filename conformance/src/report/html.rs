@@ -66,7 +66,7 @@ pub fn render(report: &RunReport) -> String {
             title = escape(&c.title),
             sc = escape(&c.scenario),
             acc = escape(&c.account_id),
-            exp = escape(&c.expect.validation_status),
+            exp = c.expect.validation_status.as_str(),
         );
         if let Some(r) = &c.reason {
             let _ = write!(s, "<p class=\"msg\">{}</p>", escape(r));
@@ -122,11 +122,7 @@ pub fn render(report: &RunReport) -> String {
                     .ok()
                     .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_string))
                     .unwrap_or_default();
-                let class = if r.verdict == "ok" {
-                    Verdict::Passed.as_str()
-                } else {
-                    r.verdict.as_str()
-                };
+                let class = r.verdict.as_str();
                 let _ = write!(
                     s,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{} {}</code></td><td>{}{}</td><td>{}</td><td class=\"{class}\">{} {}</td></tr>",
@@ -141,7 +137,7 @@ pub fn render(report: &RunReport) -> String {
                         .map(|f| format!(" ({})", escape(f)))
                         .unwrap_or_default(),
                     escape(&shown),
-                    escape(&r.verdict),
+                    escape(r.verdict_label()),
                     escape(&r.rules.join(", "))
                 );
             }

@@ -1,0 +1,64 @@
+//! Rule `abort-stalled-request`: A stalled request is abandoned.
+
+use truidentidad_scenarios::model::{ConnectionFault, FaultAction};
+
+use crate::client::ClientEnd;
+use crate::trace::{Request, Trace, fmt_secs};
+use crate::verdict::Finding;
+
+fn stalls(t: &Trace) -> bool {
+    t.scenario
+        .faults
+        .iter()
+        .any(|f| matches!(f.action, FaultAction::Connection(ConnectionFault::Stall(_))))
+}
+
+pub(super) fn abort_stalled_request(t: &Trace) -> Vec<Finding> {
+    if !stalls(t) {
+        return Vec::new();
+    }
+    let polled = t.requests.iter().any(|r| r.is_poll());
+    if t.client.end == ClientEnd::Killed {
+        let msg = if polled {
+            "the client was killed at the case limit while waiting on a request the mock never answered"
+        } else {
+            "the client never got past the stalled poll: it was still waiting when killed at the case limit"
+        };
+        return vec![Finding::new(
+            format!(
+                "{msg}; give every request a timeout of at most {}",
+                fmt_secs(t.settings.request_timeout_limit)
+            ),
+            vec![],
+        )];
+    }
+    if !polled {
+        return vec![Finding::new(
+            "after the stalled poll the client never polled again (the stall is not in the journal: the mock is still holding it)",
+            vec![],
+        )];
+    }
+    // The mock journals a request the client abandoned when the client closes the socket, so
+    // `sent - received` is how long the client waited before giving up.
+    let limit = t.settings.request_timeout_limit;
+    let slow: Vec<&Request> = t
+        .requests
+        .iter()
+        .filter(|r| {
+            r.fault.as_deref().is_some_and(|f| f.contains("stall"))
+                && r.sent.saturating_sub(r.received) > limit
+        })
+        .collect();
+    slow.iter()
+        .map(|r| {
+            Finding::new(
+                format!(
+                    "the client waited {} on a request the mock never answered before giving up; abort requests after at most {}",
+                    fmt_secs(r.sent.saturating_sub(r.received)),
+                    fmt_secs(t.settings.request_timeout_limit)
+                ),
+                vec![r.seq],
+            )
+        })
+        .collect()
+}

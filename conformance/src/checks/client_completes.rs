@@ -1,0 +1,46 @@
+//! Rule `client-completes`: The client runs to its own conclusion.
+
+use crate::catalogue::ExpectedStatus;
+use crate::client::ClientEnd;
+use crate::trace::{Trace, fmt_secs};
+use crate::verdict::Finding;
+
+pub(super) fn client_completes(t: &Trace) -> Vec<Finding> {
+    let c = &t.client;
+    let limit = fmt_secs(c.ended.saturating_sub(c.started));
+    let stderr = if c.stderr_tail.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; its stderr ends with: {}",
+            c.stderr_tail.lines().last().unwrap_or("")
+        )
+    };
+    match &c.end {
+        ClientEnd::Unreachable { .. } => Vec::new(),
+        ClientEnd::Killed => vec![Finding::new(
+            format!("the client was still running after {limit} (the case limit) and was killed"),
+            vec![],
+        )],
+        ClientEnd::Exited { .. } if t.case.expect.validation_status == ExpectedStatus::Error => {
+            Vec::new()
+        }
+        ClientEnd::Exited { code } if *code != Some(0) => {
+            let code = code.map_or("a signal".to_string(), |c| format!("code {c}"));
+            vec![Finding::new(
+                format!("the client exited with {code} instead of 0{stderr}"),
+                vec![],
+            )]
+        }
+        ClientEnd::Exited { .. } => match (&c.report, &c.report_error) {
+            (_, Some(e)) => vec![Finding::new(e.clone(), vec![])],
+            (Some(r), None) if r.validation_id.is_none() || r.validation_status.is_none() => {
+                vec![Finding::new(
+                    "the result line lacks `validation_id` or `validation_status`",
+                    vec![],
+                )]
+            }
+            _ => Vec::new(),
+        },
+    }
+}

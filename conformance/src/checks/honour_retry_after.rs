@@ -1,0 +1,29 @@
+//! Rule `honour-retry-after`: No request sooner than a Retry-After.
+
+use super::common::{gaps, paced_sequences};
+use crate::trace::{Trace, fmt_secs};
+use crate::verdict::Finding;
+
+pub(super) fn honour_retry_after(t: &Trace) -> Vec<Finding> {
+    let tol = t.settings.tolerance;
+    let mut out = Vec::new();
+    for seq in paced_sequences(t) {
+        for (prev, next, gap) in gaps(&seq) {
+            let Some(ra) = prev.retry_after else { continue };
+            if next.kind == prev.kind && gap + tol < ra {
+                out.push(Finding::new(
+                    format!(
+                        "{} came {} after a {} with Retry-After: {} ({})",
+                        next.label(),
+                        fmt_secs(gap),
+                        prev.status,
+                        ra.as_secs(),
+                        prev.label()
+                    ),
+                    vec![prev.seq, next.seq],
+                ));
+            }
+        }
+    }
+    out
+}

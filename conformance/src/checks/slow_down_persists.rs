@@ -1,0 +1,40 @@
+//! Rule `slow-down-persists`: A slow-down lasts for the rest of the polling.
+
+use std::time::Duration;
+
+use super::common::{gaps, sequences};
+use crate::trace::{Request, Trace, fmt_secs};
+use crate::verdict::Finding;
+
+pub(super) fn slow_down_persists(t: &Trace) -> Vec<Finding> {
+    let tol = t.settings.tolerance;
+    let mut out = Vec::new();
+    for seq in sequences(t) {
+        let mut floor: Option<(Duration, &Request)> = None;
+        for (prev, next, gap) in gaps(&seq) {
+            // The wait right after the signal is honour-retry-after's; this rule is about later ones.
+            if let Some((ra, signal)) = floor
+                && signal.seq != prev.seq
+                && gap + tol < ra
+            {
+                out.push(Finding::new(
+                    format!(
+                        "{} came {} after the previous response, but {} asked for at least {}",
+                        next.label(),
+                        fmt_secs(gap),
+                        signal.label(),
+                        fmt_secs(ra)
+                    ),
+                    vec![signal.seq, next.seq],
+                ));
+                break;
+            }
+            if let Some(ra) = prev.retry_after
+                && floor.is_none_or(|(f, _)| ra > f)
+            {
+                floor = Some((ra, prev));
+            }
+        }
+    }
+    out
+}

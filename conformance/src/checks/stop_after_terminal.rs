@@ -1,0 +1,46 @@
+//! Rule `stop-after-terminal`: Polling stops once success or failure is returned.
+
+use super::common::list;
+use crate::trace::{Request, Seen, Trace, fmt_secs};
+use crate::verdict::Finding;
+
+pub(super) fn stop_after_terminal(t: &Trace) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for id in t.validation_ids() {
+        let timeline = t.timeline(id);
+        let Some(pos) = timeline
+            .iter()
+            .position(|r| matches!(r.seen, Seen::Terminal { .. }))
+        else {
+            continue;
+        };
+        let end = timeline[pos];
+        let after: Vec<&Request> = timeline[pos + 1..].to_vec();
+        if let (
+            Some(first),
+            Seen::Terminal {
+                validation_status, ..
+            },
+        ) = (after.first(), &end.seen)
+        {
+            out.push(Finding::new(
+                format!(
+                    "{} more {} after {} returned {validation_status}; the first came {} later: {}",
+                    after.len(),
+                    if after.len() == 1 {
+                        "request"
+                    } else {
+                        "requests"
+                    },
+                    end.label(),
+                    fmt_secs(first.received.saturating_sub(end.sent)),
+                    list(&after)
+                ),
+                std::iter::once(end.seq)
+                    .chain(after.iter().map(|r| r.seq))
+                    .collect(),
+            ));
+        }
+    }
+    out
+}
