@@ -13,7 +13,7 @@ use truidentidad_mock_server::clock::RealClock;
 use truidentidad_mock_server::form::parse_create;
 use truidentidad_mock_server::ids::ValidationId;
 use truidentidad_mock_server::render;
-use truidentidad_mock_server::store::{NewValidation, Store};
+use truidentidad_mock_server::store::{MemoryStore, NewValidation, ValidationStore};
 use truidentidad_scenarios::{Catalogue, ValidationFacts, observe};
 
 const CREATE_BODY: &[u8] =
@@ -58,7 +58,7 @@ fn engine(c: &mut Criterion) {
 fn rendering(c: &mut Criterion) {
     let catalogue = Arc::new(Catalogue::builtin());
     let scenario = catalogue.id_of("success").expect("built-in scenario");
-    let store = Store::new(1024, catalogue);
+    let store = MemoryStore::new(1024, catalogue);
     let clock = RealClock::new();
     let view = store
         .insert(

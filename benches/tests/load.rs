@@ -10,6 +10,7 @@ use std::sync::Arc;
 use clap::Parser;
 use truidentidad_load::cli::{LoadArgs, THRESHOLD_FAILED, run_async};
 use truidentidad_mock_server::MockServer;
+use truidentidad_mock_server::journal::Kind;
 use truidentidad_scenarios::Catalogue;
 
 /// Scenarios that end quickly, so a run takes about a second.
@@ -149,9 +150,9 @@ async fn every_arrival_is_started_and_polls_stop_at_terminal_states() {
 
     // The server's journal agrees with the report, and no validation was polled after the
     // poll that showed it terminal.
-    let journal = server.state().journal.query(usize::MAX, |_| true);
-    let creates = journal.iter().filter(|e| e.kind == "create").count();
-    let polls: Vec<_> = journal.iter().filter(|e| e.kind == "poll").collect();
+    let journal = server.requests(|_| true);
+    let creates = journal.iter().filter(|e| e.kind == Kind::Create).count();
+    let polls: Vec<_> = journal.iter().filter(|e| e.kind == Kind::Poll).collect();
     assert_eq!(creates, 40);
     assert_eq!(r["create"]["count"], 40);
     assert_eq!(r["poll"]["count"], polls.len());
@@ -168,7 +169,7 @@ async fn every_arrival_is_started_and_polls_stop_at_terminal_states() {
         received.sort();
         let created = server
             .state()
-            .store
+            .store()
             .get(id, received[0])
             .expect("validation stored")
             .record
@@ -315,10 +316,7 @@ async fn scenario_header_selects_the_outcome() {
     .expect("run completes");
     let r = read_json(&json);
     assert_eq!(r["outcomes"]["declined"], 3);
-    let journal = server
-        .state()
-        .journal
-        .query(usize::MAX, |e| e.kind == "create");
+    let journal = server.requests(|e| e.kind == Kind::Create);
     assert!(journal.iter().all(|e| {
         e.form
             .pairs()
@@ -359,11 +357,7 @@ async fn raw_mode_reads_one_validation_back_to_back() {
     );
     assert_eq!(r["requests"]["total"], polls);
     assert_eq!(r["errors"]["total"], 0);
-    let journal_polls = server
-        .state()
-        .journal
-        .query(usize::MAX, |e| e.kind == "poll")
-        .len() as u64;
+    let journal_polls = server.requests(|e| e.kind == Kind::Poll).len() as u64;
     assert_eq!(journal_polls, polls);
 }
 
@@ -404,11 +398,7 @@ async fn raw_get_counts_status_classes_and_broken_connections() {
     assert_eq!(r["errors"]["timeout"], 0);
     assert_eq!(r["errors"]["connect"], 0);
     assert_eq!(r["errors"]["total"], 6);
-    let polls = server
-        .state()
-        .journal
-        .query(usize::MAX, |e| e.kind == "poll")
-        .len();
+    let polls = server.requests(|e| e.kind == Kind::Poll).len();
     assert_eq!(polls, 20);
 }
 
@@ -472,10 +462,7 @@ async fn raw_create_creates_a_distinct_validation_per_request() {
     assert_eq!(r["create"]["count"], 60);
     assert_eq!(r["requests"]["total"], 60);
     assert_eq!(r["errors"]["total"], 0);
-    let creates = server
-        .state()
-        .journal
-        .query(usize::MAX, |e| e.kind == "create");
+    let creates = server.requests(|e| e.kind == Kind::Create);
     assert_eq!(creates.len(), 60);
     let accounts: std::collections::HashSet<String> = creates
         .iter()
@@ -574,7 +561,7 @@ async fn connections_stay_under_the_cap() {
     .await
     .expect("run completes");
     assert_eq!(code, ExitCode::SUCCESS);
-    let journal = server.state().journal.query(usize::MAX, |_| true);
+    let journal = server.requests(|_| true);
     assert!(journal.len() > 100, "{} requests", journal.len());
     let ports: std::collections::HashSet<u16> = journal.iter().map(|e| e.remote.port()).collect();
     assert!(
@@ -736,9 +723,12 @@ async fn outcomes_polls_and_error_classes_by_poll_count() {
 
     // The server saw every request the report counts, and after the 429 with `Retry-After:
     // 1` the next poll waited at least that second (a lower bound, not a speed).
-    let journal = server.state().journal.query(usize::MAX, |_| true);
-    assert_eq!(journal.iter().filter(|e| e.kind == "create").count(), 20);
-    let polls: Vec<_> = journal.iter().filter(|e| e.kind == "poll").collect();
+    let journal = server.requests(|_| true);
+    assert_eq!(
+        journal.iter().filter(|e| e.kind == Kind::Create).count(),
+        20
+    );
+    let polls: Vec<_> = journal.iter().filter(|e| e.kind == Kind::Poll).collect();
     assert_eq!(polls.len(), 76);
     let mut per_id: HashMap<_, Vec<std::time::Duration>> = HashMap::new();
     for p in &polls {

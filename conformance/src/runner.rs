@@ -127,7 +127,7 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
         &env,
         plan.settings.case_limit,
         plan.settings.quiet_window,
-        || state.clock.now(),
+        || state.now(),
     )
     .await;
     if let ClientEnd::Unreachable { reason } = &run.end {
@@ -139,7 +139,7 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
     // running (a stalled poll the client abandoned is journaled when its socket closes), so
     // every request the client made is in the journal, whatever the timing of its exit.
     server.shutdown().await;
-    let requests = trace::collect(&state, &scenario);
+    let requests = trace::collect(&state);
     let trace = Trace {
         case: case.clone(),
         scenario,

@@ -1,18 +1,19 @@
 //! One case's evidence: the API requests the mock journaled, each annotated with what the
 //! client could have seen in the response, plus what the client reported.
 //!
-//! The journal records status codes, not bodies, so what a poll showed (`pending` or an
-//! outcome) is recomputed with the scenario engine's pure [`observe`] at the request's receive
-//! and send instants. When the answer changed between the two (a transition during the few
-//! microseconds of handling), it is [`Seen::Unknown`] and no rule relies on it.
+//! What a response showed comes from the journal's typed record of it: the [`Observed`] state
+//! the body carried (absent when a fault replaced or cut the body), the [`AppliedFault`], and
+//! the `Retry-After` the fault sent. Nothing is recomputed or read back from text, so the
+//! evidence is exactly what the client received.
 
 use std::time::Duration;
 
 use serde::Serialize;
-use truidentidad_mock_server::journal::{JournalEntry, KeyState};
-use truidentidad_mock_server::{AppState, ids::ValidationId};
-use truidentidad_scenarios::model::{FaultAction, RequestKind, Scenario};
-use truidentidad_scenarios::{ValidationFacts, observe};
+use truidentidad_mock_server::AppState;
+use truidentidad_mock_server::journal::{
+    AppliedFault, FaultEffect, JournalEntry, KeyState, Kind, Observed,
+};
+use truidentidad_scenarios::model::Scenario;
 
 use crate::catalogue::Case;
 use crate::client::ClientRun;
@@ -32,8 +33,6 @@ pub enum Seen {
     },
     /// An error status, a reset, a stall or an unreadable body: no validation was shown.
     Error,
-    /// The validation turned terminal while this request was handled.
-    Unknown,
 }
 
 /// One API request, as graded.
@@ -49,14 +48,14 @@ pub struct Request {
     pub sent: Duration,
     pub method: String,
     pub path: String,
-    /// `create` or `poll`.
-    pub kind: &'static str,
+    /// [`Kind::Create`] or [`Kind::Poll`].
+    pub kind: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_id: Option<String>,
     /// HTTP status, or 0 when a connection fault sent none.
     pub status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fault: Option<String>,
+    #[serde(skip_serializing_if = "AppliedFault::is_none")]
+    pub fault: AppliedFault,
     /// `missing`, `accepted` or `rejected`.
     pub api_key: KeyState,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,11 +70,11 @@ pub struct Request {
 
 impl Request {
     pub fn is_create(&self) -> bool {
-        self.kind == "create"
+        self.kind == Kind::Create
     }
 
     pub fn is_poll(&self) -> bool {
-        self.kind == "poll"
+        self.kind == Kind::Poll
     }
 
     /// A failure worth retrying: 429, 5xx, or no response at all.
@@ -170,44 +169,14 @@ impl Trace {
     }
 }
 
-/// Builds the annotated request list from a mock's journal and store.
-pub fn collect(state: &AppState, scenario: &Scenario) -> Vec<Request> {
+/// Builds the annotated request list from a mock's journal.
+pub fn collect(state: &AppState) -> Vec<Request> {
     let entries = state
-        .journal
-        .query(usize::MAX, |e| e.kind == "create" || e.kind == "poll");
-    let now = state.clock.now();
-    let mut out = Vec::with_capacity(entries.len());
-    let mut polls_per_id: std::collections::HashMap<ValidationId, u32> = Default::default();
-    let mut creates = 0u32;
-    for e in &entries {
-        let (seen, nth) = match (e.kind, e.validation_id) {
-            ("create", _) => {
-                creates += 1;
-                let seen = if e.status == 200 {
-                    Seen::Pending
-                } else {
-                    Seen::Error
-                };
-                (seen, creates)
-            }
-            (_, Some(id)) => {
-                let n = polls_per_id.entry(id).or_insert(0);
-                *n += 1;
-                let seen = match state.store.get(id, now) {
-                    Some(view) => poll_seen(
-                        e,
-                        scenario,
-                        view.record.created,
-                        view.record.timeout,
-                        *n - 1,
-                    ),
-                    None => Seen::Error,
-                };
-                (seen, *n)
-            }
-            _ => (Seen::Error, 0),
-        };
-        out.push(Request {
+        .journal()
+        .query(usize::MAX, |e| matches!(e.kind, Kind::Create | Kind::Poll));
+    entries
+        .iter()
+        .map(|e| Request {
             seq: e.seq,
             received: e.received,
             sent: e.sent,
@@ -216,19 +185,18 @@ pub fn collect(state: &AppState, scenario: &Scenario) -> Vec<Request> {
             kind: e.kind,
             validation_id: match e.kind {
                 // What the client asked for, even when the mock stopped before reading it (401).
-                "poll" => polled_id(&e.path).or_else(|| e.validation_id.map(|v| v.to_string())),
+                Kind::Poll => polled_id(&e.path).or_else(|| e.validation_id.map(|v| v.to_string())),
                 _ => e.validation_id.map(|v| v.to_string()),
             },
             status: e.status,
-            fault: e.fault.clone(),
+            fault: e.fault,
             api_key: e.api_key,
             content_type: e.content_type.clone(),
             form: e.form.pairs(),
-            retry_after: retry_after(e, scenario, nth),
-            seen,
-        });
-    }
-    out
+            retry_after: retry_after(e),
+            seen: seen(e),
+        })
+        .collect()
 }
 
 /// The id in `/v1/validations/{id}?…`, as sent.
@@ -238,67 +206,28 @@ pub fn polled_id(path: &str) -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
-fn poll_seen(
-    e: &JournalEntry,
-    scenario: &Scenario,
-    created: Duration,
-    timeout: Duration,
-    polls_before: u32,
-) -> Seen {
-    let unreadable = e
-        .fault
-        .as_deref()
-        .is_some_and(|f| f.contains("malformed_body") || f.contains("empty_body"));
-    if e.status != 200 || unreadable {
-        return Seen::Error;
-    }
-    let at = |t: Duration| {
-        let since = t.saturating_sub(created);
-        observe(
-            scenario,
-            &ValidationFacts {
-                since_creation: since,
-                since_scenario_start: since,
-                polls: polls_before,
-                timeout,
-                forced: None,
-            },
-        )
-    };
-    let early = at(e.received);
-    let late = at(e.sent);
-    match (early.outcome, late.outcome) {
-        (Some(o), _) => Seen::Terminal {
+/// What the response showed: the state its body carried, if a body arrived intact.
+fn seen(e: &JournalEntry) -> Seen {
+    match e.observed {
+        Some(Observed {
+            outcome: Some(o), ..
+        }) if e.status == 200 => Seen::Terminal {
             validation_status: o.status().as_str().to_string(),
             failure_status: o.failure_status().map(str::to_string),
         },
-        (None, None) => Seen::Pending,
-        (None, Some(_)) => Seen::Unknown,
+        Some(Observed { outcome: None, .. }) if e.status == 200 => Seen::Pending,
+        _ => Seen::Error,
     }
 }
 
-/// The Retry-After a 429/503 carried, from the scenario fault that produced it. An HTTP-date
-/// is rounded up by the mock, so its seconds are a safe lower bound.
-fn retry_after(e: &JournalEntry, scenario: &Scenario, nth: u32) -> Option<Duration> {
-    if e.status != 429 && e.status != 503 {
-        return None;
+/// The Retry-After a 429/503 carried. An HTTP-date is rounded up by the mock, so its seconds
+/// are a safe lower bound.
+fn retry_after(e: &JournalEntry) -> Option<Duration> {
+    match e.fault.effect {
+        Some(FaultEffect::Status {
+            retry_after: Some(ra),
+            ..
+        }) => Some(Duration::from_secs(ra.seconds())),
+        _ => None,
     }
-    let kind = if e.kind == "create" {
-        RequestKind::Create
-    } else {
-        RequestKind::Poll
-    };
-    scenario
-        .faults
-        .iter()
-        .filter(|f| f.request == kind && (f.nth.is_empty() || f.nth.contains(&nth)))
-        .find_map(|f| match &f.action {
-            FaultAction::HttpError {
-                status,
-                retry_after,
-                ..
-            } if *status == e.status => Some(retry_after.map(|r| Duration::from_secs(r.seconds()))),
-            _ => None,
-        })
-        .flatten()
 }

@@ -20,7 +20,7 @@ use truidentidad_conformance::trace::{Request, Seen};
 use truidentidad_conformance::verdict::{
     CaseReport, ExpectSummary, GradedRequest, RuleFinding, RunReport, SettingsReport, Verdict,
 };
-use truidentidad_mock_server::journal::KeyState;
+use truidentidad_mock_server::journal::{AppliedFault, KeyState, Kind};
 
 const VLD: &str = "VLD0123456789abcdef0123456789abcdef";
 
@@ -101,10 +101,14 @@ fn request(seq: u64, at: u64, status: u16, seen: Seen, verdict: Verdict) -> Grad
             } else {
                 format!("/v1/validations/{VLD}")
             },
-            kind: if create { "create" } else { "poll" },
+            kind: if create { Kind::Create } else { Kind::Poll },
             validation_id: Some(VLD.into()),
             status,
-            fault: (status == 429).then(|| "http_error 429".into()),
+            fault: if status == 429 {
+                "http_error 429".parse().unwrap()
+            } else {
+                AppliedFault::default()
+            },
             api_key: KeyState::Accepted,
             content_type: create.then(|| "application/x-www-form-urlencoded".into()),
             form: if create {

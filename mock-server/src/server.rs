@@ -16,9 +16,12 @@ use tokio::task::JoinHandle;
 use crate::config::{ClockMode, ConfigError, ServerConfig};
 use crate::conn::{ConnControl, FaultableStream};
 use crate::exchange::ConnInfo;
+use crate::ids::ValidationId;
+use crate::journal::{Journal, JournalEntry};
 use crate::service::handle;
 use crate::state::AppState;
 use crate::stop::StopSignal;
+use crate::store::View;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -187,9 +190,31 @@ impl MockServer {
         self.addr
     }
 
-    /// The server's state: store, journal, clock.
+    /// The server's state: store, journal, clock. Shared, so it can be read after
+    /// [`MockServer::shutdown`] (the conformance suite grades the journal once every handler
+    /// has finished).
     pub fn state(&self) -> &Arc<AppState> {
         &self.state
+    }
+
+    /// The request journal: what the server received and how it answered.
+    pub fn journal(&self) -> &Journal {
+        self.state.journal()
+    }
+
+    /// Journal entries matching `filter`, oldest first.
+    pub fn requests(&self, filter: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
+        self.state.journal().query(usize::MAX, filter)
+    }
+
+    /// A validation as it stands now, without counting a poll.
+    pub fn validation(&self, id: ValidationId) -> Option<View> {
+        self.state.validation(id)
+    }
+
+    /// The server clock's reading now (time since the server started).
+    pub fn now(&self) -> Duration {
+        self.state.now()
     }
 
     /// Moves a manual clock forward. Returns `false` on the real clock.

@@ -117,6 +117,11 @@ impl AppState {
         self.store.as_ref()
     }
 
+    /// The seed ids, mixes and random delays derive from (`--seed` repeats a run).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// The scenarios this server knows.
     pub fn catalogue(&self) -> &Catalogue {
         &self.catalogue

@@ -176,9 +176,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             out.flush()?;
         }
         tracing::info!(
-            seed = state.seed,
-            clock = state.clock.mode(),
-            scenarios = state.catalogue.len(),
+            seed = state.seed(),
+            clock = state.clock().mode().as_str(),
+            scenarios = state.catalogue().len(),
             "serving the TruIdentidad mock; control API at http://{addr}/_mock/"
         );
         truidentidad_mock_server::serve(listener, state, shutdown_signal()).await;

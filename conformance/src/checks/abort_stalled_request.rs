@@ -44,10 +44,7 @@ pub(super) fn abort_stalled_request(t: &Trace) -> Vec<Finding> {
     let slow: Vec<&Request> = t
         .requests
         .iter()
-        .filter(|r| {
-            r.fault.as_deref().is_some_and(|f| f.contains("stall"))
-                && r.sent.saturating_sub(r.received) > limit
-        })
+        .filter(|r| r.fault.is_stall() && r.sent.saturating_sub(r.received) > limit)
         .collect();
     slow.iter()
         .map(|r| {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use truidentidad_mock_server::journal::KeyState;
+use truidentidad_mock_server::journal::{AppliedFault, KeyState, Kind};
 
 use super::*;
 use crate::catalogue::Catalogue;
@@ -25,10 +25,10 @@ fn create(seq: u64, at: u64, status: u16) -> Request {
         sent: ms(at + 5),
         method: "POST".into(),
         path: "/v1/validations".into(),
-        kind: "create",
+        kind: Kind::Create,
         validation_id: Some(ID.into()),
         status,
-        fault: None,
+        fault: AppliedFault::default(),
         api_key: KeyState::Accepted,
         content_type: Some("application/x-www-form-urlencoded".into()),
         form: vec![
@@ -52,10 +52,10 @@ fn poll(seq: u64, at: u64, status: u16) -> Request {
         sent: ms(at + 5),
         method: "GET".into(),
         path: format!("/v1/validations/{ID}"),
-        kind: "poll",
+        kind: Kind::Poll,
         validation_id: Some(ID.into()),
         status,
-        fault: None,
+        fault: AppliedFault::default(),
         api_key: KeyState::Accepted,
         content_type: None,
         form: Vec::new(),
@@ -253,7 +253,9 @@ fn waiting_too_long_on_a_stalled_request_is_flagged() {
     let stalled = |waited_ms: u64| {
         let mut r = poll(1, 1_000, 0);
         r.sent = ms(1_000 + waited_ms);
-        r.fault = Some("stall 2m; client closed the connection before the response".into());
+        r.fault = "stall 2m; client closed the connection before the response"
+            .parse()
+            .unwrap();
         vec![
             create(0, 0, 200),
             r,

@@ -132,10 +132,11 @@ pub fn render(report: &RunReport) -> String {
                     escape(&q.method),
                     escape(&q.path),
                     q.status,
-                    q.fault
-                        .as_deref()
-                        .map(|f| format!(" ({})", escape(f)))
-                        .unwrap_or_default(),
+                    if q.fault.is_none() {
+                        String::new()
+                    } else {
+                        format!(" ({})", escape(&q.fault.to_string()))
+                    },
                     escape(&shown),
                     escape(r.verdict_label()),
                     escape(&r.rules.join(", "))
