@@ -1,4 +1,4 @@
-//! `fixtures/openapi.yaml` against the running server.
+//! `mock-server/openapi.yaml` against the running server.
 //!
 //! Every endpoint and every error case is exercised over real HTTP (a small HTTP/1.1 client on
 //! a tokio `TcpStream`), and every response is checked against what the document declares for
@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use truidentidad_mock_server::MockServer;
 use truidentidad_scenarios::Catalogue;
 
-const OPENAPI_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/openapi.yaml");
+const OPENAPI_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
 /// A distinctive API key, so the test can check it never shows up in the journal.
 const KEY: &str = "openapi-test-key-5c1e";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -61,8 +61,9 @@ struct Checked {
 
 impl Spec {
     fn load() -> Spec {
-        let text = std::fs::read_to_string(OPENAPI_FILE).expect("read fixtures/openapi.yaml");
-        let doc: Value = serde_yaml::from_str(&text).expect("fixtures/openapi.yaml is valid YAML");
+        let text = std::fs::read_to_string(OPENAPI_FILE).expect("read mock-server/openapi.yaml");
+        let doc: Value =
+            serde_yaml::from_str(&text).expect("mock-server/openapi.yaml is valid YAML");
         Spec {
             doc,
             covered: BTreeSet::new(),
@@ -454,7 +455,7 @@ impl Client<'_> {
             }
             Ok(Checked { key: None }) => {}
             Err(e) => panic!(
-                "{method} {target}: response contradicts fixtures/openapi.yaml:\n{e}\nstatus {}, body: {}",
+                "{method} {target}: response contradicts mock-server/openapi.yaml:\n{e}\nstatus {}, body: {}",
                 reply.status,
                 reply.text()
             ),
@@ -788,7 +789,7 @@ async fn openapi_endpoint_serves_the_file_verbatim() {
     let file = std::fs::read(OPENAPI_FILE).unwrap();
     assert!(
         reply.body == file,
-        "GET /_mock/openapi.yaml differs from fixtures/openapi.yaml (rebuild?)"
+        "GET /_mock/openapi.yaml differs from mock-server/openapi.yaml (rebuild?)"
     );
 }
 
