@@ -13,6 +13,12 @@ use truidentidad_mock_server::MockServer;
 use truidentidad_mock_server::journal::Kind;
 use truidentidad_scenarios::Catalogue;
 
+/// Fault scenarios shared with the mock-server's tests (`create-fails`).
+const TEST_FAULTS: (&str, &str) = (
+    "fixtures/scenarios/test-faults.toml",
+    include_str!("../../fixtures/scenarios/test-faults.toml"),
+);
+
 /// Scenarios that end quickly, so a run takes about a second.
 const QUICK: &str = r#"
 [[scenario]]
@@ -633,18 +639,6 @@ body = "malformed"
 request = "poll"
 nth = 7
 slow_body = { chunk_bytes = 16, every = "1ms" }
-
-[[scenario]]
-name = "create-fails"
-description = "The create is answered 500."
-[[scenario.phase]]
-name = "processing"
-until_polls = 1
-[scenario.outcome]
-status = "success"
-[[scenario.fault]]
-request = "create"
-status = 500
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -653,6 +647,9 @@ async fn outcomes_polls_and_error_classes_by_poll_count() {
     catalogue
         .load_file("by-polls.toml", BY_POLLS)
         .expect("test scenarios parse");
+    catalogue
+        .load_file(TEST_FAULTS.0, TEST_FAULTS.1)
+        .expect("shared test scenarios parse");
     let server = MockServer::builder()
         .seed(1)
         .configure(|c| c.catalogue = Arc::new(catalogue))

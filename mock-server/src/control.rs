@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::store::{StoreError, View};
 
 /// The OpenAPI document of everything the server answers.
-pub const OPENAPI_YAML: &str = include_str!("../../fixtures/openapi.yaml");
+pub const OPENAPI_YAML: &str = include_str!("../openapi.yaml");
 
 const DEFAULT_LIST_LIMIT: usize = 100;
 const MAX_LIST_LIMIT: usize = 10_000;

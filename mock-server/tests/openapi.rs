@@ -1,4 +1,4 @@
-//! `fixtures/openapi.yaml` against the running server.
+//! `mock-server/openapi.yaml` against the running server.
 //!
 //! Every endpoint and every error case is exercised over real HTTP (a small HTTP/1.1 client on
 //! a tokio `TcpStream`), and every response is checked against what the document declares for
@@ -12,13 +12,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::{Resp as Reply, exchange, request_bytes};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use truidentidad_mock_server::MockServer;
 use truidentidad_scenarios::Catalogue;
 
-const OPENAPI_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/openapi.yaml");
+const OPENAPI_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
 /// A distinctive API key, so the test can check it never shows up in the journal.
 const KEY: &str = "openapi-test-key-5c1e";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -28,20 +29,12 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// A scenario whose creates always fail with 500: the only way to see a 5xx on create.
-const CREATE_FAILS: &str = r#"
-[[scenario]]
-name = "create-fails"
-description = "Every create answers 500 and creates nothing."
-[[scenario.phase]]
-name = "processing"
-until = "3s"
-[scenario.outcome]
-status = "success"
-[[scenario.fault]]
-request = "create"
-status = 500
-"#;
+/// Fault scenarios shared with the load tool's tests. `create-fails` (every create answers
+/// 500) is the only way to see a 5xx on create.
+const TEST_FAULTS: (&str, &str) = (
+    "fixtures/scenarios/test-faults.toml",
+    include_str!("../../fixtures/scenarios/test-faults.toml"),
+);
 
 // ------------------------------------------------------------------ the document
 
@@ -61,8 +54,9 @@ struct Checked {
 
 impl Spec {
     fn load() -> Spec {
-        let text = std::fs::read_to_string(OPENAPI_FILE).expect("read fixtures/openapi.yaml");
-        let doc: Value = serde_yaml::from_str(&text).expect("fixtures/openapi.yaml is valid YAML");
+        let text = std::fs::read_to_string(OPENAPI_FILE).expect("read mock-server/openapi.yaml");
+        let doc: Value =
+            serde_yaml::from_str(&text).expect("mock-server/openapi.yaml is valid YAML");
         Spec {
             doc,
             covered: BTreeSet::new(),
@@ -284,136 +278,11 @@ impl Spec {
 
 // ------------------------------------------------------------------ a small HTTP/1.1 client
 
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// Sends raw request bytes on a new connection and reads one response. A hang guard, not a
-/// speed check: the server answers these in milliseconds.
-async fn exchange(addr: SocketAddr, request: &[u8]) -> Reply {
-    let read = async {
-        let mut stream = TcpStream::connect(addr).await.expect("connect to the mock");
-        stream.write_all(request).await.expect("send the request");
-        read_reply(&mut stream).await
-    };
-    tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .expect("no response within 60 s")
-}
-
-async fn read_reply(stream: &mut TcpStream) -> Reply {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .expect("read the response head");
-        assert!(
-            n > 0,
-            "connection closed before a response head: {:?}",
-            String::from_utf8_lossy(&buf)
-        );
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8(buf[..head_end].to_vec()).expect("response head is UTF-8");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let mut body = buf[head_end + 4..].to_vec();
-    let length = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .map(|(_, v)| v.parse::<usize>().expect("numeric Content-Length"));
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    match length {
-        // Stop at the declared length: the server may close right after (e.g. a 413).
-        Some(len) => {
-            while body.len() < len {
-                let n = stream
-                    .read(&mut chunk)
-                    .await
-                    .expect("read the response body");
-                assert!(
-                    n > 0,
-                    "connection closed after {} of {len} body bytes",
-                    body.len()
-                );
-                body.extend_from_slice(&chunk[..n]);
-            }
-            body.truncate(len);
-        }
-        None => {
-            // Every request says `Connection: close`, so the body ends at EOF.
-            let _ = stream.read_to_end(&mut body).await;
-            if chunked {
-                body = dechunk(&body);
-            }
-        }
-    }
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(i) = raw.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(std::str::from_utf8(&raw[..i]).unwrap_or("0").trim(), 16)
-            .unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&raw[i + 2..i + 2 + size]);
-        raw = &raw[i + 2 + size + 2..];
-    }
-    out
-}
+// The client itself (`exchange`, `Resp`) is the one in `common/`, shared with the other tests.
 
 /// A request head plus body, with `Content-Length` set from the body.
 fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if !body.is_empty() || method == "POST" {
-        out.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    out.push_str("\r\n");
-    let mut out = out.into_bytes();
-    out.extend_from_slice(body);
-    out
+    request_bytes("127.0.0.1", method, target, headers, body)
 }
 
 /// A request that declares `declared` body bytes but sends only `sent`.
@@ -454,7 +323,7 @@ impl Client<'_> {
             }
             Ok(Checked { key: None }) => {}
             Err(e) => panic!(
-                "{method} {target}: response contradicts fixtures/openapi.yaml:\n{e}\nstatus {}, body: {}",
+                "{method} {target}: response contradicts mock-server/openapi.yaml:\n{e}\nstatus {}, body: {}",
                 reply.status,
                 reply.text()
             ),
@@ -583,7 +452,7 @@ impl Client<'_> {
 async fn main_server() -> MockServer {
     let mut catalogue = Catalogue::builtin();
     catalogue
-        .load_file("openapi-test.toml", CREATE_FAILS)
+        .load_file(TEST_FAULTS.0, TEST_FAULTS.1)
         .expect("test scenario parses");
     MockServer::builder()
         .seed(1)
@@ -788,7 +657,7 @@ async fn openapi_endpoint_serves_the_file_verbatim() {
     let file = std::fs::read(OPENAPI_FILE).unwrap();
     assert!(
         reply.body == file,
-        "GET /_mock/openapi.yaml differs from fixtures/openapi.yaml (rebuild?)"
+        "GET /_mock/openapi.yaml differs from mock-server/openapi.yaml (rebuild?)"
     );
 }
 

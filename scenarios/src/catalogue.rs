@@ -15,12 +15,12 @@ pub type ScenarioId = u16;
 /// The built-in scenario files, embedded so `serve` works with no files on disk.
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
-        "fixtures/scenarios/outcomes.toml",
-        include_str!("../../fixtures/scenarios/outcomes.toml"),
+        "scenarios/catalogue/outcomes.toml",
+        include_str!("../catalogue/outcomes.toml"),
     ),
     (
-        "fixtures/scenarios/faults.toml",
-        include_str!("../../fixtures/scenarios/faults.toml"),
+        "scenarios/catalogue/faults.toml",
+        include_str!("../catalogue/faults.toml"),
     ),
 ];
 

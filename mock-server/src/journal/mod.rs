@@ -1,7 +1,7 @@
 //! The request journal: a bounded ring of recent requests, queryable by validation id.
 //!
 //! Bounded because WireMock users run out of memory on unbounded journals in soak tests
-//! (peers' issue trackers report it); the oldest entries fall off and a counter says how many.
+//! (e.g. wiremock/wiremock#29, #152); the oldest entries fall off and a counter says how many.
 //! Entries never hold the API key itself, only whether one was sent and accepted.
 //!
 //! - [`entry`]: what one entry records, typed: the request [`Kind`], the [`AppliedFault`], the

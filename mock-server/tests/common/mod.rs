@@ -20,10 +20,7 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -78,12 +75,87 @@ pub async fn raw(addr: SocketAddr, bytes: &[u8], deadline: Duration) -> Outcome 
     }
 }
 
-fn parse(buf: &[u8]) -> Resp {
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(buf)));
-    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+/// Sends raw request bytes on a new connection and reads exactly one response: the head, then
+/// `Content-Length` body bytes (the server may close right after, e.g. a 413), or, without a
+/// length, everything up to EOF (de-chunked). A hang guard, not a speed check: the server
+/// answers in milliseconds. Panics if the connection closes before a complete response.
+pub async fn exchange(addr: SocketAddr, request: &[u8]) -> Resp {
+    let read = async {
+        let mut stream = TcpStream::connect(addr).await.expect("connect to the mock");
+        stream.write_all(request).await.expect("send the request");
+        read_response(&mut stream).await
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .expect("no response within 60 s")
+}
+
+async fn read_response(stream: &mut TcpStream) -> Resp {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = head_end(&buf) {
+            break i;
+        }
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .expect("read the response head");
+        assert!(
+            n > 0,
+            "connection closed before a response head: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    assert!(
+        std::str::from_utf8(&buf[..head_end]).is_ok(),
+        "response head is UTF-8"
+    );
+    let (status, headers) = parse_head(&buf[..head_end]);
+    let mut body = buf[head_end + 4..].to_vec();
+    let length = header(&headers, "content-length")
+        .map(|v| v.parse::<usize>().expect("numeric Content-Length"));
+    match length {
+        // Stop at the declared length: the server may close right after (e.g. a 413).
+        Some(len) => {
+            while body.len() < len {
+                let n = stream
+                    .read(&mut chunk)
+                    .await
+                    .expect("read the response body");
+                assert!(
+                    n > 0,
+                    "connection closed after {} of {len} body bytes",
+                    body.len()
+                );
+                body.extend_from_slice(&chunk[..n]);
+            }
+            body.truncate(len);
+        }
+        None => {
+            // Every request says `Connection: close`, so the body ends at EOF.
+            let _ = stream.read_to_end(&mut body).await;
+            if is_chunked(&headers) {
+                body = dechunk(&body);
+            }
+        }
+    }
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Where the head ends (the index of its blank line's `\r\n\r\n`).
+fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+/// The status code and headers of a response head (without its blank line).
+fn parse_head(head: &[u8]) -> (u16, Vec<(String, String)>) {
+    let head = String::from_utf8_lossy(head).into_owned();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let status = status_line
@@ -91,15 +163,31 @@ fn parse(buf: &[u8]) -> Resp {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
+    let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let mut body = buf[split + 4..].to_vec();
-    let chunked = headers
+    (status, headers)
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
         .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn is_chunked(headers: &[(String, String)]) -> bool {
+    header(headers, "transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+}
+
+/// Parses a whole response read up to EOF (or a deadline).
+fn parse(buf: &[u8]) -> Resp {
+    let split = head_end(buf)
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(buf)));
+    let (status, headers) = parse_head(&buf[..split]);
+    let mut body = buf[split + 4..].to_vec();
+    if is_chunked(&headers) {
         body = dechunk(&body);
     }
     Resp {
@@ -109,6 +197,7 @@ fn parse(buf: &[u8]) -> Resp {
     }
 }
 
+/// Decodes a chunked body; a truncated one yields what arrived.
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
@@ -125,15 +214,16 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     }
 }
 
-/// One request with `Connection: close`.
-pub async fn request(
-    addr: SocketAddr,
+/// The bytes of a request with `Connection: close` and, when there is a body or the method
+/// is POST, a `Content-Length` from the body.
+pub fn request_bytes(
+    host: &str,
     method: &str,
-    path: &str,
+    target: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> Resp {
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+) -> Vec<u8> {
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -143,6 +233,18 @@ pub async fn request(
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body);
+    bytes
+}
+
+/// One request with `Connection: close`.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let bytes = request_bytes(&addr.to_string(), method, path, headers, body);
     match raw(addr, &bytes, Duration::from_secs(10)).await {
         Outcome::Response(r) => r,
         other => panic!("{method} {path}: expected a response, got {other:?}"),

@@ -1,7 +1,7 @@
 //! criterion benchmarks of the mock's per-request hot paths: what every create and poll pays
 //! before any I/O. Figures go in BENCHMARKS.md; nothing here asserts a speed.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/bench-target cargo bench -p truidentidad-load --bench hot_paths`
+//! Run: `CARGO_TARGET_DIR=/work/bench-target cargo bench -p truidentidad-mock-server --bench hot_paths`
 
 use std::hint::black_box;
 use std::net::IpAddr;
