@@ -22,7 +22,7 @@ use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
 
 use crate::ids::ValidationId;
 use crate::journal::{AppliedFault, FormFields, JournalEntry, KeyState, Kind};
-use crate::state::AppState;
+use crate::state::{AppState, Resume};
 use crate::store::{Changes, CreateParams, Record};
 
 /// Bumped when the layout changes incompatibly.
@@ -280,8 +280,17 @@ pub fn read(path: &Path) -> Result<Option<StateFile>, PersistError> {
     Ok(Some(file))
 }
 
+/// Where the saved run left off: its seed, clock reading and clock start.
+pub fn resume(file: &StateFile) -> Resume {
+    Resume {
+        seed: file.seed,
+        clock_at: resume_clock_at(file),
+        wall_start: resume_wall_start(file),
+    }
+}
+
 /// The clock reading a resumed server should start at.
-pub fn resume_clock_at(file: &StateFile) -> Duration {
+fn resume_clock_at(file: &StateFile) -> Duration {
     let saved = Duration::from_nanos(file.clock_now_ns);
     if file.clock == crate::clock::ClockMode::Manual.as_str() {
         return saved;
@@ -295,7 +304,7 @@ pub fn resume_clock_at(file: &StateFile) -> Duration {
 }
 
 /// The wall time a resumed manual clock starts at, so `creation_date`s do not move.
-pub fn resume_wall_start(file: &StateFile) -> SystemTime {
+fn resume_wall_start(file: &StateFile) -> SystemTime {
     UNIX_EPOCH + Duration::from_nanos(u64::try_from(file.clock_started_unix_ns).unwrap_or(u64::MAX))
 }
 

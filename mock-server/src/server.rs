@@ -49,7 +49,10 @@ pub async fn bind(config: ServerConfig) -> Result<(TcpListener, Arc<AppState>), 
         None => None,
     };
     let path = config.state_file.clone();
-    let state = Arc::new(AppState::resuming(config, saved.as_ref())?);
+    let state = Arc::new(AppState::resuming(
+        config,
+        saved.as_ref().map(crate::persist::resume),
+    )?);
     if let (Some(file), Some(path)) = (saved, path) {
         let n = crate::persist::restore(&state, file, &path)?;
         tracing::info!("restored {n} validations from {}", path.display());

@@ -12,7 +12,6 @@ use crate::clock::{Clock, ManualClock, RealClock, SharedClock};
 use crate::config::{ClockMode, ConfigError, ServerConfig};
 use crate::ids::ValidationId;
 use crate::journal::Journal;
-use crate::persist::StateFile;
 use crate::store::{MemoryStore, ValidationStore, View};
 
 /// Most distinct `account_id`s whose creates are counted for create faults; the table is
@@ -40,30 +39,36 @@ pub struct AppState {
     create_counts: Mutex<HashMap<Arc<str>, u32>>,
 }
 
+/// Where a saved run left off (`--state-file`), as `persist::resume` reads it from the file:
+/// what a new state needs to continue that run's clock and ids.
+#[derive(Debug, Clone, Copy)]
+pub struct Resume {
+    pub seed: u64,
+    /// The clock reading to start at.
+    pub clock_at: std::time::Duration,
+    /// The wall time a manual clock's start stands for, so `creation_date`s do not move.
+    pub wall_start: std::time::SystemTime,
+}
+
 impl AppState {
     pub fn new(config: ServerConfig) -> Result<Self, ConfigError> {
         Self::resuming(config, None)
     }
 
-    /// A state whose clock and seed continue a saved run (`--state-file`); the caller then
-    /// loads the saved records with [`crate::persist::restore`].
-    pub fn resuming(config: ServerConfig, saved: Option<&StateFile>) -> Result<Self, ConfigError> {
+    /// A state whose clock and seed continue a saved run; the caller then loads the saved
+    /// records with `persist::restore`.
+    pub fn resuming(config: ServerConfig, saved: Option<Resume>) -> Result<Self, ConfigError> {
         let (default_scenario, mix) = config.resolve()?;
-        let resume_at = saved
-            .map(crate::persist::resume_clock_at)
-            .unwrap_or_default();
+        let resume_at = saved.map(|r| r.clock_at).unwrap_or_default();
         let clock: SharedClock = match config.clock {
             ClockMode::Real => Arc::new(RealClock::resuming_at(resume_at)),
             ClockMode::Manual => Arc::new(ManualClock::resuming(
-                saved.map_or_else(
-                    std::time::SystemTime::now,
-                    crate::persist::resume_wall_start,
-                ),
+                saved.map_or_else(std::time::SystemTime::now, |r| r.wall_start),
                 resume_at,
             )),
         };
         // A resumed run keeps its seed so ids stay unique and reproducible.
-        let seed = saved.map(|s| s.seed).or(config.seed).unwrap_or_else(|| {
+        let seed = saved.map(|r| r.seed).or(config.seed).unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default();
