@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use truidentidad_scenarios::Catalogue as ScenarioCatalogue;
 
-use crate::checks::CheckId;
+use crate::check_id::CheckId;
 
 /// The catalogue file, as shipped.
 pub const CATALOGUE_TOML: &str = include_str!("../catalogue.toml");

@@ -63,9 +63,9 @@ pub enum ClientEnd {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientRun {
     /// Mock-clock seconds when the client was started and when it ended.
-    #[serde(serialize_with = "crate::trace::secs")]
+    #[serde(serialize_with = "crate::secs::secs")]
     pub started: Duration,
-    #[serde(serialize_with = "crate::trace::secs")]
+    #[serde(serialize_with = "crate::secs::secs")]
     pub ended: Duration,
     #[serde(flatten)]
     pub end: ClientEnd,

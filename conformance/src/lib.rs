@@ -4,11 +4,13 @@
 //! the client under test once against it, then grades the mock's journal with named checks.
 //!
 //! Layout, in the order a run uses it:
-//! - [`catalogue`]: rules and cases, loaded from `catalogue.toml` (and the suite's scenarios).
+//! - [`catalogue`]: rules and cases, loaded from `catalogue.toml` (and the suite's scenarios);
+//!   [`check_id`]: the names its rules give their checks.
 //! - [`settings`]: the tunable limits (minimum interval, deadline, quiet window, ...).
 //! - [`client`]: driving the client under test (a command, or a service URL) and reading its
 //!   result line.
-//! - [`trace`]: the journal of one case, reduced to the API requests plus what each one showed.
+//! - [`trace`]: the journal of one case, reduced to the API requests plus what each one showed;
+//!   [`secs`]: how instants and durations are written.
 //! - [`checks`]: one small function per rule, over a [`trace::Trace`].
 //! - [`runner`]: runs cases in parallel and turns findings into verdicts.
 //! - [`verdict`]: verdicts, findings and the run's report model.
@@ -18,6 +20,7 @@
 //! - [`http`]: a minimal HTTP/1 client shared by the URL driver and the server checks.
 
 pub mod catalogue;
+pub mod check_id;
 pub mod checks;
 pub mod cli;
 pub mod client;
@@ -25,6 +28,7 @@ pub mod expect;
 pub mod http;
 pub mod report;
 pub mod runner;
+pub mod secs;
 pub mod server_check;
 pub mod settings;
 pub mod trace;

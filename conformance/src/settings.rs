@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::verdict::SettingsReport;
+use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -69,4 +69,17 @@ pub fn settings_report(s: &Settings, skip: &[String]) -> SettingsReport {
         max_retries: s.max_retries,
         skipped_rules: skip.to_vec(),
     }
+}
+
+/// The limits the run graded against, in seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsReport {
+    pub min_interval: f64,
+    pub tolerance: f64,
+    pub quiet_window: f64,
+    pub deadline: f64,
+    pub case_limit: f64,
+    pub request_timeout_limit: f64,
+    pub max_retries: u32,
+    pub skipped_rules: Vec<String>,
 }

@@ -17,6 +17,8 @@ use truidentidad_scenarios::model::Scenario;
 
 use crate::catalogue::Case;
 use crate::client::ClientRun;
+use crate::secs::opt_secs;
+pub use crate::secs::{fmt_secs, secs};
 use crate::settings::Settings;
 
 /// What a response showed the client.
@@ -104,22 +106,6 @@ impl Request {
             fmt_secs(self.received)
         )
     }
-}
-
-pub fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64((d.as_secs_f64() * 1e6).round() / 1e6)
-}
-
-fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => secs(d, s),
-        None => s.serialize_none(),
-    }
-}
-
-/// `1.234s`, the one way durations appear in messages.
-pub fn fmt_secs(d: Duration) -> String {
-    format!("{:.3}s", d.as_secs_f64())
 }
 
 /// Everything a check may look at.

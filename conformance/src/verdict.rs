@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::catalogue::{Expect, Level};
 use crate::client::ClientRun;
+pub use crate::settings::SettingsReport;
 use crate::trace::{Request, secs};
 
 /// A case's result, worst first in [`Verdict::rank`] order.
@@ -206,19 +207,6 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<ExpectSummary>,
     pub cases: Vec<CaseReport>,
-}
-
-/// The limits the run graded against, in seconds.
-#[derive(Debug, Clone, Serialize)]
-pub struct SettingsReport {
-    pub min_interval: f64,
-    pub tolerance: f64,
-    pub quiet_window: f64,
-    pub deadline: f64,
-    pub case_limit: f64,
-    pub request_timeout_limit: f64,
-    pub max_retries: u32,
-    pub skipped_rules: Vec<String>,
 }
 
 impl RunReport {
