@@ -147,11 +147,6 @@ impl Clock for ManualClock {
     }
 }
 
-/// RFC 3339 UTC with nanoseconds, as Truora writes `creation_date`.
-pub fn rfc3339_nanos(t: SystemTime) -> String {
-    humantime::format_rfc3339_nanos(t).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,11 +165,5 @@ mod tests {
     #[test]
     fn real_clock_refuses_to_advance() {
         assert_eq!(RealClock::new().advance(Duration::from_secs(1)), None);
-    }
-
-    #[test]
-    fn dates_have_nanoseconds() {
-        let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 1234);
-        assert_eq!(rfc3339_nanos(t), "2023-11-14T22:13:20.000001234Z");
     }
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use truidentidad_scenarios::{Catalogue, Mix};
+use truidentidad_scenarios::{Catalogue, Mix, MixSpec};
 
 pub use crate::clock::ClockMode;
 
@@ -23,10 +23,13 @@ pub struct ServerConfig {
     pub clock: ClockMode,
     /// Scenarios known to the server (built-in plus files).
     pub catalogue: Arc<Catalogue>,
-    /// Scenario used when nothing selects one.
+    /// Name of the scenario used when nothing selects one. A name, not a `ScenarioId`: the
+    /// catalogue it refers to may still change (files added, a test's own catalogue), so it is
+    /// resolved, and an unknown name refused, when the server is built ([`Self::resolve`]).
     pub default_scenario: String,
-    /// Weighted mix replacing the default scenario, if set.
-    pub mix: Option<String>,
+    /// Weighted mix replacing the default scenario, if set: syntax checked when it is parsed
+    /// (`--mix` fails at the command line), names resolved with the default scenario's.
+    pub mix: Option<MixSpec>,
     /// Most validations kept in memory before the oldest finished ones are evicted.
     pub max_validations: usize,
     /// Journal entries kept (0 disables the journal).
@@ -112,8 +115,8 @@ impl ServerConfig {
             })?;
         let mix = self
             .mix
-            .as_deref()
-            .map(|m| Mix::parse(m, &self.catalogue))
+            .as_ref()
+            .map(|m| m.resolve(&self.catalogue))
             .transpose()?;
         if self.api_keys.iter().any(String::is_empty) {
             return Err(ConfigError::EmptyApiKey);

@@ -1,5 +1,5 @@
 //! The control API under `/_mock/`: what tests and people use to look inside the mock and
-//! steer it (documented in the README and `fixtures/openapi.yaml`).
+//! steer it (documented in the README and `mock-server/openapi.yaml`).
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 use truidentidad_scenarios::{FaultAction, Outcome, Scenario, ValidationStatus};
 
-use crate::clock::rfc3339_nanos;
+use crate::dates::rfc3339_nanos;
 use crate::error::ApiError;
 use crate::exchange::Exchange;
 use crate::form::truncate;

@@ -13,7 +13,7 @@
 //! - [`api`]: create and poll. [`form`]: the create form. [`ids`]: `VLD…`/`ACC…` ids.
 //! - [`faults`]: a scenario's fault applied to a response. [`recorder`]: journal and log.
 //! - [`store`]: the store trait and its in-memory implementation. [`clock`]: injected time.
-//! - [`render`]: response bodies. [`error`]: Truora's error envelope. [`reply`]: answers.
+//! - [`render`]: response bodies; [`dates`]: the one date format. [`error`]: Truora's error envelope. [`reply`]: answers.
 //! - [`response_body`]: whole or slowly dribbled bodies.
 //! - [`control`]: the `/_mock/` API. [`journal`]: the bounded, typed request journal.
 //! - [`persist`]: `--state-file`, saving and restoring across restarts.
@@ -25,6 +25,7 @@ pub mod clock;
 pub mod config;
 pub mod conn;
 pub mod control;
+pub mod dates;
 pub mod error;
 pub mod exchange;
 pub mod faults;

@@ -378,7 +378,7 @@ async fn mix_draws_scenarios_by_weight_reproducibly() {
         MockServer::builder()
             .seed(99)
             .manual_clock()
-            .configure(|c| c.mix = Some("system-error=1,declined-deceased=1".into()))
+            .configure(|c| c.mix = Some("system-error=1,declined-deceased=1".parse().unwrap()))
             .start()
             .await
             .unwrap()
@@ -405,7 +405,7 @@ async fn mix_draws_scenarios_by_weight_reproducibly() {
     assert!((8..=32).contains(&declined), "{declined} of 40 declined");
     assert_eq!(first, run(start().await).await, "same seed, same draw");
     let bad = MockServer::builder()
-        .configure(|c| c.mix = Some("nope=1".into()))
+        .configure(|c| c.mix = Some("nope=1".parse().unwrap()))
         .start()
         .await
         .unwrap_err();

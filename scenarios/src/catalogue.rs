@@ -137,8 +137,18 @@ pub enum MixError {
     Empty,
 }
 
-impl Mix {
-    pub fn parse(spec: &str, catalogue: &Catalogue) -> Result<Self, MixError> {
+/// A mix as written (`NAME=WEIGHT,…`), checked for syntax but not yet against a catalogue:
+/// what a configuration holds before it knows which scenarios exist (a test may swap the
+/// catalogue after naming the mix). [`MixSpec::resolve`] turns it into a [`Mix`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixSpec {
+    entries: Vec<(String, u32)>,
+}
+
+impl std::str::FromStr for MixSpec {
+    type Err = MixError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut entries = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, weight) = part
@@ -148,19 +158,48 @@ impl Mix {
                 .trim()
                 .parse()
                 .map_err(|_| MixError::Weight(weight.to_string()))?;
-            let id = catalogue
-                .id_of(name.trim())
-                .ok_or_else(|| MixError::Unknown {
-                    name: name.trim().to_string(),
-                    known: catalogue.names(),
-                })?;
-            entries.push((id, weight));
+            entries.push((name.trim().to_string(), weight));
         }
-        let total: u64 = entries.iter().map(|(_, w)| u64::from(*w)).sum();
-        if total == 0 {
+        if entries.iter().all(|(_, w)| *w == 0) {
             return Err(MixError::Empty);
         }
+        Ok(MixSpec { entries })
+    }
+}
+
+impl std::fmt::Display for MixSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, weight)) in self.entries.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(f, "{sep}{name}={weight}")?;
+        }
+        Ok(())
+    }
+}
+
+impl MixSpec {
+    /// The mix over `catalogue`'s scenarios; fails on a name it does not know.
+    pub fn resolve(&self, catalogue: &Catalogue) -> Result<Mix, MixError> {
+        let entries = self
+            .entries
+            .iter()
+            .map(|(name, weight)| {
+                let id = catalogue.id_of(name).ok_or_else(|| MixError::Unknown {
+                    name: name.clone(),
+                    known: catalogue.names(),
+                })?;
+                Ok((id, *weight))
+            })
+            .collect::<Result<Vec<_>, MixError>>()?;
+        let total = entries.iter().map(|(_, w)| u64::from(*w)).sum();
         Ok(Mix { entries, total })
+    }
+}
+
+impl Mix {
+    /// Parses and resolves `spec` in one step.
+    pub fn parse(spec: &str, catalogue: &Catalogue) -> Result<Self, MixError> {
+        spec.parse::<MixSpec>()?.resolve(catalogue)
     }
 
     /// Draws a scenario for the validation with creation number `seq`.
@@ -223,5 +262,21 @@ mod tests {
             Err(MixError::Unknown { .. })
         ));
         assert_eq!(Mix::parse("success=0", &c), Err(MixError::Empty));
+    }
+
+    proptest::proptest! {
+        /// A spec written back out parses to the same spec.
+        #[test]
+        fn mix_spec_round_trips(
+            entries in proptest::collection::vec(("[a-z][a-z-]{0,12}", 1u32..1000), 1..5)
+        ) {
+            let text = entries
+                .iter()
+                .map(|(n, w)| format!("{n}={w}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let spec: MixSpec = text.parse().unwrap();
+            proptest::prop_assert_eq!(spec.to_string().parse::<MixSpec>(), Ok(spec));
+        }
     }
 }

@@ -18,7 +18,7 @@ pub mod model;
 pub mod reasons;
 pub mod rng;
 
-pub use catalogue::{Catalogue, Mix, MixError};
+pub use catalogue::{Catalogue, Mix, MixError, MixSpec};
 pub use engine::{Observation, ValidationFacts, observe, select_fault};
 pub use format::{FormatError, parse_scenarios};
 pub use model::{

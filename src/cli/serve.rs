@@ -69,7 +69,7 @@ pub struct ServeArgs {
     default_scenario: String,
     /// Weighted scenario mix for validations that select none, e.g. success=70,expired-not-finished=30.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_MIX")]
-    mix: Option<String>,
+    mix: Option<truidentidad_scenarios::MixSpec>,
     /// `real` time, or `manual` time moved only by POST /_mock/clock/advance.
     #[arg(
         long,

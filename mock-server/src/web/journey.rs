@@ -16,7 +16,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use truidentidad_scenarios::{Catalogue, Outcome};
 
-use crate::clock::{Clock, rfc3339_nanos};
+use crate::clock::Clock;
+use crate::dates::rfc3339_nanos;
 use crate::store::Record;
 pub use crate::store::journey::{Device, Event, Journey, MAX_EVENTS, Step};
 
