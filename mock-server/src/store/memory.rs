@@ -143,6 +143,27 @@ impl MemoryStore {
         &self.shards[id.shard(SHARDS)]
     }
 
+    /// Applies `change` to a validation still pending at `now`, under its shard lock:
+    /// terminal states are final.
+    fn change_pending(
+        &self,
+        id: ValidationId,
+        now: Duration,
+        change: impl FnOnce(&mut Record),
+    ) -> Result<View, StoreError> {
+        let mut shard = self.shard(id).lock();
+        let record = shard.get_mut(id).ok_or(StoreError::NotFound)?;
+        if record.observe(&self.catalogue, now).status.is_terminal() {
+            return Err(StoreError::AlreadyFinished);
+        }
+        change(record);
+        Ok(View {
+            observation: record.observe(&self.catalogue, now),
+            record: record.clone(),
+            now,
+        })
+    }
+
     fn evict_one(&self, shard: &mut Shard, now: Duration) {
         if shard.evict_one(&self.catalogue, now) {
             self.evicted
@@ -250,17 +271,7 @@ impl ValidationStore for MemoryStore {
         outcome: Outcome,
         now: Duration,
     ) -> Result<View, StoreError> {
-        let mut shard = self.shard(id).lock();
-        let record = shard.get_mut(id).ok_or(StoreError::NotFound)?;
-        if record.observe(&self.catalogue, now).status.is_terminal() {
-            return Err(StoreError::AlreadyFinished);
-        }
-        record.force(outcome, now);
-        Ok(View {
-            observation: record.observe(&self.catalogue, now),
-            record: record.clone(),
-            now,
-        })
+        self.change_pending(id, now, |record| record.force(outcome, now))
     }
 
     fn set_scenario(
@@ -269,19 +280,11 @@ impl ValidationStore for MemoryStore {
         scenario: ScenarioId,
         now: Duration,
     ) -> Result<View, StoreError> {
-        let mut shard = self.shard(id).lock();
-        let record = shard.get_mut(id).ok_or(StoreError::NotFound)?;
-        if record.observe(&self.catalogue, now).status.is_terminal() {
-            return Err(StoreError::AlreadyFinished);
-        }
-        record.switch_scenario(scenario, now);
-        if let Some(j) = record.journey.as_mut() {
-            j.rebase_hold(now);
-        }
-        Ok(View {
-            observation: record.observe(&self.catalogue, now),
-            record: record.clone(),
-            now,
+        self.change_pending(id, now, |record| {
+            record.switch_scenario(scenario, now);
+            if let Some(j) = record.journey.as_mut() {
+                j.rebase_hold(now);
+            }
         })
     }
 
