@@ -14,6 +14,10 @@
 //!   `max_retries` retries in a row;
 //! - stops at the first terminal response.
 //!
+//! Its requests are then graded, as a journal would be, by the suite's own rules: the model
+//! never FAILS a case (a stalled request is journaled [`CLOSE_DELAY`] after its timeout, as
+//! the socket close reaches the mock late; `request_timeout_slack` has to cover it).
+//!
 //! The mock's side is the scenario engine itself: `observe()` gives the validation's state from
 //! the time since its creation, `select_fault()` the fault a request gets (every fault in the
 //! suite's scenarios fires with certainty, so the entropy is irrelevant).
@@ -21,7 +25,12 @@
 use std::time::Duration;
 
 use truidentidad_conformance::catalogue::{Case, Catalogue, ExpectedStatus};
+use truidentidad_conformance::client::{ClientEnd, ClientReport, ClientRun};
+use truidentidad_conformance::runner::{account_id, grade};
 use truidentidad_conformance::settings::Settings;
+use truidentidad_conformance::trace::{Request, Seen, Trace};
+use truidentidad_conformance::verdict::Verdict;
+use truidentidad_mock_server::journal::{AppliedFault, FaultEffect, KeyState, Kind};
 use truidentidad_scenarios::engine::RequestFacts;
 use truidentidad_scenarios::model::RetryAfter;
 use truidentidad_scenarios::{
@@ -37,6 +46,8 @@ const SDK_SCHEDULE: [u64; 6] = [1, 2, 4, 8, 16, 30];
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A validation's timeout (the mock's default); no suite scenario gets near it.
 const VALIDATION_TIMEOUT: Duration = Duration::from_secs(300);
+/// How late the mock sees a timed-out client close its socket (measured 1–10 ms idle).
+const CLOSE_DELAY: Duration = Duration::from_millis(10);
 /// Time an interpreter may take to start before its first request, on a loaded machine.
 const STARTUP: Duration = Duration::from_secs(2);
 
@@ -61,26 +72,108 @@ struct Policy {
 enum Answer {
     /// A 200: the validation's state (`None`: pending).
     Shown(Option<Outcome>),
-    /// A 429/5xx (with its Retry-After), a reset or close, or an unreadable body.
-    Failed(Option<Duration>),
+    /// A 429/5xx (with its Retry-After), a reset or close (status 0), or an unreadable body.
+    Failed {
+        status: u16,
+        retry_after: Option<RetryAfter>,
+    },
     /// Never answered: the client abandons it at its request timeout.
-    Stalled,
+    Stalled(Duration),
+}
+
+impl Answer {
+    /// How long the client waits at least after it: the Retry-After, where an HTTP-date
+    /// counts a second more (the mock rounds it up to the next second).
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Answer::Failed {
+                retry_after: Some(ra),
+                ..
+            } => {
+                let extra = u64::from(matches!(ra, RetryAfter::HttpDate(_)));
+                Some(Duration::from_secs(ra.seconds() + extra))
+            }
+            _ => None,
+        }
+    }
 }
 
 fn answer(action: &FaultAction) -> Answer {
     match action {
-        FaultAction::HttpError { retry_after, .. } => Answer::Failed(retry_after.map(|ra| {
-            // The mock rounds an HTTP-date up to the next second, so a client may wait up to a
-            // second more than the seconds it stands for.
-            let extra = u64::from(matches!(ra, RetryAfter::HttpDate(_)));
-            Duration::from_secs(ra.seconds() + extra)
-        })),
-        FaultAction::Connection(ConnectionFault::Stall(_)) => Answer::Stalled,
-        FaultAction::Connection(_) | FaultAction::MalformedBody | FaultAction::EmptyBody => {
-            Answer::Failed(None)
-        }
-        // Only slower: not used by the suite's scenarios.
-        FaultAction::DelayOnly | FaultAction::SlowBody { .. } => Answer::Failed(None),
+        FaultAction::HttpError {
+            status,
+            retry_after,
+            ..
+        } => Answer::Failed {
+            status: *status,
+            retry_after: *retry_after,
+        },
+        FaultAction::Connection(ConnectionFault::Stall(d)) => Answer::Stalled(*d),
+        FaultAction::Connection(_) => Answer::Failed {
+            status: 0,
+            retry_after: None,
+        },
+        // Only slower, or unreadable: not used by the suite's scenarios; a failure either way.
+        FaultAction::MalformedBody
+        | FaultAction::EmptyBody
+        | FaultAction::DelayOnly
+        | FaultAction::SlowBody { .. } => Answer::Failed {
+            status: 200,
+            retry_after: None,
+        },
+    }
+}
+
+const ID: &str = "VLD00000000000000000000000000000001";
+
+/// The journal entry of one request of the model, answered as `got` says.
+fn journaled(seq: u64, at: Duration, create: bool, got: &Answer, s: &Settings) -> Request {
+    let ok = matches!(got, Answer::Shown(_));
+    let (status, sent, fault) = match got {
+        Answer::Shown(_) => (200, at + RESPONSE_TIME, AppliedFault::default()),
+        Answer::Failed { status, .. } => (*status, at + RESPONSE_TIME, AppliedFault::default()),
+        Answer::Stalled(d) => (
+            0,
+            at + s.request_timeout_limit + CLOSE_DELAY,
+            AppliedFault {
+                effect: Some(FaultEffect::Stall(*d)),
+                client_closed: true,
+                ..AppliedFault::default()
+            },
+        ),
+    };
+    Request {
+        seq,
+        received: at,
+        sent,
+        method: if create { "POST" } else { "GET" }.into(),
+        path: if create {
+            "/v1/validations".into()
+        } else {
+            format!("/v1/validations/{ID}")
+        },
+        kind: if create { Kind::Create } else { Kind::Poll },
+        validation_id: (ok || !create).then(|| ID.to_string()),
+        status,
+        fault,
+        api_key: KeyState::Accepted,
+        content_type: create.then(|| "application/x-www-form-urlencoded".into()),
+        form: Vec::new(),
+        retry_after: match got {
+            Answer::Failed {
+                retry_after: Some(ra),
+                ..
+            } => Some(Duration::from_secs(ra.seconds())),
+            _ => None,
+        },
+        seen: match got {
+            Answer::Shown(None) => Seen::Pending,
+            Answer::Shown(Some(o)) => Seen::Terminal {
+                validation_status: o.status().as_str().into(),
+                failure_status: o.failure_status().map(str::to_string),
+            },
+            _ => Seen::Error,
+        },
     }
 }
 
@@ -98,6 +191,8 @@ struct Run {
     /// When its last request arrived.
     last_request: Duration,
     requests: usize,
+    /// What the mock would have journaled.
+    journal: Vec<Request>,
 }
 
 /// The mock's side: one validation (the one whose create the client saw answered).
@@ -162,79 +257,106 @@ fn simulate(scenario: &Scenario, s: &Settings, deadline: Duration, p: Policy) ->
         creates: 0,
         validation: None,
     };
+    let mut journal: Vec<Request> = Vec::new();
     let mut now = Duration::ZERO;
-    let mut last_request = now;
-    let mut requests = 0;
     let mut polls = 0usize; // requests sent after the create succeeded (the schedule's index)
     let mut failures_in_a_row = 0u32;
     let mut floor = s.min_interval; // raised for good by a Retry-After
     let mut wait = Duration::ZERO; // before the first request
-    loop {
+    let scheduled = |n: usize| Duration::from_secs(SDK_SCHEDULE[n.min(SDK_SCHEDULE.len() - 1)]);
+    let end = loop {
         // Give up when the next request would land past the deadline.
         if now + wait > deadline {
-            return Run {
-                end: End::GaveUp,
-                stopped: now,
-                last_request,
-                requests,
-            };
+            break End::GaveUp;
         }
         now += wait;
-        last_request = now;
-        requests += 1;
-        let got = if mock.validation.is_none() {
+        let create = mock.validation.is_none();
+        let got = if create {
             mock.create(now)
         } else {
             polls += 1;
             mock.poll(now)
         };
-        let scheduled = |n: usize| Duration::from_secs(SDK_SCHEDULE[n.min(SDK_SCHEDULE.len() - 1)]);
-        let (next, retry_after) = match got {
+        journal.push(journaled(journal.len() as u64, now, create, &got, s));
+        let next = match got {
             Answer::Shown(Some(outcome)) => {
-                return Run {
-                    end: End::Terminal(outcome),
-                    stopped: now + RESPONSE_TIME,
-                    last_request,
-                    requests,
-                };
+                now += RESPONSE_TIME;
+                break End::Terminal(outcome);
             }
             Answer::Shown(None) => {
                 now += RESPONSE_TIME;
                 failures_in_a_row = 0;
-                (scheduled(polls).mul_f64(p.jitter), None)
+                scheduled(polls).mul_f64(p.jitter)
             }
-            failed => {
-                let retry_after = match failed {
-                    Answer::Failed(ra) => {
-                        now += RESPONSE_TIME;
-                        ra
-                    }
-                    _ => {
-                        now += s.request_timeout_limit;
-                        None
-                    }
+            Answer::Failed { .. } | Answer::Stalled(_) => {
+                now += match got {
+                    Answer::Stalled(_) => s.request_timeout_limit,
+                    _ => RESPONSE_TIME,
                 };
+                if let Some(ra) = got.retry_after() {
+                    floor = floor.max(ra);
+                }
                 failures_in_a_row += 1;
                 if failures_in_a_row > s.max_retries {
-                    return Run {
-                        end: End::GaveUp,
-                        stopped: now,
-                        last_request,
-                        requests,
-                    };
+                    break End::GaveUp;
                 }
-                let next = match p.backoff {
+                match p.backoff {
                     Backoff::SdkSchedule => scheduled(polls).mul_f64(p.jitter),
-                    Backoff::DoubleOnFailure => (wait * 2).max(floor).min(MAX_BACKOFF),
-                };
-                (next, retry_after)
+                    Backoff::DoubleOnFailure => (wait * 2).min(MAX_BACKOFF),
+                }
             }
         };
-        if let Some(ra) = retry_after {
-            floor = floor.max(ra);
-        }
         wait = next.max(floor);
+    };
+    Run {
+        end,
+        stopped: now,
+        last_request: journal.last().map_or(Duration::ZERO, |r| r.received),
+        requests: journal.len(),
+        journal,
     }
+}
+
+/// The model's run as the suite would grade it: the FAILED findings, as `rule: message`.
+fn graded(cat: &Catalogue, case: &Case, s: &Settings, run: &Run) -> Vec<String> {
+    let aid = account_id(case);
+    let mut journal = run.journal.clone();
+    for r in journal.iter_mut().filter(|r| r.kind == Kind::Create) {
+        r.form = vec![
+            ("type".into(), "government".into()),
+            ("account_id".into(), aid.clone()),
+            ("user_authorized".into(), "true".into()),
+        ];
+    }
+    let (status, failure) = match &run.end {
+        End::Terminal(o) => (o.status().as_str(), o.failure_status()),
+        End::GaveUp => ("pending", None),
+    };
+    let trace = Trace {
+        case: case.clone(),
+        scenario: scenario(cat, case).clone(),
+        settings: s.clone(),
+        account_id: aid,
+        requests: journal,
+        client: ClientRun {
+            started: Duration::ZERO,
+            ended: run.stopped,
+            end: ClientEnd::Exited { code: Some(0) },
+            report: Some(ClientReport {
+                validation_id: Some(ID.into()),
+                validation_status: Some(status.into()),
+                failure_status: failure.map(str::to_string),
+            }),
+            report_error: None,
+            stderr_tail: String::new(),
+        },
+    };
+    grade(cat, &[], &trace)
+        .findings
+        .iter()
+        .filter(|f| f.verdict == Verdict::Failed)
+        .map(|f| format!("{}: {}", f.rule, f.message))
+        .collect()
 }
 
 const POLICIES: [Policy; 4] = [
@@ -300,6 +422,7 @@ fn polite_clients_finish_every_case_in_virtual_time() {
                     assert!(run.stopped <= deadline, "{what}");
                 }
             }
+            assert_eq!(graded(&cat, case, &s, &run), Vec::<String>::new(), "{what}");
             // The client's start-up, its run and the quiet window fit in the case limit.
             assert!(
                 STARTUP + run.stopped + s.quiet_window <= s.case_limit,
@@ -344,4 +467,27 @@ fn the_model_follows_the_sdk_schedule() {
     assert_eq!(run.end, End::Terminal(Outcome::Success));
     assert_eq!(run.requests, 3);
     assert_eq!(run.last_request, Duration::from_millis(3_200));
+}
+
+/// The grading is not vacuous either: without the request-timeout slack, the model (whose
+/// timeout is exactly the limit, its close seen 10 ms late) fails `abort-stalled-request`.
+#[test]
+fn without_slack_a_timeout_exactly_at_the_limit_fails() {
+    let cat = Catalogue::builtin().expect("catalogue");
+    let s = Settings {
+        request_timeout_slack: Duration::ZERO,
+        ..Settings::default()
+    };
+    let case = cat.case("stalled-poll").expect("case");
+    let p = Policy {
+        backoff: Backoff::SdkSchedule,
+        jitter: 1.0,
+    };
+    let run = simulate(scenario(&cat, case), &s, s.deadline_for(case), p);
+    let failed = graded(&cat, case, &s, &run);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].starts_with("abort-stalled-request: #1 GET /v1/validations/VLD00000000000000000000000000000001 at t=1.100s waited 10.010s"),
+        "{failed:?}"
+    );
 }
