@@ -219,6 +219,24 @@ fn write(path: &PathBuf, text: &str) -> Result<(), SuiteError> {
     })
 }
 
+/// The limits a run grades against, from its options.
+fn settings(a: &RunArgs) -> Settings {
+    Settings {
+        min_interval: a.min_interval,
+        tolerance: a.tolerance,
+        quiet_window: a.quiet_window,
+        deadline: a.deadline,
+        outcome_deadline: a.outcome_deadline,
+        deadline_slack: a.deadline_slack,
+        case_limit: a.case_limit,
+        request_timeout_limit: a.request_timeout_limit,
+        request_timeout_slack: a.request_timeout_slack,
+        max_retries: a.max_retries,
+        jobs: a.jobs,
+        seed: a.seed,
+    }
+}
+
 fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
     let catalogue = Arc::new(Catalogue::builtin()?);
     for c in &a.cases {
@@ -247,24 +265,11 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
         }
         None => None,
     };
+    let settings = settings(&a);
     let (client, label) = match (a.client, a.client_url) {
         (Some(cmd), _) => (ClientSpec::Command(cmd.clone()), format!("`{cmd}`")),
         (None, Some(url)) => (ClientSpec::Url(url.clone()), format!("service {url}")),
         (None, None) => unreachable_client(),
-    };
-    let settings = Settings {
-        min_interval: a.min_interval,
-        tolerance: a.tolerance,
-        quiet_window: a.quiet_window,
-        deadline: a.deadline,
-        outcome_deadline: a.outcome_deadline,
-        deadline_slack: a.deadline_slack,
-        case_limit: a.case_limit,
-        request_timeout_limit: a.request_timeout_limit,
-        request_timeout_slack: a.request_timeout_slack,
-        max_retries: a.max_retries,
-        jobs: a.jobs,
-        seed: a.seed,
     };
     let plan = Plan {
         catalogue,
@@ -334,4 +339,44 @@ fn run_server(a: ServerArgs) -> Result<ExitCode, SuiteError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    #[test]
+    fn option_defaults_are_the_settings_defaults() {
+        let cli = Cli::parse_from(["conformance", "--client", "true"]);
+        assert_eq!(settings(&cli.run), Settings::default());
+    }
+
+    #[test]
+    fn the_slacks_and_deadlines_are_options() {
+        let cli = Cli::parse_from([
+            "conformance",
+            "--client",
+            "true",
+            "--deadline",
+            "20s",
+            "--outcome-deadline",
+            "90s",
+            "--deadline-slack",
+            "1s",
+            "--request-timeout-slack",
+            "250ms",
+        ]);
+        let s = settings(&cli.run);
+        assert_eq!(s.deadline, Duration::from_secs(20));
+        assert_eq!(s.outcome_deadline, Duration::from_secs(90));
+        assert_eq!(s.deadline_slack, Duration::from_secs(1));
+        assert_eq!(s.request_timeout_slack, Duration::from_millis(250));
+    }
 }
