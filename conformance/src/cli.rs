@@ -26,7 +26,7 @@ pub struct ConformanceArgs {
 enum Command {
     /// Run the client under test once per case and grade every request it makes.
     #[command(after_help = RUN_HELP)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the rules and cases (the catalogue).
     #[command(after_help = "Example:\n  truidentidad-mock conformance list")]
     List,
@@ -82,21 +82,31 @@ struct RunArgs {
     /// Shortest accepted wait between a response and the next poll (Truora's SDK: 1 s first).
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     min_interval: Duration,
-    /// Slack on every lower bound, for scheduling noise.
+    /// Slack on every lower bound (minimum interval, Retry-After, slow-down), for timer noise.
     #[arg(long, default_value = "50ms", value_parser = humantime::parse_duration, value_name = "DURATION")]
     tolerance: Duration,
     /// How long the mock keeps watching after the client ends, for polls that should not come.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     quiet_window: Duration,
-    /// Polling deadline handed to the client (TRUORA_POLL_DEADLINE_SECONDS); it must give up by then.
+    /// Polling deadline of the give-up cases (never-completes, outage), handed to the client in
+    /// TRUORA_POLL_DEADLINE_SECONDS; it must give up by then (+ --deadline-slack).
     #[arg(long, default_value = "13s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     deadline: Duration,
+    /// Polling deadline handed to the client in the cases that expect an outcome.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    outcome_deadline: Duration,
+    /// How late past the deadline a give-up case's last request may still arrive.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    deadline_slack: Duration,
     /// Wall-clock limit per case; the client is killed after it.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     case_limit: Duration,
     /// Longest per-request timeout accepted (a stalled request must be abandoned within it).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     request_timeout_limit: Duration,
+    /// Slack on the request timeout, for the socket close and scheduling delay.
+    #[arg(long, default_value = "500ms", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    request_timeout_slack: Duration,
     /// Most retries accepted after consecutive failed requests.
     #[arg(long, default_value_t = 6, value_name = "N")]
     max_retries: u32,
@@ -169,7 +179,7 @@ pub fn run(args: ConformanceArgs) -> Result<ExitCode, SuiteError> {
             print!("{}", list(&Catalogue::builtin()?));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run(a) => run_suite(a),
+        Command::Run(a) => run_suite(*a),
         Command::Server(a) => run_server(a),
     }
 }
@@ -209,6 +219,24 @@ fn write(path: &PathBuf, text: &str) -> Result<(), SuiteError> {
     })
 }
 
+/// The limits a run grades against, from its options.
+fn settings(a: &RunArgs) -> Settings {
+    Settings {
+        min_interval: a.min_interval,
+        tolerance: a.tolerance,
+        quiet_window: a.quiet_window,
+        deadline: a.deadline,
+        outcome_deadline: a.outcome_deadline,
+        deadline_slack: a.deadline_slack,
+        case_limit: a.case_limit,
+        request_timeout_limit: a.request_timeout_limit,
+        request_timeout_slack: a.request_timeout_slack,
+        max_retries: a.max_retries,
+        jobs: a.jobs,
+        seed: a.seed,
+    }
+}
+
 fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
     let catalogue = Arc::new(Catalogue::builtin()?);
     for c in &a.cases {
@@ -237,22 +265,11 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
         }
         None => None,
     };
+    let settings = settings(&a);
     let (client, label) = match (a.client, a.client_url) {
         (Some(cmd), _) => (ClientSpec::Command(cmd.clone()), format!("`{cmd}`")),
         (None, Some(url)) => (ClientSpec::Url(url.clone()), format!("service {url}")),
         (None, None) => unreachable_client(),
-    };
-    let settings = Settings {
-        min_interval: a.min_interval,
-        tolerance: a.tolerance,
-        quiet_window: a.quiet_window,
-        deadline: a.deadline,
-        case_limit: a.case_limit,
-        request_timeout_limit: a.request_timeout_limit,
-        max_retries: a.max_retries,
-        jobs: a.jobs,
-        seed: a.seed,
-        ..Settings::default()
     };
     let plan = Plan {
         catalogue,
@@ -322,4 +339,44 @@ fn run_server(a: ServerArgs) -> Result<ExitCode, SuiteError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    #[test]
+    fn option_defaults_are_the_settings_defaults() {
+        let cli = Cli::parse_from(["conformance", "--client", "true"]);
+        assert_eq!(settings(&cli.run), Settings::default());
+    }
+
+    #[test]
+    fn the_slacks_and_deadlines_are_options() {
+        let cli = Cli::parse_from([
+            "conformance",
+            "--client",
+            "true",
+            "--deadline",
+            "20s",
+            "--outcome-deadline",
+            "90s",
+            "--deadline-slack",
+            "1s",
+            "--request-timeout-slack",
+            "250ms",
+        ]);
+        let s = settings(&cli.run);
+        assert_eq!(s.deadline, Duration::from_secs(20));
+        assert_eq!(s.outcome_deadline, Duration::from_secs(90));
+        assert_eq!(s.deadline_slack, Duration::from_secs(1));
+        assert_eq!(s.request_timeout_slack, Duration::from_millis(250));
+    }
 }

@@ -33,6 +33,8 @@ pub struct ClientEnv {
     pub base_url: String,
     pub api_key: String,
     pub account_id: String,
+    /// The case's polling deadline ([`crate::settings::Settings::deadline_for`]), handed over
+    /// in `TRUORA_POLL_DEADLINE_SECONDS` / `poll_deadline_seconds`.
     pub deadline: Duration,
 }
 

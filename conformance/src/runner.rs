@@ -119,7 +119,7 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
         base_url: server.uri(),
         api_key: case.api_key.clone().unwrap_or_else(|| API_KEY.to_string()),
         account_id: account_id.clone(),
-        deadline: plan.settings.deadline,
+        deadline: plan.settings.deadline_for(case),
     };
     let state = server.state().clone();
     let run = client::run(

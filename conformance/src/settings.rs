@@ -5,29 +5,44 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::catalogue::{Case, ExpectedStatus};
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Shortest accepted wait between a response and the next request for the same
     /// validation. One second: Truora's own SDK waits 1, 2, 4, 8, 16 s then 30 s, so anything
     /// stricter would fail Truora's own client.
     pub min_interval: Duration,
-    /// Slack subtracted from every lower bound (interval, Retry-After), for scheduling noise.
+    /// Slack on every lower bound (the minimum interval, a Retry-After, a slow-down, the wait
+    /// before re-sending a create): a wait shorter than the bound by at most this much passes.
+    /// Server-side gaps already include the network round trip, so this only has to absorb
+    /// timer granularity and a sleep that returns a few milliseconds early.
     pub tolerance: Duration,
     /// How long the mock keeps watching after the client ends (or after a terminal response)
     /// for polls that should not come.
     pub quiet_window: Duration,
-    /// The polling deadline handed to the client in `TRUORA_POLL_DEADLINE_SECONDS`; a client
-    /// must stop within it (plus `deadline_slack`) when the validation never finishes. 13 s
-    /// falls midway between the SDK schedule's 3rd poll (after 1+2+4 s, up to 9.1 s with jitter)
-    /// and its 4th (after 15 s or more), so a client on that schedule stops at the same poll
-    /// however loaded the machine is.
+    /// The polling deadline of the give-up cases (those expecting `pending`: `never-completes`,
+    /// `outage`), handed to the client in `TRUORA_POLL_DEADLINE_SECONDS`; a client must stop
+    /// within it (plus `deadline_slack`). 13 s falls midway between the SDK schedule's 3rd poll
+    /// (after 1+2+4 s, up to 9.1 s with jitter) and its 4th (after 15 s or more), so a client on
+    /// that schedule stops at the same poll however loaded the machine is.
     pub deadline: Duration,
-    /// Extra time allowed past the deadline for the last request.
+    /// The polling deadline of every other case (those expecting an outcome). Long, so a polite
+    /// client never gives up before the outcome (a 10 s stalled request plus back-off fits many
+    /// times over); it costs no run time, since the client stops at the terminal state.
+    pub outcome_deadline: Duration,
+    /// Upper-bound slack on the deadline: a request may arrive this long after it. Covers the
+    /// last request of a client that checks its deadline before each wait, and a loaded machine.
     pub deadline_slack: Duration,
     /// Wall-clock limit for one run of the client; it is killed after that.
     pub case_limit: Duration,
-    /// Longest per-request timeout accepted: a stalled request must be abandoned within it.
+    /// Longest per-request timeout accepted: a stalled request must be abandoned within it
+    /// (plus `request_timeout_slack`).
     pub request_timeout_limit: Duration,
+    /// Upper-bound slack on the request timeout: what the mock measures is "request received
+    /// to socket closed", which includes the client's timer firing late, the close, and the
+    /// mock noticing it. A client whose timeout is exactly the limit passes.
+    pub request_timeout_slack: Duration,
     /// Most consecutive failed requests (5xx, 429, resets, timeouts) accepted for one
     /// validation before the client gives up.
     pub max_retries: u32,
@@ -44,12 +59,27 @@ impl Default for Settings {
             tolerance: Duration::from_millis(50),
             quiet_window: Duration::from_secs(2),
             deadline: Duration::from_secs(13),
+            outcome_deadline: Duration::from_secs(60),
             deadline_slack: Duration::from_secs(2),
             case_limit: Duration::from_secs(30),
             request_timeout_limit: Duration::from_secs(10),
+            request_timeout_slack: Duration::from_millis(500),
             max_retries: 6,
             jobs: 4,
             seed: 4,
+        }
+    }
+}
+
+impl Settings {
+    /// The polling deadline of a case: `deadline` for the cases that expect the client to give
+    /// up (`pending`), `outcome_deadline` for every other case. The client is handed it in
+    /// `TRUORA_POLL_DEADLINE_SECONDS` and `give-up-by-deadline` judges against it.
+    pub fn deadline_for(&self, case: &Case) -> Duration {
+        if case.expect.validation_status == ExpectedStatus::Pending {
+            self.deadline
+        } else {
+            self.outcome_deadline
         }
     }
 }

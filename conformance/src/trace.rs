@@ -122,6 +122,11 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// The polling deadline this case handed the client (see [`Settings::deadline_for`]).
+    pub fn deadline(&self) -> Duration {
+        self.settings.deadline_for(&self.case)
+    }
+
     /// Validation ids returned by successful creates, in order.
     pub fn created_ids(&self) -> Vec<&str> {
         self.requests

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::trace::{Request, Trace};
+use crate::trace::{Request, Trace, fmt_secs};
 use crate::verdict::Finding;
 
 /// At most this many requests are spelled out in one message.
@@ -36,6 +36,24 @@ pub(super) fn over(reqs: Vec<&Request>, what: impl FnOnce(usize) -> String) -> V
         format!("{}: {}", what(reqs.len()), list(&reqs)),
         seqs(&reqs),
     )]
+}
+
+/// "the limit is 1.000s minus 0.050s slack": a lower bound and the slack below it.
+pub(super) fn at_least(limit: Duration, slack: Duration) -> String {
+    format!(
+        "the limit is {} minus {} slack",
+        fmt_secs(limit),
+        fmt_secs(slack)
+    )
+}
+
+/// "the limit is 10.000s + 0.500s slack": an upper bound and the slack past it.
+pub(super) fn at_most(limit: Duration, slack: Duration) -> String {
+    format!(
+        "the limit is {} + {} slack",
+        fmt_secs(limit),
+        fmt_secs(slack)
+    )
 }
 
 pub(super) fn plural(n: usize, one: &str, many: &str) -> String {

@@ -1,6 +1,6 @@
 //! Rule `create-not-resent-blindly`: Create is not re-sent blindly after an ambiguous failure.
 
-use super::common::plural;
+use super::common::{at_least, plural};
 use crate::trace::{Request, Trace, fmt_secs};
 use crate::verdict::Finding;
 
@@ -30,10 +30,11 @@ pub(super) fn create_not_resent_blindly(t: &Trace) -> Vec<Finding> {
         if gap + t.settings.tolerance < t.settings.min_interval {
             out.push(Finding::new(
                 format!(
-                    "{} re-sent the create only {} after the ambiguous failure of {}",
+                    "{} re-sent the create only {} after the ambiguous failure of {}; {}",
                     next.label(),
                     fmt_secs(gap),
-                    failed.label()
+                    failed.label(),
+                    at_least(t.settings.min_interval, t.settings.tolerance)
                 ),
                 vec![failed.seq, next.seq],
             ));

@@ -1,6 +1,6 @@
 //! Rule `give-up-by-deadline`: Gives up within its deadline.
 
-use super::common::{over, plural};
+use super::common::{at_most, over, plural};
 use crate::catalogue::ExpectedStatus;
 use crate::client::ClientEnd;
 use crate::trace::{Request, Trace, fmt_secs};
@@ -10,13 +10,14 @@ pub(super) fn give_up_by_deadline(t: &Trace) -> Vec<Finding> {
     if t.case.expect.validation_status != ExpectedStatus::Pending {
         return Vec::new();
     }
-    let limit = t.settings.deadline + t.settings.deadline_slack;
+    let deadline = t.deadline();
+    let slack = t.settings.deadline_slack;
     if t.client.end == ClientEnd::Killed {
         return vec![Finding::new(
             format!(
                 "the client never gave up: it was still running at the case limit, {} after it started (deadline {})",
                 fmt_secs(t.client.ended.saturating_sub(t.client.started)),
-                fmt_secs(t.settings.deadline)
+                fmt_secs(deadline)
             ),
             vec![],
         )];
@@ -24,17 +25,23 @@ pub(super) fn give_up_by_deadline(t: &Trace) -> Vec<Finding> {
     // Measured from the client's first request, not its process start: interpreter start-up on
     // a loaded machine is not the client's polling.
     let start = t.requests.first().map_or(t.client.started, |r| r.received);
+    // Passes at exactly `deadline + slack` after the first request; fails past it.
     let late: Vec<&Request> = t
         .requests
         .iter()
-        .filter(|r| r.received.saturating_sub(start) > limit)
+        .filter(|r| r.received.saturating_sub(start) > deadline + slack)
         .collect();
+    let latest = late
+        .iter()
+        .map(|r| r.received.saturating_sub(start))
+        .max()
+        .unwrap_or_default();
     over(late, |n| {
         format!(
-            "{} after the deadline of {} (+{} slack) from the client's first request",
+            "{} past the deadline, the last {} after the client's first request ({})",
             plural(n, "request came", "requests came"),
-            fmt_secs(t.settings.deadline),
-            fmt_secs(t.settings.deadline_slack)
+            fmt_secs(latest),
+            at_most(deadline, slack)
         )
     })
 }

@@ -1,6 +1,6 @@
 //! Rule `honour-retry-after`: No request sooner than a Retry-After.
 
-use super::common::{gaps, paced_sequences};
+use super::common::{at_least, gaps, paced_sequences};
 use crate::trace::{Trace, fmt_secs};
 use crate::verdict::Finding;
 
@@ -13,12 +13,13 @@ pub(super) fn honour_retry_after(t: &Trace) -> Vec<Finding> {
             if next.kind == prev.kind && gap + tol < ra {
                 out.push(Finding::new(
                     format!(
-                        "{} came {} after a {} with Retry-After: {} ({})",
+                        "{} came {} after a {} with Retry-After: {} ({}); {}",
                         next.label(),
                         fmt_secs(gap),
                         prev.status,
                         ra.as_secs(),
-                        prev.label()
+                        prev.label(),
+                        at_least(ra, tol)
                     ),
                     vec![prev.seq, next.seq],
                 ));

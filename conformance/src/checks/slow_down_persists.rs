@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::common::{gaps, sequences};
+use super::common::{at_least, gaps, sequences};
 use crate::trace::{Request, Trace, fmt_secs};
 use crate::verdict::Finding;
 
@@ -19,11 +19,12 @@ pub(super) fn slow_down_persists(t: &Trace) -> Vec<Finding> {
             {
                 out.push(Finding::new(
                     format!(
-                        "{} came {} after the previous response, but {} asked for at least {}",
+                        "{} came {} after the previous response, but {} asked for at least {}; {}",
                         next.label(),
                         fmt_secs(gap),
                         signal.label(),
-                        fmt_secs(ra)
+                        fmt_secs(ra),
+                        at_least(ra, tol)
                     ),
                     vec![signal.seq, next.seq],
                 ));

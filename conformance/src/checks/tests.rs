@@ -250,18 +250,6 @@ proptest! {
 
 #[test]
 fn waiting_too_long_on_a_stalled_request_is_flagged() {
-    let stalled = |waited_ms: u64| {
-        let mut r = poll(1, 1_000, 0);
-        r.sent = ms(1_000 + waited_ms);
-        r.fault = "stall 2m; client closed the connection before the response"
-            .parse()
-            .unwrap();
-        vec![
-            create(0, 0, 200),
-            r,
-            terminal(poll(2, 12_500 + waited_ms, 200)),
-        ]
-    };
     assert_eq!(
         abort_stalled_request(&trace("stalled-poll", stalled(3_000))),
         vec![]
@@ -271,7 +259,7 @@ fn waiting_too_long_on_a_stalled_request_is_flagged() {
     assert_eq!(f[0].requests, vec![1]);
     assert!(
         f[0].message
-            .starts_with("the client waited 25.000s on a request the mock never answered"),
+            .contains("waited 25.000s for a stalled response"),
         "{}",
         f[0].message
     );
@@ -314,4 +302,149 @@ fn jittered_doubling_after_errors_is_not_flagged() {
         failing_polls(&[1_000, 2_305, 4_510, 8_915], 17_720),
     );
     assert_eq!(backoff_on_errors(&t), vec![]);
+}
+
+// --- Slack at the boundaries: a client set exactly at a limit passes, 1 ms past it fails. ---
+
+#[test]
+fn min_poll_interval_passes_at_the_limit_minus_slack_and_fails_just_below() {
+    // The create is answered at 5 ms; the poll's gap is `at - 5`.
+    let at = |gap: u64| vec![create(0, 0, 200), terminal(poll(1, 5 + gap, 200))];
+    assert_eq!(min_poll_interval(&trace("success", at(1_000))), vec![]);
+    assert_eq!(min_poll_interval(&trace("success", at(950))), vec![]);
+    let f = min_poll_interval(&trace("success", at(949)));
+    assert_eq!(f.len(), 1);
+    insta::assert_snapshot!(f[0].message, @"1 poll came sooner than 1.000s after the previous response (shortest wait 0.949s; the limit is 1.000s minus 0.050s slack): #1 GET /v1/validations/VLD00000000000000000000000000000001 at t=0.954s");
+}
+
+/// A 429 with Retry-After: 2 on the first poll, answered at 1.005 s, then polls after `gaps`.
+fn after_slow_down(gaps: &[u64]) -> Vec<Request> {
+    let mut reqs = vec![create(0, 0, 200), poll(1, 1_000, 429)];
+    reqs[1].retry_after = Some(Duration::from_secs(2));
+    let mut sent = 1_005;
+    for (i, g) in gaps.iter().enumerate() {
+        reqs.push(poll(i as u64 + 2, sent + g, 200));
+        sent += g + 5;
+    }
+    reqs
+}
+
+#[test]
+fn honour_retry_after_passes_at_the_limit_minus_slack_and_fails_just_below() {
+    let t = |g: u64| trace("rate-limited", after_slow_down(&[g]));
+    assert_eq!(honour_retry_after(&t(2_000)), vec![]);
+    assert_eq!(honour_retry_after(&t(1_950)), vec![]);
+    let f = honour_retry_after(&t(1_949));
+    assert_eq!(f.len(), 1);
+    insta::assert_snapshot!(f[0].message, @"#2 GET /v1/validations/VLD00000000000000000000000000000001 at t=2.954s came 1.949s after a 429 with Retry-After: 2 (#1 GET /v1/validations/VLD00000000000000000000000000000001 at t=1.000s); the limit is 2.000s minus 0.050s slack");
+}
+
+#[test]
+fn slow_down_persists_passes_at_the_limit_minus_slack_and_fails_just_below() {
+    let t = |g: u64| trace("rate-limited", after_slow_down(&[2_000, g]));
+    assert_eq!(slow_down_persists(&t(1_950)), vec![]);
+    let f = slow_down_persists(&t(1_949));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].requests, vec![1, 3]);
+    assert!(
+        f[0].message
+            .ends_with("asked for at least 2.000s; the limit is 2.000s minus 0.050s slack"),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn a_resent_create_passes_at_the_limit_minus_slack_and_fails_just_below() {
+    let t = |g: u64| trace("create-reset", vec![create(0, 0, 0), create(1, 5 + g, 200)]);
+    assert_eq!(create_not_resent_blindly(&t(950)), vec![]);
+    let f = create_not_resent_blindly(&t(949));
+    assert_eq!(f.len(), 1);
+    assert!(
+        f[0].message
+            .ends_with("the limit is 1.000s minus 0.050s slack"),
+        "{}",
+        f[0].message
+    );
+}
+
+/// A stalled first poll the client abandoned after `waited_ms`, then a successful poll.
+fn stalled(waited_ms: u64) -> Vec<Request> {
+    let mut r = poll(1, 1_000, 0);
+    r.sent = ms(1_000 + waited_ms);
+    r.fault = "stall 2m; client closed the connection before the response"
+        .parse()
+        .unwrap();
+    vec![
+        create(0, 0, 200),
+        r,
+        terminal(poll(2, 3_000 + waited_ms, 200)),
+    ]
+}
+
+#[test]
+fn a_request_timeout_at_the_limit_passes_with_the_slack_and_fails_just_past_it() {
+    // A client whose timeout is exactly 10 s is seen closing 1–10 ms later.
+    for waited in [10_000, 10_003, 10_010, 10_500] {
+        assert_eq!(
+            abort_stalled_request(&trace("stalled-poll", stalled(waited))),
+            vec![],
+            "{waited}"
+        );
+    }
+    let f = abort_stalled_request(&trace("stalled-poll", stalled(10_501)));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].requests, vec![1]);
+    insta::assert_snapshot!(f[0].message, @"#1 GET /v1/validations/VLD00000000000000000000000000000001 at t=1.000s waited 10.501s for a stalled response before giving up; the limit is 10.000s + 0.500s slack");
+}
+
+/// Polls of a validation that never finishes, every 1.5 s from 1 s, the last at `last` ms.
+fn polls_until(last: u64) -> Vec<Request> {
+    let mut reqs = vec![create(0, 0, 200)];
+    let mut at = 1_000;
+    while at < last {
+        reqs.push(poll(reqs.len() as u64, at, 200));
+        at += 1_500;
+    }
+    reqs.push(poll(reqs.len() as u64, last, 200));
+    reqs
+}
+
+fn gave_up(mut t: Trace) -> Trace {
+    t.client.report = Some(ClientReport {
+        validation_id: Some(ID.into()),
+        validation_status: Some("pending".into()),
+        failure_status: None,
+    });
+    t
+}
+
+#[test]
+fn the_deadline_passes_at_the_limit_plus_slack_and_fails_just_past_it() {
+    let t = |last: u64| gave_up(trace("never-completes", polls_until(last)));
+    assert_eq!(t(0).deadline(), Duration::from_secs(13));
+    assert_eq!(give_up_by_deadline(&t(13_000)), vec![]);
+    assert_eq!(give_up_by_deadline(&t(15_000)), vec![]);
+    let f = give_up_by_deadline(&t(15_001));
+    assert_eq!(f.len(), 1);
+    insta::assert_snapshot!(f[0].message, @"1 request came past the deadline, the last 15.001s after the client's first request (the limit is 13.000s + 2.000s slack): #11 GET /v1/validations/VLD00000000000000000000000000000001 at t=15.001s");
+}
+
+#[test]
+fn each_case_hands_the_client_its_own_deadline() {
+    let cat = Catalogue::builtin().unwrap();
+    let s = Settings::default();
+    for case in &cat.cases {
+        let want = if ["never-completes", "outage"].contains(&case.id.as_str()) {
+            s.deadline
+        } else {
+            s.outcome_deadline
+        };
+        assert_eq!(s.deadline_for(case), want, "{}", case.id);
+    }
+    // The give-up rule says nothing in a case that expects an outcome, however long it ran.
+    assert_eq!(
+        give_up_by_deadline(&trace("success", polls_until(40_000))),
+        vec![]
+    );
 }
