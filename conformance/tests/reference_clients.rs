@@ -1,16 +1,19 @@
-//! The suite graded against its own reference clients: the good ones (Python, Node.js, shell)
-//! must pass every case, and each bad one must fail exactly the rule it breaks. The JSON report
+//! The suite graded against its own reference clients, the self-test corpus listed in
+//! `clients/expected.toml`: the good ones (Python, Node.js, shell) must pass every case, and
+//! each bad one must report exactly the rules the file names for each of its cases. The JSON report
 //! is snapshot with timestamps, durations and client stderr redacted, so a change in any
 //! verdict, finding or request shows up in review.
 //!
 //! Needs `python3`, `node` (18+) and `sh` with `curl` on PATH. Cases of one client run in
 //! parallel; the test harness runs clients in parallel too.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use truidentidad_conformance::catalogue::Catalogue;
+use serde::Deserialize;
+use truidentidad_conformance::catalogue::{Catalogue, Level};
 use truidentidad_conformance::client::ClientSpec;
 use truidentidad_conformance::runner::{Plan, run_report};
 use truidentidad_conformance::settings::Settings;
@@ -20,13 +23,13 @@ fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients")
 }
 
-async fn run(command: &str, cases: &[&str], case_limit: Duration) -> RunReport {
+async fn run(command: &str, cases: &[&str], case_limit: Duration, jobs: usize) -> RunReport {
     let cmd = command.replace("{clients}", &clients_dir().display().to_string());
     let plan = Plan {
         catalogue: Arc::new(Catalogue::builtin().expect("catalogue")),
         client: ClientSpec::Command(cmd),
         settings: Settings {
-            jobs: 13,
+            jobs,
             case_limit,
             ..Settings::default()
         },
@@ -94,160 +97,173 @@ fn assert_all_passed(report: &RunReport) {
     assert_eq!(report.summary.passed, report.cases.len());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_good_client_passes_everything() {
-    let r = run(
-        "python3 {clients}/python/good_client.py",
-        &[],
-        Duration::from_secs(30),
-    )
-    .await;
-    assert_all_passed(&r);
-    snapshot("python-good", &r, true);
+/// One client of `clients/expected.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    name: String,
+    command: String,
+    #[serde(default = "yes")]
+    requests: bool,
+    /// Case id (or `*`) → the rules it must report, exactly.
+    cases: BTreeMap<String, Vec<String>>,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_good_client_passes_everything() {
-    let r = run(
-        "node {clients}/node/good_client.mjs",
-        &[],
-        Duration::from_secs(30),
-    )
-    .await;
-    assert_all_passed(&r);
-    snapshot("node-good", &r, true);
+fn yes() -> bool {
+    true
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shell_good_client_passes_everything() {
-    let r = run(
-        "sh {clients}/shell/good_client.sh",
-        &[],
-        Duration::from_secs(30),
-    )
-    .await;
-    assert_all_passed(&r);
-    snapshot("shell-good", &r, true);
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedFile {
+    client: Vec<Expected>,
 }
 
-/// Each bad client, the cases that expose it, and the exact rules it must break.
-async fn bad(script: &str, cases: &[&str], want: &[(&str, Verdict, &[&str])], requests: bool) {
-    let r = run(
-        &format!("python3 {{clients}}/bad/{script}.py"),
-        cases,
-        Duration::from_secs(25),
-    )
-    .await;
-    let got = verdicts(&r);
-    let want: Vec<(String, Verdict, Vec<String>)> = want
+fn expected() -> Vec<Expected> {
+    let path = clients_dir().join("expected.toml");
+    let text = std::fs::read_to_string(&path).expect("clients/expected.toml");
+    toml::from_str::<ExpectedFile>(&text)
+        .expect("clients/expected.toml parses")
+        .client
+}
+
+/// The verdict a case gets when exactly these rules report findings.
+fn verdict_of(catalogue: &Catalogue, rules: &[String]) -> Verdict {
+    rules
         .iter()
-        .map(|(c, v, rules)| {
-            (
-                c.to_string(),
-                *v,
-                rules.iter().map(|s| s.to_string()).collect(),
-            )
+        .map(|id| {
+            let rule = catalogue
+                .rules
+                .iter()
+                .find(|r| &r.id == id)
+                .unwrap_or_else(|| panic!("expected.toml names unknown rule `{id}`"));
+            match rule.level {
+                Level::Must => Verdict::Failed,
+                Level::Should => Verdict::Warning,
+            }
+        })
+        .max()
+        .unwrap_or(Verdict::Passed)
+}
+
+/// Runs one client on its cases and compares every verdict and rule list with the file.
+async fn check_client(e: Expected) -> Result<(), String> {
+    let catalogue = Catalogue::builtin().expect("catalogue");
+    let all = e.cases.contains_key("*");
+    for id in e.cases.keys().filter(|k| *k != "*") {
+        if catalogue.case(id).is_none() {
+            return Err(format!(
+                "{}: expected.toml names unknown case `{id}`",
+                e.name
+            ));
+        }
+    }
+    let only: Vec<&str> = if all {
+        Vec::new()
+    } else {
+        e.cases.keys().map(String::as_str).collect()
+    };
+    // A client run on every case runs half of them at a time, so the whole corpus (about 70
+    // client runs) does not start at once on a small machine.
+    let jobs = if all { 7 } else { only.len() };
+    let r = run(&e.command, &only, Duration::from_secs(25), jobs).await;
+    let mut want: Vec<(String, Verdict, Vec<String>)> = Vec::new();
+    for case in &catalogue.cases {
+        let Some(rules) = e.cases.get(&case.id).or_else(|| e.cases.get("*")) else {
+            continue;
+        };
+        let mut rules = rules.clone();
+        // Findings come in catalogue order.
+        rules.sort_by_key(|id| catalogue.rules.iter().position(|r| &r.id == id));
+        want.push((case.id.clone(), verdict_of(&catalogue, &rules), rules));
+    }
+    let got: Vec<(String, Verdict, Vec<String>)> = verdicts(&r)
+        .into_iter()
+        .map(|(c, v, mut rules)| {
+            rules.dedup();
+            (c, v, rules)
         })
         .collect();
-    assert_eq!(
-        got,
-        want,
-        "\n{}",
-        truidentidad_conformance::report::terminal::render(&r)
-    );
-    snapshot(&format!("bad-{script}"), &r, requests);
+    if got != want {
+        return Err(format!(
+            "{}: verdicts differ from clients/expected.toml\n  want: {want:?}\n  got:  {got:?}\n{}",
+            e.name,
+            truidentidad_conformance::report::terminal::render(&r)
+        ));
+    }
+    if all && want.iter().all(|(_, v, _)| *v == Verdict::Passed) {
+        assert_all_passed(&r);
+    }
+    snapshot(&e.name, &r, e.requests);
+    Ok(())
 }
 
+/// The self-test corpus: every client in `clients/expected.toml`, all at once, each on its
+/// cases; any verdict or rule that differs from the file fails the test.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_clients_break_exactly_their_rule() {
-    let runs = [
-        tokio::spawn(bad(
-            "no_key_on_polls",
-            &["success"],
-            &[(
-                "success",
-                Verdict::Failed,
-                &[
-                    "client-completes",
-                    "api-key-on-every-request",
-                    "outcome-matches",
-                ],
-            )],
-            true,
-        )),
-        tokio::spawn(bad(
-            "json_body",
-            &["success"],
-            &[(
-                "success",
-                Verdict::Failed,
-                &["client-completes", "create-form-encoded", "outcome-matches"],
-            )],
-            true,
-        )),
-        tokio::spawn(bad(
-            "tight_loop",
-            &["success"],
-            &[("success", Verdict::Failed, &["min-poll-interval"])],
-            false,
-        )),
-        tokio::spawn(bad(
-            "ignores_retry_after",
-            &["rate-limited"],
-            &[("rate-limited", Verdict::Failed, &["honour-retry-after"])],
-            true,
-        )),
-        tokio::spawn(bad(
-            "keeps_polling",
-            &["success"],
-            &[("success", Verdict::Failed, &["stop-after-terminal"])],
-            true,
-        )),
-        tokio::spawn(bad(
-            "wrong_outcome",
-            &["declined"],
-            &[("declined", Verdict::Failed, &["outcome-matches"])],
-            true,
-        )),
-        tokio::spawn(bad(
-            "never_gives_up",
-            &["never-completes"],
-            &[(
-                "never-completes",
-                Verdict::Failed,
-                &["client-completes", "give-up-by-deadline"],
-            )],
-            false,
-        )),
-        tokio::spawn(bad(
-            "retries_forever",
-            &["outage"],
-            // Both rules are SHOULD (retries-capped aligned with the reference): a WARNING.
-            &[(
-                "outage",
-                Verdict::Warning,
-                &["backoff-on-errors", "retries-capped"],
-            )],
-            false,
-        )),
-        tokio::spawn(bad(
-            "no_request_timeout",
-            &["stalled-poll"],
-            &[(
-                "stalled-poll",
-                Verdict::Failed,
-                &["client-completes", "abort-stalled-request"],
-            )],
-            true,
-        )),
-    ];
+async fn every_reference_client_gets_its_expected_verdicts() {
+    let runs: Vec<_> = expected()
+        .into_iter()
+        .map(|e| {
+            let name = e.name.clone();
+            (name, tokio::spawn(check_client(e)))
+        })
+        .collect();
     let mut failures = Vec::new();
-    for r in runs {
-        if let Err(e) = r.await {
-            failures.push(e.to_string());
+    for (name, r) in runs {
+        match r.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failures.push(e),
+            Err(e) => failures.push(format!("{name}: {e}")),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Every bad client in `clients/bad/` is in the corpus, and every defect the issue names is
+/// FAILED by its own rule, alone, in some case of it.
+#[test]
+fn the_corpus_covers_every_bad_client_and_attributed_rule() {
+    let corpus = expected();
+    let names: Vec<&str> = corpus.iter().map(|e| e.name.as_str()).collect();
+    let mut scripts: Vec<String> = std::fs::read_dir(clients_dir().join("bad"))
+        .expect("clients/bad")
+        .filter_map(|d| d.ok())
+        .map(|d| d.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".py") && !f.starts_with('_'))
+        .collect();
+    scripts.sort();
+    for f in &scripts {
+        let name = format!("bad-{}", f.trim_end_matches(".py"));
+        // no_jitter only ever WARNs (a SHOULD rule, a timing heuristic): tests/jitter_heuristic.rs.
+        if name != "bad-no_jitter" {
+            assert!(
+                names.contains(&name.as_str()),
+                "{name} missing from expected.toml"
+            );
+        }
+    }
+    for rule in [
+        "min-poll-interval",
+        "api-key-on-every-request",
+        "create-form-encoded",
+        "one-poll-in-flight",
+        "no-retry-unchanged-4xx",
+        "honour-retry-after",
+        "client-completes",
+        "outcome-matches",
+        "stop-after-terminal",
+    ] {
+        let alone = corpus.iter().any(|e| {
+            e.cases
+                .values()
+                .any(|rules| rules.len() == 1 && rules[0] == rule)
+        });
+        assert!(
+            alone,
+            "no client in expected.toml FAILS `{rule}` alone in some case"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,6 +272,7 @@ async fn a_client_that_cannot_start_is_interrupted_not_failed() {
         "/nonexistent/client-binary",
         &["success"],
         Duration::from_secs(10),
+        1,
     )
     .await;
     // `sh -c` starts, the command inside it does not: the client ran and crashed, which FAILS.

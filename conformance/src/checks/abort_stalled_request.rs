@@ -15,7 +15,8 @@ fn stalls(t: &Trace) -> bool {
 }
 
 pub(super) fn abort_stalled_request(t: &Trace) -> Vec<Finding> {
-    if !stalls(t) {
+    // A client that sent nothing never met the stall: client-completes reports it.
+    if !stalls(t) || t.requests.is_empty() {
         return Vec::new();
     }
     let polled = t.requests.iter().any(|r| r.is_poll());

@@ -1,5 +1,9 @@
 //! Rule `client-completes`: The client runs to its own conclusion.
+//!
+//! It also owns the client that sent nothing at all (it crashed or exited before its first
+//! request): that FAILS here in every case, and the rules about requests stay quiet.
 
+use super::common::stopped_on_rejection;
 use crate::catalogue::ExpectedStatus;
 use crate::client::ClientEnd;
 use crate::trace::{Trace, fmt_secs};
@@ -16,8 +20,21 @@ pub(super) fn client_completes(t: &Trace) -> Vec<Finding> {
             c.stderr_tail.lines().last().unwrap_or("")
         )
     };
+    let how = match &c.end {
+        ClientEnd::Unreachable { .. } => return Vec::new(),
+        ClientEnd::Killed => format!("was killed at the case limit ({limit})"),
+        ClientEnd::Exited { code: Some(code) } => format!("exited with code {code}"),
+        ClientEnd::Exited { code: None } => "was ended by a signal".to_string(),
+    };
+    if t.requests.is_empty() {
+        return vec![Finding::new(
+            format!(
+                "the client sent no request at all (no create, no poll) and {how}{stderr}; it must create a validation at TRUORA_API_BASE_URL"
+            ),
+            vec![],
+        )];
+    }
     match &c.end {
-        ClientEnd::Unreachable { .. } => Vec::new(),
         ClientEnd::Killed => vec![Finding::new(
             format!("the client was still running after {limit} (the case limit) and was killed"),
             vec![],
@@ -25,6 +42,7 @@ pub(super) fn client_completes(t: &Trace) -> Vec<Finding> {
         ClientEnd::Exited { .. } if t.case.expect.validation_status == ExpectedStatus::Error => {
             Vec::new()
         }
+        ClientEnd::Exited { .. } if stopped_on_rejection(t).is_some() => Vec::new(),
         ClientEnd::Exited { code } if *code != Some(0) => {
             let code = code.map_or("a signal".to_string(), |c| format!("code {c}"));
             vec![Finding::new(
@@ -42,5 +60,6 @@ pub(super) fn client_completes(t: &Trace) -> Vec<Finding> {
             }
             _ => Vec::new(),
         },
+        ClientEnd::Unreachable { .. } => Vec::new(),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::client::ClientEnd;
 use crate::trace::{Request, Trace, fmt_secs};
 use crate::verdict::Finding;
 
@@ -72,11 +73,34 @@ pub(super) fn sequences(t: &Trace) -> Vec<Vec<&Request>> {
         .collect()
 }
 
-/// `(previous, next, gap)` for consecutive requests of a sequence.
+/// `(previous, next, gap)` for the requests of a sequence, in the order they arrived: `previous`
+/// is the last response the client had before `next` (the one sent latest among the requests
+/// that arrived earlier), and the gap runs from it to `next`. A request that arrived while an
+/// earlier one was still unanswered has no gap: the two were in flight together, which is
+/// `one-poll-in-flight`'s business, not an interval the client chose, so it is left out.
 pub(super) fn gaps<'a>(seq: &[&'a Request]) -> Vec<(&'a Request, &'a Request, Duration)> {
-    seq.windows(2)
-        .map(|w| (w[0], w[1], w[1].received.saturating_sub(w[0].sent)))
-        .collect()
+    let mut by_arrival: Vec<&Request> = seq.to_vec();
+    by_arrival.sort_by_key(|r| (r.received, r.seq));
+    let mut out = Vec::new();
+    let mut latest: Option<&Request> = None;
+    for next in by_arrival {
+        if let Some(prev) = latest {
+            if !overlaps(prev, next) {
+                out.push((prev, next, next.received.saturating_sub(prev.sent)));
+            }
+            if next.sent > prev.sent {
+                latest = Some(next);
+            }
+        } else {
+            latest = Some(next);
+        }
+    }
+    out
+}
+
+/// Whether `next` arrived while `prev` (which arrived earlier) was still unanswered.
+pub(super) fn overlaps(prev: &Request, next: &Request) -> bool {
+    next.received < prev.sent && prev.received <= next.received && prev.seq != next.seq
 }
 
 /// All graded sequences: each validation's timeline, plus the creates in order.
@@ -98,4 +122,25 @@ pub(super) fn form_creates(t: &Trace) -> impl Iterator<Item = &Request> {
     t.requests
         .iter()
         .filter(|r| r.is_create() && is_form(r.content_type.as_deref()))
+}
+
+/// The request the mock itself rejected (a 4xx other than 429 that no scenario fault sent) when
+/// the client stopped with an error right after it. Stopping is then the right reaction to the
+/// rejection, and the mistake that caused it is graded by the rule about that request
+/// (`api-key-on-every-request`, `create-form-encoded`, …), so `client-completes` and
+/// `outcome-matches` do not report the stop again.
+pub(super) fn stopped_on_rejection(t: &Trace) -> Option<&Request> {
+    let last = t.requests.iter().max_by_key(|r| (r.received, r.seq))?;
+    let rejected = last.is_permanent_failure() && last.fault.effect.is_none();
+    let stopped_with_error = match &t.client.end {
+        ClientEnd::Exited { code } => {
+            *code != Some(0)
+                || t.client
+                    .report
+                    .as_ref()
+                    .is_some_and(|r| r.validation_status.as_deref() == Some("error"))
+        }
+        _ => false,
+    };
+    (rejected && stopped_with_error).then_some(last)
 }

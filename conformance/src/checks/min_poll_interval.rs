@@ -1,4 +1,9 @@
 //! Rule `min-poll-interval`: No poll sooner than the minimum interval.
+//!
+//! The interval runs from the last response the client had to the next poll (see
+//! [`gaps`]); a poll sent while another was in flight has no such interval and is left to
+//! `one-poll-in-flight`. When the previous response was the create's, the message says so: the
+//! first poll also waits the minimum interval.
 
 use std::time::Duration;
 
@@ -10,22 +15,34 @@ pub(super) fn min_poll_interval(t: &Trace) -> Vec<Finding> {
     let min = t.settings.min_interval;
     // Passes at exactly `min - tolerance`; fails below it.
     let floor = min.saturating_sub(t.settings.tolerance);
-    let mut bad: Vec<(&Request, Duration)> = Vec::new();
+    let mut bad: Vec<(&Request, &Request, Duration)> = Vec::new();
     for seq in sequences(t) {
-        for (_, next, gap) in gaps(&seq) {
+        for (prev, next, gap) in gaps(&seq) {
             if next.is_poll() && gap < floor {
-                bad.push((next, gap));
+                bad.push((prev, next, gap));
             }
         }
     }
     if bad.is_empty() {
         return Vec::new();
     }
-    let shortest = bad.iter().map(|(_, g)| *g).min().unwrap_or_default();
-    let reqs: Vec<&Request> = bad.iter().map(|(r, _)| *r).collect();
+    let shortest = bad.iter().map(|(_, _, g)| *g).min().unwrap_or_default();
+    let after_create = bad
+        .iter()
+        .find(|(prev, _, _)| prev.is_create())
+        .map(|(prev, next, gap)| {
+            format!(
+                "; #{} came {} after the create's response ({}), and the create counts as the previous response",
+                next.seq,
+                fmt_secs(*gap),
+                prev.label()
+            )
+        })
+        .unwrap_or_default();
+    let reqs: Vec<&Request> = bad.iter().map(|(_, r, _)| *r).collect();
     vec![Finding::new(
         format!(
-            "{} sooner than {} after the previous response (shortest wait {}; {}): {}",
+            "{} sooner than {} after the previous response (shortest wait {}; {}{after_create}): {}",
             plural(reqs.len(), "poll came", "polls came"),
             fmt_secs(min),
             fmt_secs(shortest),

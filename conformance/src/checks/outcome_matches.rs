@@ -1,12 +1,18 @@
 //! Rule `outcome-matches`: The reported outcome is the one the service produced.
 
+use super::common::stopped_on_rejection;
 use crate::catalogue::ExpectedStatus;
 use crate::trace::Trace;
 use crate::verdict::Finding;
 
 pub(super) fn outcome_matches(t: &Trace) -> Vec<Finding> {
     let want = &t.case.expect;
-    if want.validation_status == ExpectedStatus::Error {
+    // Nothing sent (client-completes) or stopped on the mock's rejection of a request (graded
+    // by the rule about that request): the outcome is not what went wrong.
+    if want.validation_status == ExpectedStatus::Error
+        || t.requests.is_empty()
+        || stopped_on_rejection(t).is_some()
+    {
         return Vec::new();
     }
     let Some(r) = &t.client.report else {

@@ -15,7 +15,14 @@ pub(super) fn stop_after_terminal(t: &Trace) -> Vec<Finding> {
             continue;
         };
         let end = timeline[pos];
-        let after: Vec<&Request> = timeline[pos + 1..].to_vec();
+        // Only requests sent after the client could have read the terminal response count: one
+        // already in flight when it was sent is `one-poll-in-flight`'s business.
+        let mut after: Vec<&Request> = timeline
+            .iter()
+            .filter(|r| r.seq != end.seq && r.received >= end.sent)
+            .copied()
+            .collect();
+        after.sort_by_key(|r| (r.received, r.seq));
         if let (
             Some(first),
             Seen::Terminal {

@@ -314,7 +314,7 @@ fn min_poll_interval_passes_at_the_limit_minus_slack_and_fails_just_below() {
     assert_eq!(min_poll_interval(&trace("success", at(950))), vec![]);
     let f = min_poll_interval(&trace("success", at(949)));
     assert_eq!(f.len(), 1);
-    insta::assert_snapshot!(f[0].message, @"1 poll came sooner than 1.000s after the previous response (shortest wait 0.949s; the limit is 1.000s minus 0.050s slack): #1 GET /v1/validations/VLD00000000000000000000000000000001 at t=0.954s");
+    insta::assert_snapshot!(f[0].message, @"1 poll came sooner than 1.000s after the previous response (shortest wait 0.949s; the limit is 1.000s minus 0.050s slack; #1 came 0.949s after the create's response (#0 POST /v1/validations at t=0.000s), and the create counts as the previous response): #1 GET /v1/validations/VLD00000000000000000000000000000001 at t=0.954s");
 }
 
 /// A 429 with Retry-After: 2 on the first poll, answered at 1.005 s, then polls after `gaps`.
@@ -447,4 +447,96 @@ fn each_case_hands_the_client_its_own_deadline() {
         give_up_by_deadline(&trace("success", polls_until(40_000))),
         vec![]
     );
+}
+
+/// Two polls sent together while the mock takes 250 ms to answer: `(received, sent)` overlap.
+fn concurrent_pair(seq: u64, at: u64) -> [Request; 2] {
+    let mut a = poll(seq, at, 200);
+    a.sent = ms(at + 250);
+    let mut b = poll(seq + 1, at + 1, 200);
+    b.sent = ms(at + 251);
+    [a, b]
+}
+
+#[test]
+fn concurrent_polls_are_one_poll_in_flights_finding_only() {
+    let [a, b] = concurrent_pair(1, 1_200);
+    let [c, d] = concurrent_pair(3, 3_600);
+    let reqs = vec![create(0, 0, 200), a, b, terminal(c), terminal(d)];
+    let t = trace("success", reqs);
+    let broken: Vec<CheckId> = CheckId::ALL
+        .iter()
+        .copied()
+        .filter(|id| !id.run(&t).is_empty())
+        .collect();
+    assert_eq!(broken, vec![CheckId::OnePollInFlight]);
+    assert_eq!(one_poll_in_flight(&t)[0].requests, vec![2, 4]);
+}
+
+#[test]
+fn a_poll_right_after_the_create_names_the_create() {
+    let reqs = vec![
+        create(0, 0, 200),
+        poll(1, 100, 200),
+        terminal(poll(2, 3_500, 200)),
+    ];
+    let f = min_poll_interval(&trace("success", reqs));
+    assert_eq!(f.len(), 1);
+    assert!(
+        f[0].message.contains(
+            "#1 came 0.095s after the create's response (#0 POST /v1/validations at t=0.000s)"
+        ),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn a_client_that_sends_nothing_fails_client_completes_only_in_every_case() {
+    let cat = Catalogue::builtin().unwrap();
+    for case in &cat.cases {
+        let mut t = trace(&case.id, Vec::new());
+        t.client.end = ClientEnd::Exited { code: Some(1) };
+        t.client.report = None;
+        t.client.report_error = Some("the client printed nothing on stdout".into());
+        let broken: Vec<CheckId> = CheckId::ALL
+            .iter()
+            .copied()
+            .filter(|id| !id.run(&t).is_empty())
+            .collect();
+        assert_eq!(broken, vec![CheckId::ClientCompletes], "{}", case.id);
+        assert!(
+            client_completes(&t)[0]
+                .message
+                .starts_with("the client sent no request at all"),
+            "{}",
+            case.id
+        );
+    }
+}
+
+#[test]
+fn stopping_with_an_error_on_the_mocks_own_rejection_is_graded_on_the_request() {
+    let mut p = poll(1, 1_200, 401);
+    p.api_key = KeyState::Missing;
+    let mut t = trace("success", vec![create(0, 0, 200), p]);
+    t.client.end = ClientEnd::Exited { code: Some(1) };
+    t.client.report = Some(ClientReport {
+        validation_id: None,
+        validation_status: Some("error".into()),
+        failure_status: None,
+    });
+    let broken: Vec<CheckId> = CheckId::ALL
+        .iter()
+        .copied()
+        .filter(|id| !id.run(&t).is_empty())
+        .collect();
+    assert_eq!(broken, vec![CheckId::ApiKeyOnEveryRequest]);
+    // A scenario's 401 is not the client's mistake: stopping on it is graded as usual.
+    t.requests[1].api_key = KeyState::Accepted;
+    t.requests[1].fault.effect = Some(truidentidad_mock_server::journal::FaultEffect::Status {
+        status: 401,
+        retry_after: None,
+    });
+    assert!(!client_completes(&t).is_empty());
 }
