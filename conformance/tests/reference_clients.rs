@@ -49,6 +49,7 @@ fn snapshot(name: &str, report: &RunReport, requests: bool) {
         "[n] $1",
     );
     settings.add_filter(r"\(and \d+ more\)", "(and [n] more)");
+    settings.add_redaction(".wall_time", "[duration]");
     settings.add_redaction(".cases[].duration", "[duration]");
     settings.add_redaction(".cases[].client.started", "[t]");
     settings.add_redaction(".cases[].client.ended", "[t]");

@@ -286,6 +286,8 @@ fn fixture() -> RunReport {
             unused: Vec::new(),
             matched: 1,
         }),
+        // Less than the sum of the cases' durations (29.199s): they ran in parallel.
+        wall_time: ms(12_873),
         cases,
     }
 }
@@ -404,8 +406,18 @@ fn check_junit_structure(doc: &str) -> xml::Element {
 #[test]
 fn junit_has_what_ci_reporters_rely_on() {
     let report = fixture();
-    let suite = check_junit_structure(&junit::render(&report));
+    let doc = junit::render(&report);
+    let suite = check_junit_structure(&doc);
     let cases = suite.children("testcase");
+    // The suite's time is the run's wall time (cases overlap with --jobs), each case's its own.
+    let root = xml::parse(&doc).unwrap_or_default();
+    assert_eq!(root.attr("time"), Some("12.873"));
+    assert_eq!(suite.attr("time"), Some("12.873"));
+    let sum: f64 = cases
+        .iter()
+        .map(|c| c.attr("time").unwrap_or("0").parse::<f64>().unwrap_or(0.0))
+        .sum();
+    assert!((sum - 29.199).abs() < 1e-9, "{sum}");
     // Names and classnames come back exactly: nothing was lost or double-escaped.
     let names: Vec<_> = cases.iter().map(|c| c.attr("name").unwrap_or("")).collect();
     let ids: Vec<_> = report.cases.iter().map(|c| c.id.as_str()).collect();
