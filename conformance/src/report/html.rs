@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::escape;
-use crate::trace::fmt_secs;
+use crate::trace::{fmt_secs, gaps_before};
 use crate::verdict::{RunReport, Verdict};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
@@ -113,10 +113,11 @@ pub fn render(report: &RunReport) -> String {
         if !c.requests.is_empty() {
             let _ = write!(
                 s,
-                "<details><summary>{} requests</summary><table><tr><th>#</th><th>Received</th><th>Sent</th><th>Request</th><th>Status</th><th>Showed</th><th>Verdict</th></tr>",
+                "<details><summary>{} requests</summary><table><tr><th>#</th><th>Received</th><th>Sent</th><th title=\"From the previous response about the same validation (for a create, the previous create's response) to this request\">Gap</th><th>Request</th><th>Status</th><th>Showed</th><th>Verdict</th></tr>",
                 c.requests.len()
             );
-            for r in &c.requests {
+            let gaps = gaps_before(c.requests.iter().map(|r| &r.request));
+            for (r, gap) in c.requests.iter().zip(gaps) {
                 let q = &r.request;
                 let shown = serde_json::to_value(&q.seen)
                     .ok()
@@ -125,10 +126,11 @@ pub fn render(report: &RunReport) -> String {
                 let class = r.verdict.as_str();
                 let _ = write!(
                     s,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{} {}</code></td><td>{}{}</td><td>{}</td><td class=\"{class}\">{} {}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{} {}</code></td><td>{}{}</td><td>{}</td><td class=\"{class}\">{} {}</td></tr>",
                     q.seq,
                     fmt_secs(q.received),
                     fmt_secs(q.sent),
+                    gap.map(fmt_secs).unwrap_or_default(),
                     escape(&q.method),
                     escape(&q.path),
                     q.status,
