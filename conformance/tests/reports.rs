@@ -292,6 +292,73 @@ fn fixture() -> RunReport {
     }
 }
 
+/// A client that crashes on start: every case FAILED with the same finding and the same
+/// stderr, except `outage`, whose stderr differs, and `declined`, with a second finding.
+fn crashing() -> RunReport {
+    let mut report = fixture();
+    let crash = "the client exited with code 1 and printed no result line";
+    let stderr = "Traceback (most recent call last):\n  File \"client.py\", line 3, in <module>\n    import requests\nModuleNotFoundError: No module named 'requests'\n";
+    let ids = ["success", "rate-limited", "declined", "outage"];
+    report.cases = ids
+        .iter()
+        .map(|id| {
+            let mut c = case(
+                id,
+                "title",
+                &format!("conformance-{id}"),
+                ExpectedStatus::Success,
+                Verdict::Failed,
+            );
+            c.duration = ms(120);
+            c.client = Some(ClientRun {
+                end: ClientEnd::Exited { code: Some(1) },
+                report: None,
+                report_error: Some("no output".into()),
+                stderr_tail: if *id == "outage" {
+                    "Killed\n".into()
+                } else {
+                    stderr.into()
+                },
+                ..client("success")
+            });
+            c.findings = vec![finding("client-completes", Level::Must, crash)];
+            c
+        })
+        .collect();
+    report.cases[2].findings.push(finding(
+        "outcome-matches",
+        Level::Must,
+        "the client reported nothing; expected `failure`",
+    ));
+    let mut passed = case(
+        "invalid-api-key",
+        "title",
+        "conformance-invalid-api-key",
+        ExpectedStatus::Error,
+        Verdict::Passed,
+    );
+    passed.duration = ms(80);
+    report.cases.push(passed);
+    report.summary = RunReport::summarize(&report.cases);
+    report.expect = None;
+    report
+}
+
+/// A finding repeated across cases is said once, with its cases; the per-case lines stay.
+#[test]
+fn repeated_findings_are_reported_once() {
+    let report = crashing();
+    let summary = terminal::render(&report);
+    let crash = &report.cases[0].findings[0].message;
+    assert_eq!(summary.matches(crash.as_str()).count(), 1, "{summary}");
+    insta::assert_snapshot!("terminal_repeated", summary);
+
+    let page = html::render(&report);
+    assert_eq!(page.matches(crash.as_str()).count(), 1);
+    assert_eq!(page.matches("href=\"#repeated-0\"").count(), 4);
+    insta::assert_snapshot!("html_repeated", page.replace("><", ">\n<"));
+}
+
 #[test]
 fn junit_snapshot() {
     insta::assert_snapshot!("junit", junit::render(&fixture()));

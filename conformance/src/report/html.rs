@@ -57,7 +57,48 @@ pub fn render(report: &RunReport) -> String {
         );
     }
     let _ = write!(s, "</table>");
-    for c in &report.cases {
+    // Findings that occur in more than one case are written once, here; each case links to
+    // them. `repeated[case][finding]` is the index of the group a finding belongs to.
+    let groups = super::group_findings(report);
+    let mut repeated: Vec<Vec<Option<usize>>> = report
+        .cases
+        .iter()
+        .map(|c| vec![None; c.findings.len()])
+        .collect();
+    let mut any_repeated = false;
+    for (k, g) in groups.iter().enumerate() {
+        if g.cases.len() < 2 {
+            continue;
+        }
+        if !any_repeated {
+            let _ = write!(s, "<h2>Findings in more than one case</h2>");
+            any_repeated = true;
+        }
+        for &(ci, fi) in &g.members {
+            repeated[ci][fi] = Some(k);
+        }
+        let links: Vec<String> = g
+            .cases
+            .iter()
+            .map(|c| format!("<a href=\"#{0}\">{0}</a>", escape(&c.id)))
+            .collect();
+        let f = g.finding;
+        let _ = write!(
+            s,
+            "<div class=\"finding {v}\" id=\"repeated-{k}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br>In {n} cases: {links}<br><span class=\"msg\">{msg}</span><br><i>Fix:</i> {fix}<br><small>Source: {src}</small></div>",
+            v = f.verdict.as_str(),
+            rule = escape(&f.rule),
+            lvl = f.level.as_str(),
+            title = escape(&f.title),
+            exp = if f.expected { " <i>(expected)</i>" } else { "" },
+            n = g.cases.len(),
+            links = links.join(", "),
+            msg = escape(&f.message),
+            fix = escape(&f.fix),
+            src = escape(&f.source)
+        );
+    }
+    for (ci, c) in report.cases.iter().enumerate() {
         let _ = write!(
             s,
             "<h2 id=\"{id}\">{id} <span class=\"{v}\">{v}</span></h2><p>{title}. Scenario <code>{sc}</code>, account_id <code>{acc}</code>, expected <code>{exp}</code>.</p>",
@@ -71,7 +112,20 @@ pub fn render(report: &RunReport) -> String {
         if let Some(r) = &c.reason {
             let _ = write!(s, "<p class=\"msg\">{}</p>", escape(r));
         }
-        for f in &c.findings {
+        for (fi, f) in c.findings.iter().enumerate() {
+            if let Some(k) = repeated[ci][fi] {
+                let _ = write!(
+                    s,
+                    "<div class=\"finding {v}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br><a href=\"#repeated-{k}\">The same finding in {n} cases</a></div>",
+                    v = f.verdict.as_str(),
+                    rule = escape(&f.rule),
+                    lvl = f.level.as_str(),
+                    title = escape(&f.title),
+                    exp = if f.expected { " <i>(expected)</i>" } else { "" },
+                    n = groups[k].cases.len(),
+                );
+                continue;
+            }
             let _ = write!(
                 s,
                 "<div class=\"finding {v}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br><span class=\"msg\">{msg}</span><br><i>Fix:</i> {fix}<br><small>Source: {src}</small></div>",
