@@ -15,7 +15,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use truidentidad_conformance::catalogue::{Expect, ExpectedStatus, Level};
 use truidentidad_conformance::client::{ClientEnd, ClientReport, ClientRun};
-use truidentidad_conformance::report::{html, junit, terminal};
+use truidentidad_conformance::report::{html, junit, terminal, timeline};
 use truidentidad_conformance::trace::{Request, Seen};
 use truidentidad_conformance::verdict::{
     CaseReport, ExpectSummary, GradedRequest, RuleFinding, RunReport, SettingsReport, Verdict,
@@ -357,6 +357,75 @@ fn repeated_findings_are_reported_once() {
     assert_eq!(page.matches(crash.as_str()).count(), 1);
     assert_eq!(page.matches("href=\"#repeated-0\"").count(), 4);
     insta::assert_snapshot!("html_repeated", page.replace("><", ">\n<"));
+}
+
+/// A small case drawn as a timeline: a create, a 429 with Retry-After: 2, a poll inside the
+/// window (FAILED: honour-retry-after), a stalled poll the client abandoned, and the terminal
+/// answer. The SVG is well-formed XML, names the broken rule at its request, and is
+/// snapshot one element per line.
+#[test]
+fn timeline_svg_snapshot() {
+    let mut c = case(
+        "rate-limited",
+        "429 with Retry-After: 2 on the first poll, then a stall",
+        "conformance-rate-limited",
+        ExpectedStatus::Success,
+        Verdict::Failed,
+    );
+    c.client = Some(ClientRun {
+        ended: ms(9_450),
+        ..client("success")
+    });
+    let mut stalled = request(4, 3_405, 0, Seen::Error, Verdict::Passed);
+    stalled.request.sent = ms(8_405);
+    stalled.request.fault = "stall 5s; client closed the connection before the response"
+        .parse()
+        .unwrap();
+    c.requests = vec![
+        request(1, 1, 200, Seen::Pending, Verdict::Passed),
+        request(2, 1_002, 429, Seen::Error, Verdict::Passed),
+        request(3, 1_403, 429, Seen::Error, Verdict::Failed),
+        stalled,
+        request(5, 9_406, 200, terminal_seen("success"), Verdict::Passed),
+    ];
+    let mut broken = finding(
+        "honour-retry-after",
+        Level::Must,
+        "#3 came 0.400s after #2 answered 429 with Retry-After: 2s",
+    );
+    broken.requests = vec![3];
+    c.findings = vec![broken];
+
+    let svg = timeline::svg(&c).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let titles: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("title"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("#3 GET") && t.ends_with("FAILED: honour-retry-after")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"FAILED honour-retry-after: #3"),
+        "{titles:?}"
+    );
+    assert!(!svg.contains("<script") && !svg.contains("href"));
+    insta::assert_snapshot!("timeline_svg", svg.replace("><", ">\n<"));
+    assert!(
+        timeline::svg(&case(
+            "x",
+            "t",
+            "s",
+            ExpectedStatus::Success,
+            Verdict::Passed
+        ))
+        .is_none()
+    );
 }
 
 #[test]

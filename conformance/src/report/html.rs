@@ -1,9 +1,9 @@
-//! A self-contained HTML report (inline CSS, no scripts, no external assets), so it can be
-//! attached to a CI run or mailed as one file.
+//! A self-contained HTML report (inline CSS and SVG, no scripts, no external assets), so it can
+//! be attached to a CI run or mailed as one file.
 
 use std::fmt::Write;
 
-use super::escape;
+use super::{escape, timeline};
 use crate::trace::{fmt_secs, gaps_before};
 use crate::verdict::{RunReport, Verdict};
 
@@ -98,6 +98,13 @@ pub fn render(report: &RunReport) -> String {
             src = escape(&f.source)
         );
     }
+    if report.cases.iter().any(|c| !c.requests.is_empty()) {
+        let _ = write!(
+            s,
+            "<p>Each case's requests are drawn on a timeline (seconds since its mock started; hover for details):</p>{}",
+            timeline::legend()
+        );
+    }
     for (ci, c) in report.cases.iter().enumerate() {
         let _ = write!(
             s,
@@ -111,6 +118,9 @@ pub fn render(report: &RunReport) -> String {
         );
         if let Some(r) = &c.reason {
             let _ = write!(s, "<p class=\"msg\">{}</p>", escape(r));
+        }
+        if let Some(svg) = timeline::svg(c) {
+            let _ = write!(s, "<div class=\"timeline\">{svg}</div>");
         }
         for (fi, f) in c.findings.iter().enumerate() {
             if let Some(k) = repeated[ci][fi] {

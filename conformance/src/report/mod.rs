@@ -4,6 +4,7 @@
 pub mod html;
 pub mod junit;
 pub mod terminal;
+pub mod timeline;
 
 use crate::verdict::{CaseReport, RuleFinding, RunReport, Summary};
 
