@@ -15,7 +15,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use truidentidad_conformance::catalogue::{Expect, ExpectedStatus, Level};
 use truidentidad_conformance::client::{ClientEnd, ClientReport, ClientRun};
-use truidentidad_conformance::report::{html, junit, terminal, timeline};
+use truidentidad_conformance::report::{self, html, junit, terminal, timeline};
 use truidentidad_conformance::trace::{Request, Seen};
 use truidentidad_conformance::verdict::{
     CaseReport, ExpectSummary, GradedRequest, RuleFinding, RunReport, SettingsReport, Verdict,
@@ -352,6 +352,20 @@ fn repeated_findings_are_reported_once() {
     let crash = &report.cases[0].findings[0].message;
     assert_eq!(summary.matches(crash.as_str()).count(), 1, "{summary}");
     insta::assert_snapshot!("terminal_repeated", summary);
+
+    // The JSON keeps every finding in its case, and adds the grouped view.
+    let json: serde_json::Value = serde_json::from_str(&report::json(&report)).unwrap();
+    assert_eq!(json["cases"][3]["findings"][0]["message"], crash.as_str());
+    assert_eq!(json["wall_time"], 12.873);
+    assert_eq!(
+        json["finding_groups"],
+        serde_json::json!([
+            {"rule": "client-completes", "verdict": "FAILED", "message": crash,
+             "cases": ["success", "rate-limited", "declined", "outage"]},
+            {"rule": "outcome-matches", "verdict": "FAILED",
+             "message": "the client reported nothing; expected `failure`", "cases": ["declined"]},
+        ])
+    );
 
     let page = html::render(&report);
     assert_eq!(page.matches(crash.as_str()).count(), 1);

@@ -72,10 +72,40 @@ fn expected_note(sum: &Summary) -> String {
     }
 }
 
-/// The JSON report (schema in conformance/README.md).
+/// The JSON report (schema in conformance/README.md): the [`RunReport`], plus
+/// `finding_groups`, the findings grouped across cases (derived from `cases`, which keeps
+/// every finding where it occurred).
 pub fn json(report: &RunReport) -> String {
-    serde_json::to_string_pretty(report)
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the report: {e}\"}}"))
+    #[derive(serde::Serialize)]
+    struct Group<'a> {
+        rule: &'a str,
+        verdict: crate::verdict::Verdict,
+        message: &'a str,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        expected: bool,
+        cases: Vec<&'a str>,
+    }
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        #[serde(flatten)]
+        report: &'a RunReport,
+        finding_groups: Vec<Group<'a>>,
+    }
+    let finding_groups = group_findings(report)
+        .into_iter()
+        .map(|g| Group {
+            rule: &g.finding.rule,
+            verdict: g.finding.verdict,
+            message: &g.finding.message,
+            expected: g.finding.expected,
+            cases: g.cases.iter().map(|c| c.id.as_str()).collect(),
+        })
+        .collect();
+    serde_json::to_string_pretty(&Json {
+        report,
+        finding_groups,
+    })
+    .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the report: {e}\"}}"))
 }
 
 /// Escapes text for XML and HTML content and attributes.
