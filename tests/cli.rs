@@ -291,3 +291,23 @@ fn serve_rejects_broken_scenario_files_before_listening() {
     );
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
 }
+
+/// `--deadline 7500ms` would reach the client as `TRUORA_POLL_DEADLINE_SECONDS=7`: refused
+/// before anything runs, with the reason.
+#[test]
+fn conformance_run_refuses_a_deadline_that_is_not_whole_seconds() {
+    let out = Command::new(BIN)
+        .args([
+            "conformance",
+            "run",
+            "--client",
+            "true",
+            "--deadline",
+            "7500ms",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
+}

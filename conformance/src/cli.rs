@@ -89,11 +89,13 @@ struct RunArgs {
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     quiet_window: Duration,
     /// Polling deadline of the give-up cases (never-completes, outage), handed to the client in
-    /// TRUORA_POLL_DEADLINE_SECONDS; it must give up by then (+ --deadline-slack).
-    #[arg(long, default_value = "13s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    /// TRUORA_POLL_DEADLINE_SECONDS; it must give up by then (+ --deadline-slack). A whole
+    /// number of seconds, as the client receives it.
+    #[arg(long, default_value = "13s", value_parser = whole_seconds, value_name = "DURATION")]
     deadline: Duration,
-    /// Polling deadline handed to the client in the cases that expect an outcome.
-    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    /// Polling deadline handed to the client in the cases that expect an outcome. A whole
+    /// number of seconds, as the client receives it.
+    #[arg(long, default_value = "60s", value_parser = whole_seconds, value_name = "DURATION")]
     outcome_deadline: Duration,
     /// How late past the deadline a give-up case's last request may still arrive.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
@@ -144,6 +146,21 @@ struct ServerArgs {
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+}
+
+/// `--deadline`: a duration that is a whole number of seconds. The client receives it as
+/// `TRUORA_POLL_DEADLINE_SECONDS` (an integer), so `7500ms` would reach it as 7 while the
+/// suite graded against 7.5 s: refused rather than silently truncated.
+fn whole_seconds(arg: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(arg).map_err(|e| e.to_string())?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "--deadline must be a whole number of seconds: the client receives \
+             TRUORA_POLL_DEADLINE_SECONDS as an integer; got {}s",
+            d.as_secs_f64()
+        ));
+    }
+    Ok(d)
 }
 
 /// Errors that stop the suite itself (exit code 2).
@@ -378,5 +395,17 @@ mod tests {
         assert_eq!(s.outcome_deadline, Duration::from_secs(90));
         assert_eq!(s.deadline_slack, Duration::from_secs(1));
         assert_eq!(s.request_timeout_slack, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_deadline_is_a_whole_number_of_seconds() {
+        assert_eq!(whole_seconds("13s"), Ok(Duration::from_secs(13)));
+        assert_eq!(whole_seconds("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(whole_seconds("7000ms"), Ok(Duration::from_secs(7)));
+        insta::assert_snapshot!(
+            "deadline_not_whole_seconds",
+            whole_seconds("7500ms").err().unwrap_or_default()
+        );
+        assert!(whole_seconds("soon").is_err());
     }
 }

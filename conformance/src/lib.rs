@@ -15,7 +15,8 @@
 //! - [`runner`]: runs cases in parallel and turns findings into verdicts.
 //! - [`verdict`]: verdicts, findings and the run's report model.
 //! - [`expect`]: known deviations (`--expect`).
-//! - [`report`]: terminal, JSON, JUnit and HTML renderings.
+//! - [`report`]: terminal, JSON, JUnit and HTML renderings (the HTML with an SVG timeline per
+//!   case); findings repeated across cases are grouped.
 //! - [`server_check`]: `conformance server`, the same spirit for a server implementation.
 //! - [`http`]: a minimal HTTP/1 client shared by the URL driver and the server checks.
 

@@ -233,7 +233,9 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
 
 /// Runs the plan and assembles the report (without `--expect`, which the caller applies).
 pub async fn run_report(plan: &Plan, client_label: String) -> crate::verdict::RunReport {
+    let started = Instant::now();
     let cases = run_all(plan).await;
+    let wall_time = started.elapsed();
     crate::verdict::RunReport {
         schema: 1,
         suite: "truidentidad-conformance",
@@ -242,6 +244,7 @@ pub async fn run_report(plan: &Plan, client_label: String) -> crate::verdict::Ru
         settings: settings_report(&plan.settings, &plan.skip),
         summary: crate::verdict::RunReport::summarize(&cases),
         expect: None,
+        wall_time,
         cases,
     }
 }

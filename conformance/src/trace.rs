@@ -160,6 +160,39 @@ impl Trace {
     }
 }
 
+/// The wait before each request, as the pacing rules measure it: from the response to the
+/// previous request about the same validation (its create or an earlier poll) being sent to
+/// this request being received; for a create, from the previous create's response. `None`
+/// for the first request of its sequence. Requests are taken oldest first.
+pub fn gaps_before<'a>(requests: impl IntoIterator<Item = &'a Request>) -> Vec<Option<Duration>> {
+    let mut last_create: Option<Duration> = None;
+    let mut last_by_id: Vec<(&str, Duration)> = Vec::new();
+    let mut out = Vec::new();
+    for r in requests {
+        let previous = if r.is_create() {
+            last_create
+        } else {
+            r.validation_id.as_deref().and_then(|id| {
+                last_by_id
+                    .iter()
+                    .find(|(v, _)| *v == id)
+                    .map(|(_, sent)| *sent)
+            })
+        };
+        out.push(previous.map(|sent| r.received.saturating_sub(sent)));
+        if r.is_create() {
+            last_create = Some(r.sent);
+        }
+        if let Some(id) = r.validation_id.as_deref() {
+            match last_by_id.iter_mut().find(|(v, _)| *v == id) {
+                Some(entry) => entry.1 = r.sent,
+                None => last_by_id.push((id, r.sent)),
+            }
+        }
+    }
+    out
+}
+
 /// Builds the annotated request list from a mock's journal.
 pub fn collect(state: &AppState) -> Vec<Request> {
     let entries = state
@@ -220,5 +253,59 @@ fn retry_after(e: &JournalEntry) -> Option<Duration> {
             ..
         }) => Some(Duration::from_secs(ra.seconds())),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(seq: u64, kind: Kind, id: Option<&str>, received: u64, sent: u64) -> Request {
+        Request {
+            seq,
+            received: Duration::from_millis(received),
+            sent: Duration::from_millis(sent),
+            method: if kind == Kind::Create { "POST" } else { "GET" }.into(),
+            path: "/v1/validations".into(),
+            kind,
+            validation_id: id.map(str::to_string),
+            status: 200,
+            fault: AppliedFault::default(),
+            api_key: KeyState::Accepted,
+            content_type: None,
+            form: Vec::new(),
+            retry_after: None,
+            seen: Seen::Pending,
+        }
+    }
+
+    /// Polls wait from the last response about their validation, creates from the last
+    /// create's; the first of each sequence has no gap.
+    #[test]
+    fn gaps_are_measured_within_each_validation_and_between_creates() {
+        let a = Some("VLDa");
+        let b = Some("VLDb");
+        let reqs = [
+            request(1, Kind::Create, None, 0, 10),
+            request(2, Kind::Create, a, 1_010, 1_020),
+            request(3, Kind::Poll, a, 2_022, 2_030),
+            request(4, Kind::Create, b, 2_100, 2_110),
+            request(5, Kind::Poll, b, 2_500, 2_510),
+            request(6, Kind::Poll, a, 3_530, 3_540),
+            request(7, Kind::Poll, Some("VLDunknown"), 4_000, 4_001),
+        ];
+        let ms = |n| Some(Duration::from_millis(n));
+        assert_eq!(
+            gaps_before(&reqs),
+            [
+                None,
+                ms(1_000),
+                ms(1_002),
+                ms(1_080),
+                ms(390),
+                ms(1_500),
+                None
+            ]
+        );
     }
 }

@@ -206,6 +206,10 @@ pub struct RunReport {
     pub summary: Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<ExpectSummary>,
+    /// The run's wall time, from the first case started to the last one graded: with `--jobs`
+    /// cases overlap, so this is less than the sum of their durations.
+    #[serde(serialize_with = "secs")]
+    pub wall_time: Duration,
     pub cases: Vec<CaseReport>,
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use truidentidad_conformance::catalogue::{Expect, ExpectedStatus, Level};
 use truidentidad_conformance::client::{ClientEnd, ClientReport, ClientRun};
-use truidentidad_conformance::report::{html, junit, terminal};
+use truidentidad_conformance::report::{self, html, junit, terminal, timeline};
 use truidentidad_conformance::trace::{Request, Seen};
 use truidentidad_conformance::verdict::{
     CaseReport, ExpectSummary, GradedRequest, RuleFinding, RunReport, SettingsReport, Verdict,
@@ -286,8 +286,160 @@ fn fixture() -> RunReport {
             unused: Vec::new(),
             matched: 1,
         }),
+        // Less than the sum of the cases' durations (29.199s): they ran in parallel.
+        wall_time: ms(12_873),
         cases,
     }
+}
+
+/// A client that crashes on start: every case FAILED with the same finding and the same
+/// stderr, except `outage`, whose stderr differs, and `declined`, with a second finding.
+fn crashing() -> RunReport {
+    let mut report = fixture();
+    let crash = "the client exited with code 1 and printed no result line";
+    let stderr = "Traceback (most recent call last):\n  File \"client.py\", line 3, in <module>\n    import requests\nModuleNotFoundError: No module named 'requests'\n";
+    let ids = ["success", "rate-limited", "declined", "outage"];
+    report.cases = ids
+        .iter()
+        .map(|id| {
+            let mut c = case(
+                id,
+                "title",
+                &format!("conformance-{id}"),
+                ExpectedStatus::Success,
+                Verdict::Failed,
+            );
+            c.duration = ms(120);
+            c.client = Some(ClientRun {
+                end: ClientEnd::Exited { code: Some(1) },
+                report: None,
+                report_error: Some("no output".into()),
+                stderr_tail: if *id == "outage" {
+                    "Killed\n".into()
+                } else {
+                    stderr.into()
+                },
+                ..client("success")
+            });
+            c.findings = vec![finding("client-completes", Level::Must, crash)];
+            c
+        })
+        .collect();
+    report.cases[2].findings.push(finding(
+        "outcome-matches",
+        Level::Must,
+        "the client reported nothing; expected `failure`",
+    ));
+    let mut passed = case(
+        "invalid-api-key",
+        "title",
+        "conformance-invalid-api-key",
+        ExpectedStatus::Error,
+        Verdict::Passed,
+    );
+    passed.duration = ms(80);
+    report.cases.push(passed);
+    report.summary = RunReport::summarize(&report.cases);
+    report.expect = None;
+    report
+}
+
+/// A finding repeated across cases is said once, with its cases; the per-case lines stay.
+#[test]
+fn repeated_findings_are_reported_once() {
+    let report = crashing();
+    let summary = terminal::render(&report);
+    let crash = &report.cases[0].findings[0].message;
+    assert_eq!(summary.matches(crash.as_str()).count(), 1, "{summary}");
+    insta::assert_snapshot!("terminal_repeated", summary);
+
+    // The JSON keeps every finding in its case, and adds the grouped view.
+    let json: serde_json::Value = serde_json::from_str(&report::json(&report)).unwrap();
+    assert_eq!(json["cases"][3]["findings"][0]["message"], crash.as_str());
+    assert_eq!(json["wall_time"], 12.873);
+    assert_eq!(
+        json["finding_groups"],
+        serde_json::json!([
+            {"rule": "client-completes", "verdict": "FAILED", "message": crash,
+             "cases": ["success", "rate-limited", "declined", "outage"]},
+            {"rule": "outcome-matches", "verdict": "FAILED",
+             "message": "the client reported nothing; expected `failure`", "cases": ["declined"]},
+        ])
+    );
+
+    let page = html::render(&report);
+    assert_eq!(page.matches(crash.as_str()).count(), 1);
+    assert_eq!(page.matches("href=\"#repeated-0\"").count(), 4);
+    insta::assert_snapshot!("html_repeated", page.replace("><", ">\n<"));
+}
+
+/// A small case drawn as a timeline: a create, a 429 with Retry-After: 2, a poll inside the
+/// window (FAILED: honour-retry-after), a stalled poll the client abandoned, and the terminal
+/// answer. The SVG is well-formed XML, names the broken rule at its request, and is
+/// snapshot one element per line.
+#[test]
+fn timeline_svg_snapshot() {
+    let mut c = case(
+        "rate-limited",
+        "429 with Retry-After: 2 on the first poll, then a stall",
+        "conformance-rate-limited",
+        ExpectedStatus::Success,
+        Verdict::Failed,
+    );
+    c.client = Some(ClientRun {
+        ended: ms(9_450),
+        ..client("success")
+    });
+    let mut stalled = request(4, 3_405, 0, Seen::Error, Verdict::Passed);
+    stalled.request.sent = ms(8_405);
+    stalled.request.fault = "stall 5s; client closed the connection before the response"
+        .parse()
+        .unwrap();
+    c.requests = vec![
+        request(1, 1, 200, Seen::Pending, Verdict::Passed),
+        request(2, 1_002, 429, Seen::Error, Verdict::Passed),
+        request(3, 1_403, 429, Seen::Error, Verdict::Failed),
+        stalled,
+        request(5, 9_406, 200, terminal_seen("success"), Verdict::Passed),
+    ];
+    let mut broken = finding(
+        "honour-retry-after",
+        Level::Must,
+        "#3 came 0.400s after #2 answered 429 with Retry-After: 2s",
+    );
+    broken.requests = vec![3];
+    c.findings = vec![broken];
+
+    let svg = timeline::svg(&c).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let titles: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("title"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("#3 GET") && t.ends_with("FAILED: honour-retry-after")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"FAILED honour-retry-after: #3"),
+        "{titles:?}"
+    );
+    assert!(!svg.contains("<script") && !svg.contains("href"));
+    insta::assert_snapshot!("timeline_svg", svg.replace("><", ">\n<"));
+    assert!(
+        timeline::svg(&case(
+            "x",
+            "t",
+            "s",
+            ExpectedStatus::Success,
+            Verdict::Passed
+        ))
+        .is_none()
+    );
 }
 
 #[test]
@@ -404,8 +556,18 @@ fn check_junit_structure(doc: &str) -> xml::Element {
 #[test]
 fn junit_has_what_ci_reporters_rely_on() {
     let report = fixture();
-    let suite = check_junit_structure(&junit::render(&report));
+    let doc = junit::render(&report);
+    let suite = check_junit_structure(&doc);
     let cases = suite.children("testcase");
+    // The suite's time is the run's wall time (cases overlap with --jobs), each case's its own.
+    let root = xml::parse(&doc).unwrap_or_default();
+    assert_eq!(root.attr("time"), Some("12.873"));
+    assert_eq!(suite.attr("time"), Some("12.873"));
+    let sum: f64 = cases
+        .iter()
+        .map(|c| c.attr("time").unwrap_or("0").parse::<f64>().unwrap_or(0.0))
+        .sum();
+    assert!((sum - 29.199).abs() < 1e-9, "{sum}");
     // Names and classnames come back exactly: nothing was lost or double-escaped.
     let names: Vec<_> = cases.iter().map(|c| c.attr("name").unwrap_or("")).collect();
     let ids: Vec<_> = report.cases.iter().map(|c| c.id.as_str()).collect();

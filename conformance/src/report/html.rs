@@ -1,10 +1,10 @@
-//! A self-contained HTML report (inline CSS, no scripts, no external assets), so it can be
-//! attached to a CI run or mailed as one file.
+//! A self-contained HTML report (inline CSS and SVG, no scripts, no external assets), so it can
+//! be attached to a CI run or mailed as one file.
 
 use std::fmt::Write;
 
-use super::escape;
-use crate::trace::fmt_secs;
+use super::{escape, timeline};
+use crate::trace::{fmt_secs, gaps_before};
 use crate::verdict::{RunReport, Verdict};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
@@ -57,7 +57,55 @@ pub fn render(report: &RunReport) -> String {
         );
     }
     let _ = write!(s, "</table>");
-    for c in &report.cases {
+    // Findings that occur in more than one case are written once, here; each case links to
+    // them. `repeated[case][finding]` is the index of the group a finding belongs to.
+    let groups = super::group_findings(report);
+    let mut repeated: Vec<Vec<Option<usize>>> = report
+        .cases
+        .iter()
+        .map(|c| vec![None; c.findings.len()])
+        .collect();
+    let mut any_repeated = false;
+    for (k, g) in groups.iter().enumerate() {
+        if g.cases.len() < 2 {
+            continue;
+        }
+        if !any_repeated {
+            let _ = write!(s, "<h2>Findings in more than one case</h2>");
+            any_repeated = true;
+        }
+        for &(ci, fi) in &g.members {
+            repeated[ci][fi] = Some(k);
+        }
+        let links: Vec<String> = g
+            .cases
+            .iter()
+            .map(|c| format!("<a href=\"#{0}\">{0}</a>", escape(&c.id)))
+            .collect();
+        let f = g.finding;
+        let _ = write!(
+            s,
+            "<div class=\"finding {v}\" id=\"repeated-{k}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br>In {n} cases: {links}<br><span class=\"msg\">{msg}</span><br><i>Fix:</i> {fix}<br><small>Source: {src}</small></div>",
+            v = f.verdict.as_str(),
+            rule = escape(&f.rule),
+            lvl = f.level.as_str(),
+            title = escape(&f.title),
+            exp = if f.expected { " <i>(expected)</i>" } else { "" },
+            n = g.cases.len(),
+            links = links.join(", "),
+            msg = escape(&f.message),
+            fix = escape(&f.fix),
+            src = escape(&f.source)
+        );
+    }
+    if report.cases.iter().any(|c| !c.requests.is_empty()) {
+        let _ = write!(
+            s,
+            "<p>Each case's requests are drawn on a timeline (seconds since its mock started; hover for details):</p>{}",
+            timeline::legend()
+        );
+    }
+    for (ci, c) in report.cases.iter().enumerate() {
         let _ = write!(
             s,
             "<h2 id=\"{id}\">{id} <span class=\"{v}\">{v}</span></h2><p>{title}. Scenario <code>{sc}</code>, account_id <code>{acc}</code>, expected <code>{exp}</code>.</p>",
@@ -71,7 +119,23 @@ pub fn render(report: &RunReport) -> String {
         if let Some(r) = &c.reason {
             let _ = write!(s, "<p class=\"msg\">{}</p>", escape(r));
         }
-        for f in &c.findings {
+        if let Some(svg) = timeline::svg(c) {
+            let _ = write!(s, "<div class=\"timeline\">{svg}</div>");
+        }
+        for (fi, f) in c.findings.iter().enumerate() {
+            if let Some(k) = repeated[ci][fi] {
+                let _ = write!(
+                    s,
+                    "<div class=\"finding {v}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br><a href=\"#repeated-{k}\">The same finding in {n} cases</a></div>",
+                    v = f.verdict.as_str(),
+                    rule = escape(&f.rule),
+                    lvl = f.level.as_str(),
+                    title = escape(&f.title),
+                    exp = if f.expected { " <i>(expected)</i>" } else { "" },
+                    n = groups[k].cases.len(),
+                );
+                continue;
+            }
             let _ = write!(
                 s,
                 "<div class=\"finding {v}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br><span class=\"msg\">{msg}</span><br><i>Fix:</i> {fix}<br><small>Source: {src}</small></div>",
@@ -113,10 +177,11 @@ pub fn render(report: &RunReport) -> String {
         if !c.requests.is_empty() {
             let _ = write!(
                 s,
-                "<details><summary>{} requests</summary><table><tr><th>#</th><th>Received</th><th>Sent</th><th>Request</th><th>Status</th><th>Showed</th><th>Verdict</th></tr>",
+                "<details><summary>{} requests</summary><table><tr><th>#</th><th>Received</th><th>Sent</th><th title=\"From the previous response about the same validation (for a create, the previous create's response) to this request\">Gap</th><th>Request</th><th>Status</th><th>Showed</th><th>Verdict</th></tr>",
                 c.requests.len()
             );
-            for r in &c.requests {
+            let gaps = gaps_before(c.requests.iter().map(|r| &r.request));
+            for (r, gap) in c.requests.iter().zip(gaps) {
                 let q = &r.request;
                 let shown = serde_json::to_value(&q.seen)
                     .ok()
@@ -125,10 +190,11 @@ pub fn render(report: &RunReport) -> String {
                 let class = r.verdict.as_str();
                 let _ = write!(
                     s,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{} {}</code></td><td>{}{}</td><td>{}</td><td class=\"{class}\">{} {}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{} {}</code></td><td>{}{}</td><td>{}</td><td class=\"{class}\">{} {}</td></tr>",
                     q.seq,
                     fmt_secs(q.received),
                     fmt_secs(q.sent),
+                    gap.map(fmt_secs).unwrap_or_default(),
                     escape(&q.method),
                     escape(&q.path),
                     q.status,

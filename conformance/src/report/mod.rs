@@ -4,8 +4,63 @@
 pub mod html;
 pub mod junit;
 pub mod terminal;
+pub mod timeline;
 
-use crate::verdict::{RunReport, Summary};
+use crate::verdict::{CaseReport, RuleFinding, RunReport, Summary};
+
+/// One finding as it repeats across cases: the same rule and message text (and the same
+/// verdict and `--expect` state, so it reads the same) in every case listed. A client that
+/// crashes on start fails every case with the same words; reports say it once.
+#[derive(Debug, Clone)]
+pub struct FindingGroup<'a> {
+    /// The first occurrence; the others differ only in their case (and `requests`).
+    pub finding: &'a RuleFinding,
+    /// The cases it occurs in, in report order, each once.
+    pub cases: Vec<&'a CaseReport>,
+    /// Every occurrence as (index in `report.cases`, index in that case's `findings`).
+    pub members: Vec<(usize, usize)>,
+}
+
+impl FindingGroup<'_> {
+    /// `a, b, c`: the ids of its cases.
+    pub fn case_list(&self) -> String {
+        self.cases
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The run's findings grouped by rule and message, in order of first occurrence (case order,
+/// then the case's finding order).
+pub fn group_findings(report: &RunReport) -> Vec<FindingGroup<'_>> {
+    let mut groups: Vec<FindingGroup<'_>> = Vec::new();
+    for (ci, case) in report.cases.iter().enumerate() {
+        for (fi, f) in case.findings.iter().enumerate() {
+            let same = |g: &&mut FindingGroup<'_>| {
+                g.finding.rule == f.rule
+                    && g.finding.message == f.message
+                    && g.finding.verdict == f.verdict
+                    && g.finding.expected == f.expected
+            };
+            match groups.iter_mut().find(|g| same(g)) {
+                Some(g) => {
+                    if !g.cases.last().is_some_and(|c| std::ptr::eq(*c, case)) {
+                        g.cases.push(case);
+                    }
+                    g.members.push((ci, fi));
+                }
+                None => groups.push(FindingGroup {
+                    finding: f,
+                    cases: vec![case],
+                    members: vec![(ci, fi)],
+                }),
+            }
+        }
+    }
+    groups
+}
 
 /// " (N expected)" after the failed count when some FAILED cases failed only on findings
 /// listed in `--expect`, so "RESULT PASSED" next to a failed count explains itself.
@@ -17,10 +72,40 @@ fn expected_note(sum: &Summary) -> String {
     }
 }
 
-/// The JSON report (schema in conformance/README.md).
+/// The JSON report (schema in conformance/README.md): the [`RunReport`], plus
+/// `finding_groups`, the findings grouped across cases (derived from `cases`, which keeps
+/// every finding where it occurred).
 pub fn json(report: &RunReport) -> String {
-    serde_json::to_string_pretty(report)
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the report: {e}\"}}"))
+    #[derive(serde::Serialize)]
+    struct Group<'a> {
+        rule: &'a str,
+        verdict: crate::verdict::Verdict,
+        message: &'a str,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        expected: bool,
+        cases: Vec<&'a str>,
+    }
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        #[serde(flatten)]
+        report: &'a RunReport,
+        finding_groups: Vec<Group<'a>>,
+    }
+    let finding_groups = group_findings(report)
+        .into_iter()
+        .map(|g| Group {
+            rule: &g.finding.rule,
+            verdict: g.finding.verdict,
+            message: &g.finding.message,
+            expected: g.finding.expected,
+            cases: g.cases.iter().map(|c| c.id.as_str()).collect(),
+        })
+        .collect();
+    serde_json::to_string_pretty(&Json {
+        report,
+        finding_groups,
+    })
+    .unwrap_or_else(|e| format!("{{\"error\": \"cannot render the report: {e}\"}}"))
 }
 
 /// Escapes text for XML and HTML content and attributes.

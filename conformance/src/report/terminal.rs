@@ -1,10 +1,11 @@
-//! The terminal summary: a table of cases and verdicts, then the details of every finding.
+//! The terminal summary: a table of cases and verdicts, then the details of every finding,
+//! each said once with the cases it occurs in (see [`super::group_findings`]).
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::trace::fmt_secs;
-use crate::verdict::{RunReport, Verdict};
+use crate::verdict::{CaseReport, RunReport, Verdict};
 
 /// Text that came from the client (its stderr, what it reported) with control characters
 /// written as `\u{..}`: the summary goes to terminals and CI logs, where a stray carriage
@@ -71,52 +72,57 @@ pub fn render(report: &RunReport) -> String {
             note
         );
     }
-    let details: Vec<_> = report
-        .cases
-        .iter()
-        .filter(|c| !c.findings.is_empty())
-        .collect();
-    if !details.is_empty() {
+    let groups = super::group_findings(report);
+    if !groups.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "Details");
     }
-    for c in details {
-        for f in &c.findings {
-            let _ = writeln!(s);
-            let expected = if f.expected {
-                " [expected: listed in --expect]"
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                s,
-                "{} {} / {} ({}): {}{expected}",
-                f.verdict.as_str(),
-                c.id,
-                f.rule,
-                f.level.as_str(),
-                f.title
-            );
-            let _ = writeln!(s, "  what:   {}", printable(&f.message, true));
-            let _ = writeln!(s, "  fix:    {}", f.fix);
-            let _ = writeln!(s, "  source: {}", f.source);
+    // A case's client stderr is shown once, after the first finding that names the case.
+    let mut stderr_shown = vec![false; report.cases.len()];
+    for g in &groups {
+        let f = g.finding;
+        let _ = writeln!(s);
+        let expected = if f.expected {
+            " [expected: listed in --expect]"
+        } else {
+            ""
+        };
+        let head = match g.cases.as_slice() {
+            [one] => format!("{} {} / {}", f.verdict.as_str(), one.id, f.rule),
+            _ => format!("{} {}", f.verdict.as_str(), f.rule),
+        };
+        let _ = writeln!(s, "{head} ({}): {}{expected}", f.level.as_str(), f.title);
+        if g.cases.len() > 1 {
+            let _ = writeln!(s, "  in {} cases: {}", g.cases.len(), g.case_list());
         }
-        if let Some(client) = &c.client
-            && c.verdict == Verdict::Failed
-            && !client.stderr_tail.is_empty()
-        {
-            let last: Vec<Cow<str>> = client
-                .stderr_tail
-                .lines()
-                .rev()
-                .take(3)
-                .map(|l| printable(l, false))
-                .collect();
-            let _ = writeln!(
-                s,
-                "  client stderr (last lines): {}",
-                last.into_iter().rev().collect::<Vec<_>>().join(" | ")
-            );
+        let _ = writeln!(s, "  what:   {}", printable(&f.message, true));
+        let _ = writeln!(s, "  fix:    {}", f.fix);
+        let _ = writeln!(s, "  source: {}", f.source);
+        // The failed cases' stderr not shown yet, identical tails once.
+        let mut tails: Vec<(String, Vec<&str>)> = Vec::new();
+        for &(ci, _) in &g.members {
+            let c = &report.cases[ci];
+            if std::mem::replace(&mut stderr_shown[ci], true) {
+                continue;
+            }
+            let Some(tail) = stderr_tail(c) else {
+                continue;
+            };
+            match tails.iter_mut().find(|(t, _)| *t == tail) {
+                Some((_, ids)) => ids.push(&c.id),
+                None => tails.push((tail, vec![&c.id])),
+            }
+        }
+        for (tail, ids) in tails {
+            if ids.len() == g.cases.len() {
+                let _ = writeln!(s, "  client stderr (last lines): {tail}");
+            } else {
+                let _ = writeln!(
+                    s,
+                    "  client stderr in {} (last lines): {tail}",
+                    ids.join(", ")
+                );
+            }
         }
     }
     if let Some(e) = &report.expect {
@@ -151,4 +157,20 @@ pub fn render(report: &RunReport) -> String {
         sum.interrupted
     );
     s
+}
+
+/// The last three lines of a FAILED case's client stderr, joined with ` | `.
+fn stderr_tail(c: &CaseReport) -> Option<String> {
+    let client = c.client.as_ref()?;
+    if c.verdict != Verdict::Failed || client.stderr_tail.is_empty() {
+        return None;
+    }
+    let last: Vec<Cow<str>> = client
+        .stderr_tail
+        .lines()
+        .rev()
+        .take(3)
+        .map(|l| printable(l, false))
+        .collect();
+    Some(last.into_iter().rev().collect::<Vec<_>>().join(" | "))
 }
