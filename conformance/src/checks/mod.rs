@@ -37,6 +37,7 @@ mod user_authorized;
 use abort_stalled_request::abort_stalled_request;
 use api_key_on_every_request::api_key_on_every_request;
 use backoff_on_errors::backoff_on_errors;
+pub use backoff_on_errors::{BACKOFF_GROWTH, BACKOFF_MIN_WAITS, backoff_grew};
 use client_completes::client_completes;
 use create_account_id::create_account_id;
 use create_form_encoded::create_form_encoded;
@@ -45,7 +46,10 @@ use create_type_government::create_type_government;
 use give_up_by_deadline::give_up_by_deadline;
 use honour_retry_after::honour_retry_after;
 use jitter::jitter;
-pub use jitter::on_half_second_grid;
+pub use jitter::{
+    GRID_EARLY, GRID_LATE, JITTER_MIN_WAITS, JITTER_MIN_WAITS_AT_FLOOR, Unjittered, grid_point,
+    is_truora_schedule, on_half_second_grid, unjittered,
+};
 use min_poll_interval::min_poll_interval;
 use no_retry_unchanged_4xx::no_retry_unchanged_4xx;
 use one_poll_in_flight::one_poll_in_flight;
