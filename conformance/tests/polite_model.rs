@@ -66,6 +66,9 @@ struct Policy {
     /// Every wait is multiplied by this: 1.0 (none) or 1.3 (the top of the reference clients'
     /// ×1.1–1.3 jitter, the slowest a jittered client gets).
     jitter: f64,
+    /// The client's own delay on top of each wait (timers, connecting): what a loaded
+    /// machine varies.
+    overhead: Duration,
 }
 
 /// What the mock did with one request.
@@ -308,6 +311,9 @@ fn simulate(scenario: &Scenario, s: &Settings, deadline: Duration, p: Policy) ->
             break End::GaveUp;
         }
         now += wait;
+        if !wait.is_zero() {
+            now += p.overhead;
+        }
         let create = mock.validation.is_none();
         let (got, delay) = if create {
             mock.create(now)
@@ -361,8 +367,13 @@ fn simulate(scenario: &Scenario, s: &Settings, deadline: Duration, p: Policy) ->
     }
 }
 
-/// The model's run as the suite would grade it: the FAILED findings, as `rule: message`.
-fn graded(cat: &Catalogue, case: &Case, s: &Settings, run: &Run) -> Vec<String> {
+/// The model's run as the suite would grade it: every finding, as `(verdict, rule, message)`.
+fn findings(
+    cat: &Catalogue,
+    case: &Case,
+    s: &Settings,
+    run: &Run,
+) -> Vec<(Verdict, String, String)> {
     let aid = account_id(case);
     let mut journal = run.journal.clone();
     for r in journal.iter_mut().filter(|r| r.kind == Kind::Create) {
@@ -398,8 +409,16 @@ fn graded(cat: &Catalogue, case: &Case, s: &Settings, run: &Run) -> Vec<String> 
     grade(cat, &[], &trace)
         .findings
         .iter()
-        .filter(|f| f.verdict == Verdict::Failed)
-        .map(|f| format!("{}: {}", f.rule, f.message))
+        .map(|f| (f.verdict, f.rule.to_string(), f.message.clone()))
+        .collect()
+}
+
+/// The FAILED findings of the model's run, as `rule: message`.
+fn graded(cat: &Catalogue, case: &Case, s: &Settings, run: &Run) -> Vec<String> {
+    findings(cat, case, s, run)
+        .into_iter()
+        .filter(|(v, _, _)| *v == Verdict::Failed)
+        .map(|(_, rule, message)| format!("{rule}: {message}"))
         .collect()
 }
 
@@ -407,18 +426,22 @@ const POLICIES: [Policy; 4] = [
     Policy {
         backoff: Backoff::SdkSchedule,
         jitter: 1.0,
+        overhead: Duration::ZERO,
     },
     Policy {
         backoff: Backoff::SdkSchedule,
         jitter: 1.3,
+        overhead: Duration::ZERO,
     },
     Policy {
         backoff: Backoff::DoubleOnFailure,
         jitter: 1.0,
+        overhead: Duration::ZERO,
     },
     Policy {
         backoff: Backoff::DoubleOnFailure,
         jitter: 1.3,
+        overhead: Duration::ZERO,
     },
 ];
 
@@ -495,6 +518,7 @@ fn the_old_single_deadline_made_polite_clients_fail() {
     let slow = Policy {
         backoff: Backoff::SdkSchedule,
         jitter: 1.3,
+        overhead: Duration::ZERO,
     };
     let run = simulate(scenario(&cat, case), &s, old, slow);
     assert_eq!(run.end, End::GaveUp, "{run:?}");
@@ -513,6 +537,7 @@ fn the_model_follows_the_sdk_schedule() {
     let p = Policy {
         backoff: Backoff::SdkSchedule,
         jitter: 1.0,
+        overhead: Duration::ZERO,
     };
     let run = simulate(scenario(&cat, case), &s, s.deadline_for(case), p);
     assert_eq!(run.end, End::Terminal(Outcome::Success));
@@ -533,6 +558,7 @@ fn without_slack_a_timeout_exactly_at_the_limit_fails() {
     let p = Policy {
         backoff: Backoff::SdkSchedule,
         jitter: 1.0,
+        overhead: Duration::ZERO,
     };
     let run = simulate(scenario(&cat, case), &s, s.deadline_for(case), p);
     let failed = graded(&cat, case, &s, &run);
@@ -541,4 +567,72 @@ fn without_slack_a_timeout_exactly_at_the_limit_fails() {
         failed[0].starts_with("abort-stalled-request: #1 GET /v1/validations/VLD00000000000000000000000000000001 at t=1.100s waited 10.010s"),
         "{failed:?}"
     );
+}
+
+/// Issue 14: Truora's own SDK schedule (no jitter) gets the same verdicts whatever the
+/// machine's load, modelled as 0 to 85 ms of the client's own delay on every wait: the same
+/// WARNING rules in every case, and any WARNING about its pacing says that Truora's SDK does
+/// the same. A jittered client (×1.3) gets no WARNING at any load. With the suite's 13 s
+/// give-up deadline the schedule makes too few waits to judge (no WARNING); with a 60 s one
+/// it makes enough, and `never-completes` warns on `jitter`, at every load.
+#[test]
+fn truoras_schedule_gets_the_same_verdicts_at_any_load() {
+    let cat = Catalogue::builtin().expect("catalogue");
+    let long = Settings {
+        deadline: Duration::from_secs(60),
+        ..Settings::default()
+    };
+    for s in [Settings::default(), long] {
+        for case in &cat.cases {
+            let deadline = s.deadline_for(case);
+            let warned = |jitter: f64, overhead_ms: u64| {
+                let p = Policy {
+                    backoff: Backoff::SdkSchedule,
+                    jitter,
+                    overhead: Duration::from_millis(overhead_ms),
+                };
+                let run = simulate(scenario(&cat, case), &s, deadline, p);
+                findings(&cat, case, &s, &run)
+                    .into_iter()
+                    .filter(|(v, _, _)| *v == Verdict::Warning)
+                    .collect::<Vec<_>>()
+            };
+            let rules = |w: &[(Verdict, String, String)]| {
+                w.iter().map(|(_, r, _)| r.clone()).collect::<Vec<_>>()
+            };
+            let idle = warned(1.0, 0);
+            if case.id == "never-completes" {
+                let expected: Vec<String> = if s.deadline > Duration::from_secs(13) {
+                    vec!["jitter".into()]
+                } else {
+                    vec![]
+                };
+                assert_eq!(rules(&idle), expected, "{idle:?}");
+            }
+            for overhead in [0, 1, 5, 20, 45, 60, 85] {
+                let loaded = warned(1.0, overhead);
+                assert_eq!(
+                    rules(&loaded),
+                    rules(&idle),
+                    "case {} at +{overhead} ms: {loaded:?}",
+                    case.id
+                );
+                for (_, rule, message) in &loaded {
+                    if rule == "jitter" || rule == "backoff-on-errors" {
+                        assert!(
+                            message.contains("Truora's own SDK"),
+                            "case {}: {message}",
+                            case.id
+                        );
+                    }
+                }
+                assert_eq!(
+                    warned(1.3, overhead),
+                    vec![],
+                    "case {} jittered at +{overhead} ms",
+                    case.id
+                );
+            }
+        }
+    }
 }
