@@ -67,11 +67,11 @@ pub(super) fn backoff_on_errors(t: &Trace) -> Vec<Finding> {
             };
             let shown: Vec<String> = waits.iter().map(|g| fmt_secs(*g)).collect();
             let mut message = format!(
-                "after {} in a row the waits did not grow ({}; the longest of the later half is under {}× the shortest of the earlier half), from {} on",
+                "after {} in a row the waits did not grow ({}), from {} on: the longest wait of the later half is under {}× the shortest of the earlier half",
                 plural(run.len(), "error", "errors"),
                 shown.join(", "),
-                BACKOFF_GROWTH,
-                first.0.label()
+                first.0.label(),
+                BACKOFF_GROWTH
             );
             // Truora's SDK ends on a fixed 30 s wait, whatever the answer.
             let steady = TRUORA_SDK_SCHEDULE_MS[TRUORA_SDK_SCHEDULE_MS.len() - 1];

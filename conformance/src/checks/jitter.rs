@@ -10,7 +10,7 @@
 //!   request's arrival, so it is the client's wait plus its own overhead (timer, connect): a
 //!   few ms to tens of ms, one-sided. The suite's 250 ms poll delay is *not* in it.
 //!   The window is narrower than the ×1.1–1.3 jitter the catalogue recommends: a jittered
-//!   wait of nominal 1 s (1.1–1.3 s, plus up to 180 ms of overhead) never lands on it.
+//!   wait of nominal 1 s (1.1–1.3 s, plus less than 180 ms of overhead) never lands on it.
 //! * **A deterministic pattern.** The waits, rounded to the grid, never shrink and each one
 //!   repeats the previous or doubles it (or is the step from 16 s to 30 s of Truora's SDK).
 //!   A random draw that lands on the grid lands on an arbitrary grid point, which rarely

@@ -288,7 +288,7 @@ fn a_fixed_wait_after_errors_is_flagged_even_when_scheduling_noise_lengthens_it(
     assert_eq!(f.len(), 1, "{f:?}");
     assert!(
         f[0].message
-            .starts_with("after 5 errors in a row the waits did not grow (1.100s, 1.101s, 1.103s, 1.102s, 1.104s; "),
+            .starts_with("after 5 errors in a row the waits did not grow (1.100s, 1.101s, 1.103s, 1.102s, 1.104s), from #1 GET"),
         "{}",
         f[0].message
     );
