@@ -37,7 +37,7 @@ mod user_authorized;
 use abort_stalled_request::abort_stalled_request;
 use api_key_on_every_request::api_key_on_every_request;
 use backoff_on_errors::backoff_on_errors;
-pub use backoff_on_errors::{BACKOFF_GROWTH, BACKOFF_MIN_WAITS, backoff_grew};
+pub use backoff_on_errors::{BACKOFF_GROWTH, BACKOFF_LOAD_MARGIN, BACKOFF_MIN_WAITS, backoff_grew};
 use client_completes::client_completes;
 use create_account_id::create_account_id;
 use create_form_encoded::create_form_encoded;

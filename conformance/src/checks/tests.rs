@@ -454,10 +454,10 @@ proptest! {
         prop_assert_eq!(backoff_grew(&waits), Some(true));
     }
 
-    /// A wait held constant, exactly or with ×1.1–1.3 jitter, never grows, with up to 60 ms
-    /// of scheduling noise on each wait.
+    /// A wait held constant, exactly or with ×1.1–1.3 jitter, never grows, with up to 500 ms
+    /// of load stretching each wait (a loaded machine stretched a fixed 1.1 s wait past 1.375 s).
     #[test]
-    fn a_constant_wait_never_grows(draws in proptest::collection::vec((1.1f64..1.3, 0u64..60), 5..12), base in 1.0f64..10.0, jittered: bool) {
+    fn a_constant_wait_never_grows(draws in proptest::collection::vec((1.1f64..1.3, 0u64..500), 5..12), base in 1.0f64..10.0, jittered: bool) {
         let waits: Vec<Duration> = draws.iter()
             .map(|(f, noise)| Duration::from_secs_f64(base * if jittered { *f } else { 1.0 }) + ms(*noise))
             .collect();
@@ -465,10 +465,10 @@ proptest! {
     }
 
     /// Full jitter floored at 1 s, as a client in `outage` makes it (waits until its 13 s
-    /// give-up deadline, each poll answered after 250 ms): of 2,000 runs at most 1.5 % are
+    /// give-up deadline, each poll answered after 250 ms): of 2,000 runs at most 2.25 % are
     /// flagged. Measured over 200,000 runs: 15 % are judged at all (5 waits or more fit only
-    /// when the draws were short), 0.38 % flagged (every later draw short: those runs did not
-    /// back off). The bound leaves room so that no seed fails it.
+    /// when the draws were short), 1.0 % flagged (every later draw under 1.75 s: those runs
+    /// hardly backed off). The bound leaves room so that no seed fails it.
     #[test]
     fn full_jitter_is_almost_never_flagged(seed in 1u64..u64::MAX, noise in 0u64..60) {
         let mut rng = Rng(seed);
@@ -487,19 +487,19 @@ proptest! {
                 flagged += 1;
             }
         }
-        prop_assert!(flagged <= 30, "{} of 2000 flagged", flagged);
+        prop_assert!(flagged <= 45, "{} of 2000 flagged", flagged);
     }
 
     /// Full jitter floored at 1 s, in runs of 6 to 9 errors: its later half draws from ranges
     /// of 8 s or more, so it is flagged only when every one of those draws came out short:
-    /// at most 0.5 % of runs (measured over 200,000 runs of 6: 0.045 %).
+    /// at most 0.75 % of runs (measured over 200,000 runs of 6: 0.15 %; of 7: 0.003 %).
     #[test]
     fn long_full_jitter_runs_grow(seed in 1u64..u64::MAX, n in 6usize..10) {
         let mut rng = Rng(seed);
         let flagged = (0..2_000)
             .filter(|_| backoff_grew(&full_jitter(&mut rng, n, 30)) == Some(false))
             .count();
-        prop_assert!(flagged <= 10, "{} of 2000 flagged", flagged);
+        prop_assert!(flagged <= 15, "{} of 2000 flagged", flagged);
     }
 
     /// No jitter: a fixed 1 s or 2 s wait, doubling from 1 s, or Truora's SDK schedule, with
