@@ -26,18 +26,7 @@ fn clients_dir() -> PathBuf {
 }
 
 async fn run(command: &str, cases: &[&str], case_limit: Duration, jobs: usize) -> RunReport {
-    let cmd = command.replace("{clients}", &clients_dir().display().to_string());
-    let plan = Plan {
-        catalogue: Arc::new(Catalogue::builtin().expect("catalogue")),
-        client: ClientSpec::Command(cmd),
-        settings: Settings {
-            jobs,
-            case_limit,
-            ..Settings::default()
-        },
-        skip: Vec::new(),
-        only: cases.iter().map(|c| c.to_string()).collect(),
-    };
+    let plan = plan_for(command, cases, case_limit, jobs);
     // The label is the command as written, so snapshots do not depend on the checkout path.
     run_report(&plan, format!("`{command}`")).await
 }
@@ -169,6 +158,7 @@ struct ClientRun {
     plan: Arc<Plan>,
 }
 
+/// The plan of one client run: `{clients}` in the command resolved, `only` these cases.
 fn plan_for(command: &str, only: &[&str], case_limit: Duration, jobs: usize) -> Plan {
     let cmd = command.replace("{clients}", &clients_dir().display().to_string());
     Plan {
