@@ -20,6 +20,19 @@ good_client.REQUEST_TIMEOUT = 10  # seconds: Truora's SDK default, and the suite
 
 
 class TruoraSchedule(Client):
+    answered = 0.0  # time.monotonic() when the last request ended (answer, error or timeout)
+
+    def send(self, *args, **kwargs):
+        try:
+            return super().send(*args, **kwargs)
+        finally:
+            self.answered = time.monotonic()
+
+    def sleep_after_answer(self, wait):
+        """Waits `wait` seconds from the end of the last request, not from now: the time spent
+        reading and logging the answer is part of the wait, as in the SDK's timer."""
+        time.sleep(max(0.0, self.answered + wait - time.monotonic()))
+
     def jittered(self, seconds):
         return seconds
 
@@ -45,7 +58,7 @@ class TruoraSchedule(Client):
             if time.monotonic() - started + wait > self.deadline:
                 log(f"{vid}: still pending at the deadline, giving up")
                 return {"validation_id": vid, "validation_status": "pending"}
-            time.sleep(wait)
+            self.sleep_after_answer(wait)
             step += 1
             try:
                 v = self.poll(vid)
