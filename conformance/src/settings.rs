@@ -94,8 +94,11 @@ pub fn settings_report(s: &Settings, skip: &[String]) -> SettingsReport {
         tolerance: s.tolerance.as_secs_f64(),
         quiet_window: s.quiet_window.as_secs_f64(),
         deadline: s.deadline.as_secs_f64(),
+        outcome_deadline: s.outcome_deadline.as_secs_f64(),
+        deadline_slack: s.deadline_slack.as_secs_f64(),
         case_limit: s.case_limit.as_secs_f64(),
         request_timeout_limit: s.request_timeout_limit.as_secs_f64(),
+        request_timeout_slack: s.request_timeout_slack.as_secs_f64(),
         max_retries: s.max_retries,
         skipped_rules: skip.to_vec(),
     }
@@ -107,9 +110,16 @@ pub struct SettingsReport {
     pub min_interval: f64,
     pub tolerance: f64,
     pub quiet_window: f64,
+    /// The polling deadline of the give-up cases (those expecting `pending`).
     pub deadline: f64,
+    /// The polling deadline of every other case.
+    pub outcome_deadline: f64,
+    /// How late after its deadline a client's last request may still arrive.
+    pub deadline_slack: f64,
     pub case_limit: f64,
     pub request_timeout_limit: f64,
+    /// How much longer than `request_timeout_limit` a stalled request may stay open.
+    pub request_timeout_slack: f64,
     pub max_retries: u32,
     pub skipped_rules: Vec<String>,
 }
