@@ -386,30 +386,31 @@ pub fn legend() -> String {
     text(&mut s, x + 12.0, y, "named by a broken rule");
     // Row 2: bands, windows and bars.
     let y = 32.0;
-    let _ = write!(
-        s,
-        "<rect x=\"4\" y=\"{}\" width=\"24\" height=\"12\" fill=\"{PENDING}\"/>",
-        y - 6.0
-    );
-    text(&mut s, 32.0, y, "shown pending");
-    let _ = write!(
-        s,
-        "<rect x=\"110\" y=\"{}\" width=\"24\" height=\"12\" fill=\"{TERMINAL}\"/>",
-        y - 6.0
-    );
-    text(&mut s, 138.0, y, "shown terminal");
-    let _ = write!(
-        s,
-        "<rect x=\"222\" y=\"{}\" width=\"24\" height=\"12\" fill=\"{RETRY_AFTER}\" fill-opacity=\"0.22\"/>",
-        y - 6.0
-    );
-    text(&mut s, 250.0, y, "Retry-After window");
-    let _ = write!(
-        s,
-        "<rect x=\"360\" y=\"{}\" width=\"24\" height=\"6\" fill=\"{NO_RESPONSE}\" fill-opacity=\"0.45\"/>",
-        y - 3.0
-    );
-    text(&mut s, 388.0, y, "fault, received to sent (a stall)");
+    for (x, height, fill, opacity, label) in [
+        (4.0, 12.0, PENDING, "", "shown pending"),
+        (110.0, 12.0, TERMINAL, "", "shown terminal"),
+        (
+            222.0,
+            12.0,
+            RETRY_AFTER,
+            " fill-opacity=\"0.22\"",
+            "Retry-After window",
+        ),
+        (
+            360.0,
+            6.0,
+            NO_RESPONSE,
+            " fill-opacity=\"0.45\"",
+            "fault, received to sent (a stall)",
+        ),
+    ] {
+        let _ = write!(
+            s,
+            "<rect x=\"{x}\" y=\"{}\" width=\"24\" height=\"{height}\" fill=\"{fill}\"{opacity}/>",
+            y - height / 2.0
+        );
+        text(&mut s, x + 28.0, y, label);
+    }
     let _ = write!(
         s,
         "<line x1=\"568\" y1=\"{}\" x2=\"568\" y2=\"{}\" stroke=\"#333\" stroke-dasharray=\"3 3\"/>",
