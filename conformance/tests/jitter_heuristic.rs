@@ -37,15 +37,16 @@ async fn no_jitter(cases: &[&str], settings: Settings) -> RunReport {
     run_report(&plan, "no_jitter".into()).await
 }
 
-/// With a 17 s give-up deadline, the SDK schedule without jitter makes 4 waits (1, 2, 4, 8 s):
-/// enough to judge, and they are Truora's own schedule, which the message says.
+/// With a 34 s give-up deadline, the SDK schedule without jitter makes 5 waits (1, 2, 4, 8,
+/// 16 s, the last poll at about 32 s): enough to judge, and they are Truora's own schedule,
+/// which the message says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_without_jitter_gets_a_warning_naming_truoras_sdk() {
     let r = no_jitter(
         &["never-completes"],
         Settings {
-            deadline: Duration::from_secs(17),
-            case_limit: Duration::from_secs(30),
+            deadline: Duration::from_secs(34),
+            case_limit: Duration::from_secs(45),
             ..Settings::default()
         },
     )

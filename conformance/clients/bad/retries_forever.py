@@ -5,7 +5,7 @@ from _base import Client, main, good_client
 
 class RetriesForever(Client):
     def wait_after_error(self, errors, retry_after):
-        return 1.1
+        return 1.0
 
 
 good_client.MAX_CONSECUTIVE_ERRORS = 10**9

@@ -5,19 +5,14 @@ max(1 s, random(0, 2 s · 2^n)), capped at 30 s, on pending answers and on error
 Retry-After is honoured and kept as a floor; a 5 s timeout on every request; gives up at the
 deadline (TRUORA_POLL_DEADLINE_SECONDS) and after 3 failures in a row.
 
-The random source is seeded with SEED_SALT + TRUORA_ACCOUNT_ID, so its verdicts in the self-test
-corpus are reproducible. The suite's `jitter` check is a heuristic (WARNING when every wait
-without a server hint lies just past a multiple of 0.5 s), and a wait clamped to the 1 s floor
-is exactly on that grid: unseeded, this client draws only grid-like waits in some case now and
-then (a few percent of runs), and `backoff-on-errors` wants the last wait after errors clearly
-longer than the first, which full jitter does not promise. The salt is one under which every
-case's first three draws include one well off the grid (0.15-0.40 s past it) and the waits
-after errors grow by half in `server-errors` and `outage`; most salts miss in some case.
-Validations of different accounts still get different waits, which is what jitter is for.
+The random source is seeded from the operating system, so every run draws afresh: the self-test
+corpus runs this client twice and expects PASSED in every case both times. That holds because the
+suite's SHOULD heuristics judge only with enough samples (`jitter`: 5 unhinted waits, of which full
+jitter puts all on the half-second grid in about 0.02 % of runs; `backoff-on-errors`: 7 waits after
+errors, which this client never makes, since it gives up after 3 failures in a row).
 Standard library only; the HTTP layer is good_client.py's.
 """
 
-import os
 import random
 import sys
 
@@ -27,13 +22,12 @@ from good_client import Client, main
 BASE = 2.0
 CAP = 30.0
 FLOOR = 1.0
-SEED_SALT = "26389:"
 
 
 class FullJitter(Client):
     def __init__(self, *args):
         super().__init__(*args)
-        self.rng = random.Random(SEED_SALT + os.environ.get("TRUORA_ACCOUNT_ID", ""))
+        self.rng = random.Random()
         self.n = 0
 
     def full_jitter(self):

@@ -3,12 +3,14 @@
 //! A heuristic over each run of consecutive retryable failures without a Retry-After, as the
 //! waits that followed them. It must give a client the same verdict on every run, so:
 //!
-//! * **Enough waits.** A run is judged only with at least [`BACKOFF_MIN_WAITS`] (5) waits,
-//!   i.e. 5 failures in a row each followed by a retry. A client that backs off makes few
-//!   retries in a case's time (doubling from 1 s: 4 waits take 15 s), one that does not makes
-//!   many (a fixed 1 s wait: about 9 in 13 s), so the judgment falls where the evidence is.
-//!   With fewer waits, full jitter (wait = random(0, base·2ⁿ), floored at 1 s) too often
-//!   draws only short waits (about 10 % of runs with 4 waits) to tell it from no back-off.
+//! * **Enough waits.** A run is judged only with at least [`BACKOFF_MIN_WAITS`] (7) waits,
+//!   i.e. 7 failures in a row each followed by a retry. That is already past `retries-capped`
+//!   (at most 6 retries by default), so the heuristic only ever judges a client that keeps
+//!   retrying, and that is where the evidence is: one that does not back off makes many
+//!   retries in a case's time (a fixed 1 s wait: about 9 in `outage`'s 13 s), one that does
+//!   makes few (doubling from 1 s: 3 waits take 7 s). With fewer waits, full jitter
+//!   (wait = random(0, base·2ⁿ), floored at 1 s) too often draws only short waits to tell it
+//!   from no back-off: 1 % of runs of 5 waits, 0.15 % of 6, 0.003 % of 7.
 //! * **Growth, robustly.** The run grew when its longest wait in the later half is at least
 //!   [`BACKOFF_GROWTH`] (1.25) times its shortest wait in the earlier half, plus
 //!   [`BACKOFF_LOAD_MARGIN`] (0.5 s). Comparing extremes of halves, not the last wait to the
@@ -19,7 +21,7 @@
 //!   constant wait reaches (1.3/1.1 ≈ 1.18). So a wait held constant is flagged with or
 //!   without jitter, even with every wait stretched by up to 0.5 s, and any doubling passes
 //!   by far. The price: full jitter floored at 1 s is flagged when every draw of the later
-//!   half stayed under 1.75 s, about 1 % of runs of 5 waits and 0.15 % of 6.
+//!   half stayed under 1.75 s (see the figures above).
 
 use std::time::Duration;
 
@@ -29,7 +31,7 @@ use crate::trace::{Request, Trace, fmt_secs};
 use crate::verdict::Finding;
 
 /// Fewer waits than this in a run of errors are not enough to judge.
-pub const BACKOFF_MIN_WAITS: usize = 5;
+pub const BACKOFF_MIN_WAITS: usize = 7;
 /// The later half's longest wait must be at least this times the earlier half's shortest…
 pub const BACKOFF_GROWTH: f64 = 1.25;
 /// … plus this: how much load may stretch one wait.
