@@ -50,10 +50,13 @@ pub fn backoff_grew(waits: &[Duration]) -> Option<bool> {
 }
 
 /// Runs of consecutive failures without a Retry-After, as the waits that followed each.
-fn error_runs<'a>(seq: &[&'a Request]) -> Vec<Vec<(&'a Request, &'a Request, Duration)>> {
+fn error_runs<'a>(
+    seq: &[&'a Request],
+    close_slack: Duration,
+) -> Vec<Vec<(&'a Request, &'a Request, Duration)>> {
     let mut runs = Vec::new();
     let mut cur = Vec::new();
-    for (prev, next, gap) in gaps(seq) {
+    for (prev, next, gap) in gaps(seq, close_slack) {
         if prev.is_retryable_failure() && prev.retry_after.is_none() {
             cur.push((prev, next, gap));
         } else if !cur.is_empty() {
@@ -69,7 +72,7 @@ fn error_runs<'a>(seq: &[&'a Request]) -> Vec<Vec<(&'a Request, &'a Request, Dur
 pub(super) fn backoff_on_errors(t: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
     for seq in sequences(t) {
-        for run in error_runs(&seq) {
+        for run in error_runs(&seq, t.settings.request_timeout_slack) {
             let waits: Vec<Duration> = run.iter().map(|(_, _, g)| *g).collect();
             let (Some(false), Some(first)) = (backoff_grew(&waits), run.first()) else {
                 continue;

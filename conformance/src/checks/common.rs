@@ -73,22 +73,44 @@ pub(super) fn sequences(t: &Trace) -> Vec<Vec<&Request>> {
         .collect()
 }
 
+/// When the client was done with `r`, as the journal can tell it. Normally the moment the
+/// response was handed to the socket. For a request the client abandoned (it closed the socket
+/// before any response), the journal's `sent` is when the mock *noticed* the close, which a
+/// loaded machine can delay by hundreds of milliseconds while the client's next request is
+/// already on its way; so the close is taken as up to `close_slack` earlier (the suite passes
+/// `--request-timeout-slack`, which covers the same noticing delay for `abort-stalled-request`).
+/// The price: a client that re-polls less than `close_slack` after abandoning a request is
+/// given that much benefit of the doubt by the pacing rules; one that re-polls at once is
+/// still flagged.
+pub(super) fn done_at(r: &Request, close_slack: Duration) -> Duration {
+    if r.fault.client_closed {
+        r.sent.saturating_sub(close_slack).max(r.received)
+    } else {
+        r.sent
+    }
+}
+
 /// `(previous, next, gap)` for the requests of a sequence, in the order they arrived: `previous`
-/// is the last response the client had before `next` (the one sent latest among the requests
-/// that arrived earlier), and the gap runs from it to `next`. A request that arrived while an
-/// earlier one was still unanswered has no gap: the two were in flight together, which is
-/// `one-poll-in-flight`'s business, not an interval the client chose, so it is left out.
-pub(super) fn gaps<'a>(seq: &[&'a Request]) -> Vec<(&'a Request, &'a Request, Duration)> {
+/// is the last response the client had before `next` (the one done latest, see [`done_at`],
+/// among the requests that arrived earlier), and the gap runs from it to `next`. A request that
+/// arrived while an earlier one was still unanswered has no gap: the two were in flight
+/// together, which is `one-poll-in-flight`'s business, not an interval the client chose, so it
+/// is left out.
+pub(super) fn gaps<'a>(
+    seq: &[&'a Request],
+    close_slack: Duration,
+) -> Vec<(&'a Request, &'a Request, Duration)> {
     let mut by_arrival: Vec<&Request> = seq.to_vec();
     by_arrival.sort_by_key(|r| (r.received, r.seq));
     let mut out = Vec::new();
     let mut latest: Option<&Request> = None;
     for next in by_arrival {
         if let Some(prev) = latest {
-            if !overlaps(prev, next) {
-                out.push((prev, next, next.received.saturating_sub(prev.sent)));
+            if !overlaps(prev, next, close_slack) {
+                let gap = next.received.saturating_sub(done_at(prev, close_slack));
+                out.push((prev, next, gap));
             }
-            if next.sent > prev.sent {
+            if done_at(next, close_slack) > done_at(prev, close_slack) {
                 latest = Some(next);
             }
         } else {
@@ -99,8 +121,10 @@ pub(super) fn gaps<'a>(seq: &[&'a Request]) -> Vec<(&'a Request, &'a Request, Du
 }
 
 /// Whether `next` arrived while `prev` (which arrived earlier) was still unanswered.
-pub(super) fn overlaps(prev: &Request, next: &Request) -> bool {
-    next.received < prev.sent && prev.received <= next.received && prev.seq != next.seq
+pub(super) fn overlaps(prev: &Request, next: &Request, close_slack: Duration) -> bool {
+    next.received < done_at(prev, close_slack)
+        && prev.received <= next.received
+        && prev.seq != next.seq
 }
 
 /// All graded sequences: each validation's timeline, plus the creates in order.

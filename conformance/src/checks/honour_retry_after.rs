@@ -8,7 +8,7 @@ pub(super) fn honour_retry_after(t: &Trace) -> Vec<Finding> {
     let tol = t.settings.tolerance;
     let mut out = Vec::new();
     for seq in paced_sequences(t) {
-        for (prev, next, gap) in gaps(&seq) {
+        for (prev, next, gap) in gaps(&seq, t.settings.request_timeout_slack) {
             let Some(ra) = prev.retry_after else { continue };
             if next.kind == prev.kind && gap + tol < ra {
                 out.push(Finding::new(

@@ -120,7 +120,7 @@ pub fn unjittered(waits: &[Duration]) -> Option<Unjittered> {
 pub(super) fn jitter(t: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
     for seq in sequences(t) {
-        let waits: Vec<(&Request, Duration)> = gaps(&seq)
+        let waits: Vec<(&Request, Duration)> = gaps(&seq, t.settings.request_timeout_slack)
             .into_iter()
             .filter(|(prev, _, gap)| {
                 prev.retry_after.is_none() && *gap >= Duration::from_millis(400)

@@ -17,7 +17,7 @@ pub(super) fn min_poll_interval(t: &Trace) -> Vec<Finding> {
     let floor = min.saturating_sub(t.settings.tolerance);
     let mut bad: Vec<(&Request, &Request, Duration)> = Vec::new();
     for seq in sequences(t) {
-        for (prev, next, gap) in gaps(&seq) {
+        for (prev, next, gap) in gaps(&seq, t.settings.request_timeout_slack) {
             if next.is_poll() && gap < floor {
                 bad.push((prev, next, gap));
             }

@@ -1,6 +1,10 @@
 //! Rule `one-poll-in-flight`: One poll in flight per validation.
+//!
+//! A poll is in flight from its arrival until its response was sent or, for one the client
+//! abandoned, until the client closed the socket (see [`done_at`]: a close the mock noticed late
+//! must not make the client's next poll look concurrent).
 
-use super::common::{over, plural};
+use super::common::{done_at, over, plural};
 use crate::trace::{Request, Trace};
 use crate::verdict::Finding;
 
@@ -11,7 +15,7 @@ pub(super) fn one_poll_in_flight(t: &Trace) -> Vec<Finding> {
         polls.sort_by_key(|r| r.received);
         let overlapping: Vec<&Request> = polls
             .windows(2)
-            .filter(|w| w[1].received < w[0].sent)
+            .filter(|w| w[1].received < done_at(w[0], t.settings.request_timeout_slack))
             .map(|w| w[1])
             .collect();
         out.extend(over(overlapping, |n| {

@@ -11,7 +11,7 @@ pub(super) fn slow_down_persists(t: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
     for seq in sequences(t) {
         let mut floor: Option<(Duration, &Request)> = None;
-        for (prev, next, gap) in gaps(&seq) {
+        for (prev, next, gap) in gaps(&seq, t.settings.request_timeout_slack) {
             // The wait right after the signal is honour-retry-after's; this rule is about later ones.
             if let Some((ra, signal)) = floor
                 && signal.seq != prev.seq

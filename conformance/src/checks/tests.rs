@@ -646,6 +646,47 @@ fn a_request_timeout_at_the_limit_passes_with_the_slack_and_fails_just_past_it()
     insta::assert_snapshot!(f[0].message, @"#1 GET /v1/validations/VLD00000000000000000000000000000001 at t=1.000s waited 10.501s for a stalled response before giving up; the limit is 10.000s + 0.500s slack");
 }
 
+/// A poll stalled at 1 s that the client abandoned at 11 s (a 10 s timeout), journaled when the
+/// mock noticed the close, `noticed_late_ms` later, and the client's next poll `then_ms` after
+/// it really closed.
+fn abandoned_then_polled(noticed_late_ms: u64, then_ms: u64) -> Trace {
+    let mut reqs = stalled(10_000);
+    reqs[1].sent = ms(11_000 + noticed_late_ms);
+    reqs[2] = terminal(poll(2, 11_000 + then_ms, 200));
+    trace("stalled-poll", reqs)
+}
+
+#[test]
+fn a_close_noticed_late_does_not_make_the_next_poll_early_or_concurrent() {
+    // The client waited 1 s after abandoning the stalled poll; a loaded mock noticed the close
+    // 300 ms late, so the journal shows only 0.7 s between them.
+    let t = abandoned_then_polled(300, 1_000);
+    assert_eq!(min_poll_interval(&t), vec![]);
+    assert_eq!(one_poll_in_flight(&t), vec![]);
+    // Noticed 450 ms late and the next poll 100 ms after the real close: the journal even
+    // shows the poll before the close, which is still no overlap (within the slack).
+    let t = abandoned_then_polled(450, 100);
+    assert_eq!(one_poll_in_flight(&t), vec![]);
+}
+
+#[test]
+fn a_poll_right_after_abandoning_a_request_is_still_early() {
+    // Re-polled 20 ms after closing, which the mock noticed 10 ms after it happened.
+    let f = min_poll_interval(&abandoned_then_polled(10, 20));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].requests, vec![2]);
+}
+
+#[test]
+fn a_poll_sent_during_a_stall_is_concurrent() {
+    // The stalled poll arrived at 1 s; another poll of the same validation came at 3 s.
+    let mut reqs = stalled(10_000);
+    reqs.insert(2, poll(3, 3_000, 200));
+    let f = one_poll_in_flight(&trace("stalled-poll", reqs));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].requests, vec![3]);
+}
+
 /// Polls of a validation that never finishes, every 1.5 s from 1 s, the last at `last` ms.
 fn polls_until(last: u64) -> Vec<Request> {
     let mut reqs = vec![create(0, 0, 200)];
