@@ -56,6 +56,10 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// Where validations and the journal are saved on shutdown and loaded on start.
     pub state_file: Option<std::path::PathBuf>,
+    /// A fleet-wide rate limit on API requests (`--rate-limit`), answered 429 with Retry-After.
+    pub rate_limit: Option<crate::conditions::RateLimit>,
+    /// Periods of added latency or 503s on every API request (`--brownout`).
+    pub brownouts: Vec<crate::conditions::Brownout>,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +84,8 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             admin_token: None,
             state_file: None,
+            rate_limit: None,
+            brownouts: Vec::new(),
         }
     }
 }

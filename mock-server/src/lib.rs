@@ -22,6 +22,7 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod conditions;
 pub mod config;
 pub mod conn;
 pub mod control;

@@ -9,6 +9,7 @@ use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::{Catalogue, Mix, rng};
 
 use crate::clock::{Clock, ManualClock, RealClock, SharedClock};
+use crate::conditions::Conditions;
 use crate::config::{ClockMode, ConfigError, ServerConfig};
 use crate::ids::ValidationId;
 use crate::journal::Journal;
@@ -37,6 +38,8 @@ pub struct AppState {
     armed: Mutex<VecDeque<ScenarioId>>,
     /// Creates per `account_id`, for `nth` on create faults.
     create_counts: Mutex<HashMap<Arc<str>, u32>>,
+    /// The rate limit and brown-outs every API request passes through.
+    pub(crate) conditions: Conditions,
 }
 
 /// Where a saved run left off (`--state-file`), as `persist::resume` reads it from the file:
@@ -88,6 +91,7 @@ impl AppState {
             seq: AtomicU64::new(0),
             armed: Mutex::new(VecDeque::new()),
             create_counts: Mutex::new(HashMap::new()),
+            conditions: Conditions::new(config.rate_limit, config.brownouts.clone()),
             config,
         })
     }
@@ -110,6 +114,12 @@ impl AppState {
     /// The clock's reading now.
     pub fn now(&self) -> std::time::Duration {
         self.clock.now()
+    }
+
+    /// The fleet-wide conditions (rate limit, brown-outs); the load tool adds its brown-out
+    /// stages here.
+    pub fn conditions(&self) -> &Conditions {
+        &self.conditions
     }
 
     /// The request journal.

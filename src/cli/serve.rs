@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use truidentidad_mock_server::conditions::{Brownout, ConditionError, RateLimit};
 use truidentidad_mock_server::log_sink::{FlushGuard, LogSink};
 use truidentidad_mock_server::{ClockMode, ServerConfig};
 
@@ -21,6 +22,7 @@ Examples:
   truidentidad-mock serve --scenarios my-scenarios.toml --default-scenario my-flow
   truidentidad-mock serve --mix success=70,declined-face-mismatch=20,expired-not-finished=10
   truidentidad-mock serve --clock manual --pending-for 10s
+  truidentidad-mock serve --rate-limit 50/s --brownout 60s:30s:503
 
 The first line on stdout is `listening on http://HOST:PORT`; logs go to stderr.";
 
@@ -125,6 +127,23 @@ pub struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long, env = "TRUIDENTIDAD_MOCK_THREADS")]
     threads: Option<usize>,
+    /// Throttle every API request (creates and polls) to this rate, answering 429 with
+    /// Retry-After beyond it: 50/s, 3000/m, or 50/s/key for one bucket per API key. Bursts of
+    /// one second's worth pass.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_RATE_LIMIT", value_parser = parse_rate_limit)]
+    rate_limit: Option<RateLimit>,
+    /// A brown-out AT:FOR:EFFECT from the server's start: 20s:10s:503 answers every API
+    /// request 503 for 10 s from 20 s on; 20s:10s:+2s adds 2 s of latency (repeatable).
+    #[arg(long = "brownout", value_parser = parse_brownout, value_name = "AT:FOR:EFFECT")]
+    brownouts: Vec<Brownout>,
+}
+
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    s.parse().map_err(|e: ConditionError| e.to_string())
+}
+
+fn parse_brownout(s: &str) -> Result<Brownout, String> {
+    s.parse().map_err(|e: ConditionError| e.to_string())
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -158,6 +177,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections,
         admin_token: args.admin_token,
         state_file: args.state_file,
+        rate_limit: args.rate_limit,
+        brownouts: args.brownouts,
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {

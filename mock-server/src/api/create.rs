@@ -10,6 +10,7 @@ use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::engine::RequestFacts;
 use truidentidad_scenarios::{Fault, FaultAction, RequestKind, rng};
 
+use crate::api::throttle;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::exchange::{ConnInfo, Exchange};
@@ -36,6 +37,8 @@ static SCENARIO_NAME: http::header::HeaderName =
 /// the allocator's fast per-thread cache).
 pub struct CreateHead {
     body: Incoming,
+    /// Added latency from a brown-out ([`throttle`]).
+    brownout_delay: Option<std::time::Duration>,
     declared: Option<u64>,
     header_scenario: Option<String>,
 }
@@ -48,6 +51,7 @@ pub fn check_create(
     ex: &mut Exchange,
 ) -> Result<CreateHead, ApiError> {
     authenticate(state, req.headers(), ex)?;
+    let brownout_delay = throttle::check(state, req.headers(), ex)?;
     form::check_content_type(
         ex.content_type
             .as_ref()
@@ -60,6 +64,7 @@ pub fn check_create(
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let declared = declared_length(&req);
     Ok(CreateHead {
+        brownout_delay,
         body: req.into_body(),
         declared,
         header_scenario,
@@ -74,6 +79,9 @@ pub async fn create(
     head: CreateHead,
     ex: &mut Exchange,
 ) -> Reply {
+    if let Some(d) = head.brownout_delay {
+        tokio::time::sleep(d).await;
+    }
     let body = match read_incoming(state, head.body, head.declared).await {
         Ok(b) => b,
         Err(e) => return e.into(),

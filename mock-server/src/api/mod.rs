@@ -2,3 +2,4 @@
 
 pub mod create;
 pub mod poll;
+pub mod throttle;

@@ -6,8 +6,10 @@ use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::engine::RequestFacts;
-use truidentidad_scenarios::{Fault, RequestKind, rng};
+use truidentidad_scenarios::model::Delay;
+use truidentidad_scenarios::{Fault, FaultAction, RequestKind, rng};
 
+use crate::api::throttle;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::exchange::Exchange;
@@ -58,11 +60,27 @@ fn parse_show_details(query: Option<&str>) -> Result<bool, ApiError> {
     Ok(show)
 }
 
+/// A latency brown-out as a fault: the normal answer, `d` later.
+fn delay_only(d: std::time::Duration) -> Fault {
+    Fault {
+        request: RequestKind::Poll,
+        phase: None,
+        nth: Vec::new(),
+        chance: 1.0,
+        delay: Some(Delay::Fixed(d)),
+        action: FaultAction::DelayOnly,
+    }
+}
+
 /// Answers a poll of `id` (as sent in the path).
 pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchange) -> Polled {
     if let Err(e) = authenticate(state, req.headers(), ex) {
         return e.into();
     }
+    let brownout_delay = match throttle::check(state, req.headers(), ex) {
+        Ok(d) => d,
+        Err(e) => return e.into(),
+    };
     let show_details = match parse_show_details(req.uri().query()) {
         Ok(s) => s,
         Err(e) => return e.into(),
@@ -93,10 +111,14 @@ pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchan
         phase: view.observation.phase,
         entropy,
     };
-    match truidentidad_scenarios::select_fault(scenario, &facts) {
-        Some(f) => Polled::Fault(PendingFault {
+    // A scenario's own fault on this poll wins over a latency brown-out's delay.
+    let fault = truidentidad_scenarios::select_fault(scenario, &facts)
+        .cloned()
+        .or_else(|| brownout_delay.map(delay_only));
+    match fault {
+        Some(fault) => Polled::Fault(PendingFault {
             scenario: view.record.scenario,
-            fault: f.clone(),
+            fault,
             entropy,
             ok_body: body,
         }),
