@@ -7,7 +7,12 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use truidentidad_conformance::client::ClientSpec;
+use truidentidad_mock_server::conditions::{Brownout, ConditionError, RateLimit};
+
 use crate::client::{Api, TargetError};
+use crate::fleet::FleetPlan;
+use crate::fleet::report::FleetReport;
 use crate::progress::{Display, Progress};
 use crate::report::{Report, RunFacts, compare};
 use crate::run::{
@@ -60,9 +65,28 @@ enum SelectorArg {
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct LoadArgs {
-    /// Base URL of the API under load: the mock, or any server or proxy that speaks it.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub target: String,
+    /// Base URL of the API under load: the mock, or any server or proxy that speaks it
+    /// [default: http://127.0.0.1:8080]. Not with --client: a fleet run starts its own mock.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Fleet mode: your client, a command run once per validation with the conformance
+    /// suite's environment (TRUORA_API_BASE_URL, TRUORA_API_KEY, TRUORA_ACCOUNT_ID,
+    /// TRUORA_POLL_DEADLINE_SECONDS; a JSON result as its last stdout line), against one
+    /// in-process mock that sees the whole fleet's traffic.
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["raw", "client_url", "target"])]
+    pub client: Option<String>,
+    /// Fleet mode with a client that is a service: POSTed {"account_id", "base_url",
+    /// "api_key", "poll_deadline_seconds"} once per validation, answering the result JSON.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["raw", "target"])]
+    pub client_url: Option<String>,
+    /// Fleet mode: throttle the mock to this rate (429 with Retry-After beyond it), e.g. 50/s
+    /// or 50/s/key, to see how the fleet takes it.
+    #[arg(long, value_parser = parse_rate_limit)]
+    pub rate_limit: Option<RateLimit>,
+    /// Fleet mode: a brown-out AT:FOR:EFFECT from the run's start, e.g. 20s:10s:503 or
+    /// 20s:10s:+2s (repeatable).
+    #[arg(long = "brownout", value_parser = parse_brownout, value_name = "AT:FOR:EFFECT")]
+    pub brownouts: Vec<Brownout>,
     /// Sent as Truora-API-Key on every request.
     #[arg(
         long,
@@ -119,9 +143,10 @@ pub struct LoadArgs {
     /// Raw mode: hammer one endpoint at fixed concurrency instead of the polling model.
     #[arg(long, value_enum)]
     raw: Option<RawArg>,
-    /// Raw mode: connections sending back to back.
-    #[arg(long, default_value_t = 64, requires = "raw")]
-    pub concurrency: usize,
+    /// Raw mode: connections sending back to back. Fleet mode: most client runs at once
+    /// (arrivals beyond it wait, and the wait is reported as start delay).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: u32,
     /// Raw get: the validation to read (created first when absent).
     #[arg(long, requires = "raw")]
     pub validation_id: Option<String>,
@@ -143,6 +168,14 @@ pub struct LoadArgs {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    s.parse().map_err(|e: ConditionError| e.to_string())
+}
+
+fn parse_brownout(s: &str) -> Result<Brownout, String> {
+    s.parse().map_err(|e: ConditionError| e.to_string())
 }
 
 /// Errors that stop a load run before or after it (request failures are counted, not fatal).
@@ -181,6 +214,8 @@ pub enum LoadError {
     },
     #[error("raw mode: {0}")]
     Raw(#[from] crate::run::RawSetupError),
+    #[error(transparent)]
+    Fleet(#[from] crate::fleet::FleetError),
 }
 
 /// What the run does, checked and resolved from the arguments.
@@ -188,6 +223,7 @@ pub enum LoadError {
 enum Mode {
     Polling(PollingPlan),
     Raw(RawPlan),
+    Fleet(FleetPlan),
 }
 
 fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
@@ -200,7 +236,7 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
                 RawArg::Get => RawEndpoint::Get,
                 RawArg::Create => RawEndpoint::Create,
             },
-            concurrency: args.concurrency,
+            concurrency: args.concurrency as usize,
             duration,
             validation_id: args.validation_id.clone(),
             scenario,
@@ -215,6 +251,31 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
     };
     if schedule.expected_arrivals() == 0 {
         return Err(SpecError("the schedule creates no validations: give --rate above 0 (e.g. --rate 50) or --stages with a rate above 0".into()).into());
+    }
+    let fleet_client = match (&args.client, &args.client_url) {
+        (Some(cmd), _) => Some(ClientSpec::Command(cmd.clone())),
+        (None, Some(url)) => Some(ClientSpec::Url(url.clone())),
+        (None, None) => None,
+    };
+    if let Some(client) = fleet_client {
+        return Ok(Mode::Fleet(FleetPlan {
+            client,
+            schedule,
+            mix,
+            concurrency: args.concurrency as usize,
+            deadline: args.poll_deadline,
+            client_limit: args.poll_deadline + FLEET_CLIENT_GRACE,
+            rate_limit: args.rate_limit,
+            brownouts: args.brownouts.clone(),
+            seed: args.seed.unwrap_or_else(time_seed),
+            quiet_window: FLEET_QUIET_WINDOW,
+        }));
+    }
+    if args.rate_limit.is_some() || !args.brownouts.is_empty() {
+        return Err(SpecError(
+            "--rate-limit and --brownout shape the fleet mode's own mock: use them with --client or --client-url (to throttle a server, start it with `serve --rate-limit`)".into(),
+        )
+        .into());
     }
     if !(0.0..=1.0).contains(&args.poll_jitter) {
         return Err(SpecError(format!(
@@ -255,6 +316,11 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
     }))
 }
 
+/// How long past its polling deadline a fleet client may run before it is killed.
+const FLEET_CLIENT_GRACE: Duration = Duration::from_secs(30);
+/// How long the fleet's mock keeps listening after the last client ends.
+const FLEET_QUIET_WINDOW: Duration = Duration::from_secs(2);
+
 fn time_seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -275,21 +341,29 @@ pub fn run(args: LoadArgs) -> Result<ExitCode, LoadError> {
 /// The whole run inside an existing runtime (what tests call).
 pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
     let mode = plan(&args)?;
+    if let Mode::Fleet(fleet) = mode {
+        return run_fleet_mode(&args, fleet).await;
+    }
+    let target = args
+        .target
+        .clone()
+        .unwrap_or_else(|| DEFAULT_TARGET.to_string());
     // Read the baseline first: a typo in its path should not cost a whole run.
     let baseline = args.compare.as_deref().map(read_baseline).transpose()?;
     let api = Arc::new(Api::new(
-        &args.target,
+        &target,
         &args.api_key,
         args.request_timeout,
         args.max_connections as usize,
     )?);
-    check_reachable(&api, &args.target).await?;
+    check_reachable(&api, &target).await?;
 
     let stats = Arc::new(Stats::default());
     let limits = Arc::new(Limits::new(args.max_requests));
     let planned = match &mode {
         Mode::Polling(p) => p.schedule.total_duration(),
         Mode::Raw(r) => r.duration,
+        Mode::Fleet(_) => Duration::ZERO,
     };
     let ctrl_c = {
         let limits = limits.clone();
@@ -303,11 +377,12 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
     let facts = match mode {
         Mode::Polling(p) => Ok(run_polling(api, Arc::new(p), stats.clone(), limits).await),
         Mode::Raw(r) => run_raw(api, r, stats.clone(), limits).await,
+        Mode::Fleet(_) => unreachable!("fleet runs returned above"),
     };
     progress.finish();
     ctrl_c.abort();
     let facts = RunFacts {
-        target: args.target.clone(),
+        target: target.clone(),
         ..facts?
     };
     let report = Report::from_stats(&stats, &facts);
@@ -324,23 +399,51 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
         })?;
     }
     let verdicts = threshold::check(&report, &args.thresholds);
+    Ok(print_verdicts(&verdicts))
+}
+
+/// The base URL a server run loads when `--target` is not given.
+const DEFAULT_TARGET: &str = "http://127.0.0.1:8080";
+
+/// `load --client` / `--client-url`: the fleet run, its report and its thresholds.
+async fn run_fleet_mode(args: &LoadArgs, plan: FleetPlan) -> Result<ExitCode, LoadError> {
+    let client = match &plan.client {
+        ClientSpec::Command(c) => c.clone(),
+        ClientSpec::Url(u) => u.clone(),
+    };
+    let run = crate::fleet::run_fleet(plan, Display::auto(args.quiet)).await?;
+    let report = FleetReport::new(&run, &client);
+    print!("{}", report.to_text());
+    if let Some(path) = &args.json {
+        let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
+        std::fs::write(path, json).map_err(|source| LoadError::WriteJson {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let verdicts = threshold::check_with(&args.thresholds, |m| report.value(m));
+    Ok(print_verdicts(&verdicts))
+}
+
+/// Prints the threshold verdicts, if any, and picks the exit code.
+fn print_verdicts(verdicts: &[threshold::Verdict]) -> ExitCode {
     if verdicts.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+        return ExitCode::SUCCESS;
     }
     println!();
     println!("Thresholds:");
-    for v in &verdicts {
+    for v in verdicts {
         println!("{v}");
     }
     if verdicts.iter().all(|v| v.passed) {
-        Ok(ExitCode::SUCCESS)
+        ExitCode::SUCCESS
     } else {
         println!(
             "{} of {} thresholds failed",
             verdicts.iter().filter(|v| !v.passed).count(),
             verdicts.len()
         );
-        Ok(ExitCode::from(THRESHOLD_FAILED))
+        ExitCode::from(THRESHOLD_FAILED)
     }
 }
 

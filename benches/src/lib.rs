@@ -21,6 +21,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod fleet;
 pub mod pool;
 pub mod progress;
 pub mod raw;

@@ -60,6 +60,24 @@ fn status_line(stats: &Stats, rate: f64, draining: bool) -> String {
 
 impl Progress {
     pub fn start(display: Display, stats: Arc<Stats>, planned: Duration) -> Self {
+        let counted = stats.clone();
+        Self::start_with(
+            display,
+            planned,
+            move || counted.requests(),
+            move |rate, draining| status_line(&stats, rate, draining),
+        )
+    }
+
+    /// A display of any run: `requests` is read each tick for the rate, `line` writes the
+    /// figures from that rate and whether the planned time is over (the fleet mode counts
+    /// what the mock received, not what the driver sent).
+    pub fn start_with(
+        display: Display,
+        planned: Duration,
+        requests: impl Fn() -> u64 + Send + 'static,
+        line: impl Fn(f64, bool) -> String + Send + 'static,
+    ) -> Self {
         let bar = (display == Display::Bar).then(|| {
             let bar = ProgressBar::with_draw_target(
                 Some(planned.as_secs().max(1)),
@@ -80,15 +98,16 @@ impl Progress {
                     Duration::from_secs(5)
                 };
                 let start = Instant::now();
-                let mut last = (start, stats.requests());
+                let mut last = (start, requests());
                 loop {
                     tokio::time::sleep(tick).await;
                     let now = Instant::now();
-                    let reqs = stats.requests();
-                    let rate = (reqs - last.1) as f64 / (now - last.0).as_secs_f64().max(1e-3);
+                    let reqs = requests();
+                    let rate =
+                        reqs.saturating_sub(last.1) as f64 / (now - last.0).as_secs_f64().max(1e-3);
                     last = (now, reqs);
                     let draining = now - start >= planned;
-                    let line = status_line(&stats, rate, draining);
+                    let line = line(rate, draining);
                     match &bar {
                         Some(bar) => {
                             bar.set_position((now - start).as_secs().min(planned.as_secs().max(1)));

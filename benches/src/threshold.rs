@@ -18,6 +18,34 @@ pub const METRICS: &[&str] = &[
     "errors.rate",
     "validations.dropped",
     "arrivals.achieved_ratio",
+    "fleet mode (--client): detection_lag.{p50,p90,p99,p999,max,mean}, e2e.{…}, start_delay.{…}",
+    "polls_per_validation.{mean,p50,p99,max}",
+    "peak_to_mean",
+    "requests.after_terminal",
+    "retries.total",
+    "throttled.total",
+    "retry_after.honoured",
+    "wrong_outcomes.total",
+    "undetected.total",
+    "gave_up.total",
+    "client_errors.total",
+];
+
+/// Metrics only a fleet run (`--client`, `--client-url`) reports.
+const FLEET_METRICS: &[&str] = &[
+    "polls_per_validation.mean",
+    "polls_per_validation.p50",
+    "polls_per_validation.p99",
+    "polls_per_validation.max",
+    "peak_to_mean",
+    "requests.after_terminal",
+    "retries.total",
+    "throttled.total",
+    "retry_after.honoured",
+    "wrong_outcomes.total",
+    "undetected.total",
+    "gave_up.total",
+    "client_errors.total",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +75,15 @@ fn is_latency(metric: &str) -> bool {
     let Some((group, stat)) = metric.split_once('.') else {
         return false;
     };
-    matches!(group, "create" | "poll" | "ttt")
-        && matches!(stat, "p50" | "p90" | "p99" | "p999" | "max" | "mean")
+    matches!(
+        group,
+        "create" | "poll" | "ttt" | "detection_lag" | "e2e" | "start_delay"
+    ) && matches!(stat, "p50" | "p90" | "p99" | "p999" | "max" | "mean")
 }
 
 fn known(metric: &str) -> bool {
     is_latency(metric)
+        || FLEET_METRICS.contains(&metric)
         || matches!(
             metric,
             "requests.per_second"
@@ -62,6 +93,13 @@ fn known(metric: &str) -> bool {
                 | "validations.dropped"
                 | "arrivals.achieved_ratio"
         )
+}
+
+fn is_ratio(metric: &str) -> bool {
+    matches!(
+        metric,
+        "errors.rate" | "arrivals.achieved_ratio" | "retry_after.honoured"
+    )
 }
 
 /// Parses `poll.p99<50ms`, `errors.rate<=1%`, `requests.per_second>=1000`.
@@ -111,9 +149,9 @@ pub fn parse(s: &str) -> Result<Threshold, SpecError> {
         };
         num.trim().parse::<f64>().map_err(|_| bad_value())? * scale
     } else if let Some(n) = value.strip_suffix('%') {
-        if metric != "errors.rate" && metric != "arrivals.achieved_ratio" {
+        if !is_ratio(metric) {
             return Err(SpecError(format!(
-                "threshold `{text}`: `%` only applies to errors.rate and arrivals.achieved_ratio"
+                "threshold `{text}`: `%` only applies to errors.rate, arrivals.achieved_ratio and retry_after.honoured"
             )));
         }
         n.trim().parse::<f64>().map_err(|_| bad_value())? / 100.0
@@ -178,7 +216,7 @@ impl fmt::Display for Verdict {
         let metric = self.threshold.metric.as_str();
         let actual = if is_latency(metric) {
             format!("{} ms", round3(self.actual))
-        } else if matches!(metric, "errors.rate" | "arrivals.achieved_ratio") {
+        } else if is_ratio(metric) {
             format!("{}%", round3(self.actual * 100.0))
         } else {
             round3(self.actual).to_string()
@@ -197,10 +235,16 @@ fn round3(x: f64) -> f64 {
 }
 
 pub fn check(report: &Report, thresholds: &[Threshold]) -> Vec<Verdict> {
+    check_with(thresholds, |m| value(report, m))
+}
+
+/// Checks `thresholds` against any report's values; a metric the report does not have
+/// (a fleet metric on a server run, say) reads as NaN and fails.
+pub fn check_with(thresholds: &[Threshold], value: impl Fn(&str) -> Option<f64>) -> Vec<Verdict> {
     thresholds
         .iter()
         .map(|t| {
-            let actual = value(report, &t.metric).unwrap_or(f64::NAN);
+            let actual = value(&t.metric).unwrap_or(f64::NAN);
             let passed = match t.op {
                 Op::Lt => actual < t.limit,
                 Op::Le => actual <= t.limit,

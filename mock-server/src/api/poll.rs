@@ -77,10 +77,6 @@ pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchan
     if let Err(e) = authenticate(state, req.headers(), ex) {
         return e.into();
     }
-    let brownout_delay = match throttle::check(state, req.headers(), ex) {
-        Ok(d) => d,
-        Err(e) => return e.into(),
-    };
     let show_details = match parse_show_details(req.uri().query()) {
         Ok(s) => s,
         Err(e) => return e.into(),
@@ -95,6 +91,12 @@ pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchan
         return unknown().into();
     };
     ex.validation_id = Some(vid);
+    // After the id is known (so the journal ties a throttled poll to its validation), before
+    // the store counts the poll.
+    let brownout_delay = match throttle::check(state, req.headers(), ex) {
+        Ok(d) => d,
+        Err(e) => return e.into(),
+    };
     let Some((view, nth)) = state.store.poll(vid, &|| state.clock.now()) else {
         return unknown().into();
     };

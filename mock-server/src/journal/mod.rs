@@ -88,6 +88,12 @@ impl Journal {
         self.len() == 0
     }
 
+    /// How many entries were ever recorded (the next sequence number): a counter a live
+    /// display can read without locking the journal.
+    pub fn total_recorded(&self) -> u64 {
+        self.next_seq.load(Ordering::Relaxed)
+    }
+
     /// How many entries fell off the end since the last reset.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

@@ -126,4 +126,57 @@ impl Record {
     pub fn observe(&self, catalogue: &Catalogue, now: Duration) -> Observation {
         observe(catalogue.get(self.scenario), &self.facts(now))
     }
+
+    /// The earliest moment, up to `now`, at which this validation was terminal, given when
+    /// its polls arrived (`poll_arrivals`, from the journal): what a load test's detection lag
+    /// is measured from. `None` while it is still pending at `now`.
+    ///
+    /// Found by bisection on the pure observation (terminal status only ever stays terminal
+    /// as time passes and polls arrive), replaying the poll count at each instant as the store
+    /// counted it (polls before the timeout), so time-driven phases, poll-driven phases,
+    /// expiry and a forced outcome are all timed by the same rules that answered the polls.
+    /// To the millisecond. A browser journey's hold is not replayed: validations followed
+    /// through the Web SDK are not what a polling load test creates.
+    pub fn terminal_since(
+        &self,
+        catalogue: &Catalogue,
+        poll_arrivals: &[Duration],
+        now: Duration,
+    ) -> Option<Duration> {
+        // As the store counts them: a scenario that expires stops counting at the timeout.
+        let counts_until = if catalogue.get(self.scenario).expires {
+            self.created.saturating_add(self.timeout)
+        } else {
+            Duration::MAX
+        };
+        let terminal_at = |t: Duration| {
+            let mut at_t = self.clone();
+            let counted = poll_arrivals
+                .iter()
+                .filter(|p| **p < t && **p < counts_until)
+                .count();
+            at_t.polls_counted = u32::try_from(counted).unwrap_or(u32::MAX);
+            if at_t.forced().is_some_and(|(_, when)| when > t) {
+                at_t.changes_mut().forced = None;
+            }
+            at_t.observe(catalogue, t).status.is_terminal()
+        };
+        if !terminal_at(now) {
+            return None;
+        }
+        let (mut lo, mut hi) = (self.created, now);
+        if terminal_at(lo) {
+            return Some(lo);
+        }
+        // Invariant: pending at `lo`, terminal at `hi`.
+        while hi.saturating_sub(lo) > Duration::from_millis(1) {
+            let mid = lo + (hi - lo) / 2;
+            if terminal_at(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Some(hi)
+    }
 }

@@ -1,0 +1,443 @@
+//! What a fleet did, computed from what the mock recorded: pure functions over each
+//! validation's requests (from the journal), its client run, and when the mock's validation
+//! became terminal. No I/O, so the figures are tested on hand-made sequences.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::stats::{Latency, Percentiles};
+
+/// How a request's answer looked to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A normal answer; `terminal` when it carried a terminal status.
+    Ok { terminal: bool },
+    /// 429, with its Retry-After in seconds when it had one.
+    Throttled { retry_after: Option<u64> },
+    /// 5xx.
+    ServerError,
+    /// Another 4xx (a client mistake: not retried by a polite client).
+    ClientError,
+    /// No HTTP answer: the connection was reset, closed or stalled.
+    NoAnswer,
+}
+
+impl Answer {
+    fn failed(self) -> bool {
+        matches!(
+            self,
+            Answer::Throttled { .. } | Answer::ServerError | Answer::NoAnswer
+        )
+    }
+}
+
+/// One API request of a validation (its creates and its polls), from the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Req {
+    /// Since the run started.
+    pub received: Duration,
+    pub sent: Duration,
+    pub poll: bool,
+    pub answer: Answer,
+}
+
+/// How the client run for one validation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientResult {
+    /// It reported an outcome; `right` when it matched the mock's.
+    Reported { right: bool },
+    /// It reported `pending` (it gave up) while the mock's validation had ended.
+    GaveUp,
+    /// It exited non-zero, or its last line was not a result.
+    Failed,
+    /// Killed at the per-client limit.
+    Killed,
+    /// It could not be started or reached.
+    Unreachable,
+}
+
+/// One validation as the run followed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Followed {
+    /// Its requests in arrival order.
+    pub requests: Vec<Req>,
+    /// When the mock's validation became terminal (since the run started), if it did.
+    pub terminal_at: Option<Duration>,
+    /// How long the client run took.
+    pub elapsed: Duration,
+    /// How late the client started after its scheduled arrival (waiting for `--concurrency`).
+    pub start_delay: Duration,
+    pub result: ClientResult,
+}
+
+impl Followed {
+    /// The first request whose answer carried the terminal status.
+    fn first_terminal(&self) -> Option<&Req> {
+        self.requests
+            .iter()
+            .find(|r| r.answer == Answer::Ok { terminal: true })
+    }
+
+    /// From the moment the validation became terminal to the first request that saw it.
+    pub fn detection_lag(&self) -> Option<Duration> {
+        let at = self.terminal_at?;
+        Some(self.first_terminal()?.received.saturating_sub(at))
+    }
+
+    /// Requests that arrived after the client had its terminal answer.
+    pub fn after_terminal(&self) -> usize {
+        self.first_terminal().map_or(0, |t| {
+            self.requests.iter().filter(|r| r.received > t.sent).count()
+        })
+    }
+
+    /// Requests sent right after a failed one (429, 5xx, no answer).
+    pub fn retries(&self) -> usize {
+        self.requests
+            .windows(2)
+            .filter(|w| w[0].answer.failed())
+            .count()
+    }
+
+    pub fn polls(&self) -> usize {
+        self.requests.iter().filter(|r| r.poll).count()
+    }
+}
+
+/// A count's distribution (polls per validation), exact over the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CountSummary {
+    pub mean: f64,
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+impl CountSummary {
+    fn of(mut values: Vec<u64>) -> Self {
+        if values.is_empty() {
+            return CountSummary::default();
+        }
+        values.sort_unstable();
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+        CountSummary {
+            mean: values.iter().sum::<u64>() as f64 / values.len() as f64,
+            p50: at(0.5),
+            p99: at(0.99),
+            max: values[values.len() - 1],
+        }
+    }
+}
+
+/// The request rate the mock received, second by second.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RateSeries {
+    /// Requests received in each second of the run, from its start.
+    pub per_second: Vec<u64>,
+    /// The busiest second.
+    pub peak: u64,
+    /// The mean over the seconds from the first request to the last.
+    pub mean: f64,
+    /// `peak / mean`: near 1 when requests spread evenly, high when pollers move in step
+    /// and hit the service in waves.
+    pub peak_to_mean: f64,
+}
+
+impl RateSeries {
+    pub fn of<'a>(requests: impl IntoIterator<Item = &'a Req>) -> Self {
+        let mut per_second: Vec<u64> = Vec::new();
+        for r in requests {
+            let s = r.received.as_secs() as usize;
+            if per_second.len() <= s {
+                per_second.resize(s + 1, 0);
+            }
+            per_second[s] += 1;
+        }
+        let first = per_second.iter().position(|n| *n > 0).unwrap_or(0);
+        let active = &per_second[first..];
+        let peak = active.iter().copied().max().unwrap_or(0);
+        let mean = if active.is_empty() {
+            0.0
+        } else {
+            active.iter().sum::<u64>() as f64 / active.len() as f64
+        };
+        RateSeries {
+            peak,
+            mean,
+            peak_to_mean: if mean > 0.0 { peak as f64 / mean } else { 0.0 },
+            per_second,
+        }
+    }
+}
+
+/// How the fleet took throttling and errors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Pushback {
+    /// 429s the fleet received.
+    pub throttled: u64,
+    /// 5xx the fleet received.
+    pub server_errors: u64,
+    /// Requests without an HTTP answer (reset, closed, stalled).
+    pub no_answer: u64,
+    /// Of the 429s with a Retry-After that were followed by another request, the share whose
+    /// next request waited at least that long (less 50 ms of timer slack).
+    pub retry_after_honoured: f64,
+    /// The median wait after a 429 or 5xx before the next request, in ms.
+    pub wait_after_failure_p50_ms: f64,
+}
+
+/// Everything the fleet report says, before formatting.
+#[derive(Debug, Clone)]
+pub struct FleetFigures {
+    pub validations: usize,
+    pub end_to_end: Latency,
+    pub start_delay: Latency,
+    pub detection_lag: Latency,
+    /// Validations that became terminal but whose client never saw it.
+    pub undetected: usize,
+    pub polls_per_validation: CountSummary,
+    pub rate: RateSeries,
+    pub requests: u64,
+    pub after_terminal: u64,
+    pub retries: u64,
+    pub pushback: Pushback,
+    pub reported: usize,
+    pub wrong_outcomes: usize,
+    /// Reported `pending` (gave up) although the validation ended.
+    pub gave_up: usize,
+    pub client_failed: usize,
+    pub client_killed: usize,
+    pub client_unreachable: usize,
+}
+
+/// Slack under a Retry-After before a wait counts as not honouring it (timer granularity).
+const RETRY_AFTER_SLACK: Duration = Duration::from_millis(50);
+
+/// The figures of a fleet. `unattributed` are requests no validation can be tied to (a create
+/// refused before its form was read, such as a throttled one): they count in the rate, the
+/// totals and the pushback, not in any validation's figures.
+pub fn figures(fleet: &[Followed], unattributed: &[Req]) -> FleetFigures {
+    let mut end_to_end = Latency::default();
+    let mut start_delay = Latency::default();
+    let mut detection_lag = Latency::default();
+    let mut undetected = 0;
+    let mut pushback = Pushback::default();
+    let (mut with_retry_after, mut honoured) = (0u64, 0u64);
+    let mut waits_after_failure: Vec<Duration> = Vec::new();
+    let (mut reported, mut wrong, mut failed, mut killed, mut unreachable) = (0, 0, 0, 0, 0);
+    let mut gave_up = 0;
+    for f in fleet {
+        end_to_end.record(f.elapsed);
+        start_delay.record(f.start_delay);
+        match f.detection_lag() {
+            Some(lag) => detection_lag.record(lag),
+            None if f.terminal_at.is_some() => undetected += 1,
+            None => {}
+        }
+        count_failures(&mut pushback, &f.requests);
+        for w in f.requests.windows(2) {
+            let wait = w[1].received.saturating_sub(w[0].sent);
+            if let Answer::Throttled {
+                retry_after: Some(secs),
+            } = w[0].answer
+            {
+                with_retry_after += 1;
+                if wait + RETRY_AFTER_SLACK >= Duration::from_secs(secs) {
+                    honoured += 1;
+                }
+            }
+            if matches!(w[0].answer, Answer::Throttled { .. } | Answer::ServerError) {
+                waits_after_failure.push(wait);
+            }
+        }
+        match f.result {
+            ClientResult::Reported { right } => {
+                reported += 1;
+                if !right {
+                    wrong += 1;
+                }
+            }
+            ClientResult::GaveUp => gave_up += 1,
+            ClientResult::Failed => failed += 1,
+            ClientResult::Killed => killed += 1,
+            ClientResult::Unreachable => unreachable += 1,
+        }
+    }
+    count_failures(&mut pushback, unattributed);
+    pushback.retry_after_honoured = if with_retry_after > 0 {
+        honoured as f64 / with_retry_after as f64
+    } else {
+        1.0
+    };
+    waits_after_failure.sort_unstable();
+    pushback.wait_after_failure_p50_ms = waits_after_failure
+        .get(waits_after_failure.len() / 2)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    FleetFigures {
+        validations: fleet.len(),
+        end_to_end,
+        start_delay,
+        detection_lag,
+        undetected,
+        polls_per_validation: CountSummary::of(fleet.iter().map(|f| f.polls() as u64).collect()),
+        rate: RateSeries::of(fleet.iter().flat_map(|f| &f.requests).chain(unattributed)),
+        requests: fleet.iter().map(|f| f.requests.len() as u64).sum::<u64>()
+            + unattributed.len() as u64,
+        after_terminal: fleet.iter().map(|f| f.after_terminal() as u64).sum(),
+        retries: fleet.iter().map(|f| f.retries() as u64).sum(),
+        pushback,
+        reported,
+        wrong_outcomes: wrong,
+        gave_up,
+        client_failed: failed,
+        client_killed: killed,
+        client_unreachable: unreachable,
+    }
+}
+
+fn count_failures(pushback: &mut Pushback, requests: &[Req]) {
+    for r in requests {
+        match r.answer {
+            Answer::Throttled { .. } => pushback.throttled += 1,
+            Answer::ServerError => pushback.server_errors += 1,
+            Answer::NoAnswer => pushback.no_answer += 1,
+            _ => {}
+        }
+    }
+}
+
+/// The summary of a latency histogram, in ms.
+pub fn ms(l: &Latency) -> Percentiles {
+    l.summary()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn req(at: u64, poll: bool, answer: Answer) -> Req {
+        Req {
+            received: ms(at),
+            sent: ms(at + 5),
+            poll,
+            answer,
+        }
+    }
+
+    const PENDING: Answer = Answer::Ok { terminal: false };
+    const DONE: Answer = Answer::Ok { terminal: true };
+
+    fn followed(requests: Vec<Req>, terminal_at: Option<u64>) -> Followed {
+        Followed {
+            requests,
+            terminal_at: terminal_at.map(ms),
+            elapsed: ms(5_000),
+            start_delay: ms(0),
+            result: ClientResult::Reported { right: true },
+        }
+    }
+
+    #[test]
+    fn detection_lag_runs_from_the_terminal_moment_to_the_first_request_that_saw_it() {
+        let f = followed(
+            vec![
+                req(0, false, PENDING),
+                req(1_000, true, PENDING),
+                req(3_000, true, PENDING),
+                req(7_000, true, DONE),
+                req(8_000, true, DONE),
+            ],
+            Some(3_200),
+        );
+        assert_eq!(f.detection_lag(), Some(ms(3_800)));
+        assert_eq!(f.after_terminal(), 1);
+        assert_eq!(f.polls(), 4);
+    }
+
+    #[test]
+    fn a_client_that_never_saw_the_outcome_is_undetected() {
+        let f = followed(
+            vec![req(0, false, PENDING), req(1_000, true, PENDING)],
+            Some(3_000),
+        );
+        assert_eq!(f.detection_lag(), None);
+        assert_eq!(figures(&[f], &[]).undetected, 1);
+    }
+
+    #[test]
+    fn retries_and_retry_after_are_counted_per_failed_request() {
+        let f = followed(
+            vec![
+                req(0, false, PENDING),
+                req(
+                    1_000,
+                    true,
+                    Answer::Throttled {
+                        retry_after: Some(2),
+                    },
+                ),
+                // Waited 1.995 s after the 429's answer at 1.005 s: honoured within the slack.
+                req(3_000, true, Answer::ServerError),
+                req(
+                    3_100,
+                    true,
+                    Answer::Throttled {
+                        retry_after: Some(2),
+                    },
+                ),
+                // Waited 0.895 s: not honoured.
+                req(4_000, true, DONE),
+            ],
+            Some(0),
+        );
+        assert_eq!(f.retries(), 3);
+        let fig = figures(&[f], &[]);
+        assert_eq!(fig.pushback.throttled, 2);
+        assert_eq!(fig.pushback.server_errors, 1);
+        assert_eq!(fig.pushback.retry_after_honoured, 0.5);
+        // Waits after failures: 1995, 95, 895 ms; the median is 895.
+        assert_eq!(fig.pushback.wait_after_failure_p50_ms, 895.0);
+    }
+
+    #[test]
+    fn pollers_in_step_show_as_a_high_peak_to_mean() {
+        // Ten pollers, all polling at 1 s, 3 s, 5 s: waves every other second.
+        let in_step: Vec<Req> = (0..10)
+            .flat_map(|_| [1_000, 3_000, 5_000].map(|t| req(t, true, PENDING)))
+            .collect();
+        let waves = RateSeries::of(&in_step);
+        assert_eq!(waves.per_second, vec![0, 10, 0, 10, 0, 10]);
+        assert_eq!((waves.peak, waves.mean), (10, 6.0));
+        // The same 30 polls spread over the same seconds.
+        let spread: Vec<Req> = (0..30)
+            .map(|i| req(1_000 + i * 166, true, PENDING))
+            .collect();
+        let even = RateSeries::of(&spread);
+        assert!(even.peak_to_mean < 1.25, "{even:?}");
+        assert!(waves.peak_to_mean > 1.6);
+    }
+
+    #[test]
+    fn client_results_are_tallied() {
+        let mut a = followed(vec![], None);
+        a.result = ClientResult::Reported { right: false };
+        let mut b = followed(vec![], None);
+        b.result = ClientResult::Killed;
+        let fig = figures(&[a, b, followed(vec![], None)], &[]);
+        assert_eq!(
+            (fig.reported, fig.wrong_outcomes, fig.client_killed),
+            (2, 1, 1)
+        );
+    }
+
+    #[test]
+    fn count_summaries_are_exact() {
+        let s = CountSummary::of(vec![4, 1, 3, 2, 10]);
+        assert_eq!((s.mean, s.p50, s.max), (4.0, 3, 10));
+    }
+}

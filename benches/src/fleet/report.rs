@@ -1,0 +1,226 @@
+//! The fleet run's report: a readable summary, the `--json` document (benches/SCHEMA.md,
+//! `fleet` section) and the values `--threshold` checks.
+
+use serde::Serialize;
+
+use super::FleetRun;
+use super::analysis::{CountSummary, Pushback, RateSeries};
+use crate::stats::Percentiles;
+
+/// Version of the fleet JSON document.
+pub const FLEET_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetReport {
+    pub schema_version: u32,
+    pub mode: &'static str,
+    pub client: String,
+    pub mock_url: String,
+    pub wall_seconds: f64,
+    pub validations: Validations,
+    /// Client run time per validation, from start to exit (or the service's answer).
+    pub end_to_end_ms: Percentiles,
+    /// How long arrivals waited for a free `--concurrency` slot.
+    pub start_delay_ms: Percentiles,
+    /// From the moment the mock's validation became terminal to the first request that saw it.
+    pub detection_lag_ms: Percentiles,
+    pub polls_per_validation: CountSummary,
+    pub requests: Requests,
+    pub pushback: Pushback,
+    /// The request rate the mock received, per second, and its peak-to-mean ratio.
+    pub rate: RateSeries,
+    /// Set when the mock's journal could not hold every request (figures are incomplete).
+    pub journal_overflow: bool,
+    /// The first client runs that failed or reported a wrong outcome.
+    pub problems: Vec<super::Problem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Validations {
+    pub planned: u64,
+    pub run: usize,
+    /// Validations that became terminal without their client ever seeing it.
+    pub undetected: usize,
+    pub reported: usize,
+    pub wrong_outcomes: usize,
+    /// Reported `pending` (gave up) although the validation ended.
+    pub gave_up: usize,
+    /// Exited non-zero or printed no result.
+    pub client_failed: usize,
+    pub client_killed: usize,
+    pub client_unreachable: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Requests {
+    pub total: u64,
+    pub per_second: f64,
+    /// Requests after the client already had its terminal answer.
+    pub after_terminal: u64,
+    /// Requests sent right after a failed one (429, 5xx, no answer).
+    pub retries: u64,
+}
+
+impl FleetReport {
+    pub fn new(run: &FleetRun, client: &str) -> Self {
+        let f = &run.figures;
+        let wall = run.wall.as_secs_f64();
+        FleetReport {
+            schema_version: FLEET_SCHEMA_VERSION,
+            mode: "fleet",
+            client: client.to_string(),
+            mock_url: run.mock_url.clone(),
+            wall_seconds: wall,
+            validations: Validations {
+                planned: run.planned,
+                run: f.validations,
+                undetected: f.undetected,
+                reported: f.reported,
+                wrong_outcomes: f.wrong_outcomes,
+                gave_up: f.gave_up,
+                client_failed: f.client_failed,
+                client_killed: f.client_killed,
+                client_unreachable: f.client_unreachable,
+            },
+            end_to_end_ms: f.end_to_end.summary(),
+            start_delay_ms: f.start_delay.summary(),
+            detection_lag_ms: f.detection_lag.summary(),
+            polls_per_validation: f.polls_per_validation,
+            requests: Requests {
+                total: f.requests,
+                per_second: if wall > 0.0 {
+                    f.requests as f64 / wall
+                } else {
+                    0.0
+                },
+                after_terminal: f.after_terminal,
+                retries: f.retries,
+            },
+            pushback: f.pushback,
+            rate: f.rate.clone(),
+            journal_overflow: run.journal_overflow,
+            problems: run.problems.clone(),
+        }
+    }
+
+    /// The summary printed at the end of a run.
+    pub fn to_text(&self) -> String {
+        let v = &self.validations;
+        let p = |x: &Percentiles| {
+            format!(
+                "p50 {:.0}  p90 {:.0}  p99 {:.0}  max {:.0}  mean {:.0}",
+                x.p50, x.p90, x.p99, x.max, x.mean
+            )
+        };
+        let mut out = String::new();
+        out.push_str(&format!(
+            "TruIdentidad fleet load: client `{}`, {} validations in {:.1} s against {}\n\n",
+            self.client, v.run, self.wall_seconds, self.mock_url
+        ));
+        out.push_str(&format!(
+            "  detection lag (ms)      {}\n",
+            p(&self.detection_lag_ms)
+        ));
+        out.push_str(&format!(
+            "  end to end (ms)         {}\n",
+            p(&self.end_to_end_ms)
+        ));
+        out.push_str(&format!(
+            "  start delay (ms)        {}\n",
+            p(&self.start_delay_ms)
+        ));
+        let c = &self.polls_per_validation;
+        out.push_str(&format!(
+            "  polls per validation    mean {:.1}  p50 {}  p99 {}  max {}\n",
+            c.mean, c.p50, c.p99, c.max
+        ));
+        out.push_str(&format!(
+            "  requests at the mock    {} ({:.1}/s); busiest second {}, mean {:.1}/s, peak-to-mean {:.2}\n",
+            self.requests.total,
+            self.requests.per_second,
+            self.rate.peak,
+            self.rate.mean,
+            self.rate.peak_to_mean
+        ));
+        out.push_str(&format!(
+            "  after a terminal answer {}   retries {}\n",
+            self.requests.after_terminal, self.requests.retries
+        ));
+        let b = &self.pushback;
+        out.push_str(&format!(
+            "  pushback                429s {}  5xx {}  no answer {}; Retry-After honoured {:.0}%; median wait after a 429/5xx {:.0} ms\n",
+            b.throttled,
+            b.server_errors,
+            b.no_answer,
+            b.retry_after_honoured * 100.0,
+            b.wait_after_failure_p50_ms
+        ));
+        out.push_str(&format!(
+            "  clients                 {} reported ({} wrong outcome{}), {} gave up, {} failed, {} killed, {} unreachable; {} outcome{} never seen\n",
+            v.reported,
+            v.wrong_outcomes,
+            if v.wrong_outcomes == 1 { "" } else { "s" },
+            v.gave_up,
+            v.client_failed,
+            v.client_killed,
+            v.client_unreachable,
+            v.undetected,
+            if v.undetected == 1 { "" } else { "s" },
+        ));
+        for p in &self.problems {
+            out.push_str(&format!("  problem: {}: {}\n", p.account_id, p.what));
+            if let Some(last) = p.stderr_tail.lines().last() {
+                out.push_str(&format!("           stderr: {last}\n"));
+            }
+        }
+        if self.journal_overflow {
+            out.push_str("\n  WARNING: the mock's journal overflowed; the figures miss the oldest requests\n");
+        }
+        out
+    }
+
+    /// The value of a fleet metric, for `--threshold` (latencies in ms, ratios as fractions).
+    pub fn value(&self, metric: &str) -> Option<f64> {
+        if let Some((group, stat)) = metric.split_once('.') {
+            let latency = match group {
+                "detection_lag" => Some(&self.detection_lag_ms),
+                "e2e" => Some(&self.end_to_end_ms),
+                "start_delay" => Some(&self.start_delay_ms),
+                _ => None,
+            };
+            if let Some(p) = latency {
+                return match stat {
+                    "p50" => Some(p.p50),
+                    "p90" => Some(p.p90),
+                    "p99" => Some(p.p99),
+                    "p999" => Some(p.p999),
+                    "max" => Some(p.max),
+                    "mean" => Some(p.mean),
+                    _ => None,
+                };
+            }
+        }
+        let v = &self.validations;
+        let c = &self.polls_per_validation;
+        Some(match metric {
+            "polls_per_validation.mean" => c.mean,
+            "polls_per_validation.p50" => c.p50 as f64,
+            "polls_per_validation.p99" => c.p99 as f64,
+            "polls_per_validation.max" => c.max as f64,
+            "peak_to_mean" => self.rate.peak_to_mean,
+            "requests.total" => self.requests.total as f64,
+            "requests.per_second" => self.requests.per_second,
+            "requests.after_terminal" => self.requests.after_terminal as f64,
+            "retries.total" => self.requests.retries as f64,
+            "throttled.total" => self.pushback.throttled as f64,
+            "retry_after.honoured" => self.pushback.retry_after_honoured,
+            "wrong_outcomes.total" => v.wrong_outcomes as f64,
+            "undetected.total" => v.undetected as f64,
+            "gave_up.total" => v.gave_up as f64,
+            "client_errors.total" => {
+                (v.client_failed + v.client_killed + v.client_unreachable) as f64
+            }
+            _ => return None,
+        })
+    }
+}
