@@ -42,6 +42,10 @@ Examples:
   # raw mode: 64 connections hammer GET /v1/validations/{id}, as wrk does
   truidentidad-mock load --raw get --concurrency 64 --duration 10s
 
+  # fleet mode: YOUR client, once per validation, against an in-process mock that throttles
+  truidentidad-mock load --client 'python3 my_poller.py' --rate 10 --duration 30s \\
+      --concurrency 200 --rate-limit 50/s --threshold 'detection_lag.p99<5s'
+
 Latencies are measured from the intended send time (coordinated omission corrected) and
 reported in milliseconds. The --json schema is documented in benches/SCHEMA.md.";
 
