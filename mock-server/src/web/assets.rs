@@ -70,7 +70,7 @@ const FAVICON: &str = include_str!("../../assets/favicon.svg");
 /// Revalidate on every use: the mock is a development tool, a new binary's files must show.
 const CACHE_CONTROL: &str = "no-cache";
 
-static ASSETS: [Asset; 10] = [
+static ASSETS: [Asset; 11] = [
     Asset::new("/favicon.ico", SVG, FAVICON, false),
     Asset::new("/favicon.svg", SVG, FAVICON, false),
     Asset::new(
@@ -96,6 +96,12 @@ static ASSETS: [Asset; 10] = [
         "/assets/dashboard.js",
         JS,
         include_str!("../../assets/dashboard.js"),
+        false,
+    ),
+    Asset::new(
+        "/assets/admin-token.js",
+        JS,
+        include_str!("../../assets/admin-token.js"),
         false,
     ),
     Asset::new(
