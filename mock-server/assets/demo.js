@@ -99,8 +99,15 @@
       var a = document.createElement('a');
       a.href = '/dashboard?validation_id=' + id; a.textContent = 'See this validation in the dashboard';
       $('links').appendChild(a);
-      // On a narrow screen the SDK sits below the form: bring it into view.
-      if (window.matchMedia('(max-width: 760px)').matches) $('truora').scrollIntoView({ block: 'start' });
+      // On a narrow screen the SDK sits below the form: bring it into view, again as its first
+      // screens draw (the page may be too short to scroll that far before they do).
+      if (window.matchMedia('(max-width: 760px)').matches) {
+        var bring = function () { $('truora').scrollIntoView({ block: 'start' }); };
+        var watch = new MutationObserver(bring);
+        watch.observe($('truora'), { childList: true, subtree: true });
+        setTimeout(function () { watch.disconnect(); }, 1500);
+        bring();
+      }
       window.TruoraSDK.init({
         element_id: 'truora',
         validation_id: id,
