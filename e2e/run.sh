@@ -18,7 +18,10 @@ npm ci --no-audit --no-fund --loglevel=error
 
 rm -rf artifacts && mkdir -p artifacts
 OUT="$(mktemp)"
-"$ROOT/target/debug/truidentidad-mock" serve --port 0 --no-request-log >"$OUT" 2>artifacts/server.log &
+# The binary cargo just built (CARGO_TARGET_DIR when set); tests that need a server of their
+# own (another flag, an isolated store) start it from MOCK_BIN.
+export MOCK_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/truidentidad-mock"
+"$MOCK_BIN" serve --port 0 --no-request-log >"$OUT" 2>artifacts/server.log &
 SERVER=$!
 cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -f "$OUT"; }
 trap cleanup EXIT

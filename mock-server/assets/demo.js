@@ -13,8 +13,26 @@
 
   ['timeout', 'document_number', 'lang', 'api_key'].forEach(function (k) { if (params.get(k)) $(k).value = params.get(k); });
 
-  fetch('/_mock/scenarios').then(function (r) { return r.ok ? r.json() : null; }).then(function (j) {
-    if (!j) return;
+  // The scenario list comes from the control API, which needs the admin token when the server
+  // has one: on 401 the page says so and asks for it, rather than quietly offering `success` only.
+  function loadScenarios() {
+    return fetch('/_mock/scenarios', { headers: MockAdmin.headers() }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) { return r.ok ? j : { failed: r.status, message: j.message }; });
+    }).catch(function (e) { return { failed: 0, message: e.message }; }).then(showScenarios);
+  }
+  function showScenarios(j) {
+    var msg = $('scenario-msg');
+    msg.hidden = j.failed === undefined;
+    if (j.failed === 401) {
+      msg.textContent = 'No scenarios listed: this server needs its admin token to list them (' + (j.message || 'missing or wrong') + '). Until it is entered below, only "success" can be chosen.';
+      MockAdmin.ask($('token-box'), 'The scenario list is read from the control API.', function () { loadScenarios(); });
+      return;
+    }
+    if (j.failed !== undefined) {
+      msg.textContent = 'The scenario list could not be loaded (' + (j.failed ? 'HTTP ' + j.failed + ': ' : '') + (j.message || 'no answer') + '). Only "success" can be used.';
+      return;
+    }
+    msg.textContent = '';
     var sel = $('scenario');
     sel.replaceChildren();
     j.scenarios.forEach(function (s) {
@@ -23,7 +41,8 @@
       sel.appendChild(o);
     });
     sel.value = params.get('scenario') || j.default;
-  }).catch(function () {}).then(function () {
+  }
+  loadScenarios().then(function () {
     if (params.get('scenario') && $('scenario').value !== params.get('scenario')) {
       var o = document.createElement('option'); o.value = o.textContent = params.get('scenario'); $('scenario').appendChild(o);
       $('scenario').value = params.get('scenario');
@@ -57,6 +76,7 @@
       out.setAttribute('data-callback', kind);
       out.setAttribute('data-status', result.status);
       out.textContent = kind + '(' + JSON.stringify(result) + ')';
+      $('create-button').disabled = false; // ready for the next validation, no reload needed
       pollBackend(result.validationID, 0);
     };
   }
@@ -79,6 +99,15 @@
       var a = document.createElement('a');
       a.href = '/dashboard?validation_id=' + id; a.textContent = 'See this validation in the dashboard';
       $('links').appendChild(a);
+      // On a narrow screen the SDK sits below the form: bring it into view, again as its first
+      // screens draw (the page may be too short to scroll that far before they do).
+      if (window.matchMedia('(max-width: 760px)').matches) {
+        var bring = function () { $('truora').scrollIntoView({ block: 'start' }); };
+        var watch = new MutationObserver(bring);
+        watch.observe($('truora'), { childList: true, subtree: true });
+        setTimeout(function () { watch.disconnect(); }, 1500);
+        bring();
+      }
       window.TruoraSDK.init({
         element_id: 'truora',
         validation_id: id,

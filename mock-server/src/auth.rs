@@ -16,7 +16,8 @@ pub const API_KEY_HEADER: &str = "truora-api-key";
 static API_KEY_NAME: header::HeaderName = header::HeaderName::from_static(API_KEY_HEADER);
 
 /// The header carrying the admin token (alternatives: `Authorization: Bearer`, or the
-/// `admin_token` query parameter for pages opened in a browser).
+/// `admin_token` query parameter for scripts and old links; the mock's own pages send this
+/// header, so the token stays out of URLs, history and logs).
 pub const ADMIN_TOKEN_HEADER: &str = "x-mock-admin-token";
 
 /// Checks the admin token when one is configured (control API, dashboard, journal).

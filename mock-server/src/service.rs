@@ -207,7 +207,7 @@ fn dispatch(
         }
         Route::Adapter(_) => Routed::Deferred(Deferred::Adapter(req)),
         Route::Dashboard(route) => web::dashboard::route(state, &req, route, ex).into(),
-        Route::Asset(asset) => web::assets::serve(asset).into(),
+        Route::Asset(asset) => web::assets::serve(asset, req.headers()).into(),
         Route::Index => {
             let body = serde_json::json!({
                 "name": "truidentidad-mock",

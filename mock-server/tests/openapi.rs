@@ -2018,12 +2018,54 @@ async fn dashboard_api(c: &mut Client<'_>, walked: &str) {
             b"",
         )
         .await;
+    // The journey as one label; a finished validation's journey no longer reads "processing".
+    let label = v["validations"][0]["journey_label"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(v["count"].as_u64(), Some(1));
+    assert!(
+        label.starts_with("processing") || label.starts_with("finished"),
+        "{label}"
+    );
+    // A partial id finds it too; an id that matches nothing is an empty page, not an error.
+    let v = c
+        .expect(
+            200,
+            "GET",
+            &format!(
+                "/dashboard/api/validations?validation_id={}",
+                &walked[5..15]
+            ),
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!(v["validations"][0]["validation_id"].as_str(), Some(walked));
+    let v = c
+        .expect(
+            200,
+            "GET",
+            "/dashboard/api/validations?validation_id=bogus",
+            &[],
+            b"",
+        )
+        .await;
     assert_eq!(
-        (
-            v["count"].as_u64(),
-            v["validations"][0]["journey"]["step"].as_str()
-        ),
-        (Some(1), Some("processing"))
+        (v["count"].as_u64(), v["matched"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let v = c
+        .expect(
+            200,
+            "GET",
+            "/dashboard/api/validations?limit=1&offset=1",
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!(
+        (v["count"].as_u64(), v["offset"].as_u64()),
+        (Some(1), Some(1))
     );
     let v = c
         .expect(
@@ -2038,7 +2080,7 @@ async fn dashboard_api(c: &mut Client<'_>, walked: &str) {
     for (query, needle) in [
         ("status=done", "status filter must be"),
         ("limit=0", "limit must be"),
-        ("validation_id=bogus", "not a validation_id"),
+        ("offset=first", "offset must be"),
     ] {
         c.error(
             400,
@@ -2063,6 +2105,20 @@ async fn dashboard_api(c: &mut Client<'_>, walked: &str) {
     let detail = format!("/dashboard/api/validations/{walked}");
     let v = c.expect(200, "GET", &detail, &[], b"").await;
     assert_eq!(v["journey"]["video_bytes"], 2048, "{v}");
+    // A refresh that already has the current body gets a bodiless 304.
+    for path in [
+        "/dashboard/api/validations",
+        detail.as_str(),
+        "/truorasdk.js",
+    ] {
+        let tag = c.send("GET", path, &[], b"").await;
+        let tag = tag.header("etag").expect("an ETag").to_string();
+        c.expect(304, "GET", path, &[("If-None-Match", &tag)], b"")
+            .await;
+    }
+    c.expect(200, "GET", "/favicon.ico", &[], b"").await;
+    c.error(405, "allowed: GET", "POST", "/favicon.ico", &[], b"")
+        .await;
     c.error(
         404,
         "not found",

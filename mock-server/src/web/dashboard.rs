@@ -1,10 +1,18 @@
 //! The dashboard's data: `/dashboard/api/validations[/{id}]`, the control API's list and detail
-//! plus a `validation_id` filter. Its requests stay out of the journal so that a dashboard left
-//! open does not crowd out the requests it is there to show.
+//! with partial (substring) search, paging, and answers a refresh can revalidate. Its requests
+//! stay out of the journal so that a dashboard left open does not crowd out the requests it is
+//! there to show.
+//!
+//! The page refetches every 2 s. Every answer carries a strong `ETag` of its body, so an
+//! unchanged list or detail costs a `304` with no body; nothing in a body changes with the
+//! mere passing of time (no ages), only with what happened to a validation. Bodies are
+//! gzipped when the browser accepts it.
 
-use http::{Request, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
+
+use super::http_cache::{self, accepts_gzip, etag_of, none_match, set_validators};
 
 use crate::auth::authorize_admin;
 use crate::control::{detail_json, summary_json};
@@ -15,8 +23,10 @@ use crate::ids::ValidationId;
 use crate::reply::{Reply, json_response};
 use crate::router::DashboardRoute;
 use crate::state::AppState;
+use crate::store::View;
 
 const DEFAULT_LIMIT: usize = 200;
+const MAX_LIMIT: usize = 10_000;
 
 /// Answers a dashboard data request.
 pub fn route(
@@ -40,9 +50,64 @@ pub fn route(
         )),
     };
     match result {
-        Ok(v) => Reply::Response(json_response(StatusCode::OK, v.to_string())),
+        Ok(v) => Reply::Response(revalidated_json(req.headers(), v.to_string())),
         Err(e) => e.into(),
     }
+}
+
+/// A `200` with `body` (gzipped when accepted), or a `304` when the browser already has it.
+fn revalidated_json(
+    req: &HeaderMap,
+    body: String,
+) -> http::Response<crate::response_body::ResponseBody> {
+    let gzip = if accepts_gzip(req) {
+        http_cache::gzip(body.as_bytes())
+    } else {
+        None
+    };
+    let etag = etag_of(body.as_bytes(), if gzip.is_some() { "-gz" } else { "" });
+    if none_match(req, &etag) {
+        return http_cache::not_modified(&etag, "no-cache");
+    }
+    let mut r = match gzip {
+        Some(gz) => {
+            let mut r = json_response(StatusCode::OK, gz);
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        }
+        None => json_response(StatusCode::OK, body),
+    };
+    set_validators(r.headers_mut(), &etag, "no-cache");
+    r
+}
+
+/// What the dashboard shows of the journey in one phrase. A journey whose validation has
+/// finished says so, rather than the screen it was last on (`processing` is only true while
+/// the outcome is pending).
+fn journey_label(view: &View) -> Option<String> {
+    let j = view.record.journey.as_deref()?;
+    let step = j.step.as_str();
+    let device = j.device.as_str();
+    Some(if !view.observation.status.is_terminal() {
+        format!("{step} ({device})")
+    } else if matches!(step, "processing" | "ended") {
+        format!("finished ({device})")
+    } else {
+        format!("stopped at {step} ({device})")
+    })
+}
+
+/// A row of the list: the control API's summary without what changes on its own (the age)
+/// and with the journey as one label rather than its event list.
+fn row_json(state: &AppState, view: &View) -> Value {
+    let mut v = summary_json(state, view);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("age_seconds");
+        o.remove("journey");
+        o.insert("journey_label".into(), json!(journey_label(view)));
+    }
+    v
 }
 
 fn parse_id(raw: &str) -> Result<ValidationId, ApiError> {
@@ -60,7 +125,12 @@ fn detail(state: &AppState, raw: &str) -> Result<Value, ApiError> {
         .store
         .get(id, state.clock.now())
         .ok_or_else(|| ApiError::not_found(format!("validation {id} not found in this mock")))?;
-    Ok(detail_json(state, &view))
+    let mut v = detail_json(state, &view);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("age_seconds");
+        o.insert("journey_label".into(), json!(journey_label(&view)));
+    }
+    Ok(v)
 }
 
 fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
@@ -76,31 +146,59 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
     let status = get("status")
         .map(crate::control::status_filter)
         .transpose()?;
-    let id = get("validation_id").map(parse_id).transpose()?;
-    let account = get("account_id");
-    let limit = match get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=10_000).contains(l))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "limit must be 1 to 10000, got `{}`",
-                    truncate(l, 32)
-                ))
-            })?,
-    };
-    let views = state.store.list(state.clock.now(), limit, &|r, o| {
-        id.is_none_or(|id| r.id == id)
-            && account.is_none_or(|a| &*r.account_id == a)
+    // Substring matches, case-insensitive: a partial id or account finds what it is part of.
+    let id = get("validation_id").map(str::to_ascii_lowercase);
+    let account = get("account_id").map(str::to_lowercase);
+    let limit = number(get("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let offset = number(get("offset"), "offset", 0, usize::MAX)?.unwrap_or(0);
+    let views = state.store.list(state.clock.now(), usize::MAX, &|r, o| {
+        id.as_deref()
+            .is_none_or(|id| r.id.to_string().to_ascii_lowercase().contains(id))
+            && account
+                .as_deref()
+                .is_none_or(|a| r.account_id.to_lowercase().contains(a))
             && status.is_none_or(|s| o.status == s)
     });
-    let list: Vec<Value> = views.iter().map(|v| summary_json(state, v)).collect();
+    let matched = views.len();
+    let list: Vec<Value> = views
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|v| row_json(state, v))
+        .collect();
     Ok(json!({
         "count": list.len(),
+        "matched": matched,
+        "offset": offset,
+        "limit": limit,
         "total": state.store.len(),
         "clock": state.clock.mode().as_str(),
         "validations": list,
     }))
+}
+
+/// A whole-number query parameter within `min..=max`, if given.
+fn number(
+    raw: Option<&str>,
+    name: &str,
+    min: usize,
+    max: usize,
+) -> Result<Option<usize>, ApiError> {
+    raw.map(|l| {
+        l.parse::<usize>()
+            .ok()
+            .filter(|l| (min..=max).contains(l))
+            .ok_or_else(|| {
+                let range = if max == usize::MAX {
+                    format!("{min} or more")
+                } else {
+                    format!("{min} to {max}")
+                };
+                ApiError::bad_request(format!(
+                    "{name} must be a whole number, {range}, got `{}`",
+                    truncate(l, 32)
+                ))
+            })
+    })
+    .transpose()
 }

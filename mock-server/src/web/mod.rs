@@ -4,10 +4,11 @@
 //! Paths are the router's ([`crate::router`]); these modules answer what it routed.
 //!
 //! - [`assets`]: the embedded files (`/truorasdk.js`, `/truorasdk.css`, `/dashboard`, `/demo`,
-//!   `/journey/{id}`), compiled in so `serve` works from any directory.
+//!   `/journey/{id}`, `/favicon.ico`), compiled in so `serve` works from any directory.
 //! - [`adapter`]: `/web-adapter/v1/validations/{id}/…`, the SDK's backend.
 //! - [`journey`]: the journey state on the validation record and its hold on scenario time.
 //! - [`dashboard`]: `/dashboard/api/…`, the dashboard's data.
+//! - [`http_cache`]: ETags, `304`s and gzip for the files and the dashboard's data.
 //! - [`qr`]: the phone handoff QR code.
 //!
 //! The demo's "backend part" is the page's own script calling `POST /v1/validations` with a
@@ -19,5 +20,6 @@
 pub mod adapter;
 pub mod assets;
 pub mod dashboard;
+pub mod http_cache;
 pub mod journey;
 pub mod qr;
