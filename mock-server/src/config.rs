@@ -56,6 +56,10 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// Where validations and the journal are saved on shutdown and loaded on start.
     pub state_file: Option<std::path::PathBuf>,
+    /// Await-person mode for every validation (a create's `X-Mock-Await-Person` header
+    /// overrides it): the scenario's clock waits until the person uploads the video, however
+    /// late the SDK opens. Off by default so backend-only tests keep the fast path.
+    pub await_person: bool,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +84,7 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             admin_token: None,
             state_file: None,
+            await_person: false,
         }
     }
 }
