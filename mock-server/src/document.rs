@@ -29,7 +29,8 @@ pub struct BadDocument(pub String);
 /// The digits of `raw` once formatting is removed, if they follow the rule.
 pub fn normalise(raw: &str) -> Result<String, BadDocument> {
     let digits: String = raw.trim().chars().filter(|c| !is_formatting(*c)).collect();
-    if (MIN_DIGITS..=MAX_DIGITS).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    if (MIN_DIGITS..=MAX_DIGITS).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
     {
         Ok(digits)
     } else {

@@ -202,9 +202,10 @@ pub fn parse_create(body: &[u8]) -> Result<CreateForm, ApiError> {
 
     let document_number = match single("document_number")? {
         None => None,
-        Some(d) => Some(crate::document::normalise(d).map_err(|e| {
-            ApiError::bad_request(format!("field document_number {e}"))
-        })?),
+        Some(d) => Some(
+            crate::document::normalise(d)
+                .map_err(|e| ApiError::bad_request(format!("field document_number {e}")))?,
+        ),
     };
 
     Ok(CreateForm {

@@ -136,7 +136,9 @@ fn steps_must_come_in_order() {
     );
     assert_eq!(
         act(&*s, 1.0, Action::Document("12ab".into())),
-        Err(JourneyError::BadDocument(crate::document::BadDocument("12ab".into())))
+        Err(JourneyError::BadDocument(crate::document::BadDocument(
+            "12ab".into()
+        )))
     );
 }
 
@@ -202,7 +204,11 @@ fn awaiting_the_person_the_outcome_waits_however_late_the_sdk_opens() {
     let s = store_in("success", 300, true);
     assert_eq!(status(&*s, 59.0), "pending");
     journey(&*s, 60.0, 90.0);
-    assert_eq!(status(&*s, 92.9), "pending", "the scenario clock starts at the upload");
+    assert_eq!(
+        status(&*s, 92.9),
+        "pending",
+        "the scenario clock starts at the upload"
+    );
     assert_eq!(status(&*s, 93.0), "success");
     let fast = store_with("success", 300);
     assert_eq!(status(&*fast, 3.0), "success", "the fast path is unchanged");
