@@ -9,7 +9,10 @@
 //! longer than 3 s to read a policy and record a video, and an outcome that arrives before the
 //! video was uploaded would be impossible in the real service. So from the moment the SDK opens
 //! the journey until the video upload, scenario time (and poll-driven phases) stand still; the
-//! validation's `timeout` keeps running, because that is the user's real deadline.
+//! validation's `timeout` keeps running, because that is the user's real deadline. In
+//! await-person mode the hold starts at the create instead (`Journey::awaiting`), so a person
+//! who reads the page for minutes before the SDK opens still gets the whole journey; and once
+//! the video is in, `crate::store::person` keeps the scenario from contradicting the person.
 
 use std::time::Duration;
 
