@@ -252,7 +252,6 @@
   };
 
   Journey.prototype.start = function () {
-    var self = this;
     this.show('loading', [h('h2', { text: this.t.loading })]);
     this.open();
   };
