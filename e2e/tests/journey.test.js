@@ -172,8 +172,12 @@ test('desktop offers the phone handoff; finishing on the phone completes the des
 test('an unknown validation gets a clear error in the SDK', { timeout: 30_000 }, async () => {
   const page = await newPage(browser, { viewport: PHONE, mobile: true });
   await page.goto('/journey/VLD0123456789abcdef0123456789abcdef');
+  const logged = [];
+  page.on('console', (m) => logged.push(m.text()));
   await page.waitForSelector('#app[data-truora-step="error"]');
-  assert.match(await page.textContent('[data-testid=error-message]'), /not found in this mock/);
+  // The person reads what to do, in their language; the developer's message is in the console.
+  assert.match(await page.textContent('[data-testid=error-message]'), /No encontramos esta verificación/);
+  assert.ok(logged.some((l) => /not found in this mock/.test(l)), logged.join('\n'));
   await page.context().close();
 });
 

@@ -53,6 +53,9 @@
   function api(method, path, body) {
     var headers = { 'Truora-API-Key': $('api_key').value };
     if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    // The demo is a person's journey: the outcome waits for their video, however long they
+    // read first (await-person mode; see the README).
+    if (method === 'POST') headers['X-Mock-Await-Person'] = 'true';
     return fetch(path, { method: method, headers: headers, body: body }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (j) { return { status: r.status, body: j }; });
     });
@@ -85,7 +88,7 @@
     e.preventDefault();
     $('create-button').disabled = true;
     var form = new URLSearchParams({ type: 'government', account_id: $('scenario').value + '.demo-user', timeout: $('timeout').value });
-    say('POST /v1/validations  ' + form.toString());
+    say('POST /v1/validations  (X-Mock-Await-Person: true)  ' + form.toString());
     api('POST', '/v1/validations', form.toString()).then(function (r) {
       if (r.status !== 200) {
         say('→ ' + r.status + ' ' + r.body.message);

@@ -70,6 +70,7 @@ fn rendering(c: &mut Criterion) {
                 timeout: Duration::from_secs(300),
                 ip: IpAddr::from([127, 0, 0, 1]),
                 params: None,
+                await_person: false,
             },
             Duration::ZERO,
         )

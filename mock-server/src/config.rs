@@ -60,6 +60,10 @@ pub struct ServerConfig {
     pub rate_limit: Option<crate::conditions::RateLimit>,
     /// Periods of added latency or 503s on every API request (`--brownout`).
     pub brownouts: Vec<crate::conditions::Brownout>,
+    /// Await-person mode for every validation (a create's `X-Mock-Await-Person` header
+    /// overrides it): the scenario's clock waits until the person uploads the video, however
+    /// late the SDK opens. Off by default so backend-only tests keep the fast path.
+    pub await_person: bool,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +90,7 @@ impl Default for ServerConfig {
             state_file: None,
             rate_limit: None,
             brownouts: Vec::new(),
+            await_person: false,
         }
     }
 }

@@ -202,15 +202,10 @@ pub fn parse_create(body: &[u8]) -> Result<CreateForm, ApiError> {
 
     let document_number = match single("document_number")? {
         None => None,
-        Some(d) if (3..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(d.to_string())
-        }
-        Some(d) => {
-            return Err(ApiError::bad_request(format!(
-                "field document_number must be 3 to 15 digits (a Colombian cédula number), got `{}`",
-                truncate(d, 32)
-            )));
-        }
+        Some(d) => Some(
+            crate::document::normalise(d)
+                .map_err(|e| ApiError::bad_request(format!("field document_number {e}")))?,
+        ),
     };
 
     Ok(CreateForm {
@@ -276,7 +271,7 @@ mod tests {
         insta::assert_snapshot!(err("type=government&threshold=1.5"), @"field threshold must be a number from 0 to 1 (e.g. 0.65), got `1.5`");
         insta::assert_snapshot!(err("type=government&user_authorized=yes"), @"field user_authorized must be true or false, got `yes`");
         insta::assert_snapshot!(err("type=government&country=MX"), @"field country must be CO: TruIdentidad checks Colombia's Registraduría, got `MX`");
-        insta::assert_snapshot!(err("type=government&document_number=12a"), @"field document_number must be 3 to 15 digits (a Colombian cédula number), got `12a`");
+        insta::assert_snapshot!(err("type=government&document_number=12a"), @"field document_number must be 3 to 15 digits (a Colombian cédula number; dots and spaces are ignored), got `12a`");
         insta::assert_snapshot!(err("=x&type=government"), @"the form body has an entry with an empty field name; send fields as name=value pairs joined by &");
     }
 

@@ -10,7 +10,7 @@
 //! - [`service`]: one request's path, stage to stage; [`exchange`]: what it learns on the way.
 //! - [`router`]: method and path to a [`router::Route`], the only module that knows paths.
 //! - [`auth`]: API key and admin token. [`request_body`]: bodies within size and time limits.
-//! - [`api`]: create and poll. [`form`]: the create form. [`ids`]: `VLD…`/`ACC…` ids.
+//! - [`api`]: create and poll. [`form`]: the create form. [`document`]: the document-number rule. [`ids`]: `VLD…`/`ACC…` ids.
 //! - [`faults`]: a scenario's fault applied to a response. [`recorder`]: journal and log.
 //! - [`store`]: the store trait and its in-memory implementation. [`clock`]: injected time.
 //! - [`render`]: response bodies; [`dates`]: the one date format. [`error`]: Truora's error envelope. [`reply`]: answers.
@@ -27,6 +27,7 @@ pub mod config;
 pub mod conn;
 pub mod control;
 pub mod dates;
+pub mod document;
 pub mod error;
 pub mod exchange;
 pub mod faults;

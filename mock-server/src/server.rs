@@ -280,6 +280,12 @@ impl MockServerBuilder {
         self
     }
 
+    /// Await-person mode for every validation (see [`ServerConfig::await_person`]).
+    pub fn await_person(mut self, on: bool) -> Self {
+        self.config.await_person = on;
+        self
+    }
+
     pub fn default_scenario(mut self, name: impl Into<String>) -> Self {
         self.config.default_scenario = name.into();
         self

@@ -1881,7 +1881,7 @@ async fn web_adapter_errors(c: &mut Client<'_>) {
         (&b"{"[..], "not valid JSON"),
         (b"[1]", "JSON object"),
         (br#"{"device":"tablet"}"#, "device must be"),
-        (br#"{"document_number":"12"}"#, "5 to 12 digits"),
+        (br#"{"document_number":"12"}"#, "3 to 15 digits"),
     ] {
         c.error(
             400,

@@ -386,3 +386,145 @@ async fn the_dashboard_data_needs_the_admin_token_when_one_is_set() {
     assert_eq!(get(&server, "/dashboard").await.status, 200);
     assert_eq!(get(&server, "/truorasdk.js").await.status, 200);
 }
+
+/// Creates with `X-Mock-Await-Person: value`.
+async fn create_awaiting(server: &MockServer, form: &str, value: &str) -> Resp {
+    request(
+        server.address(),
+        "POST",
+        "/v1/validations",
+        &[
+            ("Truora-API-Key", KEY),
+            ("Content-Type", FORM),
+            ("X-Mock-Await-Person", value),
+        ],
+        form.as_bytes(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn await_person_mode_waits_for_the_video_however_late_the_sdk_opens() {
+    let server = manual_server().await;
+    let r = create_awaiting(&server, "type=government&account_id=success.late", "true").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = r.json()["validation_id"].as_str().unwrap().to_string();
+    // The person reads the integrator's page for two minutes before the SDK opens.
+    server.advance(Duration::from_secs(120));
+    assert_eq!(
+        poll(&server, &id).await.json()["validation_status"],
+        "pending"
+    );
+    let detail = get(&server, &format!("/_mock/validations/{id}"))
+        .await
+        .json();
+    assert_eq!(detail["journey"]["awaits_person"], true);
+    assert_eq!(detail["journey"]["opened"], false);
+    let opened = post_json(&server, &adapter(&id, "/open"), r#"{"device":"desktop"}"#).await;
+    assert_eq!(opened.json()["journey"]["step"], "intro");
+    walk_to_liveness(&server, &id).await;
+    assert_eq!(
+        upload(&server, &id, "video/webm", &[7u8; 512]).await.status,
+        200
+    );
+    server.advance(Duration::from_millis(2900));
+    assert_eq!(
+        poll(&server, &id).await.json()["validation_status"],
+        "pending"
+    );
+    server.advance(Duration::from_millis(100));
+    assert_eq!(
+        poll(&server, &id).await.json()["validation_status"],
+        "success"
+    );
+}
+
+#[tokio::test]
+async fn the_fast_path_stays_the_default_and_the_server_flag_turns_the_mode_on() {
+    let fast = manual_server().await;
+    let id = create_id(&fast, "type=government&account_id=success.fast").await;
+    fast.advance(Duration::from_secs(3));
+    assert_eq!(
+        poll(&fast, &id).await.json()["validation_status"],
+        "success"
+    );
+
+    let awaiting = MockServer::builder()
+        .seed(1)
+        .manual_clock()
+        .await_person(true)
+        .start()
+        .await
+        .unwrap();
+    let id = create_id(&awaiting, "type=government&account_id=success.flag").await;
+    awaiting.advance(Duration::from_secs(30));
+    assert_eq!(
+        poll(&awaiting, &id).await.json()["validation_status"],
+        "pending"
+    );
+    awaiting.advance(Duration::from_secs(300));
+    let expired = poll(&awaiting, &id).await.json();
+    assert_eq!(
+        (
+            expired["failure_status"].as_str(),
+            expired["expired_reason"].as_str()
+        ),
+        (Some("expired"), Some("face_validation_not_started")),
+        "never opened: the person did not start"
+    );
+    // The header turns it off for one validation.
+    let r = create_awaiting(&awaiting, "type=government&account_id=success.off", "false").await;
+    let id = r.json()["validation_id"].as_str().unwrap().to_string();
+    awaiting.advance(Duration::from_secs(3));
+    assert_eq!(
+        poll(&awaiting, &id).await.json()["validation_status"],
+        "success"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_await_person_header_or_handoff_lang_is_a_clear_400() {
+    let server = manual_server().await;
+    let r = create_awaiting(&server, "type=government", "yes").await;
+    assert_eq!(r.status, 400);
+    insta::assert_snapshot!(r.json()["message"].as_str().unwrap(), @"X-Mock-Await-Person must be true or false, got `yes`");
+    let id = create_id(&server, "type=government").await;
+    let r = get(&server, &adapter(&id, "/handoff.svg?lang=fr")).await;
+    assert_eq!(r.status, 400);
+    insta::assert_snapshot!(r.json()["message"].as_str().unwrap(), @"lang must be es or en, got `fr`");
+    let r = get(&server, &adapter(&id, "/handoff.svg?lang=en")).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn the_document_rule_is_the_same_for_the_api_and_the_journey() {
+    let server = manual_server().await;
+    for (doc, ok) in [
+        ("1.020.304.050", true),
+        ("123", true),
+        ("12", false),
+        ("1234567890123456", false),
+    ] {
+        let api = create(&server, &format!("type=government&document_number={doc}")).await;
+        let id = create_id(&server, "type=government").await;
+        assert_eq!(
+            post_json(&server, &adapter(&id, "/open"), "{}")
+                .await
+                .status,
+            200
+        );
+        assert_eq!(step(&server, &id, "intro", "{}").await.status, 200);
+        let journey = step(
+            &server,
+            &id,
+            "document",
+            &format!(r#"{{"document_number":"{doc}"}}"#),
+        )
+        .await;
+        assert_eq!(
+            (api.status == 200, journey.status == 200),
+            (ok, ok),
+            "{doc}"
+        );
+    }
+}

@@ -23,6 +23,7 @@ Examples:
   truidentidad-mock serve --mix success=70,declined-face-mismatch=20,expired-not-finished=10
   truidentidad-mock serve --clock manual --pending-for 10s
   truidentidad-mock serve --rate-limit 50/s --brownout 60s:30s:503
+  truidentidad-mock serve --await-person
 
 The first line on stdout is `listening on http://HOST:PORT`; logs go to stderr.";
 
@@ -124,6 +125,11 @@ pub struct ServeArgs {
     /// start, so a restart loses nothing. Written atomically; a corrupt file stops the server.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_STATE_FILE")]
     state_file: Option<PathBuf>,
+    /// Outcomes wait for the person: each validation stays pending until its liveness video is
+    /// uploaded through the browser journey (or it expires), and its scenario's clock starts
+    /// at the upload. Per validation: the create header `X-Mock-Await-Person: true|false`.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_AWAIT_PERSON")]
+    await_person: bool,
     /// Worker threads (default: one per core).
     #[arg(long, env = "TRUIDENTIDAD_MOCK_THREADS")]
     threads: Option<usize>,
@@ -179,6 +185,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         state_file: args.state_file,
         rate_limit: args.rate_limit,
         brownouts: args.brownouts,
+        await_person: args.await_person,
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {

@@ -27,9 +27,14 @@ use crate::store::{CreateParams, NewValidation};
 /// The header that picks a scenario on create.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
 
+/// The header that turns await-person mode on (`true`) or off (`false`) for one validation.
+pub const AWAIT_PERSON_HEADER: &str = "x-mock-await-person";
+
 // As a `HeaderName`: looking a header up by `&str` parses the name on every request.
 static SCENARIO_NAME: http::header::HeaderName =
     http::header::HeaderName::from_static(SCENARIO_HEADER);
+static AWAIT_PERSON_NAME: http::header::HeaderName =
+    http::header::HeaderName::from_static(AWAIT_PERSON_HEADER);
 
 /// What a create needs once its head has passed the checks: the body to read and the
 /// scenario header. The request itself is not kept: the boxed future of every create holds
@@ -41,6 +46,8 @@ pub struct CreateHead {
     brownout_delay: Option<std::time::Duration>,
     declared: Option<u64>,
     header_scenario: Option<String>,
+    /// `X-Mock-Await-Person`, when sent.
+    await_person: Option<bool>,
 }
 
 /// The synchronous part of a create, done while routing: the API key, the content type and
@@ -62,13 +69,30 @@ pub fn check_create(
         .headers()
         .get(&SCENARIO_NAME)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let await_person = req
+        .headers()
+        .get(&AWAIT_PERSON_NAME)
+        .map(|v| parse_await_person(v.as_bytes()))
+        .transpose()?;
     let declared = declared_length(&req);
     Ok(CreateHead {
         brownout_delay,
         body: req.into_body(),
         declared,
         header_scenario,
+        await_person,
     })
+}
+
+fn parse_await_person(v: &[u8]) -> Result<bool, ApiError> {
+    match v.trim_ascii() {
+        b"true" | b"1" => Ok(true),
+        b"false" | b"0" => Ok(false),
+        other => Err(ApiError::bad_request(format!(
+            "X-Mock-Await-Person must be true or false, got `{}`",
+            truncate(&String::from_utf8_lossy(other), 32)
+        ))),
+    }
 }
 
 /// `POST /v1/validations` once its head passed [`check_create`]: reads the body, then
@@ -86,7 +110,15 @@ pub async fn create(
         Ok(b) => b,
         Err(e) => return e.into(),
     };
-    match create_from_body(state, conn, head.header_scenario.as_deref(), &body, ex) {
+    let await_person = head.await_person.unwrap_or(state.config.await_person);
+    match create_from_body(
+        state,
+        conn,
+        head.header_scenario.as_deref(),
+        await_person,
+        &body,
+        ex,
+    ) {
         Created::Done(reply) => reply,
         Created::Fault(fault) => fault.await,
     }
@@ -111,6 +143,7 @@ fn create_from_body<'a>(
     state: &'a AppState,
     conn: &ConnInfo,
     header_scenario: Option<&str>,
+    await_person: bool,
     body: &[u8],
     ex: &'a mut Exchange,
 ) -> Created<'a> {
@@ -180,6 +213,7 @@ fn create_from_body<'a>(
         ip: conn.remote.ip(),
         // Creates without optional fields (most) store none: no allocation to make or free.
         params: (form.params != CreateParams::default()).then(|| Arc::new(form.params)),
+        await_person,
     };
     let now = state.clock.now();
     let mut attempt_seq = seq;

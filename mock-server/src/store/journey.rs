@@ -76,6 +76,12 @@ pub struct Journey {
     pub device: Device,
     pub document_number: Option<String>,
     pub video_bytes: Option<u64>,
+    /// When the video arrived: the person's part is done from then on.
+    pub uploaded_at: Option<Duration>,
+    /// The SDK or the phone page opened the journey (false only while awaiting the person).
+    pub opened: bool,
+    /// Created with the validation in await-person mode, rather than by the SDK opening it.
+    pub awaits_person: bool,
     pub events: Vec<Event>,
     pub events_dropped: u32,
     hold_since: Option<Duration>,
@@ -90,11 +96,25 @@ impl Journey {
             device,
             document_number: None,
             video_bytes: None,
+            uploaded_at: None,
+            opened: true,
+            awaits_person: false,
             events: Vec::new(),
             events_dropped: 0,
             hold_since: Some(now),
             hold_total: Duration::ZERO,
             held_polls: 0,
+        }
+    }
+
+    /// Await-person mode: a journey not opened yet, holding the scenario's clock from the
+    /// validation's creation, as in the real product, where nothing happens until the person
+    /// has recorded the video, however late they open the SDK. The timeout keeps running.
+    pub(crate) fn awaiting(created: Duration) -> Self {
+        Journey {
+            opened: false,
+            awaits_person: true,
+            ..Journey::new(created, Device::Desktop)
         }
     }
 

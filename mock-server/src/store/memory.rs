@@ -201,7 +201,9 @@ impl ValidationStore for MemoryStore {
             changes: None,
             ip: new.ip,
             params: new.params,
-            journey: None,
+            journey: new
+                .await_person
+                .then(|| Box::new(super::journey::Journey::awaiting(now))),
         };
         let observation = record.observe(&self.catalogue, now);
         let slot = shard.push(record).map_err(|r| NewValidation {
@@ -210,6 +212,7 @@ impl ValidationStore for MemoryStore {
             timeout: r.timeout,
             ip: r.ip,
             params: r.params,
+            await_person: r.journey.is_some(),
         })?;
         Ok(View {
             record: shard.records[slot].clone(),
@@ -361,6 +364,7 @@ mod tests {
             timeout: Duration::from_secs(300),
             ip: "127.0.0.1".parse().unwrap(),
             params: None,
+            await_person: false,
         }
     }
 

@@ -8,10 +8,12 @@
 //!
 //! - [`record`]: the stored facts of one validation.
 //! - [`journey`]: the browser journey's state on a record, and its hold on scenario time.
+//! - [`person`]: how a scenario's ending yields to what the person did in the journey.
 //! - [`memory`]: the in-memory, sharded, bounded implementation (the default).
 
 pub mod journey;
 pub mod memory;
+pub mod person;
 pub mod record;
 
 use std::net::IpAddr;
@@ -42,6 +44,9 @@ pub struct NewValidation {
     pub timeout: Duration,
     pub ip: IpAddr,
     pub params: Option<Arc<CreateParams>>,
+    /// Await-person mode: the scenario's clock waits for the video, from creation on
+    /// (see [`journey::Journey::awaiting`]).
+    pub await_person: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

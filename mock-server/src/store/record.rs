@@ -9,6 +9,7 @@ use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::{Catalogue, Observation, Outcome, ValidationFacts, observe};
 
 use super::journey::Journey;
+use super::person::{self, Person};
 use crate::ids::ValidationId;
 
 /// Optional create parameters, shared (`Arc`) so the copy of a record a poll takes costs no
@@ -123,8 +124,29 @@ impl Record {
         }
     }
 
+    /// What the person did in the browser journey, if one exists (see [`super::person`]).
+    fn person(&self) -> Option<Person> {
+        self.journey.as_deref().map(|j| Person {
+            opened: j.opened,
+            uploaded: j.uploaded_at.is_some(),
+        })
+    }
+
     pub fn observe(&self, catalogue: &Catalogue, now: Duration) -> Observation {
-        observe(catalogue.get(self.scenario), &self.facts(now))
+        let person = self.person();
+        let mut facts = self.facts(now);
+        if person.is_some_and(|p| p.uploaded) {
+            // The person met their deadline; what follows is TruIdentidad's processing.
+            facts.timeout = Duration::MAX;
+        }
+        let observation = observe(
+            person::scenario_for(catalogue, self.scenario, person),
+            &facts,
+        );
+        if facts.forced.is_some() {
+            return observation;
+        }
+        person::expiry_for(observation, person)
     }
 
     /// The earliest moment, up to `now`, at which this validation was terminal, given when

@@ -95,7 +95,8 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     .store
                     .get(id, state.clock.now())
                     .ok_or_else(|| unknown(id))?;
-                let url = handoff_url(req.headers(), id);
+                let lang = lang_param(req.uri().query())?;
+                let url = handoff_url(req.headers(), id, lang);
                 // The link is built from the Host header; one too long for a QR code is the
                 // client's input, so it is a 400, not a server error.
                 let svg = qr::svg(&url).map_err(|e| {
@@ -375,9 +376,27 @@ async fn read_video(state: &AppState, req: Request<Incoming>) -> Result<Bytes, A
     }
 }
 
-/// The phone handoff link. Built from the Host the browser used, so it works wherever the mock
-/// is reachable (bind to a LAN address with `--bind` for a real phone).
-pub fn handoff_url(headers: &http::HeaderMap, id: ValidationId) -> String {
+/// `?lang=` of the handoff QR code: the phone continues in the language the desktop used.
+fn lang_param(query: Option<&str>) -> Result<&'static str, ApiError> {
+    let lang = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v.into_owned())
+    });
+    match lang.as_deref() {
+        None | Some("es") => Ok("es"),
+        Some("en") => Ok("en"),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "lang must be es or en, got `{}`",
+            truncate(other, 16)
+        ))),
+    }
+}
+
+/// The phone handoff link, keeping the journey's language. Built from the Host the browser
+/// used, so it works wherever the mock is reachable (bind to a LAN address with `--bind` for
+/// a real phone).
+pub fn handoff_url(headers: &http::HeaderMap, id: ValidationId, lang: &str) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -386,5 +405,5 @@ pub fn handoff_url(headers: &http::HeaderMap, id: ValidationId) -> String {
                 .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("127.0.0.1");
-    format!("http://{host}/journey/{id}")
+    format!("http://{host}/journey/{id}?lang={lang}")
 }

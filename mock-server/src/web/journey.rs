@@ -9,7 +9,10 @@
 //! longer than 3 s to read a policy and record a video, and an outcome that arrives before the
 //! video was uploaded would be impossible in the real service. So from the moment the SDK opens
 //! the journey until the video upload, scenario time (and poll-driven phases) stand still; the
-//! validation's `timeout` keeps running, because that is the user's real deadline.
+//! validation's `timeout` keeps running, because that is the user's real deadline. In
+//! await-person mode the hold starts at the create instead (`Journey::awaiting`), so a person
+//! who reads the page for minutes before the SDK opens still gets the whole journey; and once
+//! the video is in, `crate::store::person` keeps the scenario from contradicting the person.
 
 use std::time::Duration;
 
@@ -70,10 +73,8 @@ pub enum JourneyError {
     NotOpened,
     #[error("step out of order: the journey is at `{at}`, so `{got}` is not possible now")]
     OutOfOrder { at: &'static str, got: &'static str },
-    #[error(
-        "the document number must be 5 to 12 digits (a Colombian cédula has 6 to 10), got `{0}`"
-    )]
-    BadDocument(String),
+    #[error("the document number {0}")]
+    BadDocument(#[from] crate::document::BadDocument),
     #[error("the liveness video is empty; record again")]
     EmptyVideo,
 }
@@ -124,6 +125,7 @@ pub fn open(
         .journey
         .get_or_insert_with(|| Box::new(Journey::new(now, device)));
     j.device = device;
+    j.opened = true;
     if j.document_number.is_none() {
         j.document_number = document_number.or(known);
     }
@@ -132,12 +134,7 @@ pub fn open(
 }
 
 fn check_document(d: String) -> Result<String, JourneyError> {
-    let d = d.trim().to_string();
-    if (5..=12).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(d)
-    } else {
-        Err(JourneyError::BadDocument(crate::form::truncate(&d, 32)))
-    }
+    Ok(crate::document::normalise(&d)?)
 }
 
 /// Applies what the user did on the current screen. Declining or abandoning a step ends the
@@ -216,6 +213,7 @@ pub fn apply(
                 return Err(JourneyError::EmptyVideo);
             }
             j.video_bytes = Some(*bytes);
+            j.uploaded_at = Some(now);
             j.step = Step::Processing;
             j.end_hold(now);
             j.log(
@@ -269,6 +267,8 @@ pub fn to_json(j: &Journey, clock: &dyn Clock, created: Duration) -> Value {
         "device": j.device.as_str(),
         "document_number": j.document_number,
         "video_bytes": j.video_bytes,
+        "opened": j.opened,
+        "awaits_person": j.awaits_person,
         "on_hold": j.on_hold(),
         "events": events,
         "events_dropped": j.events_dropped,
