@@ -127,6 +127,13 @@ pub async fn start_mock(plan: &FleetPlan) -> Result<MockServer, FleetError> {
 pub async fn drive(server: &MockServer, plan: &FleetPlan, display: Display) -> FleetRun {
     let planned = plan.schedule.expected_arrivals();
     let state = server.state().clone();
+    if display != Display::Off {
+        // While the run goes, its validations and every request can be watched live.
+        eprintln!(
+            "fleet mock at {0} (dashboard: {0}/dashboard); {planned} validations to drive",
+            server.uri()
+        );
+    }
     let run_start = state.now();
     let started = Arc::new(AtomicU64::new(0));
     let finished = Arc::new(AtomicU64::new(0));
