@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use truidentidad_conformance::client::ClientSpec;
-use truidentidad_mock_server::conditions::{Brownout, ConditionError, RateLimit};
+use truidentidad_mock_server::conditions::{Brownout, RateLimit};
 
 use crate::client::{Api, TargetError};
 use crate::fleet::FleetPlan;
@@ -85,11 +85,11 @@ pub struct LoadArgs {
     pub client_url: Option<String>,
     /// Fleet mode: throttle the mock to this rate (429 with Retry-After beyond it), e.g. 50/s
     /// or 50/s/key, to see how the fleet takes it.
-    #[arg(long, value_parser = parse_rate_limit)]
+    #[arg(long)]
     pub rate_limit: Option<RateLimit>,
     /// Fleet mode: a brown-out AT:FOR:EFFECT from the run's start, e.g. 20s:10s:503 or
     /// 20s:10s:+2s (repeatable).
-    #[arg(long = "brownout", value_parser = parse_brownout, value_name = "AT:FOR:EFFECT")]
+    #[arg(long = "brownout", value_name = "AT:FOR:EFFECT")]
     pub brownouts: Vec<Brownout>,
     /// Sent as Truora-API-Key on every request.
     #[arg(
@@ -172,14 +172,6 @@ pub struct LoadArgs {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
-    s.parse().map_err(|e: ConditionError| e.to_string())
-}
-
-fn parse_brownout(s: &str) -> Result<Brownout, String> {
-    s.parse().map_err(|e: ConditionError| e.to_string())
 }
 
 /// Errors that stop a load run before or after it (request failures are counted, not fatal).
@@ -396,11 +388,7 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
         print!("{}", compare(base, &report));
     }
     if let Some(path) = &args.json {
-        let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
-        std::fs::write(path, json).map_err(|source| LoadError::WriteJson {
-            path: path.clone(),
-            source,
-        })?;
+        write_json(path, &report)?;
     }
     let verdicts = threshold::check(&report, &args.thresholds);
     Ok(print_verdicts(&verdicts))
@@ -419,14 +407,19 @@ async fn run_fleet_mode(args: &LoadArgs, plan: FleetPlan) -> Result<ExitCode, Lo
     let report = FleetReport::new(&run, &client);
     print!("{}", report.to_text());
     if let Some(path) = &args.json {
-        let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
-        std::fs::write(path, json).map_err(|source| LoadError::WriteJson {
-            path: path.clone(),
-            source,
-        })?;
+        write_json(path, &report)?;
     }
     let verdicts = threshold::check_with(&args.thresholds, |m| report.value(m));
     Ok(print_verdicts(&verdicts))
+}
+
+/// Writes a report as `--json` asked.
+fn write_json(path: &std::path::Path, report: &impl serde::Serialize) -> Result<(), LoadError> {
+    let json = serde_json::to_vec_pretty(report).unwrap_or_default();
+    std::fs::write(path, json).map_err(|source| LoadError::WriteJson {
+        path: path.into(),
+        source,
+    })
 }
 
 /// Prints the threshold verdicts, if any, and picks the exit code.

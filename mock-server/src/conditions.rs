@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
@@ -171,6 +172,9 @@ pub struct Conditions {
     limit: Option<RateLimit>,
     buckets: Mutex<HashMap<String, Bucket>>,
     brownouts: RwLock<Vec<Brownout>>,
+    /// Whether there is anything to apply: without a limit or a brown-out (the default), the
+    /// request path asks one atomic load and no lock.
+    active: AtomicBool,
 }
 
 impl Conditions {
@@ -178,6 +182,7 @@ impl Conditions {
         Conditions {
             limit,
             buckets: Mutex::new(HashMap::new()),
+            active: AtomicBool::new(limit.is_some() || !brownouts.is_empty()),
             brownouts: RwLock::new(brownouts),
         }
     }
@@ -190,6 +195,7 @@ impl Conditions {
     /// Adds a brown-out (the load tool schedules its stages this way).
     pub fn add_brownout(&self, b: Brownout) {
         self.brownouts.write().push(b);
+        self.active.store(true, Ordering::Release);
     }
 
     /// The brown-outs, in the order they were added.
@@ -200,7 +206,15 @@ impl Conditions {
     /// What to do with an API request sent with `key` at `now`. A brown-out's 503 comes first
     /// (the service is down, whatever the caller's budget); a throttled request does not take
     /// a token, so a client that honours `Retry-After` gets through when it comes back.
+    /// Whether any condition is set; when not, every request passes.
+    pub fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
     pub fn gate(&self, key: &str, now: Duration) -> Gate {
+        if !self.is_active() {
+            return Gate::Pass;
+        }
         let brownout = {
             let all = self.brownouts.read();
             all.iter().find(|b| b.covers(now)).map(|b| b.effect)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use truidentidad_mock_server::conditions::{Brownout, ConditionError, RateLimit};
+use truidentidad_mock_server::conditions::{Brownout, RateLimit};
 use truidentidad_mock_server::log_sink::{FlushGuard, LogSink};
 use truidentidad_mock_server::{ClockMode, ServerConfig};
 
@@ -136,20 +136,12 @@ pub struct ServeArgs {
     /// Throttle every API request (creates and polls) to this rate, answering 429 with
     /// Retry-After beyond it: 50/s, 3000/m, or 50/s/key for one bucket per API key. Bursts of
     /// one second's worth pass.
-    #[arg(long, env = "TRUIDENTIDAD_MOCK_RATE_LIMIT", value_parser = parse_rate_limit)]
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_RATE_LIMIT")]
     rate_limit: Option<RateLimit>,
     /// A brown-out AT:FOR:EFFECT from the server's start: 20s:10s:503 answers every API
     /// request 503 for 10 s from 20 s on; 20s:10s:+2s adds 2 s of latency (repeatable).
-    #[arg(long = "brownout", value_parser = parse_brownout, value_name = "AT:FOR:EFFECT")]
+    #[arg(long = "brownout", value_name = "AT:FOR:EFFECT")]
     brownouts: Vec<Brownout>,
-}
-
-fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
-    s.parse().map_err(|e: ConditionError| e.to_string())
-}
-
-fn parse_brownout(s: &str) -> Result<Brownout, String> {
-    s.parse().map_err(|e: ConditionError| e.to_string())
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {

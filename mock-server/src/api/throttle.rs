@@ -23,6 +23,9 @@ pub fn check(
     headers: &HeaderMap,
     ex: &mut Exchange,
 ) -> Result<Option<Duration>, ApiError> {
+    if !state.conditions.is_active() {
+        return Ok(None);
+    }
     let key = headers
         .get(API_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
