@@ -11,8 +11,8 @@ use truidentidad_conformance::client::ClientSpec;
 use truidentidad_mock_server::conditions::{Brownout, RateLimit};
 
 use crate::client::{Api, TargetError};
-use crate::fleet::FleetPlan;
 use crate::fleet::report::FleetReport;
+use crate::fleet::{ExternalTarget, FleetPlan};
 use crate::progress::{Display, Progress};
 use crate::report::{Report, RunFacts, compare};
 use crate::run::{
@@ -46,6 +46,10 @@ Examples:
   truidentidad-mock load --client 'python3 my_poller.py' --rate 10 --duration 30s \\
       --concurrency 200 --rate-limit 50/s --threshold 'detection_lag.p99<5s'
 
+  # fleet mode against a running mock (shared, or replicas behind a balancer)
+  truidentidad-mock load --client-url http://127.0.0.1:9000/follow \\
+      --target http://mock.staging:8080 --api-key team-key --rate 5 --duration 60s
+
 Latencies are measured from the intended send time (coordinated omission corrected) and
 reported in milliseconds. The --json schema is documented in benches/SCHEMA.md.";
 
@@ -70,18 +74,29 @@ enum SelectorArg {
 #[command(after_help = AFTER_HELP)]
 pub struct LoadArgs {
     /// Base URL of the API under load: the mock, or any server or proxy that speaks it
-    /// [default: http://127.0.0.1:8080]. Not with --client: a fleet run starts its own mock.
+    /// [default: http://127.0.0.1:8080]. With --client/--client-url: a running
+    /// truidentidad-mock (or replicas behind a balancer) the fleet is sent to and followed
+    /// through its /_mock/ control API, instead of an in-process mock.
     #[arg(long)]
     pub target: Option<String>,
+    /// Fleet mode with --target: the target's admin token, if it has one (read from its
+    /// control API's journal and validations).
+    #[arg(
+        long,
+        env = "TRUIDENTIDAD_MOCK_ADMIN_TOKEN",
+        hide_env_values = true,
+        requires = "target"
+    )]
+    pub admin_token: Option<String>,
     /// Fleet mode: your client, a command run once per validation with the conformance
     /// suite's environment (TRUORA_API_BASE_URL, TRUORA_API_KEY, TRUORA_ACCOUNT_ID,
     /// TRUORA_POLL_DEADLINE_SECONDS; a JSON result as its last stdout line), against one
-    /// in-process mock that sees the whole fleet's traffic.
-    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["raw", "client_url", "target"])]
+    /// mock that sees the whole fleet's traffic (in-process, or --target).
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["raw", "client_url"])]
     pub client: Option<String>,
     /// Fleet mode with a client that is a service: POSTed {"account_id", "base_url",
     /// "api_key", "poll_deadline_seconds"} once per validation, answering the result JSON.
-    #[arg(long, value_name = "URL", conflicts_with_all = ["raw", "target"])]
+    #[arg(long, value_name = "URL", conflicts_with = "raw")]
     pub client_url: Option<String>,
     /// Fleet mode: throttle the mock to this rate (429 with Retry-After beyond it), e.g. 50/s
     /// or 50/s/key, to see how the fleet takes it.
@@ -254,7 +269,18 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
         (None, None) => None,
     };
     if let Some(client) = fleet_client {
+        if args.target.is_some() && (args.rate_limit.is_some() || !args.brownouts.is_empty()) {
+            return Err(SpecError(
+                "--rate-limit and --brownout shape the fleet's in-process mock; an external --target imposes its own (start it with `serve --rate-limit … --brownout …`)".into(),
+            )
+            .into());
+        }
         return Ok(Mode::Fleet(FleetPlan {
+            target: args.target.as_ref().map(|url| ExternalTarget {
+                url: url.clone(),
+                api_key: args.api_key.clone(),
+                admin_token: args.admin_token.clone(),
+            }),
             client,
             schedule,
             mix,

@@ -1,6 +1,6 @@
-//! Fleet mode against a real client: the Python reference client as a service, driven as a
-//! small fleet under a rate limit, and every reported figure checked against the mock's own
-//! journal.
+//! Fleet mode against real clients: the Python and Node.js reference clients as services, each
+//! driven as a small fleet under a rate limit, and every reported figure checked against the
+//! mock's own journal.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -8,24 +8,27 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use truidentidad_conformance::client::ClientSpec;
-use truidentidad_load::fleet::{FleetPlan, drive, start_mock};
+use truidentidad_load::fleet::{ExternalTarget, FleetPlan, drive, run_fleet, start_mock};
 use truidentidad_load::progress::Display;
 use truidentidad_load::schedule::Schedule;
 use truidentidad_load::spec::Mix;
+use truidentidad_mock_server::MockServer;
 use truidentidad_mock_server::journal::Kind;
 
-/// Starts `conformance/clients/python/service.py` on a free port; killed when dropped.
-async fn python_service() -> (tokio::process::Child, String) {
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../conformance/clients/python/service.py");
-    let mut child = tokio::process::Command::new("python3")
+/// Starts a reference service (`conformance/clients/<script>`) on a free port with `program`;
+/// killed when dropped.
+async fn reference_service(program: &str, script: &str) -> (tokio::process::Child, String) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../conformance/clients")
+        .join(script);
+    let mut child = tokio::process::Command::new(program)
         .arg(script)
         .arg("0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("python3 runs the reference service");
+        .unwrap_or_else(|e| panic!("{program} runs the reference service (install it): {e}"));
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
         .await
@@ -37,9 +40,40 @@ async fn python_service() -> (tokio::process::Child, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fleet_under_a_rate_limit_is_measured_as_the_journal_shows_it() {
-    let (_service, url) = python_service().await;
-    let plan = FleetPlan {
+async fn a_python_fleet_under_a_rate_limit_is_measured_as_the_journal_shows_it() {
+    let (_service, url) = reference_service("python3", "python/service.py").await;
+    measured_as_the_journal_shows(url, Mock::Own).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_fleet_under_a_rate_limit_is_measured_as_the_journal_shows_it() {
+    let (_service, url) = reference_service("node", "node/service.mjs").await;
+    measured_as_the_journal_shows(url, Mock::Own).await;
+}
+
+/// `load --client-url … --target URL`: the same fleet against a mock that was already
+/// running (with an admin token, and traffic of its own before the run), read through its
+/// control API, gives the figures its journal shows for the run's requests only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_against_an_external_mock_is_measured_through_its_control_api() {
+    let (_service, url) = reference_service("python3", "python/service.py").await;
+    measured_as_the_journal_shows(url, Mock::External).await;
+}
+
+/// Where the fleet's mock runs.
+#[derive(PartialEq)]
+enum Mock {
+    Own,
+    External,
+}
+
+const EXTERNAL_KEY: &str = "team-key";
+const ADMIN_TOKEN: &str = "admin-secret";
+
+/// Drives the service at `url` as a fleet of 8 under 2 requests/s, and checks each figure
+/// against the journal.
+async fn measured_as_the_journal_shows(url: String, mock: Mock) {
+    let mut plan = FleetPlan {
         client: ClientSpec::Url(url),
         // 8 validations in 2 s, all followed at once, against 2 requests/s: some are refused.
         schedule: Schedule::constant(4.0, Duration::from_secs(2)),
@@ -51,11 +85,40 @@ async fn a_fleet_under_a_rate_limit_is_measured_as_the_journal_shows_it() {
         brownouts: Vec::new(),
         seed: 7,
         quiet_window: Duration::from_millis(500),
+        target: None,
     };
-    let server = start_mock(&plan).await.unwrap();
-    let run = drive(&server, &plan, Display::Off).await;
+    let (server, run, before) = match mock {
+        Mock::Own => {
+            let server = start_mock(&plan).await.unwrap();
+            let run = drive(&server, &plan, Display::Off).await;
+            (server, run, 0)
+        }
+        Mock::External => {
+            let server = MockServer::builder()
+                .api_key(EXTERNAL_KEY)
+                .configure(|c| {
+                    c.rate_limit = plan.rate_limit;
+                    c.admin_token = Some(ADMIN_TOKEN.into());
+                })
+                .start()
+                .await
+                .unwrap();
+            // Someone else's validation, before the run: not the fleet's.
+            let created = create_one(&server.uri()).await;
+            assert_eq!(created, 200);
+            let before = server.state().journal().total_recorded();
+            plan.rate_limit = None;
+            plan.target = Some(ExternalTarget {
+                url: server.uri(),
+                api_key: EXTERNAL_KEY.into(),
+                admin_token: Some(ADMIN_TOKEN.into()),
+            });
+            let run = run_fleet(plan.clone(), Display::Off).await.unwrap();
+            (server, run, before)
+        }
+    };
     let f = &run.figures;
-    let api = server.requests(|e| matches!(e.kind, Kind::Create | Kind::Poll));
+    let api = server.requests(|e| matches!(e.kind, Kind::Create | Kind::Poll) && e.seq >= before);
 
     assert_eq!(f.validations, 8);
     assert_eq!(f.requests, api.len() as u64);
@@ -96,4 +159,27 @@ async fn a_fleet_under_a_rate_limit_is_measured_as_the_journal_shows_it() {
     // The per-second series adds up to every request the mock received.
     assert_eq!(f.rate.per_second.iter().sum::<u64>(), api.len() as u64);
     server.shutdown().await;
+}
+
+/// One create through the API, as another team's backend would send it; its status.
+async fn create_one(base: &str) -> u16 {
+    use truidentidad_conformance::http::{Method, Req, send};
+    let resp = send(
+        Req {
+            method: Method::POST,
+            url: format!("{base}/v1/validations"),
+            headers: vec![
+                ("Truora-API-Key".into(), EXTERNAL_KEY.into()),
+                (
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+            ],
+            body: b"type=government&account_id=another-team&user_authorized=true".to_vec(),
+        },
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    resp.status
 }

@@ -125,7 +125,9 @@ test('an idle dashboard of 200 validations keeps selections and costs only 304s'
 
   const sizes = [];
   page.on('requestfinished', async (req) => {
-    if (!req.url().includes('/dashboard/api/')) return;
+    // The list and the detail; the traffic chart moves on every second while the 230
+    // creates above are in its 2-minute window (idle, it is a 304 too: its own test).
+    if (!req.url().includes('/dashboard/api/validations')) return;
     const s = await req.sizes();
     const r = await req.response();
     sizes.push({ url: req.url().replace(/^https?:\/\/[^/]+/, ''), status: r.status(), bytes: s.responseHeadersSize + s.responseBodySize, sent: s.requestHeadersSize });
@@ -290,4 +292,40 @@ test('demo: the scenario list says why it is empty without the token, and fills 
   assert.ok(await demo.$$eval('#scenario option', (o) => o.length) > 5);
   await axeCheck(demo, 'demo (phone)');
   await open2.close();
+});
+
+test('the live chart shows API requests per second, the 429s among them, and hides when idle', async () => {
+  const throttled = await startServer(['--rate-limit', '3/s']);
+  try {
+    const page = await open(throttled);
+    // Nothing yet: no chart.
+    await refreshes(page, 1);
+    assert.equal(await page.isHidden('[data-testid=traffic]'), true);
+    // A burst of 12 creates against 3 requests/s: some are answered 429.
+    const statuses = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await fetch(throttled.url + '/v1/validations', {
+        method: 'POST',
+        headers: { 'Truora-API-Key': 'e2e-key', 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ type: 'government', account_id: `burst${i}` }),
+      });
+      statuses.push(r.status);
+    }
+    const refused = statuses.filter((s) => s === 429).length;
+    assert.ok(refused > 0, `the rate limit bit: ${statuses}`);
+    // The chart counts whole seconds that are over: wait for the burst's to end.
+    await page.waitForFunction((n) => {
+      const s = document.querySelector('[data-testid=traffic-summary]');
+      return s && !document.querySelector('[data-testid=traffic]').hidden && s.textContent.includes(`${n} requests`);
+    }, 12, { timeout: 10_000 });
+    const summary = await page.textContent('[data-testid=traffic-summary]');
+    assert.match(summary, new RegExp(`12 requests, ${refused} answered 429, 0 5xx or dropped`));
+    const bars = await page.$$eval('[data-testid=traffic-chart] rect', (rs) => rs.map((r) => r.getAttribute('class')));
+    assert.ok(bars.includes('b-ok') && bars.includes('b-throttled'), JSON.stringify(bars));
+    await axeCheck(page, 'dashboard with the traffic chart');
+    assert.deepEqual(page.jsErrors, []);
+    await page.context().close();
+  } finally {
+    await throttled.stop();
+  }
 });

@@ -231,6 +231,49 @@
     );
   }
 
+  // The live chart of API requests per second (creates and polls), shown once there is
+  // traffic: a fleet load test's waves and the throttling it meets, as they happen.
+  var SVG = 'http://www.w3.org/2000/svg';
+  var TRAFFIC_SECONDS = 120;
+  var trafficTag = null;
+  function bar(cls, x, y, w, h, title) {
+    var r = document.createElementNS(SVG, 'rect');
+    r.setAttribute('class', cls); r.setAttribute('x', x); r.setAttribute('y', y);
+    r.setAttribute('width', w); r.setAttribute('height', h);
+    if (title) { var t = document.createElementNS(SVG, 'title'); t.textContent = title; r.appendChild(t); }
+    return r;
+  }
+  function refreshTraffic() {
+    if (waitingForToken) return;
+    get('/dashboard/api/traffic?seconds=' + TRAFFIC_SECONDS, trafficTag).then(function (res) {
+      if (res.status !== 200) return;
+      trafficTag = res.tag;
+      var t = res.body, s = t.seconds || [];
+      $('traffic').hidden = t.total === 0;
+      if (t.total === 0) return;
+      var throttled = 0, errors = 0;
+      s.forEach(function (x) { throttled += x.throttled; errors += x.server_errors; });
+      var last = s.length ? s[s.length - 1].requests : 0;
+      setText($('traffic-summary'), last + ' req/s in the last second · peak ' + t.peak + ' · mean ' + t.mean +
+        ' · ' + t.total + ' requests, ' + throttled + ' answered 429, ' + errors + ' 5xx or dropped');
+      var w = 600 / TRAFFIC_SECONDS, top = Math.max(t.peak, 1), h = 86;
+      var bars = [];
+      s.forEach(function (x, i) {
+        if (!x.requests) return;
+        var px = i * w + 0.5, bw = Math.max(w - 1, 1), y = 90;
+        var ok = x.requests - x.throttled - x.server_errors;
+        var tip = x.requests + ' requests (' + x.throttled + ' × 429, ' + x.server_errors + ' × 5xx or dropped)';
+        [['b-ok', ok], ['b-throttled', x.throttled], ['b-error', x.server_errors]].forEach(function (part) {
+          if (!part[1]) return;
+          var ph = part[1] / top * h;
+          y -= ph;
+          bars.push(bar(part[0], px, y, bw, ph, tip));
+        });
+      });
+      $('traffic-chart').replaceChildren.apply($('traffic-chart'), bars);
+    }).catch(function () {});
+  }
+
   $('filters').addEventListener('submit', function (e) {
     e.preventDefault();
     offset = 0;
@@ -247,4 +290,6 @@
   refresh();
   if (selected) select(selected, false);
   setInterval(refresh, REFRESH_MS);
+  refreshTraffic();
+  setInterval(refreshTraffic, REFRESH_MS);
 })();

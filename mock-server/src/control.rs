@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::exchange::Exchange;
 use crate::form::truncate;
 use crate::ids::ValidationId;
-use crate::journal::Kind;
+use crate::journal::{JournalEntry, Kind};
 use crate::render;
 use crate::reply::{Reply, json_response};
 use crate::request_body::read_body;
@@ -370,7 +370,20 @@ pub fn detail_json(state: &AppState, view: &View) -> Value {
         .collect();
     timeline.push(json!({ "outcome": scenario.outcome_label(), "state": if terminal { "current" } else { "upcoming" } }));
     v["timeline"] = Value::Array(timeline);
-    v["requests"] = json!(state.journal.for_validation(view.record.id, 1000));
+    let requests = state.journal.for_validation(view.record.id, 1000);
+    // When it became terminal, on the journal's clock (as `received`): what a load run
+    // against this server measures detection lag from. Throttled polls did not count.
+    let poll_arrivals: Vec<Duration> = requests
+        .iter()
+        .filter(|e| e.reached_store_as_poll())
+        .map(|e| e.received)
+        .collect();
+    v["terminal_at_seconds"] = secs(view.record.terminal_since(
+        &state.catalogue,
+        &poll_arrivals,
+        view.now,
+    ));
+    v["requests"] = requests.iter().map(JournalEntry::to_json).collect();
     v
 }
 
@@ -447,13 +460,36 @@ fn journal(state: &AppState, query: Option<&str>) -> Result<Reply, ApiError> {
     let limit = limit_param(&q)?;
     let id = get(&q, "validation_id").map(parse_id).transpose()?;
     let kinds = get(&q, "kind").map(kind_filter).transpose()?;
-    let entries = state.journal.query(limit, |e| {
+    let from = get(&q, "from_seq")
+        .map(|s| {
+            s.parse::<u64>().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "from_seq must be a whole number (a `next_seq` from an earlier answer), got `{}`",
+                    truncate(s, 32)
+                ))
+            })
+        })
+        .transpose()?;
+    let wanted = |e: &JournalEntry| {
         id.is_none_or(|id| e.validation_id == Some(id))
             && kinds.as_ref().is_none_or(|k| k.contains(&e.kind))
-    });
+    };
+    // Read the counter before the entries: an entry recorded in between is then paged again
+    // from `next_seq` rather than skipped.
+    let next_seq = state.journal.total_recorded();
+    let entries = match from {
+        // Oldest first from `from_seq`, so a reader can page forward through everything.
+        Some(from) => state.journal.from_seq(from, limit, wanted),
+        None => state.journal.query(limit, wanted),
+    };
+    let next = match (from, entries.last()) {
+        (Some(_), Some(last)) if entries.len() == limit => last.seq + 1,
+        _ => next_seq,
+    };
     Ok(ok_json(json!({
         "capacity": state.journal.capacity(),
         "dropped": state.journal.dropped(),
-        "entries": entries,
+        "next_seq": next,
+        "entries": entries.iter().map(JournalEntry::to_json).collect::<Vec<_>>(),
     })))
 }

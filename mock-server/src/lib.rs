@@ -47,6 +47,7 @@ pub mod service;
 pub mod state;
 pub mod stop;
 pub mod store;
+pub mod traffic;
 pub mod web;
 
 pub use config::{ClockMode, ServerConfig};

@@ -17,11 +17,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use truidentidad_scenarios::Outcome;
+use truidentidad_scenarios::model::RetryAfter;
 use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
+use truidentidad_scenarios::{Outcome, ValidationStatus};
 
 use crate::ids::ValidationId;
-use crate::journal::{AppliedFault, FormFields, JournalEntry, KeyState, Kind};
+use crate::journal::{
+    AppliedFault, FaultEffect, FormFields, JournalEntry, KeyState, Kind, Observed,
+};
 use crate::state::{AppState, Resume};
 use crate::store::{Changes, CreateParams, Record};
 
@@ -105,6 +108,18 @@ pub struct SavedEntry {
     pub content_type: Option<String>,
     pub form: Vec<(String, String)>,
     pub remote: SocketAddr,
+    /// The state the response carried (files saved before it was kept have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<SavedObserved>,
+    /// The Retry-After a throttling fault sent, which the fault's text leaves out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedObserved {
+    pub status: String,
+    pub outcome: Option<SavedOutcome>,
 }
 
 /// A saved validation's [`Changes`], or none when it had none (nothing forced, scenario
@@ -163,6 +178,33 @@ fn load_outcome(s: &SavedOutcome) -> Result<Outcome, String> {
     }
 }
 
+/// A journaled fault from its text and the Retry-After the text leaves out.
+fn load_fault(text: Option<&str>, retry_after: Option<u64>) -> Result<AppliedFault, String> {
+    let mut fault = match text {
+        Some(f) => f.parse::<AppliedFault>().map_err(|e| e.to_string())?,
+        None => AppliedFault::default(),
+    };
+    if let (Some(FaultEffect::Status { retry_after: r, .. }), Some(s)) =
+        (fault.effect.as_mut(), retry_after)
+    {
+        *r = Some(RetryAfter::Seconds(s));
+    }
+    Ok(fault)
+}
+
+fn load_observed(o: &SavedObserved) -> Result<Observed, String> {
+    let status = match o.status.as_str() {
+        "pending" => ValidationStatus::Pending,
+        "success" => ValidationStatus::Success,
+        "failure" => ValidationStatus::Failure,
+        other => return Err(format!("unknown validation status `{other}`")),
+    };
+    Ok(Observed {
+        status,
+        outcome: o.outcome.as_ref().map(load_outcome).transpose()?,
+    })
+}
+
 /// Captures the server's state.
 pub fn snapshot(state: &AppState) -> StateFile {
     let now = state.clock.now();
@@ -211,6 +253,17 @@ pub fn snapshot(state: &AppState) -> StateFile {
             content_type: e.content_type,
             form: e.form.pairs(),
             remote: e.remote,
+            observed: e.observed.map(|o| SavedObserved {
+                status: o.status.as_str().into(),
+                outcome: o.outcome.map(|o| save_outcome(o, Duration::ZERO)),
+            }),
+            retry_after_seconds: match e.fault.effect {
+                Some(FaultEffect::Status {
+                    retry_after: Some(RetryAfter::Seconds(s)),
+                    ..
+                }) => Some(s),
+                _ => None,
+            },
         })
         .collect();
     StateFile {
@@ -381,13 +434,14 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
             kind: Kind::parse(&e.kind).unwrap_or(Kind::Other),
             validation_id,
             status: e.status,
-            fault: match e.fault.as_deref() {
-                Some(f) => f
-                    .parse()
-                    .map_err(|err| corrupt(format!("{err} in journal")))?,
-                None => AppliedFault::default(),
-            },
-            observed: None,
+            fault: load_fault(e.fault.as_deref(), e.retry_after_seconds)
+                .map_err(|err| corrupt(format!("{err} in journal")))?,
+            observed: e
+                .observed
+                .as_ref()
+                .map(load_observed)
+                .transpose()
+                .map_err(|err| corrupt(format!("{err} in journal")))?,
             api_key: e.api_key,
             content_type: e.content_type,
             form: FormFields::from_pairs(e.form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
@@ -396,4 +450,50 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
     }
     state.set_seq(file.next_seq);
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttled_entry_keeps_its_retry_after_across_a_restart() {
+        let f = load_fault(Some("delay 5ms, http_error 429"), Some(3)).unwrap();
+        assert_eq!(
+            f.effect,
+            Some(FaultEffect::Status {
+                status: 429,
+                retry_after: Some(RetryAfter::Seconds(3))
+            })
+        );
+        assert_eq!(f.delay, Some(Duration::from_millis(5)));
+        assert!(load_fault(Some("not a fault"), None).is_err());
+    }
+
+    #[test]
+    fn what_an_answer_carried_reads_back() {
+        let saved = SavedObserved {
+            status: "failure".into(),
+            outcome: Some(save_outcome(
+                Outcome::Declined {
+                    reason: DECLINED_REASONS[0],
+                },
+                Duration::ZERO,
+            )),
+        };
+        let o = load_observed(&saved).unwrap();
+        assert_eq!(o.status, ValidationStatus::Failure);
+        assert_eq!(
+            o.outcome.and_then(|o| o.declined_reason()),
+            Some(DECLINED_REASONS[0])
+        );
+        let bad = SavedObserved {
+            status: "done".into(),
+            outcome: None,
+        };
+        assert_eq!(
+            load_observed(&bad).unwrap_err(),
+            "unknown validation status `done`"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use truidentidad_scenarios::ConnectionFault;
 
 use crate::exchange::{ConnInfo, Exchange};
 use crate::form::truncate;
-use crate::journal::JournalEntry;
+use crate::journal::{JournalEntry, Kind};
 use crate::reply::Reply;
 use crate::response_body::ResponseBody;
 use crate::state::AppState;
@@ -76,6 +76,9 @@ impl<S: Deref<Target = AppState>> Recorder<S> {
         self.done = true;
         let state = &*self.state;
         let ex = &mut self.ex;
+        if matches!(ex.kind, Kind::Create | Kind::Poll) {
+            state.traffic.record(ex.received, status);
+        }
         let journaled = state.journal.enabled() && !ex.skip_journal;
         // One clock reading serves the journal's `sent` and the log's latency.
         let sent = if journaled || state.config.request_log {

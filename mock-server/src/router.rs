@@ -16,6 +16,8 @@ use crate::web::assets::{self, Asset};
 pub const ADAPTER_PREFIX: &str = "/web-adapter/v1/validations/";
 /// Prefix of the dashboard's data.
 pub const DASHBOARD_PREFIX: &str = "/dashboard/api/validations";
+/// The dashboard's live chart of API requests per second.
+pub const DASHBOARD_TRAFFIC: &str = "/dashboard/api/traffic";
 /// Prefix of the control API.
 pub const CONTROL_PREFIX: &str = "/_mock";
 
@@ -102,6 +104,8 @@ pub enum AdapterEndpoint<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DashboardRoute<'a> {
     List,
+    /// API requests per second, for the live chart.
+    Traffic,
     /// One validation, the id as sent.
     Detail(&'a str),
     WrongMethod,
@@ -152,6 +156,13 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Route<'a> {
     }
     if let Some(rest) = path.strip_prefix(DASHBOARD_PREFIX) {
         return Route::Dashboard(dashboard(method, rest));
+    }
+    if path.trim_end_matches('/') == DASHBOARD_TRAFFIC {
+        return Route::Dashboard(if method == Method::GET {
+            DashboardRoute::Traffic
+        } else {
+            DashboardRoute::WrongMethod
+        });
     }
     if let Some(asset) = assets::find(path) {
         return if method == Method::GET || method == Method::HEAD {

@@ -14,6 +14,7 @@ use crate::config::{ClockMode, ConfigError, ServerConfig};
 use crate::ids::ValidationId;
 use crate::journal::Journal;
 use crate::store::{MemoryStore, ValidationStore, View};
+use crate::traffic::Traffic;
 
 /// Most distinct `account_id`s whose creates are counted for create faults; the table is
 /// cleared when full, so it cannot grow without limit.
@@ -40,6 +41,8 @@ pub struct AppState {
     create_counts: Mutex<HashMap<Arc<str>, u32>>,
     /// The rate limit and brown-outs every API request passes through.
     pub(crate) conditions: Conditions,
+    /// API requests per second, for the dashboard's live chart.
+    pub(crate) traffic: Traffic,
 }
 
 /// Where a saved run left off (`--state-file`), as `persist::resume` reads it from the file:
@@ -92,6 +95,7 @@ impl AppState {
             armed: Mutex::new(VecDeque::new()),
             create_counts: Mutex::new(HashMap::new()),
             conditions: Conditions::new(config.rate_limit, config.brownouts.clone()),
+            traffic: Traffic::default(),
             config,
         })
     }
@@ -192,6 +196,7 @@ impl AppState {
     pub fn reset(&self) {
         self.store.clear();
         self.journal.clear();
+        self.traffic.clear();
         self.armed.lock().clear();
         self.create_counts.lock().clear();
     }

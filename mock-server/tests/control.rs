@@ -372,6 +372,58 @@ async fn journal_filters_by_kind_to_hide_the_sdks_own_polling() {
     insta::assert_snapshot!(bad.json()["message"].as_str().unwrap(), @"kind filter must be one or more of create, poll, web, web-adapter, control, other, comma-separated; got `polls`");
 }
 
+/// A reader outside the process (a fleet load run against a shared mock) pages forward from
+/// where it started, and learns what each answer told the client and when each validation
+/// ended, on the journal's clock.
+#[tokio::test]
+async fn journal_pages_forward_from_a_sequence_number_with_what_each_answer_said() {
+    let server = manual_server().await;
+    let before = get(&server, "/_mock/journal?limit=1").await.json()["next_seq"]
+        .as_u64()
+        .unwrap();
+    let id = create_id(&server, "type=government").await;
+    let created_at = server.now();
+    server.advance(Duration::from_secs(10));
+    poll(&server, &id).await;
+    let page = |from: u64| {
+        let server = &server;
+        async move {
+            get(
+                server,
+                &format!("/_mock/journal?kind=create,poll&from_seq={from}&limit=1"),
+            )
+            .await
+            .json()
+        }
+    };
+    let first = page(before).await;
+    assert_eq!(first["entries"][0]["kind"], "create");
+    assert_eq!(
+        first["entries"][0]["observed"]["validation_status"],
+        "pending"
+    );
+    let second = page(first["next_seq"].as_u64().unwrap()).await;
+    assert_eq!(second["entries"][0]["kind"], "poll");
+    assert_eq!(
+        second["entries"][0]["observed"]["validation_status"],
+        "success"
+    );
+    let third = page(second["next_seq"].as_u64().unwrap()).await;
+    assert_eq!(third["entries"], serde_json::json!([]));
+
+    // The default scenario is pending for 3 s: it ended then, not when the poll saw it.
+    let detail = get(&server, &format!("/_mock/validations/{id}"))
+        .await
+        .json();
+    let ended = detail["terminal_at_seconds"].as_f64().unwrap();
+    let expected = (created_at + Duration::from_secs(3)).as_secs_f64();
+    assert!((ended - expected).abs() < 0.002, "{ended} vs {expected}");
+
+    let bad = get(&server, "/_mock/journal?from_seq=-1").await;
+    assert_eq!(bad.status, 400);
+    insta::assert_snapshot!(bad.json()["message"].as_str().unwrap(), @"from_seq must be a whole number (a `next_seq` from an earlier answer), got `-1`");
+}
+
 #[tokio::test]
 async fn mix_draws_scenarios_by_weight_reproducibly() {
     let start = || async {

@@ -199,3 +199,55 @@ async fn a_finished_journey_is_not_shown_as_processing() {
     let detail = get(&server, &format!("{LIST}/{id}")).await.json();
     assert_eq!(detail["journey_label"], "finished (desktop)");
 }
+
+/// The live chart's data: API requests per whole second of the server's clock, the 429s
+/// among them, the peak and the mean; an idle answer is always the same (a `304`).
+#[tokio::test]
+async fn traffic_counts_api_requests_per_second_and_idle_costs_a_304() {
+    let server = MockServer::builder()
+        .manual_clock()
+        .configure(|c| c.rate_limit = Some("2/s".parse().unwrap()))
+        .start()
+        .await
+        .unwrap();
+    const TRAFFIC: &str = "/dashboard/api/traffic?seconds=3";
+    let idle = get(&server, TRAFFIC).await;
+    insta::assert_snapshot!(idle.text(), @r#"{"mean":0.0,"peak":0,"seconds":[],"total":0}"#);
+    let tag = idle.header("etag").unwrap().to_string();
+    server.advance(Duration::from_secs(1));
+    assert_eq!(
+        get_with(&server, TRAFFIC, &[("If-None-Match", &tag)])
+            .await
+            .status,
+        304
+    );
+
+    // Second 1: three creates against 2 requests/s (the third is refused); second 2: one poll.
+    // Dashboard and control requests are not API traffic.
+    let id = create_id(&server, "type=government").await;
+    create(&server, "type=government").await;
+    assert_eq!(create(&server, "type=government").await.status, 429);
+    get(&server, "/_mock/health").await;
+    server.advance(Duration::from_secs(1));
+    poll(&server, &id).await;
+    server.advance(Duration::from_secs(1));
+    let v = get(&server, TRAFFIC).await.json();
+    let seconds: Vec<(u64, u64, u64)> = v["seconds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let n = |k: &str| s[k].as_u64().unwrap();
+            (n("requests"), n("throttled"), n("server_errors"))
+        })
+        .collect();
+    assert_eq!(seconds, [(0, 0, 0), (3, 1, 0), (1, 0, 0)]);
+    assert_eq!(
+        (v["total"].as_u64(), v["peak"].as_u64(), v["mean"].as_f64()),
+        (Some(4), Some(3), Some(2.0))
+    );
+
+    let bad = get(&server, "/dashboard/api/traffic?seconds=0").await;
+    assert_eq!(bad.status, 400);
+    insta::assert_snapshot!(bad.json()["message"].as_str().unwrap(), @"seconds must be a whole number, 1 to 299, got `0`");
+}

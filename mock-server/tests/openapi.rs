@@ -2116,6 +2116,33 @@ async fn dashboard_api(c: &mut Client<'_>, walked: &str) {
         c.expect(304, "GET", path, &[("If-None-Match", &tag)], b"")
             .await;
     }
+    // The live chart (the API requests above are in its window; the clock is manual, so the
+    // second answer is unchanged).
+    let traffic = "/dashboard/api/traffic?seconds=60";
+    let v = c.expect(200, "GET", traffic, &[], b"").await;
+    assert!(v["total"].as_u64().unwrap() > 0, "{v}");
+    let tag = c.send("GET", traffic, &[], b"").await;
+    let tag = tag.header("etag").expect("an ETag").to_string();
+    c.expect(304, "GET", traffic, &[("If-None-Match", &tag)], b"")
+        .await;
+    c.error(
+        400,
+        "seconds must be a whole number",
+        "GET",
+        "/dashboard/api/traffic?seconds=300",
+        &[],
+        b"",
+    )
+    .await;
+    c.error(
+        405,
+        "allowed: GET",
+        "POST",
+        "/dashboard/api/traffic",
+        &[],
+        b"",
+    )
+    .await;
     c.expect(200, "GET", "/favicon.ico", &[], b"").await;
     c.error(405, "allowed: GET", "POST", "/favicon.ico", &[], b"")
         .await;

@@ -7,6 +7,8 @@
 // request, and a total deadline (TRUORA_POLL_DEADLINE_SECONDS, default 300). Prints one JSON
 // object as the last line of stdout.
 
+import { pathToFileURL } from 'node:url';
+
 const SCHEDULE = [1, 2, 4, 8, 16, 30];
 const REQUEST_TIMEOUT_MS = 5000;
 const MAX_CONSECUTIVE_ERRORS = 2; // the 3rd failure in a row ends the run
@@ -18,7 +20,7 @@ class Transient extends Error {
     this.retryAfter = retryAfter;
   }
 }
-class Fatal extends Error {}
+export class Fatal extends Error {}
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const sleep = (s) => new Promise((resolve) => setTimeout(resolve, s * 1000));
@@ -32,110 +34,126 @@ function parseRetryAfter(value) {
   return Number.isNaN(when) ? null : Math.max(0, (when - Date.now()) / 1000);
 }
 
-const env = process.env;
-for (const name of ['TRUORA_API_BASE_URL', 'TRUORA_API_KEY', 'TRUORA_ACCOUNT_ID']) {
-  if (!env[name]) {
-    log(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-}
-const base = env.TRUORA_API_BASE_URL.replace(/\/+$/, '');
-const deadline = Number(env.TRUORA_POLL_DEADLINE_SECONDS || 300);
-let floor = 1; // minimum wait; a Retry-After raises it for good
+/** Follows one validation; `job` is the service contract's object (see service.mjs). */
+export async function follow({ baseUrl, apiKey, accountId, deadline = 300 }) {
+  const base = baseUrl.replace(/\/+$/, '');
+  let floor = 1; // minimum wait; a Retry-After raises it for good
 
-async function send(method, path, body) {
-  const headers = { 'Truora-API-Key': env.TRUORA_API_KEY };
-  if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-  let resp;
-  let text;
-  try {
-    resp = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    text = await resp.text();
-  } catch (e) {
-    throw new Transient(`${method} ${path}: ${e.cause?.code || e.name}: ${e.message}`);
-  }
-  if (resp.status === 429 || resp.status >= 500) {
-    throw new Transient(`${method} ${path}: ${resp.status} ${text.slice(0, 200)}`, parseRetryAfter(resp.headers.get('retry-after')));
-  }
-  if (resp.status >= 400) throw new Fatal(`${method} ${path}: ${resp.status} ${text.slice(0, 200)}`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Transient(`${method} ${path}: unreadable body`);
-  }
-}
-
-function waitAfterError(errors, retryAfter) {
-  if (retryAfter !== null && retryAfter !== undefined) {
-    floor = Math.max(floor, retryAfter);
-    return jittered(Math.max(retryAfter, 1));
-  }
-  return jittered(Math.max(Math.min(2 ** (errors - 1), MAX_BACKOFF), floor));
-}
-
-async function create() {
-  const body = new URLSearchParams({ type: 'government', account_id: env.TRUORA_ACCOUNT_ID, user_authorized: 'true' }).toString();
-  let ambiguous = 0;
-  let errors = 0;
-  for (;;) {
+  async function send(method, path, body) {
+    const headers = { 'Truora-API-Key': apiKey };
+    if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    let resp;
+    let text;
     try {
-      return await send('POST', '/v1/validations', body);
+      resp = await fetch(base + path, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      text = await resp.text();
     } catch (e) {
-      if (!(e instanceof Transient)) throw e;
-      errors += 1;
-      // Timeout, reset or 5xx: the validation may exist. Re-send once, later.
-      if (e.retryAfter === null && ++ambiguous > 1) throw new Fatal(`create failed twice without an answer: ${e.message}`);
-      if (errors > MAX_CONSECUTIVE_ERRORS) throw new Fatal(`create kept failing: ${e.message}`);
-      log(`create: ${e.message}; retrying`);
-      await sleep(waitAfterError(errors, e.retryAfter));
+      throw new Transient(`${method} ${path}: ${e.cause?.code || e.name}: ${e.message}`);
+    }
+    if (resp.status === 429 || resp.status >= 500) {
+      throw new Transient(`${method} ${path}: ${resp.status} ${text.slice(0, 200)}`, parseRetryAfter(resp.headers.get('retry-after')));
+    }
+    if (resp.status >= 400) throw new Fatal(`${method} ${path}: ${resp.status} ${text.slice(0, 200)}`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Transient(`${method} ${path}: unreadable body`);
     }
   }
-}
 
-const isTerminal = (v) => v.validation_status === 'success' || v.validation_status === 'failure' || Boolean(v.failure_status);
-
-async function run() {
-  const started = Date.now();
-  const vid = (await create()).validation_id;
-  log(`created ${vid}`);
-  let step = 0;
-  let errors = 0;
-  let wait = jittered(Math.max(SCHEDULE[0], floor));
-  for (;;) {
-    if ((Date.now() - started) / 1000 + wait > deadline) {
-      log(`${vid}: still pending at the deadline, giving up`);
-      return { validation_id: vid, validation_status: 'pending' };
+  function waitAfterError(errors, retryAfter) {
+    if (retryAfter !== null && retryAfter !== undefined) {
+      floor = Math.max(floor, retryAfter);
+      return jittered(Math.max(retryAfter, 1));
     }
-    await sleep(wait);
-    let v;
-    try {
-      v = await send('GET', `/v1/validations/${encodeURIComponent(vid)}`);
-    } catch (e) {
-      if (!(e instanceof Transient)) throw e;
-      errors += 1;
-      if (errors > MAX_CONSECUTIVE_ERRORS) {
-        log(`${vid}: ${errors} errors in a row, giving up: ${e.message}`);
+    return jittered(Math.max(Math.min(2 ** (errors - 1), MAX_BACKOFF), floor));
+  }
+
+  async function create() {
+    const body = new URLSearchParams({ type: 'government', account_id: accountId, user_authorized: 'true' }).toString();
+    let ambiguous = 0;
+    let errors = 0;
+    for (;;) {
+      try {
+        return await send('POST', '/v1/validations', body);
+      } catch (e) {
+        if (!(e instanceof Transient)) throw e;
+        errors += 1;
+        // Timeout, reset or 5xx: the validation may exist. Re-send once, later.
+        if (e.retryAfter === null && ++ambiguous > 1) throw new Fatal(`create failed twice without an answer: ${e.message}`);
+        if (errors > MAX_CONSECUTIVE_ERRORS) throw new Fatal(`create kept failing: ${e.message}`);
+        log(`create: ${e.message}; retrying`);
+        await sleep(waitAfterError(errors, e.retryAfter));
+      }
+    }
+  }
+
+  const isTerminal = (v) => v.validation_status === 'success' || v.validation_status === 'failure' || Boolean(v.failure_status);
+
+  async function run() {
+    const started = Date.now();
+    const vid = (await create()).validation_id;
+    log(`created ${vid}`);
+    let step = 0;
+    let errors = 0;
+    let wait = jittered(Math.max(SCHEDULE[0], floor));
+    for (;;) {
+      if ((Date.now() - started) / 1000 + wait > deadline) {
+        log(`${vid}: still pending at the deadline, giving up`);
         return { validation_id: vid, validation_status: 'pending' };
       }
-      log(`${vid}: ${e.message}; backing off`);
-      wait = waitAfterError(errors, e.retryAfter);
-      continue;
+      await sleep(wait);
+      let v;
+      try {
+        v = await send('GET', `/v1/validations/${encodeURIComponent(vid)}`);
+      } catch (e) {
+        if (!(e instanceof Transient)) throw e;
+        errors += 1;
+        if (errors > MAX_CONSECUTIVE_ERRORS) {
+          log(`${vid}: ${errors} errors in a row, giving up: ${e.message}`);
+          return { validation_id: vid, validation_status: 'pending' };
+        }
+        log(`${vid}: ${e.message}; backing off`);
+        wait = waitAfterError(errors, e.retryAfter);
+        continue;
+      }
+      errors = 0;
+      if (isTerminal(v)) {
+        const out = { validation_id: vid, validation_status: v.validation_status };
+        if (v.failure_status) out.failure_status = v.failure_status;
+        return out;
+      }
+      step += 1;
+      wait = jittered(Math.max(SCHEDULE[Math.min(step, SCHEDULE.length - 1)], floor));
     }
-    errors = 0;
-    if (isTerminal(v)) {
-      const out = { validation_id: vid, validation_status: v.validation_status };
-      if (v.failure_status) out.failure_status = v.failure_status;
-      return out;
+  }
+
+  return run();
+}
+
+/** The command: the conformance suite's environment contract, the result as the last line. */
+async function main() {
+  const env = process.env;
+  for (const name of ['TRUORA_API_BASE_URL', 'TRUORA_API_KEY', 'TRUORA_ACCOUNT_ID']) {
+    if (!env[name]) {
+      log(`missing environment variable ${name}`);
+      process.exit(2);
     }
-    step += 1;
-    wait = jittered(Math.max(SCHEDULE[Math.min(step, SCHEDULE.length - 1)], floor));
+  }
+  try {
+    const result = await follow({
+      baseUrl: env.TRUORA_API_BASE_URL,
+      apiKey: env.TRUORA_API_KEY,
+      accountId: env.TRUORA_ACCOUNT_ID,
+      deadline: Number(env.TRUORA_POLL_DEADLINE_SECONDS || 300),
+    });
+    console.log(JSON.stringify(result));
+  } catch (e) {
+    log(`error: ${e.message}`);
+    console.log(JSON.stringify({ validation_status: 'error', error: e.message }));
+    process.exitCode = 1;
   }
 }
 
-try {
-  console.log(JSON.stringify(await run()));
-} catch (e) {
-  log(`error: ${e.message}`);
-  console.log(JSON.stringify({ validation_status: 'error', error: e.message }));
-  process.exitCode = 1;
-}
+// Run as a command, not when service.mjs imports `follow`.
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await main();

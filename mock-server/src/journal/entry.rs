@@ -114,6 +114,42 @@ pub struct JournalEntry {
     pub observed: Option<Observed>,
 }
 
+/// A poll that reached the store (and so moved a poll-driven scenario on): one that
+/// `--rate-limit` or a brown-out turned away answered 429 or 503 before the store. Also what a
+/// reader of the control API's journal replays a validation's polls by.
+pub fn reached_store_as_poll(kind: Kind, status: u16) -> bool {
+    kind == Kind::Poll && status != 429 && status != 503
+}
+
+impl JournalEntry {
+    /// See [`reached_store_as_poll`].
+    pub fn reached_store_as_poll(&self) -> bool {
+        reached_store_as_poll(self.kind, self.status)
+    }
+
+    /// The entry as the control API and the dashboard show it: its serialized fields, plus
+    /// what a reader outside the process needs to grade it the way the in-process suite does:
+    /// the state the response carried (`observed`) and the Retry-After a throttling fault sent
+    /// (`retry_after_seconds`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = self.observed {
+            v["observed"] = serde_json::json!({
+                "validation_status": o.status.as_str(),
+                "failure_status": o.outcome.and_then(|o| o.failure_status()),
+            });
+        }
+        if let Some(super::FaultEffect::Status {
+            retry_after: Some(truidentidad_scenarios::model::RetryAfter::Seconds(s)),
+            ..
+        }) = self.fault.effect
+        {
+            v["retry_after_seconds"] = s.into();
+        }
+        v
+    }
+}
+
 fn method_str<S: serde::Serializer>(m: &http::Method, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(m.as_str())
 }

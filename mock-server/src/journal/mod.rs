@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
-pub use entry::{FormFields, JournalEntry, KeyState, Kind, Observed};
+pub use entry::{FormFields, JournalEntry, KeyState, Kind, Observed, reached_store_as_poll};
 pub use fault::{AppliedFault, FaultEffect, ParseFaultError};
 
 use crate::ids::ValidationId;
@@ -74,6 +74,25 @@ impl Journal {
             .collect();
         out.reverse();
         out
+    }
+
+    /// Entries matching `filter` from sequence number `from` on, oldest first, at most
+    /// `limit`: how a reader that outlives one query (a load run against an external mock)
+    /// pages through everything recorded since it started, without gaps or repeats.
+    pub fn from_seq(
+        &self,
+        from: u64,
+        limit: usize,
+        filter: impl Fn(&JournalEntry) -> bool,
+    ) -> Vec<JournalEntry> {
+        let q = self.entries.lock();
+        // Entries are in sequence order: skip to `from` by bisection.
+        let start = q.partition_point(|e| e.seq < from);
+        q.range(start..)
+            .filter(|e| filter(e))
+            .take(limit)
+            .cloned()
+            .collect()
     }
 
     pub fn for_validation(&self, id: ValidationId, limit: usize) -> Vec<JournalEntry> {
@@ -138,6 +157,34 @@ mod tests {
         let seqs: Vec<u64> = j.query(10, |_| true).iter().map(|e| e.seq).collect();
         assert_eq!(seqs, vec![2, 3, 4]);
         assert_eq!(j.dropped(), 2);
+    }
+
+    #[test]
+    fn pages_from_a_sequence_number_without_gaps_or_repeats() {
+        let j = Journal::new(10);
+        for n in 0..7 {
+            j.push(entry((n % 2 == 0).then_some(ValidationId(1))));
+        }
+        let page = |from| -> Vec<u64> {
+            j.from_seq(from, 2, |e| e.validation_id.is_some())
+                .iter()
+                .map(|e| e.seq)
+                .collect()
+        };
+        assert_eq!(page(0), vec![0, 2]);
+        assert_eq!(page(3), vec![4, 6]);
+        assert_eq!(page(7), Vec::<u64>::new());
+        // Evicted entries are simply absent: a page starts at the oldest one kept.
+        let small = Journal::new(3);
+        for _ in 0..5 {
+            small.push(entry(None));
+        }
+        let seqs: Vec<u64> = small
+            .from_seq(0, 10, |_| true)
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, vec![2, 3, 4]);
     }
 
     #[test]

@@ -186,19 +186,24 @@ impl Record {
         if !terminal_at(now) {
             return None;
         }
-        let (mut lo, mut hi) = (self.created, now);
-        if terminal_at(lo) {
-            return Some(lo);
+        if terminal_at(self.created) {
+            return Some(self.created);
         }
-        // Invariant: pending at `lo`, terminal at `hi`.
-        while hi.saturating_sub(lo) > Duration::from_millis(1) {
+        // On a whole-millisecond grid from creation, so the answer is the same whenever it is
+        // asked (a dashboard revalidating the detail, a load run reading it later): the
+        // first grid point at which it is terminal.
+        let since_created = now.saturating_sub(self.created);
+        let grid = |n: u64| self.created + Duration::from_millis(n);
+        // Invariant: pending at grid point `lo`, terminal at `hi`.
+        let (mut lo, mut hi) = (0u64, since_created.as_nanos().div_ceil(1_000_000) as u64);
+        while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
-            if terminal_at(mid) {
+            if terminal_at(grid(mid)) {
                 hi = mid;
             } else {
                 lo = mid;
             }
         }
-        Some(hi)
+        Some(grid(hi))
     }
 }

@@ -42,6 +42,7 @@ pub fn route(
     }
     let result = match route {
         DashboardRoute::List => list(state, req.uri().query()),
+        DashboardRoute::Traffic => traffic(state, req.uri().query()),
         DashboardRoute::Detail(id) => detail(state, id),
         DashboardRoute::WrongMethod => Err(ApiError::method_not_allowed(
             req.method(),
@@ -131,6 +132,50 @@ fn detail(state: &AppState, raw: &str) -> Result<Value, ApiError> {
         o.insert("journey_label".into(), json!(journey_label(&view)));
     }
     Ok(v)
+}
+
+/// Seconds the chart shows unless asked otherwise.
+const DEFAULT_TRAFFIC_SECONDS: usize = 120;
+
+/// API requests per second over the last `seconds` (default 120), oldest first, for the live
+/// chart; with the busiest second and the mean since the first second with traffic (a wave
+/// of pollers in step shows as a peak far above the mean). With no traffic in the window the
+/// answer is the same every time, so an idle dashboard's check of it is a `304`.
+fn traffic(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
+    let q: Vec<(String, String)> = query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let asked = q
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "seconds")
+        .map(|(_, v)| v.trim());
+    let seconds = number(asked, "seconds", 1, crate::traffic::WINDOW_SECONDS - 1)?
+        .unwrap_or(DEFAULT_TRAFFIC_SECONDS);
+    let now = state.clock.now();
+    let series = state.traffic.series(now, seconds);
+    let busy: Vec<u32> = series
+        .iter()
+        .map(|s| s.requests)
+        .skip_while(|&n| n == 0)
+        .collect();
+    let total: u64 = busy.iter().map(|&n| u64::from(n)).sum();
+    let peak = busy.iter().copied().max().unwrap_or(0);
+    let mean = if busy.is_empty() {
+        0.0
+    } else {
+        total as f64 / busy.len() as f64
+    };
+    if total == 0 {
+        return Ok(json!({ "seconds": [], "total": 0, "peak": 0, "mean": 0.0 }));
+    }
+    // Nothing finer than the whole seconds counted: checks within one second cost a `304`.
+    Ok(json!({
+        "seconds": series,
+        "total": total,
+        "peak": peak,
+        "mean": (mean * 10.0).round() / 10.0,
+    }))
 }
 
 fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
