@@ -172,6 +172,64 @@ fn rust_log_warn_turns_the_request_lines_off() {
     assert!(!log.contains("method="), "{log}");
 }
 
+/// `--snapshot-every`: a SIGKILL (no shutdown save) still leaves what the last periodic
+/// snapshot held, and a restart serves it.
+#[test]
+fn a_sigkilled_server_comes_back_with_what_was_snapshotted() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let args = [
+        "--state-file",
+        state_arg,
+        "--snapshot-every",
+        "100ms",
+        "--clock",
+        "manual",
+    ];
+    let (mut child, addr) = serve(&args);
+    let id = create(&addr, "type=government&account_id=declined-liveness.u1");
+    // Wait (bounded) for a snapshot that holds the validation, then kill without warning.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&state).is_ok_and(|s| s.contains(&id)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot with {id}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, addr) = serve(&args);
+    http(
+        &addr,
+        "POST /_mock/clock/advance?seconds=5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
+    let poll = http(
+        &addr,
+        &format!(
+            "GET /v1/validations/{id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\n\r\n"
+        ),
+    );
+    assert!(
+        poll.contains("\"declined_reason\":\"passive_liveness_verification_not_passed\""),
+        "{poll}"
+    );
+    terminate(&mut child);
+}
+
+#[test]
+fn snapshot_every_needs_a_state_file() {
+    let out = Command::new(BIN)
+        .args(["serve", "--snapshot-every", "10s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--state-file"), "{err}");
+}
+
 #[test]
 fn sigterm_saves_state_and_a_restart_restores_it() {
     let dir = tempfile::tempdir().unwrap();

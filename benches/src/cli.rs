@@ -71,8 +71,10 @@ enum SelectorArg {
 
 /// Arguments of `truidentidad-mock load`.
 #[derive(Debug, Args)]
-#[command(after_help = AFTER_HELP)]
+#[command(after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 pub struct LoadArgs {
+    #[command(subcommand)]
+    pub action: Option<LoadAction>,
     /// Base URL of the API under load: the mock, or any server or proxy that speaks it
     /// [default: http://127.0.0.1:8080]. With --client/--client-url: a running
     /// truidentidad-mock (or replicas behind a balancer) the fleet is sent to and followed
@@ -189,6 +191,39 @@ pub struct LoadArgs {
     pub quiet: bool,
 }
 
+/// What `load` does besides a run.
+#[derive(Debug, clap::Subcommand)]
+pub enum LoadAction {
+    /// Merge the --json reports of runs made side by side (e.g. on several machines against
+    /// one target) into one, with exact percentiles from their embedded histograms.
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
+}
+
+const MERGE_HELP: &str = "\
+Examples:
+  # on each of 3 machines, the same run against one target, started together
+  truidentidad-mock load --target http://mock:8080 --rate 300 --duration 60s \\
+      --json run-$(hostname).json
+  # then, on one of them
+  truidentidad-mock load merge run-*.json --json all.json --threshold 'poll.p99<50ms'
+
+Counts and rates add up, the elapsed time is the longest run's, and latency percentiles come
+from the sum of the runs' HdrHistograms: exactly what one run seeing every request gives.";
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The reports (each run's --json), two or more.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// Write the merged report as JSON (the same schema, histograms included).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Fail with exit code 99 unless METRIC OP VALUE holds on the merged figures (repeatable).
+    #[arg(long = "threshold", value_parser = threshold::parse, value_name = "EXPR")]
+    pub thresholds: Vec<Threshold>,
+}
+
 /// Errors that stop a load run before or after it (request failures are counted, not fatal).
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -227,6 +262,8 @@ pub enum LoadError {
     Raw(#[from] crate::run::RawSetupError),
     #[error(transparent)]
     Fleet(#[from] crate::fleet::FleetError),
+    #[error(transparent)]
+    Merge(#[from] crate::merge::MergeError),
 }
 
 /// What the run does, checked and resolved from the arguments.
@@ -360,8 +397,23 @@ pub fn run(args: LoadArgs) -> Result<ExitCode, LoadError> {
     rt.block_on(run_async(args))
 }
 
+/// `load merge`: the merged summary, its JSON and its thresholds.
+pub fn run_merge(args: &MergeArgs) -> Result<ExitCode, LoadError> {
+    let report = crate::merge::merge_files(&args.reports)?;
+    println!("Merged {} runs:", args.reports.len());
+    print!("{}", report.to_text());
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    let verdicts = threshold::check(&report, &args.thresholds);
+    Ok(print_verdicts(&verdicts))
+}
+
 /// The whole run inside an existing runtime (what tests call).
 pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
+    if let Some(LoadAction::Merge(m)) = &args.action {
+        return run_merge(m);
+    }
     let mode = plan(&args)?;
     if let Mode::Fleet(fleet) = mode {
         return run_fleet_mode(&args, fleet).await;

@@ -22,6 +22,7 @@
 pub mod cli;
 pub mod client;
 pub mod fleet;
+pub mod merge;
 pub mod pool;
 pub mod progress;
 pub mod raw;

@@ -35,6 +35,19 @@ pub struct Report {
     /// `cut` (stopped by the request cap).
     pub outcomes: BTreeMap<String, u64>,
     pub errors: Errors,
+    /// The latency histograms themselves, so `load merge` can combine runs from several
+    /// machines with exact percentiles. A key added within schema version 1: reports written
+    /// before it read as `None` (and cannot be merged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histograms: Option<EncodedHistograms>,
+}
+
+/// Each latency histogram, HdrHistogram V2 + DEFLATE, base64 ([`crate::stats::Latency::encode`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EncodedHistograms {
+    pub create: String,
+    pub poll: String,
+    pub time_to_terminal: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -118,7 +131,15 @@ impl Report {
         let polls = load(&stats.polls);
         let with_id = creates.saturating_sub(err_creates(stats));
         let window = facts.arrival_window.as_secs_f64();
+        let create = Stats::snapshot(&stats.create);
+        let poll = Stats::snapshot(&stats.poll);
+        let time_to_terminal = Stats::snapshot(&stats.time_to_terminal);
         Report {
+            histograms: Some(EncodedHistograms {
+                create: create.encode(),
+                poll: poll.encode(),
+                time_to_terminal: time_to_terminal.encode(),
+            }),
             schema_version: SCHEMA_VERSION,
             mode: facts.mode.clone(),
             target: facts.target.clone(),
@@ -139,13 +160,13 @@ impl Report {
             },
             create: Endpoint {
                 count: creates,
-                latency_ms: round_p(Stats::snapshot(&stats.create).summary()),
+                latency_ms: round_p(create.summary()),
             },
             poll: Endpoint {
                 count: polls,
-                latency_ms: round_p(Stats::snapshot(&stats.poll).summary()),
+                latency_ms: round_p(poll.summary()),
             },
-            time_to_terminal_ms: round_p(Stats::snapshot(&stats.time_to_terminal).summary()),
+            time_to_terminal_ms: round_p(time_to_terminal.summary()),
             validations: Validations {
                 started,
                 finished: load(&stats.finished),
@@ -267,11 +288,11 @@ fn err_creates(stats: &Stats) -> u64 {
         .unwrap_or(0)
 }
 
-fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn round_p(p: Percentiles) -> Percentiles {
+pub(crate) fn round_p(p: Percentiles) -> Percentiles {
     Percentiles {
         p50: round3(p.p50),
         p90: round3(p.p90),
@@ -417,6 +438,7 @@ pub(crate) mod tests {
                 server_5xx: 0,
                 other: 0,
             },
+            histograms: None,
         }
     }
 

@@ -16,6 +16,11 @@ use crate::client::ErrorClass;
 /// Longest latency a histogram holds (one hour); longer values are clamped to it.
 const MAX_MICROS: u64 = 3_600_000_000;
 
+/// An embedded histogram that cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(String);
+
 /// A latency histogram in microseconds.
 #[derive(Debug, Clone)]
 pub struct Latency(Histogram<u64>);
@@ -45,6 +50,35 @@ impl Latency {
 
     pub fn count(&self) -> u64 {
         self.0.len()
+    }
+
+    /// The histogram in HdrHistogram's interchange form (V2 with DEFLATE, then base64), as a
+    /// JSON report embeds it: any HdrHistogram library reads it, and [`Latency::add`] of
+    /// decoded runs gives the exact percentiles of all of them together.
+    pub fn encode(&self) -> String {
+        use base64::Engine as _;
+        let mut bytes = Vec::new();
+        // Writing to a Vec cannot fail, and the histogram's own bounds are valid.
+        use hdrhistogram::serialization::Serializer as _;
+        let _ =
+            hdrhistogram::serialization::V2DeflateSerializer::new().serialize(&self.0, &mut bytes);
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// Reads what [`Latency::encode`] wrote.
+    pub fn decode(text: &str) -> Result<Latency, DecodeError> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|e| DecodeError(format!("not base64: {e}")))?;
+        let h: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| DecodeError(format!("not an HdrHistogram: {e:?}")))?;
+        let mut out = Latency::default();
+        out.0
+            .add(&h)
+            .map_err(|e| DecodeError(format!("values out of range: {e:?}")))?;
+        Ok(out)
     }
 
     /// The summary the report prints, in milliseconds.
@@ -162,6 +196,46 @@ mod tests {
         h.record(Duration::from_secs(10 * 3600));
         assert_eq!(h.count(), 1);
         assert!(h.summary().max >= 3_600_000.0 * 0.999);
+    }
+
+    proptest::proptest! {
+        /// What a report embeds reads back as the same histogram, and the sum of two runs'
+        /// decoded histograms has exactly the percentiles of one run that saw both.
+        #[test]
+        fn encoded_histograms_merge_exactly(
+            a in proptest::collection::vec(1u64..5_000_000, 0..200),
+            b in proptest::collection::vec(1u64..5_000_000, 0..200),
+        ) {
+            let fill = |v: &[u64]| {
+                let mut h = Latency::default();
+                for us in v {
+                    h.record(Duration::from_micros(*us));
+                }
+                h
+            };
+            let (ha, hb) = (fill(&a), fill(&b));
+            let mut merged = Latency::decode(&ha.encode()).unwrap();
+            merged.add(&Latency::decode(&hb.encode()).unwrap());
+            let together = fill(&[a.clone(), b.clone()].concat());
+            proptest::prop_assert_eq!(merged.summary(), together.summary());
+            proptest::prop_assert_eq!(merged.count(), (a.len() + b.len()) as u64);
+        }
+    }
+
+    #[test]
+    fn a_damaged_histogram_is_an_error() {
+        assert!(
+            Latency::decode("%%%")
+                .unwrap_err()
+                .to_string()
+                .starts_with("not base64")
+        );
+        assert!(
+            Latency::decode("aGVsbG8=")
+                .unwrap_err()
+                .to_string()
+                .starts_with("not an HdrHistogram")
+        );
     }
 
     #[test]

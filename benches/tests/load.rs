@@ -121,8 +121,8 @@ fn read_json(path: &std::path::Path) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_arrival_is_started_and_polls_stop_at_terminal_states() {
     let server = mock().await;
-    let dir = tempdir();
-    let json = dir.join("run.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
     let code = run_async(args(
         &server.uri(),
         &[
@@ -196,8 +196,8 @@ async fn every_arrival_is_started_and_polls_stop_at_terminal_states() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ramp_stages_schedule_the_integral_of_the_rate() {
     let server = mock().await;
-    let dir = tempdir();
-    let json = dir.join("ramp.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("ramp.json");
     // 0 → 60/s over 1 s, then 60 → 0 over 1 s: 30 + 30 arrivals.
     let code = run_async(args(
         &server.uri(),
@@ -224,8 +224,8 @@ async fn ramp_stages_schedule_the_integral_of_the_rate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_flight_cap_drops_and_counts_arrivals_and_deadline_ends_polling() {
     let server = mock().await;
-    let dir = tempdir();
-    let json = dir.join("cap.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("cap.json");
     let code = run_async(args(
         &server.uri(),
         &[
@@ -299,8 +299,8 @@ async fn failed_threshold_exits_99_and_passing_one_exits_0() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_header_selects_the_outcome() {
     let server = mock().await;
-    let dir = tempdir();
-    let json = dir.join("hdr.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("hdr.json");
     run_async(args(
         &server.uri(),
         &[
@@ -334,8 +334,8 @@ async fn scenario_header_selects_the_outcome() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_mode_reads_one_validation_back_to_back() {
     let server = mock().await;
-    let dir = tempdir();
-    let json = dir.join("raw.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("raw.json");
     let code = run_async(args(
         &server.uri(),
         &[
@@ -372,8 +372,8 @@ async fn raw_mode_reads_one_validation_back_to_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_get_counts_status_classes_and_broken_connections() {
     let server = mock().await;
-    let dir = tempdir();
-    let json = dir.join("raw-faults.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("raw-faults.json");
     let code = run_async(args(
         &server.uri(),
         &[
@@ -411,8 +411,8 @@ async fn raw_get_counts_status_classes_and_broken_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_get_of_an_unknown_validation_counts_4xx() {
     let server = mock().await;
-    let dir = tempdir();
-    let json = dir.join("raw-404.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("raw-404.json");
     run_async(args(
         &server.uri(),
         &[
@@ -441,8 +441,8 @@ async fn raw_get_of_an_unknown_validation_counts_4xx() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_create_creates_a_distinct_validation_per_request() {
     let server = mock().await;
-    let dir = tempdir();
-    let json = dir.join("raw-create.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("raw-create.json");
     let code = run_async(args(
         &server.uri(),
         &[
@@ -527,19 +527,6 @@ fn bad_options_are_rejected_with_a_hint() {
             .contains("not a number of arrivals per second"),
         "{e}"
     );
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "truidentidad-load-test-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// `--max-connections` caps the connections the polling model opens, however bursty the
@@ -656,8 +643,8 @@ async fn outcomes_polls_and_error_classes_by_poll_count() {
         .start()
         .await
         .expect("mock starts on a loopback port");
-    let dir = tempdir();
-    let json = dir.join("by-polls.json");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("by-polls.json");
     let code = run_async(args(
         &server.uri(),
         &[
@@ -740,4 +727,94 @@ async fn outcomes_polls_and_error_classes_by_poll_count() {
         received.sort();
         assert!(received[1] - received[0] >= std::time::Duration::from_secs(1));
     }
+}
+
+/// `load merge`: two runs made side by side against one mock give one report whose counts are
+/// the sums and whose percentiles are those of every request together (not an average of the
+/// two runs' percentiles); thresholds apply to the merged figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_runs_add_up_and_thresholds_judge_the_merged_figures() {
+    let server = mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    let run = |json: std::path::PathBuf, seed: &'static str| {
+        let uri = server.uri();
+        async move {
+            let mut a = args(
+                &uri,
+                &[
+                    "--rate",
+                    "30/s",
+                    "--duration",
+                    "1s",
+                    "--poll-interval",
+                    "100ms",
+                    "--mix",
+                    "quick-success",
+                ],
+            );
+            a.seed = Some(seed.parse().unwrap());
+            a.json = Some(json);
+            run_async(a).await.unwrap()
+        }
+    };
+    let (ra, rb) = tokio::join!(run(a.clone(), "1"), run(b.clone(), "2"));
+    assert_eq!((ra, rb), (ExitCode::SUCCESS, ExitCode::SUCCESS));
+    let (ja, jb) = (read_json(&a), read_json(&b));
+
+    let all = dir.path().join("all.json");
+    let merge = |extra: &[&str]| {
+        let mut argv = vec![
+            "load",
+            "merge",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--json",
+            all.to_str().unwrap(),
+        ];
+        argv.extend_from_slice(extra);
+        Wrapper::try_parse_from(argv).expect("valid arguments").args
+    };
+    assert_eq!(run_async(merge(&[])).await.unwrap(), ExitCode::SUCCESS);
+    let m = read_json(&all);
+    for key in [
+        "/requests/total",
+        "/create/count",
+        "/poll/count",
+        "/validations/started",
+        "/errors/total",
+        "/outcomes/success",
+    ] {
+        let n = |v: &serde_json::Value| v.pointer(key).and_then(|x| x.as_u64()).unwrap_or(0);
+        assert_eq!(n(&m), n(&ja) + n(&jb), "{key}");
+    }
+    // The merged poll p99 is the p99 of both runs' requests: between the two runs' own.
+    let p99 = |v: &serde_json::Value| v["poll"]["latency_ms"]["p99"].as_f64().unwrap();
+    let (lo, hi) = (p99(&ja).min(p99(&jb)), p99(&ja).max(p99(&jb)));
+    assert!((lo..=hi).contains(&p99(&m)), "{lo} <= {} <= {hi}", p99(&m));
+    assert_eq!(
+        m["poll"]["latency_ms"]["max"].as_f64(),
+        Some(
+            ja["poll"]["latency_ms"]["max"]
+                .as_f64()
+                .unwrap()
+                .max(jb["poll"]["latency_ms"]["max"].as_f64().unwrap())
+        )
+    );
+
+    let failing = merge(&["--threshold", "requests.total<1"]);
+    assert_eq!(
+        run_async(failing).await.unwrap(),
+        ExitCode::from(THRESHOLD_FAILED)
+    );
+
+    // A report without histograms (an older version's) is refused by name, not averaged.
+    let mut old = ja.clone();
+    old.as_object_mut().unwrap().remove("histograms");
+    std::fs::write(&b, serde_json::to_vec(&old).unwrap()).unwrap();
+    let err = run_async(merge(&[])).await.unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("{} has no histograms", b.display())),
+        "{err}"
+    );
 }

@@ -56,6 +56,9 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// Where validations and the journal are saved on shutdown and loaded on start.
     pub state_file: Option<std::path::PathBuf>,
+    /// Also save the state file this often while serving (`--snapshot-every`), so a crash
+    /// (SIGKILL, out of memory, power cut) loses at most that window.
+    pub snapshot_every: Option<Duration>,
     /// A fleet-wide rate limit on API requests (`--rate-limit`), answered 429 with Retry-After.
     pub rate_limit: Option<crate::conditions::RateLimit>,
     /// Periods of added latency or 503s on every API request (`--brownout`).
@@ -88,6 +91,7 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             admin_token: None,
             state_file: None,
+            snapshot_every: None,
             rate_limit: None,
             brownouts: Vec::new(),
             await_person: false,

@@ -44,6 +44,7 @@ pub mod response_body;
 pub mod router;
 pub mod server;
 pub mod service;
+pub mod snapshotter;
 pub mod state;
 pub mod stop;
 pub mod store;

@@ -71,6 +71,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let stop = StopSignal::new();
+    let snapshots = crate::snapshotter::start(&state);
     let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
@@ -134,6 +135,10 @@ pub async fn serve(
     .await;
     if drained.is_err() {
         tracing::warn!("some connections were still open after the grace period");
+    }
+    // A periodic save still being written finishes first; the final save is then the last.
+    if let Some(s) = snapshots {
+        s.stop().await;
     }
     if let Some(path) = &state.config.state_file {
         match crate::persist::save(&state, path) {

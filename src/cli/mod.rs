@@ -33,21 +33,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the mock TruIdentidad API (and its control API under /_mock/).
-    Serve(serve::ServeArgs),
+    // Boxed, as Load is: option structs several times the size of the rest.
+    Serve(Box<serve::ServeArgs>),
     /// List, show and check scenarios.
     #[command(subcommand)]
     Scenarios(scenarios::ScenariosCommand),
     /// Grade a TruIdentidad client (or server) against the spec.
     Conformance(truidentidad_conformance::cli::ConformanceArgs),
     /// Load-test polling: create validations at a rate and poll each to its end.
-    Load(truidentidad_load::cli::LoadArgs),
+    Load(Box<truidentidad_load::cli::LoadArgs>),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Conformance(args) => Ok(truidentidad_conformance::cli::run(args)?),
-        Command::Load(args) => Ok(truidentidad_load::cli::run(args)?),
+        Command::Load(args) => Ok(truidentidad_load::cli::run(*args)?),
     }
 }

@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// start, so a restart loses nothing. Written atomically; a corrupt file stops the server.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_STATE_FILE")]
     state_file: Option<PathBuf>,
+    /// With --state-file: also write it this often while serving (off the request path, atomic
+    /// like the shutdown save), so a crash or SIGKILL loses at most this window, e.g. 10s.
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_SNAPSHOT_EVERY", value_parser = humantime::parse_duration, value_name = "DURATION", requires = "state_file")]
+    snapshot_every: Option<Duration>,
     /// Outcomes wait for the person: each validation stays pending until its liveness video is
     /// uploaded through the browser journey (or it expires), and its scenario's clock starts
     /// at the upload. Per validation: the create header `X-Mock-Await-Person: true|false`.
@@ -175,6 +179,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections,
         admin_token: args.admin_token,
         state_file: args.state_file,
+        snapshot_every: args.snapshot_every.filter(|d| !d.is_zero()),
         rate_limit: args.rate_limit,
         brownouts: args.brownouts,
         await_person: args.await_person,

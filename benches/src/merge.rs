@@ -1,0 +1,187 @@
+//! `truidentidad-mock load merge a.json b.json …`: one report from runs made at the same time
+//! on several machines against one target.
+//!
+//! Percentiles cannot be averaged: the p99 of two runs is not the mean of their p99s. Each
+//! report embeds its HdrHistograms ([`crate::report::EncodedHistograms`]), so the merged
+//! latencies are those of one histogram holding every request, exact as a single run's. Counts
+//! add up; rates add up too, since the runs went on side by side; the elapsed time is the
+//! longest run's.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::report::{
+    Arrivals, EncodedHistograms, Endpoint, Errors, Report, Requests, SCHEMA_VERSION, Validations,
+    round_p, round3,
+};
+use crate::stats::{DecodeError, Latency};
+
+/// Why reports cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("give at least two reports to merge (got {0})")]
+    TooFew(usize),
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not the `--json` of a `load` run{hint}: {source}")]
+    NotAReport {
+        path: PathBuf,
+        hint: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path} has no histograms (written by a version before `load merge`): its percentiles cannot be combined exactly; re-run it"
+    )]
+    NoHistograms { path: PathBuf },
+    #[error("{path}: the {which} histogram is damaged: {source}")]
+    Damaged {
+        path: PathBuf,
+        which: &'static str,
+        #[source]
+        source: DecodeError,
+    },
+    #[error("{path} is a `{theirs}` run and {first} a `{ours}` run: merge runs of one mode")]
+    Modes {
+        path: PathBuf,
+        theirs: String,
+        first: PathBuf,
+        ours: String,
+    },
+}
+
+/// Reads and merges the reports at `paths`.
+pub fn merge_files(paths: &[PathBuf]) -> Result<Report, MergeError> {
+    if paths.len() < 2 {
+        return Err(MergeError::TooFew(paths.len()));
+    }
+    let reports = paths
+        .iter()
+        .map(|p| read(p).map(|r| (p.clone(), r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    merge(&reports)
+}
+
+fn read(path: &Path) -> Result<Report, MergeError> {
+    let bytes = std::fs::read(path).map_err(|source| MergeError::Read {
+        path: path.into(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| MergeError::NotAReport {
+        path: path.into(),
+        // A fleet report has a `fleet` key and no `create`; say so rather than "missing field".
+        hint: if String::from_utf8_lossy(&bytes).contains("\"detection_lag") {
+            " (it is a fleet report: fleet runs follow one mock's journal and are not merged)"
+        } else {
+            ""
+        },
+        source,
+    })
+}
+
+/// Merges reports of runs made side by side; each is named by its path in errors.
+pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
+    let Some((first_path, first)) = reports.first() else {
+        return Err(MergeError::TooFew(0));
+    };
+    let mut create = Latency::default();
+    let mut poll = Latency::default();
+    let mut terminal = Latency::default();
+    for (path, r) in reports {
+        if r.mode != first.mode {
+            return Err(MergeError::Modes {
+                path: path.clone(),
+                theirs: r.mode.clone(),
+                first: first_path.clone(),
+                ours: first.mode.clone(),
+            });
+        }
+        let h = r
+            .histograms
+            .as_ref()
+            .ok_or_else(|| MergeError::NoHistograms { path: path.clone() })?;
+        for (which, text, into) in [
+            ("create", &h.create, &mut create),
+            ("poll", &h.poll, &mut poll),
+            ("time_to_terminal", &h.time_to_terminal, &mut terminal),
+        ] {
+            let decoded = Latency::decode(text).map_err(|source| MergeError::Damaged {
+                path: path.clone(),
+                which,
+                source,
+            })?;
+            into.add(&decoded);
+        }
+    }
+    let sum = |f: fn(&Report) -> u64| reports.iter().map(|(_, r)| f(r)).sum::<u64>();
+    let sum_f = |f: fn(&Report) -> f64| round3(reports.iter().map(|(_, r)| f(r)).sum::<f64>());
+    // Validations that got an id, recovered from each run's polls per validation.
+    let with_id: f64 = reports
+        .iter()
+        .filter(|(_, r)| r.validations.polls_per_validation > 0.0)
+        .map(|(_, r)| (r.poll.count as f64 / r.validations.polls_per_validation).round())
+        .sum();
+    let mut targets: Vec<&str> = reports.iter().map(|(_, r)| r.target.as_str()).collect();
+    targets.dedup();
+    let mut outcomes = BTreeMap::new();
+    for (_, r) in reports {
+        for (k, v) in &r.outcomes {
+            *outcomes.entry(k.clone()).or_insert(0) += v;
+        }
+    }
+    let polls = sum(|r| r.poll.count);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        mode: first.mode.clone(),
+        target: targets.join(", "),
+        elapsed_s: reports.iter().map(|(_, r)| r.elapsed_s).fold(0.0, f64::max),
+        arrivals: Arrivals {
+            target_per_second: sum_f(|r| r.arrivals.target_per_second),
+            achieved_per_second: sum_f(|r| r.arrivals.achieved_per_second),
+            scheduled: sum(|r| r.arrivals.scheduled),
+        },
+        requests: Requests {
+            total: sum(|r| r.requests.total),
+            per_second: sum_f(|r| r.requests.per_second),
+            retried: sum(|r| r.requests.retried),
+        },
+        create: Endpoint {
+            count: sum(|r| r.create.count),
+            latency_ms: round_p(create.summary()),
+        },
+        poll: Endpoint {
+            count: polls,
+            latency_ms: round_p(poll.summary()),
+        },
+        time_to_terminal_ms: round_p(terminal.summary()),
+        validations: Validations {
+            started: sum(|r| r.validations.started),
+            finished: sum(|r| r.validations.finished),
+            dropped: sum(|r| r.validations.dropped),
+            polls_per_validation: if with_id > 0.0 {
+                round3(polls as f64 / with_id)
+            } else {
+                0.0
+            },
+        },
+        outcomes,
+        errors: Errors {
+            total: sum(|r| r.errors.total),
+            connect: sum(|r| r.errors.connect),
+            timeout: sum(|r| r.errors.timeout),
+            client_4xx: sum(|r| r.errors.client_4xx),
+            too_many: sum(|r| r.errors.too_many),
+            server_5xx: sum(|r| r.errors.server_5xx),
+            other: sum(|r| r.errors.other),
+        },
+        histograms: Some(EncodedHistograms {
+            create: create.encode(),
+            poll: poll.encode(),
+            time_to_terminal: terminal.encode(),
+        }),
+    })
+}
