@@ -177,6 +177,7 @@ async fn every_arrival_is_started_and_polls_stop_at_terminal_states() {
             .state()
             .store()
             .get(id, received[0])
+            .expect("the in-memory store does not fail")
             .expect("validation stored")
             .record
             .created;

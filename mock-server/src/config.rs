@@ -67,6 +67,31 @@ pub struct ServerConfig {
     /// overrides it): the scenario's clock waits until the person uploads the video, however
     /// late the SDK opens. Off by default so backend-only tests keep the fast path.
     pub await_person: bool,
+    /// Where validations live: in this process (the default) or in Redis, shared by replicas.
+    pub store: StoreConfig,
+}
+
+/// Where validations live (`--store`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// In this process's memory: the fastest, and lost when the process stops (unless
+    /// `--state-file` saves it).
+    #[default]
+    Memory,
+    /// In Redis, so several replicas behind a load balancer answer any request identically
+    /// (see docs/scale-out.md).
+    Redis(crate::store::redis::RedisUrl),
+}
+
+impl std::str::FromStr for StoreConfig {
+    type Err = crate::store::redis::RedisUrlError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "memory" {
+            return Ok(StoreConfig::Memory);
+        }
+        s.parse().map(StoreConfig::Redis)
+    }
 }
 
 impl Default for ServerConfig {
@@ -95,6 +120,7 @@ impl Default for ServerConfig {
             rate_limit: None,
             brownouts: Vec::new(),
             await_person: false,
+            store: StoreConfig::Memory,
         }
     }
 }
@@ -116,6 +142,14 @@ pub enum ConfigError {
     AdminTokenRequired(IpAddr),
     #[error("--admin-token must not be empty")]
     EmptyAdminToken,
+    #[error(
+        "--state-file cannot be combined with --store redis://…: Redis keeps the validations itself (choose its persistence, see docs/scale-out.md)"
+    )]
+    StateFileWithRedis,
+    #[error(
+        "cannot reach the Redis store: {0}; start Redis first, or check --store (the server waited for it before giving up)"
+    )]
+    StoreUnavailable(String),
 }
 
 impl ServerConfig {
@@ -138,6 +172,9 @@ impl ServerConfig {
         }
         if self.max_validations == 0 {
             return Err(ConfigError::NoCapacity);
+        }
+        if self.state_file.is_some() && matches!(self.store, StoreConfig::Redis(_)) {
+            return Err(ConfigError::StateFileWithRedis);
         }
         match &self.admin_token {
             Some(t) if t.is_empty() => return Err(ConfigError::EmptyAdminToken),

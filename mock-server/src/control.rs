@@ -42,14 +42,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
     };
     let result: Result<Reply, ApiError> = async {
         match endpoint {
-            C::Health => {
-                Ok(ok_json(json!({
-                    "status": "ok",
-                    "validations": state.store.len(),
-                    "journal_entries": state.journal.len(),
-                    "clock": state.clock.mode().as_str(),
-                })))
-            }
+            C::Health => Ok(health(state)),
             C::OpenApi => {
                 let mut r = json_response(StatusCode::OK, Bytes::from_static(OPENAPI_YAML.as_bytes()));
                 r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"));
@@ -65,7 +58,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
             C::Validation(id) => {
                 let id = parse_id(id)?;
                 ex.validation_id = Some(id);
-                let view = state.store.get(id, state.clock.now()).ok_or_else(|| unknown(id))?;
+                let view = state.store.get(id, state.clock.now())?.ok_or_else(|| unknown(id))?;
                 Ok(ok_json(detail_json(state, &view)))
             }
             C::Complete(id) => {
@@ -101,7 +94,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                         .filter(|c| (1..=10_000).contains(c))
                         .ok_or_else(|| ApiError::bad_request(format!("count must be a whole number from 1 to 10000, got `{}`", truncate(c, 32))))?,
                 };
-                let armed = state.arm(scenario, count);
+                let armed = state.arm(scenario, count)?;
                 Ok(ok_json(json!({ "armed": armed, "scenario": state.catalogue.get(scenario).name })))
             }
             C::Clock => {
@@ -115,15 +108,20 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     .ok()
                     .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 1e9)
                     .ok_or_else(|| ApiError::bad_request(format!("seconds must be a non-negative number, got `{}`", truncate(raw, 32))))?;
-                if state.clock.advance(Duration::from_secs_f64(secs)).is_none() {
+                if state.clock.mode() == crate::config::ClockMode::Real {
                     return Err(ApiError::conflict(
                         "the server runs on the real clock; start it with --clock manual to move time by hand",
                     ));
                 }
+                if state.clock.advance(Duration::from_secs_f64(secs)).is_none() {
+                    // Only a clock kept in Redis fails to move: say why.
+                    state.store.ready()?;
+                    return Err(crate::store::Unavailable("the clock could not be advanced in Redis".into()).into());
+                }
                 Ok(ok_json(clock_json(state)))
             }
             C::Reset => {
-                state.reset();
+                state.reset()?;
                 Ok(ok_json(json!({ "reset": true })))
             }
             C::Journal => {
@@ -138,6 +136,31 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
     }
     .await;
     result.unwrap_or_else(Reply::from)
+}
+
+/// `GET /_mock/health`: 200 while the server can answer, 503 while its store cannot be
+/// reached (a balancer then sends traffic to the other replicas).
+fn health(state: &AppState) -> Reply {
+    let store = state.store_kind();
+    match state.store.ready().and_then(|()| state.store.len()) {
+        Ok(validations) => ok_json(json!({
+            "status": "ok",
+            "validations": validations,
+            "journal_entries": state.journal.len(),
+            "clock": state.clock.mode().as_str(),
+            "store": store,
+        })),
+        Err(e) => {
+            let mut r = json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "status": "unavailable", "store": store, "message": e.to_string() })
+                    .to_string(),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            Reply::Response(r)
+        }
+    }
 }
 
 fn ok_json(v: Value) -> Reply {
@@ -163,6 +186,7 @@ fn store_error(e: StoreError, id: ValidationId) -> ApiError {
         StoreError::AlreadyFinished => ApiError::conflict(format!(
             "validation {id} already finished; terminal states are final"
         )),
+        StoreError::Unavailable(u) => u.into(),
     }
 }
 
@@ -432,7 +456,7 @@ fn list_validations(state: &AppState, query: Option<&str>) -> Result<Reply, ApiE
         status.is_none_or(|s| o.status == s)
             && account.is_none_or(|a| &*r.account_id == a)
             && scenario.is_none_or(|s| state.catalogue.get(r.scenario).name == s)
-    });
+    })?;
     let list: Vec<Value> = views.iter().map(|v| summary_json(state, v)).collect();
     Ok(ok_json(json!({ "count": list.len(), "validations": list })))
 }

@@ -71,6 +71,20 @@ impl ApiError {
     }
 }
 
+/// The store did not answer in time (Redis down, slow or restarting): 503 with `Retry-After`,
+/// so clients back off and retry as they would for Truora's own brown-outs.
+impl From<crate::store::Unavailable> for ApiError {
+    fn from(e: crate::store::Unavailable) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the mock's shared store is unavailable ({e}); retry after the Retry-After delay"
+            ),
+        )
+        .with_header(http::header::RETRY_AFTER, "1")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,7 +145,7 @@ fn ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-fn save_outcome(o: Outcome, at: Duration) -> SavedOutcome {
+pub(crate) fn save_outcome(o: Outcome, at: Duration) -> SavedOutcome {
     SavedOutcome {
         status: o.status().as_str().into(),
         failure_status: o.failure_status().map(str::to_string),
@@ -157,7 +157,7 @@ fn save_outcome(o: Outcome, at: Duration) -> SavedOutcome {
     }
 }
 
-fn load_outcome(s: &SavedOutcome) -> Result<Outcome, String> {
+pub(crate) fn load_outcome(s: &SavedOutcome) -> Result<Outcome, String> {
     let known = |list: &[&'static str]| -> Result<&'static str, String> {
         let r = s.reason.as_deref().unwrap_or_default();
         list.iter()
@@ -211,6 +211,8 @@ pub fn snapshot(state: &AppState) -> StateFile {
     let validations = state
         .store
         .list(now, usize::MAX, &|_, _| true)
+        // Only the in-memory store is saved (a Redis store refuses --state-file); it never fails.
+        .unwrap_or_default()
         .into_iter()
         .rev()
         .map(|v| {
@@ -240,31 +242,7 @@ pub fn snapshot(state: &AppState) -> StateFile {
         .journal
         .query(usize::MAX, |_| true)
         .into_iter()
-        .map(|e| SavedEntry {
-            received_ns: ns(e.received),
-            sent_ns: ns(e.sent),
-            method: e.method.to_string(),
-            path: e.path,
-            kind: e.kind.as_str().to_string(),
-            validation_id: e.validation_id.map(|i| i.to_string()),
-            status: e.status,
-            fault: (!e.fault.is_none()).then(|| e.fault.to_string()),
-            api_key: e.api_key,
-            content_type: e.content_type,
-            form: e.form.pairs(),
-            remote: e.remote,
-            observed: e.observed.map(|o| SavedObserved {
-                status: o.status.as_str().into(),
-                outcome: o.outcome.map(|o| save_outcome(o, Duration::ZERO)),
-            }),
-            retry_after_seconds: match e.fault.effect {
-                Some(FaultEffect::Status {
-                    retry_after: Some(RetryAfter::Seconds(s)),
-                    ..
-                }) => Some(s),
-                _ => None,
-            },
-        })
+        .map(save_entry)
         .collect();
     StateFile {
         version: FORMAT_VERSION,
@@ -416,40 +394,74 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
         state.store.restore(r);
     }
     for e in file.journal {
-        let validation_id = match e.validation_id {
-            Some(s) => Some(
-                s.parse()
-                    .map_err(|_| corrupt(format!("bad validation_id `{s}` in journal")))?,
-            ),
-            None => None,
-        };
-        state.journal.push(JournalEntry {
-            seq: 0,
-            received: Duration::from_nanos(e.received_ns),
-            sent: Duration::from_nanos(e.sent_ns),
-            method: http::Method::from_bytes(e.method.as_bytes())
-                .map_err(|_| corrupt(format!("bad method `{}` in journal", e.method)))?,
-            path: e.path,
-            // A kind this version does not know was saved by another: keep it as `other`.
-            kind: Kind::parse(&e.kind).unwrap_or(Kind::Other),
-            validation_id,
-            status: e.status,
-            fault: load_fault(e.fault.as_deref(), e.retry_after_seconds)
-                .map_err(|err| corrupt(format!("{err} in journal")))?,
-            observed: e
-                .observed
-                .as_ref()
-                .map(load_observed)
-                .transpose()
-                .map_err(|err| corrupt(format!("{err} in journal")))?,
-            api_key: e.api_key,
-            content_type: e.content_type,
-            form: FormFields::from_pairs(e.form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            remote: e.remote,
-        });
+        state.journal.push(load_entry(e).map_err(&corrupt)?);
     }
     state.set_seq(file.next_seq);
     Ok(n)
+}
+
+/// A journal entry as the state file (and the Redis store's journal stream) saves it.
+pub(crate) fn save_entry(e: JournalEntry) -> SavedEntry {
+    SavedEntry {
+        received_ns: ns(e.received),
+        sent_ns: ns(e.sent),
+        method: e.method.to_string(),
+        path: e.path,
+        kind: e.kind.as_str().to_string(),
+        validation_id: e.validation_id.map(|i| i.to_string()),
+        status: e.status,
+        fault: (!e.fault.is_none()).then(|| e.fault.to_string()),
+        api_key: e.api_key,
+        content_type: e.content_type,
+        form: e.form.pairs(),
+        remote: e.remote,
+        observed: e.observed.map(|o| SavedObserved {
+            status: o.status.as_str().into(),
+            outcome: o.outcome.map(|o| save_outcome(o, Duration::ZERO)),
+        }),
+        retry_after_seconds: match e.fault.effect {
+            Some(FaultEffect::Status {
+                retry_after: Some(RetryAfter::Seconds(s)),
+                ..
+            }) => Some(s),
+            _ => None,
+        },
+    }
+}
+
+/// A saved journal entry read back; `Err` says what is wrong with it.
+pub(crate) fn load_entry(e: SavedEntry) -> Result<JournalEntry, String> {
+    let validation_id = match e.validation_id {
+        Some(s) => Some(
+            s.parse()
+                .map_err(|_| format!("bad validation_id `{s}` in journal"))?,
+        ),
+        None => None,
+    };
+    Ok(JournalEntry {
+        seq: 0,
+        received: Duration::from_nanos(e.received_ns),
+        sent: Duration::from_nanos(e.sent_ns),
+        method: http::Method::from_bytes(e.method.as_bytes())
+            .map_err(|_| format!("bad method `{}` in journal", e.method))?,
+        path: e.path,
+        // A kind this version does not know was saved by another: keep it as `other`.
+        kind: Kind::parse(&e.kind).unwrap_or(Kind::Other),
+        validation_id,
+        status: e.status,
+        fault: load_fault(e.fault.as_deref(), e.retry_after_seconds)
+            .map_err(|err| format!("{err} in journal"))?,
+        observed: e
+            .observed
+            .as_ref()
+            .map(load_observed)
+            .transpose()
+            .map_err(|err| format!("{err} in journal"))?,
+        api_key: e.api_key,
+        content_type: e.content_type,
+        form: FormFields::from_pairs(e.form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        remote: e.remote,
+    })
 }
 
 #[cfg(test)]

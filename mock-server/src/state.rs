@@ -10,15 +10,17 @@ use truidentidad_scenarios::{Catalogue, Mix, rng};
 
 use crate::clock::{Clock, ManualClock, RealClock, SharedClock};
 use crate::conditions::Conditions;
-use crate::config::{ClockMode, ConfigError, ServerConfig};
+use crate::config::{ClockMode, ConfigError, ServerConfig, StoreConfig};
 use crate::ids::ValidationId;
 use crate::journal::Journal;
-use crate::store::{MemoryStore, ValidationStore, View};
+use crate::store::redis::RedisStore;
+use crate::store::redis::cluster::{CREATE_COUNT_LIMIT, RedisClock, SeqBlocks};
+use crate::store::redis::journal::RedisJournal;
+use crate::store::{MemoryStore, Unavailable, ValidationStore, View};
 use crate::traffic::Traffic;
 
-/// Most distinct `account_id`s whose creates are counted for create faults; the table is
-/// cleared when full, so it cannot grow without limit.
-const CREATE_COUNT_LIMIT: usize = 10_000;
+/// How long a starting server waits for its Redis store before giving up.
+const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Fields are the crate's own: outside it, tests and the conformance suite read the state
 /// through the methods below, so the request path can change how it keeps things without
@@ -35,6 +37,11 @@ pub struct AppState {
     pub(crate) mix: Option<Mix>,
     /// Creation counter; the next validation's `seq`.
     seq: AtomicU64,
+    /// The Redis store, when replicas share one: seed, clock, creation numbers, armed
+    /// scenarios and create counts then live there too (see `store::redis::cluster`).
+    redis: Option<RedisStore>,
+    /// Creation numbers reserved from Redis.
+    seq_blocks: SeqBlocks,
     /// Scenarios armed through the control API for the next creates.
     armed: Mutex<VecDeque<ScenarioId>>,
     /// Creates per `account_id`, for `nth` on create faults.
@@ -66,26 +73,68 @@ impl AppState {
     pub fn resuming(config: ServerConfig, saved: Option<Resume>) -> Result<Self, ConfigError> {
         let (default_scenario, mix) = config.resolve()?;
         let resume_at = saved.map(|r| r.clock_at).unwrap_or_default();
-        let clock: SharedClock = match config.clock {
-            ClockMode::Real => Arc::new(RealClock::resuming_at(resume_at)),
-            ClockMode::Manual => Arc::new(ManualClock::resuming(
-                saved.map_or_else(std::time::SystemTime::now, |r| r.wall_start),
-                resume_at,
-            )),
-        };
         // A resumed run keeps its seed so ids stay unique and reproducible.
-        let seed = saved.map(|r| r.seed).or(config.seed).unwrap_or_else(|| {
+        let mut seed = saved.map(|r| r.seed).or(config.seed).unwrap_or_else(|| {
             let t = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default();
             rng::mix64(t.as_nanos() as u64 ^ u64::from(std::process::id()))
         });
-        Ok(AppState {
-            store: Box::new(MemoryStore::new(
+        let redis = match &config.store {
+            StoreConfig::Memory => None,
+            StoreConfig::Redis(url) => Some(
+                RedisStore::new(
+                    url,
+                    config.max_validations,
+                    config.catalogue.clone(),
+                    config.clock == ClockMode::Manual,
+                )
+                .map_err(|e| ConfigError::StoreUnavailable(e.to_string()))?,
+            ),
+        };
+        let clock: SharedClock = match (&redis, config.clock) {
+            (Some(r), mode) => {
+                let (shared_seed, epoch) = wait_for(r, seed)?;
+                if config.seed.is_some_and(|s| s != shared_seed) {
+                    tracing::warn!(
+                        "--seed {seed} ignored: the replicas sharing this Redis use seed {shared_seed}"
+                    );
+                }
+                seed = shared_seed;
+                match mode {
+                    ClockMode::Real => Arc::new(RealClock::resuming_at(
+                        std::time::SystemTime::now()
+                            .duration_since(epoch)
+                            .unwrap_or_default(),
+                    )),
+                    ClockMode::Manual => Arc::new(RedisClock::new(r.clone(), epoch)),
+                }
+            }
+            (None, ClockMode::Real) => Arc::new(RealClock::resuming_at(resume_at)),
+            (None, ClockMode::Manual) => Arc::new(ManualClock::resuming(
+                saved.map_or_else(std::time::SystemTime::now, |r| r.wall_start),
+                resume_at,
+            )),
+        };
+        let store: Box<dyn ValidationStore> = match &redis {
+            Some(r) => Box::new(r.clone()),
+            None => Box::new(MemoryStore::new(
                 config.max_validations,
                 config.catalogue.clone(),
             )),
-            journal: Journal::new(config.journal_capacity),
+        };
+        let journal = match &redis {
+            Some(r) => Journal::shared(
+                config.journal_capacity,
+                Box::new(RedisJournal::new(r.clone(), config.journal_capacity)),
+            ),
+            None => Journal::new(config.journal_capacity),
+        };
+        Ok(AppState {
+            store,
+            redis,
+            seq_blocks: SeqBlocks::default(),
+            journal,
             catalogue: config.catalogue.clone(),
             clock,
             seed,
@@ -148,16 +197,24 @@ impl AppState {
 
     /// A validation as it stands now, without counting a poll.
     pub fn validation(&self, id: ValidationId) -> Option<View> {
-        self.store.get(id, self.clock.now())
+        // Only a networked store fails, and callers of this (tests, the load tool's fleet)
+        // read an in-process one.
+        self.store.get(id, self.clock.now()).ok().flatten()
     }
 
-    pub(crate) fn next_seq(&self) -> u64 {
-        self.seq.fetch_add(1, Ordering::Relaxed)
+    pub(crate) fn next_seq(&self) -> Result<u64, Unavailable> {
+        match &self.redis {
+            Some(r) => self.seq_blocks.next(r),
+            None => Ok(self.seq.fetch_add(1, Ordering::Relaxed)),
+        }
     }
 
-    /// The `seq` the next validation will get.
+    /// The `seq` the next validation will get (from this replica, with a Redis store).
     pub fn peek_seq(&self) -> u64 {
-        self.seq.load(Ordering::Relaxed)
+        match &self.redis {
+            Some(_) => self.seq_blocks.peek(),
+            None => self.seq.load(Ordering::Relaxed),
+        }
     }
 
     /// Continues numbering after a restore.
@@ -166,26 +223,37 @@ impl AppState {
     }
 
     /// Arms `count` upcoming creates with `scenario`.
-    pub fn arm(&self, scenario: ScenarioId, count: usize) -> usize {
+    pub fn arm(&self, scenario: ScenarioId, count: usize) -> Result<usize, Unavailable> {
+        let count = count.min(10_000);
+        if let Some(r) = &self.redis {
+            return r.arm(&self.catalogue.get(scenario).name, count);
+        }
         let mut q = self.armed.lock();
-        q.extend(std::iter::repeat_n(scenario, count.min(10_000)));
-        q.len()
+        q.extend(std::iter::repeat_n(scenario, count));
+        Ok(q.len())
     }
 
-    pub fn take_armed(&self) -> Option<ScenarioId> {
-        let mut q = self.armed.lock();
-        q.pop_front()
+    pub fn take_armed(&self) -> Result<Option<ScenarioId>, Unavailable> {
+        if let Some(r) = &self.redis {
+            // A name this replica does not know was armed through another one with other
+            // scenario files; it is skipped rather than failing the create.
+            return Ok(r.take_armed()?.and_then(|n| self.catalogue.id_of(&n)));
+        }
+        Ok(self.armed.lock().pop_front())
     }
 
     /// Counts a create for `account_id` and returns its 1-based ordinal.
-    pub fn count_create(&self, account_id: &Arc<str>) -> u32 {
+    pub fn count_create(&self, account_id: &Arc<str>) -> Result<u32, Unavailable> {
+        if let Some(r) = &self.redis {
+            return r.count_create(account_id);
+        }
         let mut m = self.create_counts.lock();
         if m.len() >= CREATE_COUNT_LIMIT && !m.contains_key(account_id) {
             m.clear();
         }
         let n = m.entry(account_id.clone()).or_insert(0);
         *n = n.saturating_add(1);
-        *n
+        Ok(*n)
     }
 
     /// Forgets all validations, journal entries, armed scenarios and per-account create
@@ -193,11 +261,39 @@ impl AppState {
     /// restarting it handed out the ids of validations created before the reset again, which
     /// an integrator's database may still hold (Truora never reissues an id). A fresh server
     /// with the same `--seed` still repeats its ids, for reproducible runs.
-    pub fn reset(&self) {
-        self.store.clear();
+    pub fn reset(&self) -> Result<(), Unavailable> {
+        self.store.clear()?;
         self.journal.clear();
         self.traffic.clear();
         self.armed.lock().clear();
         self.create_counts.lock().clear();
+        Ok(())
+    }
+
+    /// Which store holds validations, for `/_mock/health`.
+    pub fn store_kind(&self) -> &'static str {
+        if self.redis.is_some() {
+            "redis"
+        } else {
+            "memory"
+        }
+    }
+}
+
+/// Reads the cluster's seed and clock epoch from a starting server's Redis store, waiting up
+/// to [`STORE_WAIT`] for Redis to come up (replicas and Redis are often started together).
+fn wait_for(r: &RedisStore, seed: u64) -> Result<(u64, std::time::SystemTime), ConfigError> {
+    let started = std::time::Instant::now();
+    loop {
+        match r.shared_seed(seed).and_then(|s| Ok((s, r.epoch()?))) {
+            Ok(v) => return Ok(v),
+            Err(e) if started.elapsed() >= STORE_WAIT => {
+                return Err(ConfigError::StoreUnavailable(e.to_string()));
+            }
+            Err(e) => {
+                tracing::warn!("waiting for the Redis store: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+        }
     }
 }

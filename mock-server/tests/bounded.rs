@@ -96,9 +96,9 @@ async fn store_and_journal_stay_under_their_caps() {
 
     let state = server.state();
     assert!(
-        state.store().len() <= state.store().capacity(),
+        state.store().len().unwrap() <= state.store().capacity(),
         "{} > {}",
-        state.store().len(),
+        state.store().len().unwrap(),
         state.store().capacity()
     );
     assert!(state.store().evicted() >= (creates - state.store().capacity()) as u64);

@@ -57,7 +57,7 @@ async fn a_throttled_create_creates_nothing() {
     let refused = create(&server, "type=government").await;
     assert_eq!(refused.status, 429);
     assert_eq!(refused.header("retry-after"), Some("60"));
-    assert_eq!(server.state().store().len(), 1);
+    assert_eq!(server.state().store().len().unwrap(), 1);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use truidentidad_mock_server::conditions::{Brownout, RateLimit};
+use truidentidad_mock_server::config::StoreConfig;
 use truidentidad_mock_server::log_sink::{FlushGuard, LogSink};
 use truidentidad_mock_server::{ClockMode, ServerConfig};
 
@@ -24,6 +25,7 @@ Examples:
   truidentidad-mock serve --clock manual --pending-for 10s
   truidentidad-mock serve --rate-limit 50/s --brownout 60s:30s:503
   truidentidad-mock serve --await-person
+  truidentidad-mock serve --store redis://127.0.0.1:6379/0 --seed 7   (one of N replicas)
 
 The first line on stdout is `listening on http://HOST:PORT`; logs go to stderr.";
 
@@ -146,6 +148,17 @@ pub struct ServeArgs {
     /// request 503 for 10 s from 20 s on; 20s:10s:+2s adds 2 s of latency (repeatable).
     #[arg(long = "brownout", value_name = "AT:FOR:EFFECT")]
     brownouts: Vec<Brownout>,
+    /// Where validations live: `memory` (this process, the default) or a Redis shared by
+    /// replicas behind a load balancer, e.g. redis://127.0.0.1:6379/0. Options after `?`:
+    /// namespace=NAME (key prefix, default tim) and timeout_ms=N (longest wait per Redis
+    /// call before a 503, default 1000). See docs/scale-out.md.
+    #[arg(
+        long,
+        env = "TRUIDENTIDAD_MOCK_STORE",
+        default_value = "memory",
+        value_name = "memory|redis://HOST:PORT/DB"
+    )]
+    store: StoreConfig,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -183,6 +196,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         rate_limit: args.rate_limit,
         brownouts: args.brownouts,
         await_person: args.await_person,
+        store: args.store,
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {

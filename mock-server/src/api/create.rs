@@ -22,7 +22,7 @@ use crate::render;
 use crate::reply::{Reply, json_response};
 use crate::request_body::{declared_length, read_incoming};
 use crate::state::AppState;
-use crate::store::{CreateParams, NewValidation};
+use crate::store::{CreateParams, InsertError, NewValidation};
 
 /// The header that picks a scenario on create.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
@@ -156,7 +156,10 @@ fn create_from_body<'a>(
         ex.form = FormFields::from_urlencoded(std::str::from_utf8(body).unwrap_or_default());
     }
 
-    let seq = state.next_seq();
+    let seq = match state.next_seq() {
+        Ok(s) => s,
+        Err(e) => return ApiError::from(e).into(),
+    };
     let scenario_id = match choose_scenario(state, header_scenario, form.account_id.as_deref(), seq)
     {
         Ok(id) => id,
@@ -173,7 +176,10 @@ fn create_from_body<'a>(
         .iter()
         .any(|f| f.request == RequestKind::Create)
     {
-        let nth = state.count_create(&account_id);
+        let nth = match state.count_create(&account_id) {
+            Ok(n) => n,
+            Err(e) => return ApiError::from(e).into(),
+        };
         let entropy = rng::derive(state.seed, &[0x4352_4541_5445, seq]);
         truidentidad_scenarios::select_fault(
             scenario,
@@ -221,7 +227,9 @@ fn create_from_body<'a>(
         let id = ValidationId::derive(state.seed, attempt_seq);
         match state.store.insert(id, seq, new, now) {
             Ok(v) => break v,
-            Err(back) => new = back,
+            Err(InsertError::Taken(back)) => new = back,
+            // Not stored, so not answered as created: the client retries after the delay.
+            Err(InsertError::Unavailable(e)) => return ApiError::from(e).into(),
         }
         // Ids derive from the seed and a counter that never restarts, so a taken id means a
         // state file saved under another seed was restored; step past it.
@@ -265,7 +273,7 @@ fn choose_scenario(
     if let Some(id) = account_id.and_then(|a| state.catalogue.from_account_id(a)) {
         return Ok(id);
     }
-    if let Some(id) = state.take_armed() {
+    if let Some(id) = state.take_armed()? {
         return Ok(id);
     }
     Ok(match &state.mix {

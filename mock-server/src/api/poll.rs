@@ -97,8 +97,10 @@ pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchan
         Ok(d) => d,
         Err(e) => return e.into(),
     };
-    let Some((view, nth)) = state.store.poll(vid, &|| state.clock.now()) else {
-        return unknown().into();
+    let (view, nth) = match state.store.poll(vid, &|| state.clock.now()) {
+        Ok(Some(polled)) => polled,
+        Ok(None) => return unknown().into(),
+        Err(e) => return ApiError::from(e).into(),
     };
     ex.observed = Some(Observed {
         status: view.observation.status,

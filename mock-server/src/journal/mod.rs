@@ -27,6 +27,21 @@ pub struct Journal {
     entries: Mutex<VecDeque<JournalEntry>>,
     next_seq: AtomicU64,
     dropped: AtomicU64,
+    /// Where entries go instead of the ring when replicas share one journal.
+    remote: Option<Box<dyn RemoteJournal>>,
+}
+
+/// A journal kept outside the process (the Redis store's stream), shared by replicas.
+/// Bounded to the journal's capacity like the ring; reads are the newest entries first.
+pub trait RemoteJournal: Send + Sync + std::fmt::Debug {
+    /// Records an entry without waiting for it to be stored.
+    fn push(&self, entry: JournalEntry);
+    /// Entries matching `filter`, oldest first, at most `limit` of the newest.
+    fn query(&self, limit: usize, filter: &dyn Fn(&JournalEntry) -> bool) -> Vec<JournalEntry>;
+    fn len(&self) -> usize;
+    /// Entries ever recorded by every replica.
+    fn recorded(&self) -> u64;
+    fn clear(&self);
 }
 
 impl Journal {
@@ -37,6 +52,15 @@ impl Journal {
             entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
             next_seq: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            remote: None,
+        }
+    }
+
+    /// A journal of `capacity` entries kept in `remote` (a disabled one stays disabled).
+    pub fn shared(capacity: usize, remote: Box<dyn RemoteJournal>) -> Self {
+        Journal {
+            remote: (capacity > 0).then_some(remote),
+            ..Journal::new(capacity)
         }
     }
 
@@ -54,6 +78,10 @@ impl Journal {
             return;
         }
         entry.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        if let Some(r) = &self.remote {
+            r.push(entry);
+            return;
+        }
         let mut q = self.entries.lock();
         if q.len() >= self.capacity {
             q.pop_front();
@@ -64,6 +92,9 @@ impl Journal {
 
     /// Entries matching `filter`, oldest first, at most `limit` of the newest.
     pub fn query(&self, limit: usize, filter: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
+        if let Some(r) = &self.remote {
+            return r.query(limit, &filter);
+        }
         let q = self.entries.lock();
         let mut out: Vec<JournalEntry> = q
             .iter()
@@ -100,7 +131,10 @@ impl Journal {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.lock().len()
+        match &self.remote {
+            Some(r) => r.len(),
+            None => self.entries.lock().len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -113,12 +147,19 @@ impl Journal {
         self.next_seq.load(Ordering::Relaxed)
     }
 
-    /// How many entries fell off the end since the last reset.
+    /// How many entries fell off the end since the last reset (with a shared journal: ever,
+    /// by every replica).
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        match &self.remote {
+            Some(r) => r.recorded().saturating_sub(r.len() as u64),
+            None => self.dropped.load(Ordering::Relaxed),
+        }
     }
 
     pub fn clear(&self) {
+        if let Some(r) = &self.remote {
+            r.clear();
+        }
         self.entries.lock().clear();
         self.dropped.store(0, Ordering::Relaxed);
     }

@@ -5,11 +5,13 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 /// Events kept per journey; page reloads could otherwise grow the list without limit.
 pub const MAX_EVENTS: usize = 32;
 
 /// The screen the user is on (the next thing the journey waits for).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
     Intro,
     Document,
@@ -37,7 +39,7 @@ impl Step {
 }
 
 /// Where the journey was opened: the SDK on the integrator's page, or the phone handoff page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Device {
     Desktop,
     Phone,
@@ -61,7 +63,10 @@ impl Device {
 }
 
 /// One thing the user did, for the dashboard's timeline.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialized for a shared store ([`super::redis`]); `what` is one of [`EVENT_NAMES`], so it
+/// reads back as the same static name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub at: Duration,
     pub what: &'static str,
@@ -69,7 +74,7 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Journey {
     pub step: Step,
     /// The device that opened the journey last: after a handoff, the phone.
@@ -89,7 +94,56 @@ pub struct Journey {
     held_polls: u32,
 }
 
+/// Every name the Web Adapter logs an event under (`web::journey`).
+pub const EVENT_NAMES: &[&str] = &[
+    "opened",
+    "started",
+    "document_entered",
+    "consent_accepted",
+    "consent_declined",
+    "geolocation_granted",
+    "geolocation_denied",
+    "video_uploaded",
+    "canceled",
+];
+
+/// An [`Event`] as read back, its name not yet matched to a static one.
+#[derive(Deserialize)]
+struct EventWire {
+    at: Duration,
+    what: String,
+    device: Device,
+    detail: Option<String>,
+}
+
+/// A name this version does not log (written by a newer replica) reads as `event`.
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = EventWire::deserialize(d)?;
+        Ok(Event {
+            at: w.at,
+            what: EVENT_NAMES
+                .iter()
+                .find(|n| **n == w.what)
+                .copied()
+                .unwrap_or("event"),
+            device: w.device,
+            detail: w.detail,
+        })
+    }
+}
+
 impl Journey {
+    /// Polls counted while on hold, kept apart by a shared store, which counts them in its
+    /// own atomic step (see [`super::redis`]).
+    pub(crate) fn held_polls(&self) -> u32 {
+        self.held_polls
+    }
+
+    pub(crate) fn set_held_polls(&mut self, n: u32) {
+        self.held_polls = n;
+    }
+
     pub(crate) fn new(now: Duration, device: Device) -> Self {
         Journey {
             step: Step::Intro,

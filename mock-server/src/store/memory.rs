@@ -26,7 +26,7 @@ use parking_lot::Mutex;
 use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::{Catalogue, Observation, Outcome};
 
-use super::{NewValidation, Record, StoreError, ValidationStore, View};
+use super::{InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View};
 use crate::ids::{IdHashBuilder, ValidationId};
 
 const SHARDS: usize = 64;
@@ -184,7 +184,7 @@ impl ValidationStore for MemoryStore {
         seq: u64,
         new: NewValidation,
         now: Duration,
-    ) -> Result<View, NewValidation> {
+    ) -> Result<View, InsertError> {
         let mut shard = self.shard(id).lock();
         if shard.len() >= self.per_shard && !shard.contains(id) {
             self.evict_one(&mut shard, now);
@@ -206,13 +206,15 @@ impl ValidationStore for MemoryStore {
                 .then(|| Box::new(super::journey::Journey::awaiting(now))),
         };
         let observation = record.observe(&self.catalogue, now);
-        let slot = shard.push(record).map_err(|r| NewValidation {
-            account_id: r.account_id,
-            scenario: r.scenario,
-            timeout: r.timeout,
-            ip: r.ip,
-            params: r.params,
-            await_person: r.journey.is_some(),
+        let slot = shard.push(record).map_err(|r| {
+            InsertError::Taken(NewValidation {
+                account_id: r.account_id,
+                scenario: r.scenario,
+                timeout: r.timeout,
+                ip: r.ip,
+                params: r.params,
+                await_person: r.journey.is_some(),
+            })
         })?;
         Ok(View {
             record: shard.records[slot].clone(),
@@ -233,10 +235,16 @@ impl ValidationStore for MemoryStore {
         let _ = shard.push(record);
     }
 
-    fn poll(&self, id: ValidationId, clock: &dyn Fn() -> Duration) -> Option<(View, u32)> {
+    fn poll(
+        &self,
+        id: ValidationId,
+        clock: &dyn Fn() -> Duration,
+    ) -> Result<Option<(View, u32)>, Unavailable> {
         let mut shard = self.shard(id).lock();
         let now = clock();
-        let record = shard.get_mut(id)?;
+        let Some(record) = shard.get_mut(id) else {
+            return Ok(None);
+        };
         let observation = record.observe(&self.catalogue, now);
         let in_time = !(self.catalogue.get(record.scenario).expires
             && now.saturating_sub(record.created) >= record.timeout);
@@ -248,24 +256,23 @@ impl ValidationStore for MemoryStore {
             }
         }
         let nth = record.polls_total;
-        Some((
+        Ok(Some((
             View {
                 record: record.clone(),
                 observation,
                 now,
             },
             nth,
-        ))
+        )))
     }
 
-    fn get(&self, id: ValidationId, now: Duration) -> Option<View> {
+    fn get(&self, id: ValidationId, now: Duration) -> Result<Option<View>, Unavailable> {
         let shard = self.shard(id).lock();
-        let record = shard.get(id)?;
-        Some(View {
+        Ok(shard.get(id).map(|record| View {
             observation: record.observe(&self.catalogue, now),
             record: record.clone(),
             now,
-        })
+        }))
     }
 
     fn complete(
@@ -296,16 +303,16 @@ impl ValidationStore for MemoryStore {
         id: ValidationId,
         clock: &dyn Fn() -> Duration,
         change: &mut dyn FnMut(&mut Record, Duration),
-    ) -> bool {
+    ) -> Result<bool, Unavailable> {
         let mut shard = self.shard(id).lock();
         let now = clock();
-        match shard.get_mut(id) {
+        Ok(match shard.get_mut(id) {
             Some(record) => {
                 change(record, now);
                 true
             }
             None => false,
-        }
+        })
     }
 
     fn list(
@@ -313,7 +320,7 @@ impl ValidationStore for MemoryStore {
         now: Duration,
         limit: usize,
         filter: &dyn Fn(&Record, &Observation) -> bool,
-    ) -> Vec<View> {
+    ) -> Result<Vec<View>, Unavailable> {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
             let shard = shard.lock();
@@ -330,22 +337,23 @@ impl ValidationStore for MemoryStore {
         }
         out.sort_by_key(|v| std::cmp::Reverse(v.record.seq));
         out.truncate(limit);
-        out
+        Ok(out)
     }
 
-    fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().len()).sum()
+    fn len(&self) -> Result<usize, Unavailable> {
+        Ok(self.shards.iter().map(|s| s.lock().len()).sum())
     }
 
     fn evicted(&self) -> u64 {
         self.evicted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn clear(&self) {
+    fn clear(&self) -> Result<(), Unavailable> {
         for s in self.shards.iter() {
             *s.lock() = Shard::default();
         }
         self.evicted.store(0, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -420,11 +428,11 @@ mod tests {
                 match op {
                     Op::Insert { key, finished } => {
                         let id = id_of(key);
-                        let was_there = s.get(id, now).is_some();
+                        let was_there = s.get(id, now).unwrap().is_some();
                         let same_shard: Vec<(ValidationId, bool)> = (0u8..24)
                             .map(id_of)
                             .filter(|o| o.shard(SHARDS) == id.shard(SHARDS))
-                            .filter_map(|o| s.get(o, now).map(|v| (o, v.observation.status.is_terminal())))
+                              .filter_map(|o| s.get(o, now).unwrap().map(|v| (o, v.observation.status.is_terminal())))
                             .collect();
                         let got = s.insert(id, seq as u64, new(&c, "never-completes"), now);
                         proptest::prop_assert_eq!(got.is_ok(), !was_there);
@@ -433,7 +441,7 @@ mod tests {
                             if same_shard.len() >= 2 && same_shard.iter().any(|(_, done)| *done) {
                                 for (other, done) in &same_shard {
                                     if !done {
-                                        proptest::prop_assert!(s.get(*other, now).is_some(), "a pending validation was evicted before a finished one");
+                                        proptest::prop_assert!(s.get(*other, now).unwrap().is_some(), "a pending validation was evicted before a finished one");
                                     }
                                 }
                             }
@@ -446,16 +454,16 @@ mod tests {
                         let _ = s.complete(id_of(key), Outcome::Success, now);
                     }
                     Op::Poll(key) => {
-                        if let Some((v, _)) = s.poll(id_of(key), &|| now) {
+                        if let Some((v, _)) = s.poll(id_of(key), &|| now).unwrap() {
                             proptest::prop_assert_eq!(v.record.id, id_of(key));
                         }
                     }
                 }
                 assert_consistent(&s);
-                proptest::prop_assert!(s.len() <= s.capacity());
-                proptest::prop_assert_eq!(s.len() as u64 + s.evicted(), stored_ok);
+                proptest::prop_assert!(s.len().unwrap() <= s.capacity());
+                proptest::prop_assert_eq!(s.len().unwrap() as u64 + s.evicted(), stored_ok);
                 for key in 0u8..24 {
-                    if let Some(v) = s.get(id_of(key), now) {
+                    if let Some(v) = s.get(id_of(key), now).unwrap() {
                         proptest::prop_assert_eq!(v.record.id, id_of(key));
                     }
                 }
@@ -479,13 +487,19 @@ mod tests {
         s.complete(ids[1], Outcome::Success, now).unwrap();
         s.insert(ids[4], 4, new(&c, "never-completes"), now)
             .unwrap();
-        assert!(s.get(ids[1], now).is_none(), "the finished one went first");
+        assert!(
+            s.get(ids[1], now).unwrap().is_none(),
+            "the finished one went first"
+        );
         for id in [ids[0], ids[2], ids[3], ids[4]] {
-            assert_eq!(s.get(id, now).unwrap().record.id, id);
+            assert_eq!(s.get(id, now).unwrap().unwrap().record.id, id);
         }
         s.insert(ids[5], 5, new(&c, "never-completes"), now)
             .unwrap();
-        assert!(s.get(ids[0], now).is_none(), "then the oldest pending one");
+        assert!(
+            s.get(ids[0], now).unwrap().is_none(),
+            "then the oldest pending one"
+        );
         assert_consistent(&s);
         assert_eq!(s.evicted(), 2);
     }
@@ -496,9 +510,9 @@ mod tests {
         let id = ValidationId(7);
         s.insert(id, 0, new(s.catalogue(), "success"), Duration::ZERO)
             .unwrap();
-        let (v, nth) = s.poll(id, &|| Duration::from_secs(1)).unwrap();
+        let (v, nth) = s.poll(id, &|| Duration::from_secs(1)).unwrap().unwrap();
         assert_eq!((v.observation.status.as_str(), nth), ("pending", 1));
-        let (v, nth) = s.poll(id, &|| Duration::from_secs(3)).unwrap();
+        let (v, nth) = s.poll(id, &|| Duration::from_secs(3)).unwrap().unwrap();
         assert_eq!((v.observation.status.as_str(), nth), ("success", 2));
     }
 
@@ -510,11 +524,12 @@ mod tests {
         let mut second = new(s.catalogue(), "success");
         second.account_id = "second".into();
         // Refused, and handed back whole so the caller can retry under another id.
-        let back = s
-            .insert(ValidationId(1), 1, second, Duration::ZERO)
-            .unwrap_err();
+        let Err(InsertError::Taken(back)) = s.insert(ValidationId(1), 1, second, Duration::ZERO)
+        else {
+            panic!("a taken id must be refused");
+        };
         assert_eq!(&*back.account_id, "second");
-        assert_eq!(s.len(), 1);
+        assert_eq!(s.len().unwrap(), 1);
     }
 
     #[test]
@@ -527,11 +542,11 @@ mod tests {
         let newest = ValidationId(192);
         s.insert(pending, 0, new(&c, "never-completes"), Duration::ZERO)
             .unwrap();
-        assert_eq!(s.len(), 1);
+        assert_eq!(s.len().unwrap(), 1);
         s.insert(finished, 1, new(&c, "never-completes"), Duration::ZERO)
             .unwrap();
         // Shard capacity 1: the first was evicted (the only candidate).
-        assert!(s.get(pending, Duration::ZERO).is_none());
+        assert!(s.get(pending, Duration::ZERO).unwrap().is_none());
         s.complete(finished, Outcome::Success, Duration::from_secs(1))
             .unwrap();
         s.insert(
@@ -541,8 +556,8 @@ mod tests {
             Duration::from_secs(2),
         )
         .unwrap();
-        assert!(s.get(finished, Duration::ZERO).is_none());
-        assert!(s.get(newest, Duration::ZERO).is_some());
+        assert!(s.get(finished, Duration::ZERO).unwrap().is_none());
+        assert!(s.get(newest, Duration::ZERO).unwrap().is_some());
         assert_eq!(s.evicted(), 2);
     }
 
@@ -575,7 +590,7 @@ mod tests {
             .set_scenario(id, c.id_of("success").unwrap(), Duration::from_secs(10))
             .unwrap();
         assert_eq!(v.observation.status.as_str(), "pending");
-        let v = s.get(id, Duration::from_secs(13)).unwrap();
+        let v = s.get(id, Duration::from_secs(13)).unwrap().unwrap();
         assert_eq!(v.observation.status.as_str(), "success");
     }
 
@@ -587,9 +602,9 @@ mod tests {
         let mut n = new(&c, "success-after-polls");
         n.timeout = Duration::from_secs(10);
         s.insert(id, 0, n, Duration::ZERO).unwrap();
-        s.poll(id, &|| Duration::from_secs(1)).unwrap();
+        s.poll(id, &|| Duration::from_secs(1)).unwrap().unwrap();
         for _ in 0..5 {
-            let (v, _) = s.poll(id, &|| Duration::from_secs(20)).unwrap();
+            let (v, _) = s.poll(id, &|| Duration::from_secs(20)).unwrap().unwrap();
             assert_eq!(v.observation.status.as_str(), "failure");
         }
     }

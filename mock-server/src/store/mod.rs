@@ -10,11 +10,13 @@
 //! - [`journey`]: the browser journey's state on a record, and its hold on scenario time.
 //! - [`person`]: how a scenario's ending yields to what the person did in the journey.
 //! - [`memory`]: the in-memory, sharded, bounded implementation (the default).
+//! - [`redis`]: records in Redis, shared by replicas behind a load balancer (`--store`).
 
 pub mod journey;
 pub mod memory;
 pub mod person;
 pub mod record;
+pub mod redis;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -49,12 +51,29 @@ pub struct NewValidation {
     pub await_person: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("no such validation")]
     NotFound,
     #[error("the validation already finished")]
     AlreadyFinished,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// A networked store did not answer in time (Redis down, slow or restarting). Requests get a
+/// 503 with `Retry-After` instead of waiting; the in-memory store never returns it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub Arc<str>);
+
+/// Why an insert stored nothing.
+#[derive(Debug)]
+pub enum InsertError {
+    /// The id is taken: `new` comes back so the caller can retry under another id without
+    /// having cloned it up front.
+    Taken(NewValidation),
+    Unavailable(Unavailable),
 }
 
 /// The operations the server needs from wherever validations live.
@@ -63,21 +82,23 @@ pub enum StoreError {
 /// a generic would be more natural; [`update`](trait.ValidationStore.html#method.update) gives
 /// callers the generic form back. Methods are synchronous: the in-memory store answers in
 /// well under a microsecond, and the poll path answers without boxing a future. A networked
-/// backend runs its one round trip inside `tokio::task::block_in_place`.
+/// backend runs its one round trip inside `tokio::task::block_in_place`, bounded by a
+/// timeout, and reports a store it cannot reach as [`Unavailable`] rather than waiting.
 pub trait ValidationStore: Send + Sync + std::fmt::Debug {
     /// The most validations kept; past it the oldest finished ones are evicted.
     fn capacity(&self) -> usize;
 
     /// Stores a new validation under `id` with creation order `seq`, created `now`. If the id
-    /// is taken, stores nothing and hands `new` back, so the caller can retry under another id
-    /// without having cloned it up front.
+    /// is taken, stores nothing and hands `new` back ([`InsertError::Taken`]). `Ok` only once
+    /// the record is stored (for a networked store: acknowledged), so nothing a client was
+    /// told exists can be lost.
     fn insert(
         &self,
         id: ValidationId,
         seq: u64,
         new: NewValidation,
         now: Duration,
-    ) -> Result<View, NewValidation>;
+    ) -> Result<View, InsertError>;
 
     /// Puts back a record saved by a previous run (`--state-file`). Records come oldest first,
     /// so eviction order survives the restart; an id already present is left alone.
@@ -85,10 +106,14 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
 
     /// Counts a poll and returns what it sees, and the poll's 1-based ordinal. `clock` is read
     /// in the same atomic step as the update.
-    fn poll(&self, id: ValidationId, clock: &dyn Fn() -> Duration) -> Option<(View, u32)>;
+    fn poll(
+        &self,
+        id: ValidationId,
+        clock: &dyn Fn() -> Duration,
+    ) -> Result<Option<(View, u32)>, Unavailable>;
 
     /// The state at `now` without counting a poll (control API, dashboard, Web Adapter).
-    fn get(&self, id: ValidationId, now: Duration) -> Option<View>;
+    fn get(&self, id: ValidationId, now: Duration) -> Result<Option<View>, Unavailable>;
 
     /// Forces an outcome now. Fails if the validation already finished: terminal is final.
     fn complete(
@@ -114,7 +139,7 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
         id: ValidationId,
         clock: &dyn Fn() -> Duration,
         change: &mut dyn FnMut(&mut Record, Duration),
-    ) -> bool;
+    ) -> Result<bool, Unavailable>;
 
     /// Every record matching `filter`, newest first, at most `limit`.
     fn list(
@@ -122,37 +147,39 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
         now: Duration,
         limit: usize,
         filter: &dyn Fn(&Record, &Observation) -> bool,
-    ) -> Vec<View>;
+    ) -> Result<Vec<View>, Unavailable>;
 
     /// How many validations are stored.
-    fn len(&self) -> usize;
-
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+    fn len(&self) -> Result<usize, Unavailable>;
 
     /// Validations evicted to stay under capacity since start or the last reset.
     fn evicted(&self) -> u64;
 
     /// Forgets every validation.
-    fn clear(&self);
+    fn clear(&self) -> Result<(), Unavailable>;
+
+    /// Whether the store answers now (`/_mock/health`): always for the in-memory store.
+    fn ready(&self) -> Result<(), Unavailable> {
+        Ok(())
+    }
 }
 
 impl dyn ValidationStore + '_ {
     /// [`ValidationStore::update_record`] with a result: `None` for an unknown id.
+    ///
+    /// `change` is `FnMut`: a networked store may run it again on a fresh copy when another
+    /// replica changed the record in between (optimistic concurrency); the result of the run
+    /// that was stored is returned.
     pub fn update<R>(
         &self,
         id: ValidationId,
         clock: impl Fn() -> Duration,
-        change: impl FnOnce(&mut Record, Duration) -> R,
-    ) -> Option<R> {
-        let mut change = Some(change);
+        mut change: impl FnMut(&mut Record, Duration) -> R,
+    ) -> Result<Option<R>, Unavailable> {
         let mut out = None;
         self.update_record(id, &clock, &mut |record, now| {
-            if let Some(f) = change.take() {
-                out = Some(f(record, now));
-            }
-        });
-        out
+            out = Some(change(record, now));
+        })?;
+        Ok(out)
     }
 }

@@ -14,7 +14,7 @@ use crate::ids::ValidationId;
 
 /// Optional create parameters, shared (`Arc`) so the copy of a record a poll takes costs no
 /// allocation.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateParams {
     pub user_authorized: Option<bool>,
     pub country: Option<String>,

@@ -61,7 +61,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
             A::State => {
                 let view = state
                     .store
-                    .get(id, state.clock.now())
+                    .get(id, state.clock.now())?
                     .ok_or_else(|| unknown(id))?;
                 Ok(state_json(&view))
             }
@@ -70,7 +70,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                 let device = device_of(&body)?;
                 let document = str_field(&body, "document_number").map(String::from);
                 update(state, id, |r, now| {
-                    journey::open(r, &state.catalogue, now, device, document)
+                    journey::open(r, &state.catalogue, now, device, document.clone())
                 })
             }
             A::Liveness => {
@@ -87,13 +87,13 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                 let device = device_of(&body)?;
                 let action = action_of(step, &body)?;
                 update(state, id, |r, now| {
-                    journey::apply(r, &state.catalogue, now, device, action)
+                    journey::apply(r, &state.catalogue, now, device, action.clone())
                 })
             }
             A::Handoff => {
                 state
                     .store
-                    .get(id, state.clock.now())
+                    .get(id, state.clock.now())?
                     .ok_or_else(|| unknown(id))?;
                 let lang = lang_param(req.uri().query())?;
                 let url = handoff_url(req.headers(), id, lang);
@@ -174,7 +174,7 @@ fn parse_id(raw: &str) -> Result<ValidationId, ApiError> {
 fn update(
     state: &AppState,
     id: ValidationId,
-    f: impl FnOnce(&mut crate::store::Record, Duration) -> Result<(), JourneyError>,
+    f: impl Fn(&mut crate::store::Record, Duration) -> Result<(), JourneyError>,
 ) -> Result<Reply, ApiError> {
     let view = state
         .store
@@ -188,7 +188,7 @@ fn update(
                     now,
                 })
             },
-        )
+        )?
         .ok_or_else(|| unknown(id))?
         .map_err(journey_error)?;
     Ok(state_json(&view))

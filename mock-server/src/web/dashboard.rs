@@ -124,7 +124,7 @@ fn detail(state: &AppState, raw: &str) -> Result<Value, ApiError> {
     let id = parse_id(raw)?;
     let view = state
         .store
-        .get(id, state.clock.now())
+        .get(id, state.clock.now())?
         .ok_or_else(|| ApiError::not_found(format!("validation {id} not found in this mock")))?;
     let mut v = detail_json(state, &view);
     if let Some(o) = v.as_object_mut() {
@@ -203,7 +203,7 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
                 .as_deref()
                 .is_none_or(|a| r.account_id.to_lowercase().contains(a))
             && status.is_none_or(|s| o.status == s)
-    });
+    })?;
     let matched = views.len();
     let list: Vec<Value> = views
         .iter()
@@ -216,7 +216,7 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
         "matched": matched,
         "offset": offset,
         "limit": limit,
-        "total": state.store.len(),
+        "total": state.store.len()?,
         "clock": state.clock.mode().as_str(),
         "validations": list,
     }))

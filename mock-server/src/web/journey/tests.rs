@@ -38,8 +38,9 @@ fn act(s: &dyn ValidationStore, at: f64, action: Action) -> Result<(), JourneyEr
     s.update(
         ID,
         || secs(at),
-        |r, now| apply(r, &c, now, Device::Desktop, action),
+        |r, now| apply(r, &c, now, Device::Desktop, action.clone()),
     )
+    .unwrap()
     .unwrap()
 }
 
@@ -51,10 +52,11 @@ fn open_at(s: &dyn ValidationStore, at: f64, document: Option<&str>) -> Result<(
         |r, now| open(r, &c, now, Device::Desktop, document.map(String::from)),
     )
     .unwrap()
+    .unwrap()
 }
 
 fn status(s: &dyn ValidationStore, at: f64) -> String {
-    let v = s.get(ID, secs(at)).unwrap();
+    let v = s.get(ID, secs(at)).unwrap().unwrap();
     v.observation
         .outcome
         .map_or_else(|| "pending".into(), |o| o.label())
@@ -89,7 +91,7 @@ fn polls_during_the_journey_do_not_move_poll_driven_phases() {
     let s = store_with("success-after-polls", 300);
     open_at(&*s, 0.0, Some("1020304050")).unwrap();
     for i in 0..5 {
-        s.poll(ID, &|| secs(1.0 + f64::from(i))).unwrap();
+        s.poll(ID, &|| secs(1.0 + f64::from(i))).unwrap().unwrap();
     }
     assert_eq!(status(&*s, 6.0), "pending");
     act(&*s, 6.0, Action::Intro).unwrap();
@@ -97,7 +99,7 @@ fn polls_during_the_journey_do_not_move_poll_driven_phases() {
     act(&*s, 6.0, Action::Geolocation(Some((4.6, -74.08)))).unwrap();
     act(&*s, 7.0, Action::Liveness(10)).unwrap();
     for i in 0..3 {
-        s.poll(ID, &|| secs(8.0 + f64::from(i))).unwrap();
+        s.poll(ID, &|| secs(8.0 + f64::from(i))).unwrap().unwrap();
     }
     assert_eq!(status(&*s, 11.0), "success");
 }
@@ -147,7 +149,14 @@ fn a_known_document_number_skips_its_screen() {
     let s = store_with("success", 300);
     open_at(&*s, 0.0, Some("1020304050")).unwrap();
     act(&*s, 0.0, Action::Intro).unwrap();
-    let step = s.get(ID, secs(0.0)).unwrap().record.journey.unwrap().step;
+    let step = s
+        .get(ID, secs(0.0))
+        .unwrap()
+        .unwrap()
+        .record
+        .journey
+        .unwrap()
+        .step;
     assert_eq!(step, Step::Consent);
 }
 
@@ -187,7 +196,13 @@ fn events_are_bounded() {
     for i in 0..(MAX_EVENTS + 5) {
         open_at(&*s, i as f64 * 0.01, None).unwrap();
     }
-    let j = s.get(ID, secs(1.0)).unwrap().record.journey.unwrap();
+    let j = s
+        .get(ID, secs(1.0))
+        .unwrap()
+        .unwrap()
+        .record
+        .journey
+        .unwrap();
     assert_eq!((j.events.len(), j.events_dropped), (MAX_EVENTS, 5));
 }
 
@@ -219,7 +234,7 @@ fn awaiting_the_person_polls_before_the_upload_do_not_count() {
     let s = store_in("success-after-polls", 300, true);
     let c = Catalogue::builtin();
     for i in 0..10 {
-        s.poll(ID, &|| secs(i as f64)).unwrap();
+        s.poll(ID, &|| secs(i as f64)).unwrap().unwrap();
     }
     assert_eq!(status(&*s, 10.0), "pending");
     journey(&*s, 11.0, 12.0);
@@ -228,7 +243,7 @@ fn awaiting_the_person_polls_before_the_upload_do_not_count() {
         .unwrap();
     for i in 0..polls {
         assert_eq!(status(&*s, 13.0), "pending", "after {i} polls");
-        s.poll(ID, &|| secs(13.0)).unwrap();
+        s.poll(ID, &|| secs(13.0)).unwrap().unwrap();
     }
     assert_eq!(status(&*s, 13.0), "success");
 }
@@ -317,6 +332,12 @@ fn documents_follow_the_shared_rule() {
         Err(JourneyError::BadDocument(_))
     ));
     act(&*s, 0.0, Action::Document("1.020.304.050".into())).unwrap();
-    let j = s.get(ID, secs(0.0)).unwrap().record.journey.unwrap();
+    let j = s
+        .get(ID, secs(0.0))
+        .unwrap()
+        .unwrap()
+        .record
+        .journey
+        .unwrap();
     assert_eq!(j.document_number.as_deref(), Some("1020304050"));
 }

@@ -1,0 +1,217 @@
+//! How one record is laid out in its Redis hash.
+//!
+//! The counters a poll changes (`pt`, `pc`, `hp`) and the facts the poll script needs to
+//! decide whether a poll counts (`c`, `t`, `x`, `h`) are fields of their own, so the script
+//! updates them with `HINCRBY` and never parses the rest; everything else is one JSON value
+//! (`d`) that only Rust reads and writes. `ver` counts writes of `d`, for the optimistic
+//! updates of [`super::RedisStore::update_record`].
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use truidentidad_scenarios::Catalogue;
+
+use crate::ids::ValidationId;
+use crate::persist::{SavedOutcome, load_outcome, save_outcome};
+use crate::store::journey::Journey;
+use crate::store::{Changes, CreateParams, Record};
+
+/// The fields read back for a record, in this order (`HMGET`).
+pub(crate) const FIELDS: [&str; 5] = ["d", "pt", "pc", "hp", "ver"];
+
+/// The JSON part of a record.
+#[derive(Debug, Serialize, Deserialize)]
+struct Data {
+    seq: u64,
+    account_id: String,
+    /// By name: replicas agree on names, not necessarily on catalogue order.
+    scenario: String,
+    created_ns: u64,
+    timeout_ns: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    forced: Option<SavedOutcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scenario_start_ns: Option<u64>,
+    #[serde(default)]
+    polls_at_scenario_start: u32,
+    ip: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    params: Option<CreateParams>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    journey: Option<Journey>,
+}
+
+/// A record as fields to `HSET` (besides the counters, which the store sets itself).
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    pub data: String,
+    pub created_ns: u64,
+    pub timeout_ns: u64,
+    /// Whether the current scenario expires (polls after the timeout then stop counting).
+    pub expires: bool,
+    /// Whether the journey holds the scenario's clock (polls then count as held).
+    pub on_hold: bool,
+    pub held_polls: u32,
+}
+
+pub(crate) fn ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+pub(crate) fn encode(r: &Record, catalogue: &Catalogue) -> Encoded {
+    let changes = r.changes.as_deref();
+    let data = Data {
+        seq: r.seq,
+        account_id: r.account_id.to_string(),
+        scenario: catalogue.get(r.scenario).name.clone(),
+        created_ns: ns(r.created),
+        timeout_ns: ns(r.timeout),
+        forced: r.forced().map(|(o, at)| save_outcome(o, at)),
+        scenario_start_ns: changes.map(|c| ns(c.scenario_start)),
+        polls_at_scenario_start: r.polls_at_scenario_start(),
+        ip: r.ip,
+        params: r.params.as_deref().cloned(),
+        journey: r.journey.as_deref().cloned(),
+    };
+    Encoded {
+        // Only strings, numbers and derived enums: serializing cannot fail.
+        data: serde_json::to_string(&data).unwrap_or_default(),
+        created_ns: data.created_ns,
+        timeout_ns: data.timeout_ns,
+        expires: catalogue.get(r.scenario).expires,
+        on_hold: r.journey.as_ref().is_some_and(|j| j.on_hold()),
+        held_polls: r.journey.as_ref().map_or(0, |j| j.held_polls()),
+    }
+}
+
+/// What `HMGET` of [`FIELDS`] returned for an existing record.
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    pub data: String,
+    pub polls_total: u32,
+    pub polls_counted: u32,
+    pub held_polls: u32,
+    pub version: u64,
+}
+
+/// A record whose JSON part no longer reads (written by an incompatible version, or a
+/// scenario this replica does not have).
+#[derive(Debug, thiserror::Error)]
+#[error("validation {id} in Redis cannot be read by this version: {why}")]
+pub(crate) struct DecodeError {
+    pub id: ValidationId,
+    pub why: String,
+}
+
+pub(crate) fn decode(
+    id: ValidationId,
+    s: &Stored,
+    catalogue: &Catalogue,
+) -> Result<Record, DecodeError> {
+    let err = |why: String| DecodeError { id, why };
+    let d: Data = serde_json::from_str(&s.data).map_err(|e| err(e.to_string()))?;
+    let scenario = catalogue
+        .id_of(&d.scenario)
+        .ok_or_else(|| err(format!("unknown scenario `{}`", d.scenario)))?;
+    let forced = d
+        .forced
+        .as_ref()
+        .map(|o| load_outcome(o).map(|out| (out, Duration::from_nanos(o.at_ns))))
+        .transpose()
+        .map_err(err)?;
+    let changes = (forced.is_some() || d.scenario_start_ns.is_some()).then(|| {
+        Box::new(Changes {
+            forced,
+            scenario_start: Duration::from_nanos(d.scenario_start_ns.unwrap_or(d.created_ns)),
+            polls_at_scenario_start: d.polls_at_scenario_start,
+        })
+    });
+    let journey = d.journey.map(|mut j| {
+        j.set_held_polls(s.held_polls);
+        Box::new(j)
+    });
+    Ok(Record {
+        id,
+        seq: d.seq,
+        account_id: Arc::from(d.account_id),
+        scenario,
+        created: Duration::from_nanos(d.created_ns),
+        timeout: Duration::from_nanos(d.timeout_ns),
+        polls_total: s.polls_total,
+        polls_counted: s.polls_counted,
+        changes,
+        ip: d.ip,
+        params: d.params.map(Arc::new),
+        journey,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::journey::Device;
+    use truidentidad_scenarios::Outcome;
+
+    fn stored(e: &Encoded, r: &Record) -> Stored {
+        Stored {
+            data: e.data.clone(),
+            polls_total: r.polls_total,
+            polls_counted: r.polls_counted,
+            held_polls: e.held_polls,
+            version: 0,
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever a record holds, what Redis stores reads back as the same record, so a
+        /// replica that did not create a validation answers for it exactly as its creator.
+        #[test]
+        fn records_read_back_as_written(
+            seq in 0u64..u64::MAX / 2,
+            created in 0u64..1 << 50,
+            timeout_s in 1u64..100_000,
+            pt in 0u32..1000,
+            pc in 0u32..1000,
+            switched in proptest::option::of((0u64..1 << 50, 0u32..100)),
+            forced in proptest::option::of(0u64..1 << 50),
+            journey in proptest::option::of(0u64..1 << 50),
+            country in proptest::option::of("[A-Z]{2}"),
+            account in "\\PC{0,20}",
+        ) {
+            let c = Catalogue::builtin();
+            let mut r = Record {
+                id: ValidationId(u128::from(seq) << 3),
+                seq,
+                account_id: Arc::from(account),
+                scenario: c.id_of("success").unwrap(),
+                created: Duration::from_nanos(created),
+                timeout: Duration::from_secs(timeout_s),
+                polls_total: pt,
+                polls_counted: pc,
+                changes: None,
+                ip: "10.0.0.7".parse().unwrap(),
+                params: country.map(|country| Arc::new(CreateParams { country: Some(country), ..Default::default() })),
+                journey: None,
+            };
+            if let Some((at, polls)) = switched {
+                r.polls_counted = polls;
+                r.switch_scenario(c.id_of("never-completes").unwrap(), Duration::from_nanos(at));
+                r.polls_counted = pc;
+            }
+            if let Some(at) = forced {
+                r.force(Outcome::Declined { reason: truidentidad_scenarios::reasons::DECLINED_REASONS[0] }, Duration::from_nanos(at));
+            }
+            if let Some(at) = journey {
+                let mut j = Journey::new(Duration::from_nanos(at), Device::Phone);
+                j.log(Duration::from_nanos(at), "opened", Device::Phone, Some("x".into()));
+                j.count_poll();
+                r.journey = Some(Box::new(j));
+            }
+            let e = encode(&r, &c);
+            let back = decode(r.id, &stored(&e, &r), &c).unwrap();
+            proptest::prop_assert_eq!(format!("{back:?}"), format!("{r:?}"));
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The request journal of replicas sharing Redis: a capped stream, `{ns}:journal`, bounded
+//! like the in-memory ring (`XADD MAXLEN`), so `/_mock/journal` on any replica shows the
+//! requests every replica answered.
+//!
+//! Off the request path: entries go through a bounded channel to one writer thread, which
+//! sends whatever has queued up as one script call. A request never waits for the journal,
+//! and a Redis outage costs journal entries (counted in the log), never requests. A replica
+//! reading its journal first waits (briefly) for its own queued entries to be written, so it
+//! reads its own writes; other replicas' entries appear within their writer's round trip.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use redis::Script;
+
+use super::RedisStore;
+use crate::journal::{JournalEntry, RemoteJournal};
+use crate::persist::{SavedEntry, load_entry, save_entry};
+
+/// Entries queued for the writer; past this, new ones are dropped (Redis is too slow).
+const QUEUE: usize = 65_536;
+/// Entries sent per script call.
+const BATCH: usize = 512;
+/// Entries read per `XREVRANGE`.
+const READ_CHUNK: usize = 1000;
+/// Longest a read waits for this replica's queued entries.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(1);
+
+/// Appends a batch, numbering it from a shared counter.
+/// KEYS: stream, counter. ARGV: capacity, then one JSON entry each.
+static APPEND: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = #ARGV - 1
+local last = redis.call('INCRBY', KEYS[2], n)
+for i = 2, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 's', last - n + i - 2, 'e', ARGV[i])
+end
+return last
+",
+    )
+});
+
+/// One entry as stored: the state file's form, what the response showed included.
+fn encode(e: JournalEntry) -> String {
+    serde_json::to_string(&save_entry(e)).unwrap_or_default()
+}
+
+fn decode(seq: u64, json: &str) -> Option<JournalEntry> {
+    let saved: SavedEntry = serde_json::from_str(json).ok()?;
+    let mut e = load_entry(saved).ok()?;
+    e.seq = seq;
+    Some(e)
+}
+
+#[derive(Debug)]
+pub struct RedisJournal {
+    store: RedisStore,
+    capacity: usize,
+    tx: SyncSender<JournalEntry>,
+    /// Entries handed to the writer, and entries it has dealt with (written or lost).
+    queued: AtomicU64,
+    done: Arc<AtomicU64>,
+}
+
+impl RedisJournal {
+    pub fn new(store: RedisStore, capacity: usize) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+        let done = Arc::new(AtomicU64::new(0));
+        let writer = Writer {
+            store: store.clone(),
+            capacity,
+            done: done.clone(),
+        };
+        // Ends when the journal is dropped (its sender with it).
+        let _ = std::thread::Builder::new()
+            .name("journal-redis".into())
+            .spawn(move || writer.run(rx));
+        RedisJournal {
+            store,
+            capacity,
+            tx,
+            queued: AtomicU64::new(0),
+            done,
+        }
+    }
+
+    fn wait_for_writer(&self) {
+        let target = self.queued.load(Ordering::Acquire);
+        let start = Instant::now();
+        while self.done.load(Ordering::Acquire) < target && start.elapsed() < READ_YOUR_WRITES {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn read_chunk(&self, before: Option<&str>) -> Vec<(String, u64, String)> {
+        let key = self.store.key("journal");
+        let end = before.map_or_else(|| "+".to_string(), |id| format!("({id}"));
+        let got: Result<Vec<(String, Vec<(String, String)>)>, _> = self.store.pool().run(|c| {
+            redis::cmd("XREVRANGE")
+                .arg(&key)
+                .arg(&end)
+                .arg("-")
+                .arg("COUNT")
+                .arg(READ_CHUNK)
+                .query(c)
+        });
+        match got {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|(id, fields)| {
+                    let field = |n: &str| {
+                        fields
+                            .iter()
+                            .find(|(k, _)| k == n)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default()
+                    };
+                    let seq = field("s").parse().unwrap_or(0);
+                    (id, seq, field("e"))
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!("reading the journal from Redis: {e}");
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl RemoteJournal for RedisJournal {
+    fn push(&self, entry: JournalEntry) {
+        match self.tx.try_send(entry) {
+            Ok(()) => {
+                self.queued.fetch_add(1, Ordering::AcqRel);
+            }
+            Err(TrySendError::Full(_)) => {
+                tracing::warn!("journal entry dropped: Redis is not keeping up");
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    fn query(&self, limit: usize, filter: &dyn Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
+        self.wait_for_writer();
+        let mut out = Vec::new();
+        let mut before: Option<String> = None;
+        let mut seen = 0usize;
+        while out.len() < limit && seen < self.capacity {
+            let rows = self.read_chunk(before.as_deref());
+            let Some(last) = rows.last() else { break };
+            before = Some(last.0.clone());
+            seen += rows.len();
+            for (_, seq, json) in &rows {
+                if let Some(e) = decode(*seq, json)
+                    && filter(&e)
+                {
+                    out.push(e);
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    fn len(&self) -> usize {
+        self.wait_for_writer();
+        let key = self.store.key("journal");
+        self.store
+            .pool()
+            .run(|c| redis::cmd("XLEN").arg(&key).query(c))
+            .unwrap_or(0)
+    }
+
+    fn recorded(&self) -> u64 {
+        let key = self.store.key("journal:seq");
+        self.store
+            .pool()
+            .run(|c| redis::cmd("GET").arg(&key).query::<Option<u64>>(c))
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+    }
+
+    fn clear(&self) {
+        self.wait_for_writer();
+        let key = self.store.key("journal");
+        if let Err(e) = self
+            .store
+            .pool()
+            .run(|c| redis::cmd("DEL").arg(&key).query::<()>(c))
+        {
+            tracing::warn!("clearing the journal in Redis: {e}");
+        }
+    }
+}
+
+struct Writer {
+    store: RedisStore,
+    capacity: usize,
+    done: Arc<AtomicU64>,
+}
+
+impl Writer {
+    fn run(self, rx: Receiver<JournalEntry>) {
+        let (stream, counter) = (self.store.key("journal"), self.store.key("journal:seq"));
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![encode(first)];
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(e) => batch.push(encode(e)),
+                    Err(_) => break,
+                }
+            }
+            let n = batch.len() as u64;
+            let res = self.store.pool().run(|c| {
+                let mut inv = APPEND.prepare_invoke();
+                inv.key(&stream).key(&counter).arg(self.capacity);
+                for e in &batch {
+                    inv.arg(e);
+                }
+                inv.invoke::<u64>(c)
+            });
+            if let Err(e) = res {
+                tracing::warn!("{n} journal entries lost: {e}");
+            }
+            self.done.fetch_add(n, Ordering::AcqRel);
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! Validations in Redis, so replicas behind a load balancer answer any request identically
+//! (`serve --store redis://HOST:PORT/DB`).
+//!
+//! Each record is a hash under `{ns}:v:{id}` ([`codec`]); a sorted set `{ns}:idx` orders them
+//! by creation for listing and eviction. Every store step is one round trip: a poll's
+//! read-observe-update and a create are Lua scripts ([`scripts`]), so poll counts are atomic
+//! across replicas and an n-th-poll fault fires once in the whole cluster. Changes computed in
+//! Rust (a forced outcome, a scenario switch, the browser journey) are written back only if
+//! the record did not change since it was read, and retried otherwise.
+//!
+//! What else replicas must agree on lives here too ([`cluster`]): the seed, the clock's epoch
+//! (the manual clock's reading itself), creation numbers, armed scenarios and create counts.
+//!
+//! A Redis that is down or slow makes every step return [`Unavailable`] within the timeout
+//! ([`pool`]); the server answers 503 with `Retry-After`, and the next step after Redis is
+//! back succeeds.
+
+pub(crate) mod cluster;
+pub(crate) mod codec;
+pub(crate) mod journal;
+mod pool;
+mod scripts;
+mod url;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use truidentidad_scenarios::catalogue::ScenarioId;
+use truidentidad_scenarios::{Catalogue, Observation, Outcome};
+
+pub use url::{RedisUrl, RedisUrlError};
+
+use self::codec::{Encoded, Stored};
+use self::pool::Pool;
+use super::{InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View};
+use crate::ids::ValidationId;
+
+/// Optimistic writes retried this many times before the store gives up (never reached
+/// unless hundreds of polls hit one validation during one control-API change).
+const MAX_WRITE_ATTEMPTS: usize = 64;
+/// Records read per round trip when listing.
+const LIST_CHUNK: isize = 500;
+
+/// Cheap to clone: clones share the connections (the state's clock holds one).
+#[derive(Clone)]
+pub struct RedisStore {
+    pool: Arc<Pool>,
+    ns: String,
+    capacity: usize,
+    catalogue: Arc<Catalogue>,
+    /// With a manual clock the poll script reads the clock in Redis itself, in the same step.
+    manual_clock: bool,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("pool", &self.pool)
+            .field("ns", &self.ns)
+            .finish()
+    }
+}
+
+/// A record as read: what the optimistic write compares against.
+struct Read {
+    record: Record,
+    version: u64,
+    polls_total: u32,
+}
+
+impl RedisStore {
+    /// A store in the Redis at `url`, holding at most `capacity` validations. Connects lazily:
+    /// a Redis that is not up yet makes requests fail with 503 until it is.
+    pub fn new(
+        url: &RedisUrl,
+        capacity: usize,
+        catalogue: Arc<Catalogue>,
+        manual_clock: bool,
+    ) -> Result<Self, RedisUrlError> {
+        Ok(RedisStore {
+            pool: Arc::new(Pool::new(url.client()?, url.addr(), url.timeout)),
+            ns: url.namespace.clone(),
+            capacity,
+            catalogue,
+            manual_clock,
+        })
+    }
+
+    pub(crate) fn key(&self, what: &str) -> String {
+        format!("{}:{what}", self.ns)
+    }
+
+    fn record_key(&self, id: ValidationId) -> String {
+        format!("{}:v:{id}", self.ns)
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    fn fields(e: &Encoded) -> Vec<(&'static str, String)> {
+        vec![
+            ("d", e.data.clone()),
+            ("c", e.created_ns.to_string()),
+            ("t", e.timeout_ns.to_string()),
+            ("x", u8::from(e.expires).to_string()),
+            ("h", u8::from(e.on_hold).to_string()),
+            ("hp", e.held_polls.to_string()),
+        ]
+    }
+
+    fn decode(&self, id: ValidationId, s: &Stored) -> Result<Record, Unavailable> {
+        codec::decode(id, s, &self.catalogue).map_err(|e| Unavailable(Arc::from(e.to_string())))
+    }
+
+    fn read(&self, id: ValidationId) -> Result<Option<Read>, Unavailable> {
+        let key = self.record_key(id);
+        let got: Vec<Option<String>> = self
+            .pool
+            .run(|c| redis::cmd("HMGET").arg(&key).arg(&codec::FIELDS).query(c))?;
+        let Some(stored) = stored(&got) else {
+            return Ok(None);
+        };
+        Ok(Some(Read {
+            record: self.decode(id, &stored)?,
+            version: stored.version,
+            polls_total: stored.polls_total,
+        }))
+    }
+
+    /// Reads, changes and writes back `id` until the write finds the record as it was read.
+    /// `change` returns `Err` to write nothing.
+    fn modify<T>(
+        &self,
+        id: ValidationId,
+        now: &dyn Fn() -> Duration,
+        change: &mut dyn FnMut(&mut Record, Duration) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let key = self.record_key(id);
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(mut read) = self.read(id)? else {
+                return Err(StoreError::NotFound);
+            };
+            let at = now();
+            let out = change(&mut read.record, at)?;
+            let fields = Self::fields(&codec::encode(&read.record, &self.catalogue));
+            let written: i64 = self.pool.run(|c| {
+                let mut inv = scripts::WRITE_IF_UNCHANGED.prepare_invoke();
+                inv.key(&key).arg(read.version).arg(read.polls_total);
+                for (k, v) in &fields {
+                    inv.arg(*k).arg(v);
+                }
+                inv.invoke(c)
+            })?;
+            match written {
+                1 => return Ok(out),
+                -1 => return Err(StoreError::NotFound),
+                _ => continue,
+            }
+        }
+        Err(StoreError::Unavailable(Unavailable(Arc::from(format!(
+            "validation {id} changed under {MAX_WRITE_ATTEMPTS} attempts to update it in Redis; try again"
+        )))))
+    }
+
+    fn change_pending(
+        &self,
+        id: ValidationId,
+        now: Duration,
+        change: impl Fn(&mut Record, Duration),
+    ) -> Result<View, StoreError> {
+        let catalogue = &self.catalogue;
+        self.modify(id, &|| now, &mut |record, now| {
+            if record.observe(catalogue, now).status.is_terminal() {
+                return Err(StoreError::AlreadyFinished);
+            }
+            change(record, now);
+            Ok(View {
+                observation: record.observe(catalogue, now),
+                record: record.clone(),
+                now,
+            })
+        })
+    }
+}
+
+/// A record's fields from `HMGET` of [`codec::FIELDS`]; `None` when it does not exist.
+fn stored(got: &[Option<String>]) -> Option<Stored> {
+    let num = |i: usize| {
+        got.get(i)
+            .and_then(|v| v.as_deref())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let n32 = |i: usize| u32::try_from(num(i)).unwrap_or(u32::MAX);
+    Some(Stored {
+        data: got.first()?.clone()?,
+        polls_total: n32(1),
+        polls_counted: n32(2),
+        held_polls: n32(3),
+        version: num(4),
+    })
+}
+
+impl ValidationStore for RedisStore {
+    fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn insert(
+        &self,
+        id: ValidationId,
+        seq: u64,
+        new: NewValidation,
+        now: Duration,
+    ) -> Result<View, InsertError> {
+        let record = Record {
+            id,
+            seq,
+            account_id: new.account_id.clone(),
+            scenario: new.scenario,
+            created: now,
+            timeout: new.timeout,
+            polls_total: 0,
+            polls_counted: 0,
+            changes: None,
+            ip: new.ip,
+            params: new.params.clone(),
+            journey: new
+                .await_person
+                .then(|| Box::new(super::journey::Journey::awaiting(now))),
+        };
+        let fields = Self::fields(&codec::encode(&record, &self.catalogue));
+        let key = self.record_key(id);
+        let (idx, evicted) = (self.key("idx"), self.key("evicted"));
+        let prefix = self.key("v:");
+        let stored: i64 = self
+            .pool
+            .run(|c| {
+                let mut inv = scripts::INSERT.prepare_invoke();
+                inv.key(&key)
+                    .key(&idx)
+                    .key(&evicted)
+                    .arg(id.to_string())
+                    .arg(seq)
+                    .arg(self.capacity)
+                    .arg(&prefix);
+                for (k, v) in &fields {
+                    inv.arg(*k).arg(v);
+                }
+                inv.arg("pt").arg(0).arg("pc").arg(0).arg("ver").arg(0);
+                inv.invoke(c)
+            })
+            .map_err(InsertError::Unavailable)?;
+        if stored == 0 {
+            return Err(InsertError::Taken(new));
+        }
+        Ok(View {
+            observation: record.observe(&self.catalogue, now),
+            record,
+            now,
+        })
+    }
+
+    fn restore(&self, record: Record) {
+        // `--state-file` is refused with a Redis store (Redis keeps the state itself).
+        tracing::warn!(
+            "not restoring validation {} into Redis: the Redis store keeps its own state",
+            record.id
+        );
+    }
+
+    fn poll(
+        &self,
+        id: ValidationId,
+        clock: &dyn Fn() -> Duration,
+    ) -> Result<Option<(View, u32)>, Unavailable> {
+        let key = self.record_key(id);
+        let clock_key = self.key("clock");
+        let now_arg = if self.manual_clock {
+            String::new()
+        } else {
+            codec::ns(clock()).to_string()
+        };
+        let got: Option<Vec<Option<String>>> = self.pool.run(|c| {
+            scripts::POLL
+                .key(&key)
+                .key(&clock_key)
+                .arg(&now_arg)
+                .invoke(c)
+        })?;
+        let Some(got) = got else { return Ok(None) };
+        let Some(before) = stored(&got) else {
+            return Ok(None);
+        };
+        let now = Duration::from_nanos(
+            got.get(5)
+                .and_then(|v| v.as_deref())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        );
+        let mut record = self.decode(id, &before)?;
+        let observation = record.observe(&self.catalogue, now);
+        // What the script did to the counters, applied to the copy handed back.
+        let in_time = !(self.catalogue.get(record.scenario).expires
+            && now.saturating_sub(record.created) >= record.timeout);
+        record.polls_total = record.polls_total.saturating_add(1);
+        if in_time {
+            record.polls_counted = record.polls_counted.saturating_add(1);
+            if let Some(j) = record.journey.as_mut() {
+                j.count_poll();
+            }
+        }
+        let nth = record.polls_total;
+        Ok(Some((
+            View {
+                record,
+                observation,
+                now,
+            },
+            nth,
+        )))
+    }
+
+    fn get(&self, id: ValidationId, now: Duration) -> Result<Option<View>, Unavailable> {
+        Ok(self.read(id)?.map(|r| View {
+            observation: r.record.observe(&self.catalogue, now),
+            record: r.record,
+            now,
+        }))
+    }
+
+    fn complete(
+        &self,
+        id: ValidationId,
+        outcome: Outcome,
+        now: Duration,
+    ) -> Result<View, StoreError> {
+        self.change_pending(id, now, |record, now| record.force(outcome, now))
+    }
+
+    fn set_scenario(
+        &self,
+        id: ValidationId,
+        scenario: ScenarioId,
+        now: Duration,
+    ) -> Result<View, StoreError> {
+        self.change_pending(id, now, |record, now| {
+            record.switch_scenario(scenario, now);
+            if let Some(j) = record.journey.as_mut() {
+                j.rebase_hold(now);
+            }
+        })
+    }
+
+    fn update_record(
+        &self,
+        id: ValidationId,
+        clock: &dyn Fn() -> Duration,
+        change: &mut dyn FnMut(&mut Record, Duration),
+    ) -> Result<bool, Unavailable> {
+        match self.modify(id, clock, &mut |record, now| {
+            change(record, now);
+            Ok(())
+        }) {
+            Ok(()) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(StoreError::Unavailable(u)) => Err(u),
+            Err(StoreError::AlreadyFinished) => Ok(true),
+        }
+    }
+
+    fn list(
+        &self,
+        now: Duration,
+        limit: usize,
+        filter: &dyn Fn(&Record, &Observation) -> bool,
+    ) -> Result<Vec<View>, Unavailable> {
+        let idx = self.key("idx");
+        let mut out = Vec::new();
+        let mut start: isize = 0;
+        while out.len() < limit {
+            let ids: Vec<String> = self.pool.run(|c| {
+                redis::cmd("ZREVRANGE")
+                    .arg(&idx)
+                    .arg(start)
+                    .arg(start + LIST_CHUNK - 1)
+                    .query(c)
+            })?;
+            if ids.is_empty() {
+                break;
+            }
+            start += LIST_CHUNK;
+            let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
+            let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
+                let mut pipe = redis::pipe();
+                for id in &parsed {
+                    pipe.cmd("HMGET")
+                        .arg(self.record_key(*id))
+                        .arg(&codec::FIELDS);
+                }
+                pipe.query(c)
+            })?;
+            for (id, row) in parsed.into_iter().zip(rows) {
+                let Some(s) = stored(&row) else { continue };
+                let record = self.decode(id, &s)?;
+                let observation = record.observe(&self.catalogue, now);
+                if filter(&record, &observation) {
+                    out.push(View {
+                        record,
+                        observation,
+                        now,
+                    });
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn len(&self) -> Result<usize, Unavailable> {
+        let idx = self.key("idx");
+        self.pool.run(|c| redis::cmd("ZCARD").arg(&idx).query(c))
+    }
+
+    fn evicted(&self) -> u64 {
+        let key = self.key("evicted");
+        self.pool
+            .run(|c| redis::cmd("GET").arg(&key).query::<Option<u64>>(c))
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+    }
+
+    fn clear(&self) -> Result<(), Unavailable> {
+        let idx = self.key("idx");
+        loop {
+            let ids: Vec<String> = self
+                .pool
+                .run(|c| redis::cmd("ZRANGE").arg(&idx).arg(0).arg(999).query(c))?;
+            if ids.is_empty() {
+                break;
+            }
+            self.pool.run(|c| {
+                let mut pipe = redis::pipe();
+                pipe.cmd("DEL")
+                    .arg(
+                        ids.iter()
+                            .map(|i| format!("{}:v:{i}", self.ns))
+                            .collect::<Vec<_>>(),
+                    )
+                    .ignore();
+                pipe.cmd("ZREM").arg(&idx).arg(&ids).ignore();
+                pipe.query::<()>(c)
+            })?;
+        }
+        let (evicted, armed, creates) =
+            (self.key("evicted"), self.key("armed"), self.key("creates"));
+        self.pool.run(|c| {
+            redis::cmd("DEL")
+                .arg(&evicted)
+                .arg(&armed)
+                .arg(&creates)
+                .query::<()>(c)
+        })
+    }
+
+    fn ready(&self) -> Result<(), Unavailable> {
+        self.pool.run(|c| redis::cmd("PING").query::<()>(c))
+    }
+}

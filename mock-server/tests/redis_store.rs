@@ -1,0 +1,263 @@
+//! The Redis store (`--store redis://…`): two in-process replicas sharing one real Redis
+//! answer any request identically: state, expiry, poll counts and n-th-poll faults, the
+//! control API, the manual clock and the journal, with ids that never collide. A Redis that
+//! goes away turns requests into prompt 503s in Truora's envelope, and service resumes by
+//! itself when it is back.
+//!
+//! Needs Debian's `redis-server` (see `support/redis.rs`).
+
+mod common;
+#[path = "support/redis.rs"]
+mod redis_support;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::*;
+use redis_support::Redis;
+use truidentidad_mock_server::MockServer;
+use truidentidad_mock_server::config::StoreConfig;
+
+/// A replica on `redis` under `namespace`, on the manual clock.
+async fn replica(redis: &Redis, namespace: &str) -> MockServer {
+    let url = redis.url(namespace).parse().expect("a valid --store URL");
+    MockServer::builder()
+        .manual_clock()
+        .configure(|c| c.store = StoreConfig::Redis(url))
+        .start()
+        .await
+        .expect("a replica starts on Redis")
+}
+
+async fn post(server: &MockServer, path: &str, form: &str) -> Resp {
+    request(
+        server.address(),
+        "POST",
+        path,
+        &[("Content-Type", FORM)],
+        form.as_bytes(),
+    )
+    .await
+}
+
+async fn poll_at(addr: SocketAddr, id: String) -> Resp {
+    let path = format!("/v1/validations/{id}");
+    request(addr, "GET", &path, &[("Truora-API-Key", KEY)], b"").await
+}
+
+/// What the control API shows of a validation (a read: it counts no poll).
+async fn detail(server: &MockServer, id: &str) -> Resp {
+    get(server, &format!("/_mock/validations/{id}")).await
+}
+
+/// The same answer from both replicas, but for the request list: the shared journal lists
+/// the first read when the second is answered.
+fn same_body(a: &Resp, b: &Resp) {
+    assert_eq!(
+        (a.status, b.status),
+        (200, 200),
+        "{} / {}",
+        a.text(),
+        b.text()
+    );
+    let without_requests = |r: &Resp| {
+        let mut v = r.json();
+        v.as_object_mut().map(|o| o.remove("requests"));
+        v
+    };
+    assert_eq!(without_requests(a), without_requests(b));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validation_created_on_one_replica_reads_the_same_on_the_other() {
+    let redis = Redis::start();
+    let (a, b) = (replica(&redis, "same").await, replica(&redis, "same").await);
+    let id = create_id(&a, "type=government&account_id=success.one").await;
+    // Same state and dates, whichever replica answers (a poll counts, so compare reads).
+    same_body(&detail(&a, &id).await, &detail(&b, &id).await);
+    assert_eq!(poll(&b, &id).await.json()["validation_status"], "pending");
+    // The clock lives in Redis: moving it through one replica moves both.
+    post(&b, "/_mock/clock/advance", "seconds=10").await;
+    assert_eq!(a.now(), b.now());
+    assert_eq!(poll(&a, &id).await.json()["validation_status"], "success");
+    same_body(&detail(&a, &id).await, &detail(&b, &id).await);
+    // Expiry: a never-completing validation expires at the same instant everywhere.
+    let late = create_id(
+        &b,
+        "type=government&account_id=expired-not-started.x&timeout=30",
+    )
+    .await;
+    post(&a, "/_mock/clock/advance", "seconds=31").await;
+    same_body(&detail(&a, &late).await, &detail(&b, &late).await);
+    assert_eq!(poll(&b, &late).await.json()["validation_status"], "failure");
+    assert_eq!(detail(&a, &late).await.json()["polls"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_are_counted_once_across_replicas_and_nth_faults_fire_once() {
+    let redis = Redis::start();
+    let (a, b) = (replica(&redis, "nth").await, replica(&redis, "nth").await);
+    let id = create_id(&a, "type=government&account_id=flaky-5xx-then-success.n").await;
+    // 40 polls at once, half through each replica.
+    let polls: Vec<_> = (0..40)
+        .map(|i| {
+            let addr = if i % 2 == 0 { a.address() } else { b.address() };
+            tokio::spawn(poll_at(addr, id.clone()))
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for p in polls {
+        statuses.push(p.await.expect("poll task").status);
+    }
+    statuses.sort();
+    // The scenario fails the 1st poll with 503 and the 2nd with 500: once each, cluster-wide.
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 503).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 500).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 38);
+    let v = detail(&b, &id).await.json();
+    assert_eq!(v["polls"], 40, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_api_of_either_replica_sees_and_changes_everything() {
+    let redis = Redis::start();
+    let (a, b) = (replica(&redis, "ctl").await, replica(&redis, "ctl").await);
+    // Armed through one replica, used by a create through the other.
+    let armed = post(&a, "/_mock/arm", "scenario=system-error&count=1").await;
+    assert_eq!(armed.status, 200, "{}", armed.text());
+    let id = create_id(&b, "type=government").await;
+    let v = detail(&a, &id).await.json();
+    assert_eq!(v["scenario"], "system-error", "{v}");
+    // Completed and switched through one, seen through the other.
+    let other = create_id(&a, "type=government&account_id=never-completes.c").await;
+    let switched = post(
+        &b,
+        &format!("/_mock/validations/{other}/scenario"),
+        "scenario=success",
+    )
+    .await;
+    assert_eq!(switched.status, 200, "{}", switched.text());
+    assert_eq!(detail(&a, &other).await.json()["scenario"], "success");
+    let done = post(
+        &a,
+        &format!("/_mock/validations/{other}/complete"),
+        "status=success",
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    assert_eq!(
+        poll(&b, &other).await.json()["validation_status"],
+        "success"
+    );
+    let again = post(
+        &b,
+        &format!("/_mock/validations/{other}/complete"),
+        "status=success",
+    )
+    .await;
+    assert_eq!(again.status, 409, "terminal is final on every replica");
+    // Listing and the journal show both replicas' work.
+    let list = get(&b, "/_mock/validations").await.json();
+    assert_eq!(list["count"], 2, "{list}");
+    let journal = get(&a, &format!("/_mock/journal?validation_id={other}"))
+        .await
+        .json();
+    let kinds: Vec<&str> = journal["entries"]
+        .as_array()
+        .expect("journal entries")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"create") && kinds.contains(&"poll"),
+        "{journal}"
+    );
+    // A reset through one replica empties both.
+    assert_eq!(post(&a, "/_mock/reset", "").await.status, 200);
+    assert_eq!(poll(&b, &id).await.status, 404);
+    assert_eq!(get(&b, "/_mock/validations").await.json()["count"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_never_collide_across_replicas() {
+    let redis = Redis::start();
+    // Two replicas started with the same seed: creation numbers still differ.
+    let start = |seed| {
+        let url = redis.url("ids").parse().expect("URL");
+        MockServer::builder()
+            .seed(seed)
+            .configure(|c| c.store = StoreConfig::Redis(url))
+            .start()
+    };
+    let (a, b) = (start(7).await.expect("a"), start(7).await.expect("b"));
+    let creates: Vec<_> = (0..200)
+        .map(|i| {
+            let addr = if i % 2 == 0 { a.address() } else { b.address() };
+            tokio::spawn(async move {
+                let headers = [("Truora-API-Key", KEY), ("Content-Type", FORM)];
+                request(
+                    addr,
+                    "POST",
+                    "/v1/validations",
+                    &headers,
+                    b"type=government",
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    for c in creates {
+        let r = c.await.expect("create task");
+        assert_eq!(r.status, 200, "{}", r.text());
+        let id = r.json()["validation_id"].as_str().expect("id").to_string();
+        assert!(ids.insert(id), "an id was handed out twice");
+    }
+    assert_eq!(ids.len(), 200);
+    let total = get(&a, "/_mock/validations?limit=1000").await.json()["count"].clone();
+    assert_eq!(total, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_outage_answers_503_promptly_and_service_resumes_by_itself() {
+    let mut redis = Redis::start();
+    let a = replica(&redis, "down").await;
+    let id = create_id(&a, "type=government").await;
+    redis.kill();
+    let started = Instant::now();
+    let polled = poll(&a, &id).await;
+    let created = create(&a, "type=government").await;
+    let health = get(&a, "/_mock/health").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered within the timeout"
+    );
+    for r in [&polled, &created, &health] {
+        assert_eq!(r.status, 503, "{}", r.text());
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    let port = redis.port.to_string();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&port, "[port]");
+    settings.add_filter(r"\s*\(os error \d+\)", "");
+    settings.bind(|| {
+        insta::assert_json_snapshot!("outage_poll", polled.json());
+        insta::assert_json_snapshot!("outage_health", health.json());
+    });
+    // Back (empty: this Redis keeps nothing): the same replica serves again, untouched.
+    redis.restart();
+    let h = get(&a, "/_mock/health").await;
+    assert_eq!(h.status, 200, "{}", h.text());
+    assert_eq!(h.json()["store"], "redis");
+    let fresh = create_id(&a, "type=government").await;
+    assert_eq!(poll(&a, &fresh).await.status, 200);
+}
