@@ -72,6 +72,20 @@ impl RealClock {
     }
 }
 
+impl RealClock {
+    /// A real clock counting from `epoch`, a wall instant replicas share (see
+    /// `store::redis::cluster`): its readings, and the dates computed from them, are the
+    /// same on every replica, to the nanosecond, as long as their wall clocks agree.
+    pub fn since(epoch: SystemTime) -> Self {
+        let now = SystemTime::now();
+        RealClock {
+            start: Instant::now(),
+            start_wall: epoch,
+            offset: now.duration_since(epoch).unwrap_or_default(),
+        }
+    }
+}
+
 impl Default for RealClock {
     fn default() -> Self {
         Self::new()

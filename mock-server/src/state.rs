@@ -102,11 +102,7 @@ impl AppState {
                 }
                 seed = shared_seed;
                 match mode {
-                    ClockMode::Real => Arc::new(RealClock::resuming_at(
-                        std::time::SystemTime::now()
-                            .duration_since(epoch)
-                            .unwrap_or_default(),
-                    )),
+                    ClockMode::Real => Arc::new(RealClock::since(epoch)),
                     ClockMode::Manual => Arc::new(RedisClock::new(r.clone(), epoch)),
                 }
             }
