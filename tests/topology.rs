@@ -34,6 +34,47 @@ impl Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+
+    /// SIGTERM, then SIGKILL if it is still there after 5 s: nginx's master stops its workers
+    /// on SIGTERM, while a SIGKILL would leave them running, orphaned.
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+    }
+}
+
+/// Whether a process of group `pgid` is still running (zombies left to a parent that does not
+/// reap them do not count).
+fn group_alive(pgid: u32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.filter_map(Result::ok).any(|e| {
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // After the `(comm)` field: state, ppid, pgrp.
+        let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+        let mut f = rest.split(' ');
+        let state = f.next().unwrap_or("Z");
+        f.nth(1) == Some(pgid.to_string().as_str()) && state != "Z"
+    })
+}
+
+/// nginx, stopped with SIGTERM so its workers go with it.
+struct Nginx(Proc);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        self.0.terminate();
+    }
 }
 
 impl Drop for Proc {
@@ -64,14 +105,19 @@ fn replica(store: &str, port: u16, dir: &Path, name: &str) -> Proc {
     Proc(child)
 }
 
-/// nginx with docs/ops/nginx.conf, its ports replaced by ours.
-fn nginx(dir: &Path, listen: u16, upstreams: [u16; 2]) -> Proc {
-    let bin = require("nginx", "nginx");
-    let conf = std::fs::read_to_string(repo().join("docs/ops/nginx.conf"))
+/// docs/ops/nginx.conf with our ports in place of 8080, 8081 and 8082.
+fn nginx_conf(listen: u16, upstreams: [u16; 2]) -> String {
+    std::fs::read_to_string(repo().join("docs/ops/nginx.conf"))
         .expect("docs/ops/nginx.conf")
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{listen}"))
         .replace("127.0.0.1:8081", &format!("127.0.0.1:{}", upstreams[0]))
-        .replace("127.0.0.1:8082", &format!("127.0.0.1:{}", upstreams[1]));
+        .replace("127.0.0.1:8082", &format!("127.0.0.1:{}", upstreams[1]))
+}
+
+/// nginx with docs/ops/nginx.conf, its ports replaced by ours.
+fn nginx(dir: &Path, listen: u16, upstreams: [u16; 2]) -> Nginx {
+    let bin = require("nginx", "nginx");
+    let conf = nginx_conf(listen, upstreams);
     let prefix = dir.join("nginx");
     std::fs::create_dir_all(&prefix).expect("nginx dir");
     std::fs::write(prefix.join("nginx.conf"), conf).expect("write nginx.conf");
@@ -87,7 +133,7 @@ fn nginx(dir: &Path, listen: u16, upstreams: [u16; 2]) -> Proc {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn nginx");
-    Proc(child)
+    Nginx(Proc(child))
 }
 
 /// A response: status, headers (lowercase names) and body.
@@ -320,4 +366,80 @@ fn replicas_behind_nginx_survive_a_replica_kill_and_a_redis_restart() {
         report["create"]["count"],
         report["poll"]["count"]
     );
+}
+
+/// docs/scale-out.md's commands, run as written (in a temp dir holding a copy of the nginx
+/// configuration, with free ports in place of 6379, 8080, 8081 and 8082): a create through
+/// the balancer reads the same through either replica.
+#[test]
+fn the_scale_out_commands_of_the_operators_page_run() {
+    require("redis-server", "redis-server");
+    require("nginx", "nginx");
+    let doc = std::fs::read_to_string(repo().join("docs/scale-out.md")).expect("the page");
+    let snippet = doc
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a sh block in docs/scale-out.md");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (redis, pa, pb, lb) = (free_port(), free_port(), free_port(), free_port());
+    std::fs::create_dir_all(dir.path().join("docs/ops")).expect("docs/ops");
+    std::fs::write(
+        dir.path().join("docs/ops/nginx.conf"),
+        nginx_conf(lb, [pa, pb]),
+    )
+    .expect("nginx.conf");
+    let bin_dir = Path::new(BIN).parent().expect("the binary's dir");
+    let script = snippet
+        .replace("6379", &redis.to_string())
+        .replace("8081", &pa.to_string())
+        .replace("8082", &pb.to_string());
+    // Its own process group, so every command it started stops with it.
+    use std::os::unix::process::CommandExt;
+    let group = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .env("KEY", KEY)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin_dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run the page's commands");
+    struct Group(Child);
+    impl Drop for Group {
+        fn drop(&mut self) {
+            // SIGTERM to the group (nginx's master takes its workers along), SIGKILL to what
+            // is left after 5 s.
+            let group = format!("-{}", self.0.id());
+            let pgid = self.0.id();
+            let alive = || group_alive(pgid);
+            for signal in ["-TERM", "-KILL"] {
+                let _ = Command::new("kill").args([signal, "--", &group]).status();
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_secs(5) {
+                    let _ = self.0.try_wait();
+                    if !alive() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+    }
+    let _group = Group(group);
+    wait_for(
+        Duration::from_secs(15),
+        "the page's balancer answers",
+        || healthy(lb) && healthy(pa) && healthy(pb),
+    );
+    let id = create(lb, "success.from-the-docs").expect("a create through nginx");
+    assert_eq!(detail(pa, &id), detail(pb, &id));
 }

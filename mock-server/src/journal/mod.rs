@@ -39,7 +39,7 @@ pub trait RemoteJournal: Send + Sync + std::fmt::Debug {
     /// Entries matching `filter`, oldest first, at most `limit` of the newest.
     fn query(&self, limit: usize, filter: &dyn Fn(&JournalEntry) -> bool) -> Vec<JournalEntry>;
     fn len(&self) -> usize;
-    /// Entries ever recorded by every replica.
+    /// Entries recorded by every replica since the last clear.
     fn recorded(&self) -> u64;
     fn clear(&self);
 }
@@ -147,8 +147,8 @@ impl Journal {
         self.next_seq.load(Ordering::Relaxed)
     }
 
-    /// How many entries fell off the end since the last reset (with a shared journal: ever,
-    /// by every replica).
+    /// How many entries fell off the end since the last reset (with a shared journal: of
+    /// every replica's).
     pub fn dropped(&self) -> u64 {
         match &self.remote {
             Some(r) => r.recorded().saturating_sub(r.len() as u64),

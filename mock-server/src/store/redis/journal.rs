@@ -43,6 +43,17 @@ return last
     )
 });
 
+/// Empties the stream and remembers how many entries were numbered before.
+/// KEYS: stream, counter, base.
+static CLEAR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[3], redis.call('GET', KEYS[2]) or 0)
+",
+    )
+});
+
 /// One entry as stored: the state file's form, what the response showed included.
 fn encode(e: JournalEntry) -> String {
     serde_json::to_string(&save_entry(e)).unwrap_or_default()
@@ -178,22 +189,33 @@ impl RemoteJournal for RedisJournal {
     }
 
     fn recorded(&self) -> u64 {
-        let key = self.store.key("journal:seq");
+        let (seq, base) = (
+            self.store.key("journal:seq"),
+            self.store.key("journal:base"),
+        );
         self.store
             .pool()
-            .run(|c| redis::cmd("GET").arg(&key).query::<Option<u64>>(c))
-            .ok()
-            .flatten()
-            .unwrap_or(0)
+            .run(|c| {
+                redis::cmd("MGET")
+                    .arg(&seq)
+                    .arg(&base)
+                    .query::<(Option<u64>, Option<u64>)>(c)
+            })
+            .map_or(0, |(s, b)| s.unwrap_or(0).saturating_sub(b.unwrap_or(0)))
     }
 
     fn clear(&self) {
         self.wait_for_writer();
-        let key = self.store.key("journal");
+        let (stream, seq, base) = (
+            self.store.key("journal"),
+            self.store.key("journal:seq"),
+            self.store.key("journal:base"),
+        );
+        // Entries numbered before the reset no longer count as dropped.
         if let Err(e) = self
             .store
             .pool()
-            .run(|c| redis::cmd("DEL").arg(&key).query::<()>(c))
+            .run(|c| CLEAR.key(&stream).key(&seq).key(&base).invoke::<()>(c))
         {
             tracing::warn!("clearing the journal in Redis: {e}");
         }
