@@ -39,6 +39,9 @@ pub trait RemoteJournal: Send + Sync + std::fmt::Debug {
     /// Entries matching `filter`, oldest first, at most `limit` of the newest.
     fn query(&self, limit: usize, filter: &dyn Fn(&JournalEntry) -> bool) -> Vec<JournalEntry>;
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Entries recorded by every replica since the last clear.
     fn recorded(&self) -> u64;
     fn clear(&self);

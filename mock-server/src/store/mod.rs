@@ -152,6 +152,10 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
     /// How many validations are stored.
     fn len(&self) -> Result<usize, Unavailable>;
 
+    fn is_empty(&self) -> Result<bool, Unavailable> {
+        Ok(self.len()? == 0)
+    }
+
     /// Validations evicted to stay under capacity since start or the last reset.
     fn evicted(&self) -> u64;
 

@@ -28,6 +28,9 @@ const READ_CHUNK: usize = 1000;
 /// Longest a read waits for this replica's queued entries.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(1);
 
+/// What `XREVRANGE` returns: entry ids with their field/value pairs.
+type StreamRows = Vec<(String, Vec<(String, String)>)>;
+
 /// Appends a batch, numbering it from a shared counter.
 /// KEYS: stream, counter. ARGV: capacity, then one JSON entry each.
 static APPEND: LazyLock<Script> = LazyLock::new(|| {
@@ -109,7 +112,7 @@ impl RedisJournal {
     fn read_chunk(&self, before: Option<&str>) -> Vec<(String, u64, String)> {
         let key = self.store.key("journal");
         let end = before.map_or_else(|| "+".to_string(), |id| format!("({id}"));
-        let got: Result<Vec<(String, Vec<(String, String)>)>, _> = self.store.pool().run(|c| {
+        let got: Result<StreamRows, _> = self.store.pool().run(|c| {
             redis::cmd("XREVRANGE")
                 .arg(&key)
                 .arg(&end)
