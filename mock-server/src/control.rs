@@ -150,16 +150,8 @@ fn health(state: &AppState) -> Reply {
             "clock": state.clock.mode().as_str(),
             "store": store,
         })),
-        Err(e) => {
-            let mut r = json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "status": "unavailable", "store": store, "message": e.to_string() })
-                    .to_string(),
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            Reply::Response(r)
-        }
+        // Truora's envelope and `Retry-After`, as every request that needs the store gets.
+        Err(e) => ApiError::from(e).into(),
     }
 }
 

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod common;
+#[path = "support/redis.rs"]
+mod redis_support;
 
 use common::{Resp as Reply, exchange, request_bytes};
 use serde_json::{Value, json};
@@ -687,6 +689,7 @@ async fn every_documented_response_is_produced_and_matches_its_schema() {
     Box::pin(pages(&mut c, &walked)).await;
     Box::pin(reset(&mut c, &deceased)).await;
     Box::pin(other_configurations(&mut c)).await;
+    Box::pin(store_outage(&mut c)).await;
 
     // The document lists nothing the server was not seen to answer.
     let missing: Vec<String> = spec
@@ -2241,6 +2244,21 @@ async fn reset(c: &mut Client<'_>, deceased: &str) {
 }
 
 /// What needs another configuration: a fixed API key, the real clock, a short body timeout.
+/// A Redis store that stops answering: health says so (needs Debian's `redis-server`).
+async fn store_outage(c: &mut Client<'_>) {
+    let mut redis = redis_support::Redis::start();
+    let url = redis.url("openapi").parse().expect("a --store URL");
+    let aux = MockServer::builder()
+        .configure(|cfg| cfg.store = truidentidad_mock_server::config::StoreConfig::Redis(url))
+        .start()
+        .await
+        .expect("start a mock on Redis");
+    c.addr = aux.address();
+    c.expect(200, "GET", "/_mock/health", &[], b"").await;
+    redis.kill();
+    c.expect(503, "GET", "/_mock/health", &[], b"").await;
+}
+
 async fn other_configurations(c: &mut Client<'_>) {
     let aux = MockServer::builder()
         .seed(2)
