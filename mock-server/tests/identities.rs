@@ -238,6 +238,16 @@ async fn a_number_typed_in_the_journey_replaces_only_the_arm_or_the_default() {
     assert_eq!(r.status, 200, "{}", r.text());
     type_in_journey(&server, &id, "9930000001").await;
     assert_eq!(scenario_of(&server, &id).await, "declined-liveness");
+    // A number given to the SDK's `init` (sent with the open) counts as typed.
+    let id = create_with(&server, &[Sel::Arm]).await;
+    let r = post_json(
+        &server,
+        &adapter(&id, "/open"),
+        r#"{"device":"desktop","document_number":"9930000001"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(scenario_of(&server, &id).await, "system-error");
     // An ordinary number changes nothing.
     let id = create_with(&server, &[]).await;
     type_in_journey(&server, &id, "1020304050").await;

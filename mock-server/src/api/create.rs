@@ -291,7 +291,7 @@ fn choose_scenario(
     }
     if let Some(id) = with
         .document_number
-        .and_then(|d| identity_scenario(state, d))
+        .and_then(|d| state.catalogue.from_document_number(d))
     {
         return Ok((id, ChosenBy::Document));
     }
@@ -305,9 +305,4 @@ fn choose_scenario(
         },
         ChosenBy::Default,
     ))
-}
-
-/// The scenario a test identity's document number selects, if it is one.
-fn identity_scenario(state: &AppState, digits: &str) -> Option<ScenarioId> {
-    crate::web::journey::identity_scenario(&state.catalogue, digits)
 }

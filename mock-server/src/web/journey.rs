@@ -17,8 +17,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use truidentidad_scenarios::catalogue::ScenarioId;
-use truidentidad_scenarios::{Catalogue, Outcome, identities};
+use truidentidad_scenarios::{Catalogue, Outcome};
 
 use crate::clock::Clock;
 use crate::dates::rfc3339_nanos;
@@ -138,12 +137,6 @@ pub fn open(
     Ok(())
 }
 
-/// The scenario a test identity's document number selects, if it is one (README, "Test
-/// identities"; the numbers are in `truidentidad_scenarios::identities`).
-pub fn identity_scenario(catalogue: &Catalogue, digits: &str) -> Option<ScenarioId> {
-    identities::lookup(digits).and_then(|row| catalogue.id_of(row.scenario))
-}
-
 /// A document number reached the journey (typed, or passed to the SDK's `init`): if it is a
 /// test identity and nothing stronger than a document number chose the scenario (the header,
 /// a magic `account_id`, the control API), the identity's scenario takes over from now.
@@ -155,7 +148,7 @@ fn select_by_document(record: &mut Record, catalogue: &Catalogue, now: Duration,
     else {
         return;
     };
-    let Some(id) = identity_scenario(catalogue, &digits) else {
+    let Some(id) = catalogue.from_document_number(&digits) else {
         return;
     };
     if record.chosen_by > ChosenBy::Document {
