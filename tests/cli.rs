@@ -360,3 +360,37 @@ fn conformance_run_refuses_a_deadline_that_is_not_whole_seconds() {
     assert!(out.stdout.is_empty());
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn identities_prints_the_same_people_for_a_seed_in_both_formats() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("identities")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run(&["--count", "13", "--seed", "7", "--format", "csv"]);
+    insta::assert_snapshot!("identities_csv", csv);
+    let json = run(&["--count", "3", "--seed", "7", "--format", "json"]);
+    insta::assert_snapshot!("identities_json", json);
+    assert_eq!(
+        run(&["--count", "13", "--seed", "7", "--format", "csv"]),
+        csv
+    );
+    assert_ne!(
+        run(&["--count", "13", "--seed", "8", "--format", "csv"]),
+        csv
+    );
+    let out = Command::new(BIN)
+        .args(["identities", "--count", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -39,6 +39,10 @@ Examples:
   # compare with an earlier run
   truidentidad-mock load --rate 200 --duration 30s --compare baseline.json
 
+  # outcomes from test people's document numbers instead of a mix
+  truidentidad-mock identities --count 120 --format csv > people.csv
+  truidentidad-mock load --identities people.csv --rate 20 --duration 30s
+
   # raw mode: 64 connections hammer GET /v1/validations/{id}, as wrk does
   truidentidad-mock load --raw get --concurrency 64 --duration 10s
 
@@ -147,6 +151,13 @@ pub struct LoadArgs {
     /// How each validation tells the target its scenario.
     #[arg(long, value_enum, default_value = "account-id")]
     scenario_via: SelectorArg,
+    /// Test people (`truidentidad-mock identities` output, JSON or CSV): validation n sends
+    /// person n's `document_number` (cycling) with a plain account id, so each outcome comes
+    /// from the test identity instead of --mix. Example:
+    /// `truidentidad-mock identities --count 120 --format csv > people.csv`, then
+    /// `load --identities people.csv --rate 20 --duration 30s`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["mix", "scenario_via", "raw", "client", "client_url"])]
+    pub identities: Option<PathBuf>,
     /// Most validations in flight; arrivals beyond it are dropped and counted.
     #[arg(long, default_value_t = 100_000)]
     pub max_in_flight: u64,
@@ -237,6 +248,14 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    #[error("reading the identities file {path}: {source}")]
+    ReadIdentities {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Identities(#[from] truidentidad_scenarios::identities::PeopleFileError),
     #[error("starting the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("writing the report to {path}: {source}")]
@@ -356,13 +375,21 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
         )
         .into());
     }
+    let (selector, documents) = match &args.identities {
+        Some(path) => (Selector::DocumentNumber, read_identities(path)?),
+        None => (
+            match args.scenario_via {
+                SelectorArg::AccountId => Selector::AccountId,
+                SelectorArg::Header => Selector::Header,
+            },
+            Vec::new(),
+        ),
+    };
     Ok(Mode::Polling(PollingPlan {
         schedule,
         mix,
-        selector: match args.scenario_via {
-            SelectorArg::AccountId => Selector::AccountId,
-            SelectorArg::Header => Selector::Header,
-        },
+        selector,
+        documents,
         poll: PollPolicy {
             interval: args.poll_interval,
             backoff: args.poll_backoff,
@@ -373,6 +400,17 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
         max_in_flight: args.max_in_flight.max(1),
         seed: args.seed.unwrap_or_else(time_seed),
     }))
+}
+
+/// The document numbers of a file of test people, in order.
+fn read_identities(path: &std::path::Path) -> Result<Vec<String>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::ReadIdentities {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let people =
+        truidentidad_scenarios::identities::parse_people(&path.display().to_string(), &text)?;
+    Ok(people.into_iter().map(|p| p.document_number).collect())
 }
 
 /// How long past its polling deadline a fleet client may run before it is killed.

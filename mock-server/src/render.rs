@@ -229,6 +229,7 @@ mod tests {
                 seq: 0,
                 account_id: Arc::from(account_id),
                 scenario: Default::default(),
+                chosen_by: Default::default(),
                 created,
                 timeout: Duration::from_secs(300),
                 polls_total: 0,

@@ -2202,6 +2202,12 @@ async fn pages(c: &mut Client<'_>, walked: &str) {
         ("/assets/demo.js", "text/javascript", false),
         ("/assets/dashboard.js", "text/javascript", false),
         ("/assets/journey.js", "text/javascript", false),
+        (
+            "/sdk/webview?validation_id=VLD0&lang=en",
+            "text/html",
+            false,
+        ),
+        ("/assets/webview.js", "text/javascript", false),
         ("/assets/pages.css", "text/css", false),
     ] {
         let reply = c.send("GET", path, &[], b"").await;

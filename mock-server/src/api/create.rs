@@ -22,7 +22,7 @@ use crate::render;
 use crate::reply::{Reply, json_response};
 use crate::request_body::{declared_length, read_incoming};
 use crate::state::AppState;
-use crate::store::{CreateParams, NewValidation};
+use crate::store::{ChosenBy, CreateParams, NewValidation};
 
 /// The header that picks a scenario on create.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
@@ -157,9 +157,16 @@ fn create_from_body<'a>(
     }
 
     let seq = state.next_seq();
-    let scenario_id = match choose_scenario(state, header_scenario, form.account_id.as_deref(), seq)
-    {
-        Ok(id) => id,
+    let (scenario_id, chosen_by) = match choose_scenario(
+        state,
+        Selectors {
+            header: header_scenario,
+            account_id: form.account_id.as_deref(),
+            document_number: form.params.document_number.as_deref(),
+        },
+        seq,
+    ) {
+        Ok(chosen) => chosen,
         Err(e) => return e.into(),
     };
     let scenario = state.catalogue.get(scenario_id);
@@ -209,6 +216,7 @@ fn create_from_body<'a>(
     let mut new = NewValidation {
         account_id,
         scenario: scenario_id,
+        chosen_by,
         timeout: form.timeout,
         ip: conn.remote.ip(),
         // Creates without optional fields (most) store none: no allocation to make or free.
@@ -245,31 +253,56 @@ fn create_from_body<'a>(
     }
 }
 
-/// Picks the scenario of a new validation: the `X-Mock-Scenario` header, else a magic
-/// `account_id`, else the next armed scenario, else the mix or the default.
+/// What a create carries that can pick its scenario.
+struct Selectors<'a> {
+    header: Option<&'a str>,
+    account_id: Option<&'a str>,
+    /// Already normalised by the form's document rule.
+    document_number: Option<&'a str>,
+}
+
+/// Picks the scenario of a new validation, strongest first: the `X-Mock-Scenario` header, a
+/// magic `account_id`, a test identity's `document_number`, the next armed scenario, the mix or
+/// the default. The per-request selectors beat the arm queue (a queue the whole server shares),
+/// and the arm is consumed only by a create that nothing stronger chose for.
 fn choose_scenario(
     state: &AppState,
-    header: Option<&str>,
-    account_id: Option<&str>,
+    with: Selectors<'_>,
     seq: u64,
-) -> Result<ScenarioId, ApiError> {
-    if let Some(name) = header {
-        return state.catalogue.id_of(name.trim()).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "unknown scenario `{}` in X-Mock-Scenario; known scenarios: {}",
-                truncate(name, 64),
-                state.catalogue.names()
-            ))
-        });
+) -> Result<(ScenarioId, ChosenBy), ApiError> {
+    if let Some(name) = with.header {
+        return state
+            .catalogue
+            .id_of(name.trim())
+            .map(|id| (id, ChosenBy::Header))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown scenario `{}` in X-Mock-Scenario; known scenarios: {}",
+                    truncate(name, 64),
+                    state.catalogue.names()
+                ))
+            });
     }
-    if let Some(id) = account_id.and_then(|a| state.catalogue.from_account_id(a)) {
-        return Ok(id);
+    if let Some(id) = with
+        .account_id
+        .and_then(|a| state.catalogue.from_account_id(a))
+    {
+        return Ok((id, ChosenBy::AccountId));
+    }
+    if let Some(id) = with
+        .document_number
+        .and_then(|d| state.catalogue.from_document_number(d))
+    {
+        return Ok((id, ChosenBy::Document));
     }
     if let Some(id) = state.take_armed() {
-        return Ok(id);
+        return Ok((id, ChosenBy::Armed));
     }
-    Ok(match &state.mix {
-        Some(mix) => mix.pick(state.seed, seq),
-        None => state.default_scenario,
-    })
+    Ok((
+        match &state.mix {
+            Some(mix) => mix.pick(state.seed, seq),
+            None => state.default_scenario,
+        },
+        ChosenBy::Default,
+    ))
 }
