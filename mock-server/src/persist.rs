@@ -84,6 +84,9 @@ pub struct SavedValidation {
     pub country: Option<String>,
     pub threshold: Option<f64>,
     pub document_number: Option<String>,
+    /// `--key-isolation`'s fingerprint of the creating key (never the key itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_key: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -233,6 +236,7 @@ pub fn snapshot(state: &AppState) -> StateFile {
                 country: p.country,
                 threshold: p.threshold,
                 document_number: p.document_number,
+                owner_key: p.owner,
             }
         })
         .collect();
@@ -407,6 +411,7 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
                 country: v.country.clone(),
                 threshold: v.threshold,
                 document_number: v.document_number.clone(),
+                owner: v.owner_key,
             })),
             journey: None,
         });

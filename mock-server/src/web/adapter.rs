@@ -162,7 +162,7 @@ fn unknown(id: ValidationId) -> ApiError {
 }
 
 fn parse_id(raw: &str) -> Result<ValidationId, ApiError> {
-    raw.parse().map_err(|_| {
+    ValidationId::from_path(raw).map_err(|_| {
         ApiError::not_found(format!(
             "validation {} not found; a validation_id is VLD followed by 32 hex digits",
             truncate(raw, 64)

@@ -112,7 +112,7 @@ fn row_json(state: &AppState, view: &View) -> Value {
 }
 
 fn parse_id(raw: &str) -> Result<ValidationId, ApiError> {
-    raw.trim().parse().map_err(|_| {
+    ValidationId::from_path(raw.trim()).map_err(|_| {
         ApiError::bad_request(format!(
             "`{}` is not a validation_id (VLD followed by 32 hex digits)",
             truncate(raw, 64)
