@@ -184,8 +184,15 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Route<'a> {
             open: matches!(rest, "/health" | "/openapi.yaml"),
         });
     }
-    if path == "/" && method == Method::GET {
-        return Route::Index;
+    if path == "/" {
+        return if method == Method::GET {
+            Route::Index
+        } else {
+            Route::WrongMethod {
+                kind: Kind::Other,
+                allow: "GET",
+            }
+        };
     }
     Route::NotFound(Kind::Other)
 }

@@ -715,6 +715,7 @@ fn adapter(id: &str, rest: &str) -> String {
 async fn discovery(c: &mut Client<'_>) {
     let v = c.expect(200, "GET", "/", &[], b"").await;
     assert_eq!(v["openapi"], "/_mock/openapi.yaml");
+    c.error(405, "allowed: GET", "TRACE", "/", &[], b"").await;
     let v = c.expect(200, "GET", "/_mock/health", &[], b"").await;
     assert_eq!(
         (v["clock"].as_str(), v["validations"].as_u64()),

@@ -195,7 +195,8 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
     let id = get("validation_id").map(str::to_ascii_lowercase);
     let account = get("account_id").map(str::to_lowercase);
     let limit = number(get("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
-    let offset = number(get("offset"), "offset", 0, usize::MAX)?.unwrap_or(0);
+    // Bounded so the documented range is one every platform's `usize` holds.
+    let offset = number(get("offset"), "offset", 0, u32::MAX as usize)?.unwrap_or(0);
     let views = state.store.list(state.clock.now(), usize::MAX, &|r, o| {
         id.as_deref()
             .is_none_or(|id| r.id.to_string().to_ascii_lowercase().contains(id))
