@@ -168,7 +168,7 @@ fn store_error(e: StoreError, id: ValidationId) -> ApiError {
     }
 }
 
-/// Parameters from the query string, or from a JSON or form body when it has any.
+/// Parameters from the query string and a JSON or form body, body winning.
 async fn params(
     state: &AppState,
     req: Request<Incoming>,
@@ -187,10 +187,6 @@ async fn params(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(out);
     }
-    // A body with parameters replaces the query rather than merging with it: one source per
-    // request, so what the request means can be read (and described in the OpenAPI document)
-    // from either alone.
-    out.clear();
     if is_json {
         let v: Value = serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("the JSON body is invalid: {e}")))?;

@@ -182,9 +182,16 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
     let q: Vec<(String, String)> = query
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
+    // Each filter once: the list could only guess which of two values was meant.
+    for name in ["validation_id", "account_id", "status", "limit", "offset"] {
+        if q.iter().filter(|(k, _)| k == name).count() > 1 {
+            return Err(ApiError::bad_request(format!(
+                "query parameter {name} is given more than once; send it once"
+            )));
+        }
+    }
     let get = |k: &str| {
         q.iter()
-            .rev()
             .find(|(key, v)| key == k && !v.trim().is_empty())
             .map(|(_, v)| v.trim())
     };
