@@ -259,12 +259,23 @@ async fn schemathesis_findings_agree_with_the_document() {
     let server = manual_server().await;
     let addr = server.address();
     // A CORS preflight is answered for any id and step: it carries no state.
-    let r = request(addr, "OPTIONS", "/web-adapter/v1/validations/0/steps/null", &[], b"").await;
+    let r = request(
+        addr,
+        "OPTIONS",
+        "/web-adapter/v1/validations/0/steps/null",
+        &[],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 204);
     // The dashboard's filters: empty means none (allowEmptyValue), repeated is a 400.
     let r = get(&server, "/dashboard/api/validations?validation_id=").await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = get(&server, "/dashboard/api/validations?validation_id=a&validation_id=b").await;
+    let r = get(
+        &server,
+        "/dashboard/api/validations?validation_id=a&validation_id=b",
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(
         r.json()["message"],
@@ -276,7 +287,10 @@ async fn schemathesis_findings_agree_with_the_document() {
     let open = format!("/web-adapter/v1/validations/{id}/open");
     let r = post_json(&server, &open, r#"{"document_number": {}}"#).await;
     assert_eq!(r.status, 400);
-    assert_eq!(post_json(&server, &open, r#"{"device": 5}"#).await.status, 400);
+    assert_eq!(
+        post_json(&server, &open, r#"{"device": 5}"#).await.status,
+        400
+    );
     let r = post_json(&server, &open, r#"{"document_number": ""}"#).await;
     assert_eq!(r.status, 200, "{}", r.text());
     // Every path answers a method it does not take with 405 and Allow, `/` included.
