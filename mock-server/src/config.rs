@@ -67,6 +67,12 @@ pub struct ServerConfig {
     /// overrides it): the scenario's clock waits until the person uploads the video, however
     /// late the SDK opens. Off by default so backend-only tests keep the fast path.
     pub await_person: bool,
+    /// `--key-isolation`: a validation is visible only to the API key that created it; to any
+    /// other key it is a 404, as if another Truora tenant's. Off by default (any key sees all).
+    pub key_isolation: bool,
+    /// `--key-expiry`: a JWT-shaped API key is refused with 403 once its `exp` claim has
+    /// passed on the mock's clock. Off by default (any non-empty key passes).
+    pub key_expiry: bool,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +101,8 @@ impl Default for ServerConfig {
             rate_limit: None,
             brownouts: Vec::new(),
             await_person: false,
+            key_isolation: false,
+            key_expiry: false,
         }
     }
 }

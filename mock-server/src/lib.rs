@@ -34,6 +34,7 @@ pub mod faults;
 pub mod form;
 pub mod ids;
 pub mod journal;
+pub mod jwt;
 pub mod log_sink;
 pub mod persist;
 pub mod recorder;

@@ -87,6 +87,9 @@ pub struct SavedValidation {
     /// What picked the scenario (absent in files saved before it was recorded: `default`).
     #[serde(default)]
     pub chosen_by: Option<String>,
+    /// `--key-isolation`'s fingerprint of the creating key (never the key itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_key: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -237,6 +240,7 @@ pub fn snapshot(state: &AppState) -> StateFile {
                 threshold: p.threshold,
                 document_number: p.document_number,
                 chosen_by: Some(r.chosen_by.as_str().to_string()),
+                owner_key: p.owner,
             }
         })
         .collect();
@@ -418,6 +422,7 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
                 country: v.country.clone(),
                 threshold: v.threshold,
                 document_number: v.document_number.clone(),
+                owner: v.owner_key,
             })),
             journey: None,
         });

@@ -225,9 +225,10 @@ impl MockServer {
         self.state.now()
     }
 
-    /// Moves a manual clock forward. Returns `false` on the real clock.
+    /// Moves a manual clock forward. Returns `false` on the real clock, or past the manual
+    /// clock's limit ([`crate::clock::MAX_READING`]).
     pub fn advance(&self, by: Duration) -> bool {
-        self.state.clock.advance(by).is_some()
+        self.state.clock.advance(by).is_ok()
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits for that.

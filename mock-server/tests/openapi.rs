@@ -715,6 +715,7 @@ fn adapter(id: &str, rest: &str) -> String {
 async fn discovery(c: &mut Client<'_>) {
     let v = c.expect(200, "GET", "/", &[], b"").await;
     assert_eq!(v["openapi"], "/_mock/openapi.yaml");
+    c.error(405, "allowed: GET", "TRACE", "/", &[], b"").await;
     let v = c.expect(200, "GET", "/_mock/health", &[], b"").await;
     assert_eq!(
         (v["clock"].as_str(), v["validations"].as_u64()),
@@ -761,9 +762,11 @@ async fn lifecycle(c: &mut Client<'_>, server: &MockServer) -> (String, String) 
         (Some("pending"), Some(0.65))
     );
     let v = c.poll_ok(&deceased, "?show_details=true").await;
-    assert_eq!(
-        v["details"]["government_validations"]["document_number"],
-        "1020304050"
+    assert!(
+        v["details"]["government_validations"]
+            .get("document_number")
+            .is_none(),
+        "details carry no personal data: {v}"
     );
     let (success, v) = c
         .create_ok("type=government", &[("X-Mock-Scenario", "success")])
@@ -832,13 +835,28 @@ async fn lifecycle(c: &mut Client<'_>, server: &MockServer) -> (String, String) 
     );
     let v = c.poll_ok(&face, "?show_details=true").await;
     assert_eq!(
-        v["details"]["government_validations"]["similarity_status"],
-        "failure"
+        v["details"]["government_validations"],
+        json!({"source": "registraduria", "country": "CO", "similarity_status": "failure",
+            "passive_liveness_status": "success", "confidence_score": 0.31})
     );
     let v = c.poll_ok(&liveness, "?show_details=true").await;
+    let g = &v["details"]["government_validations"];
     assert_eq!(
-        v["details"]["government_validations"]["passive_liveness_status"],
-        "failure"
+        (
+            g["passive_liveness_status"].as_str(),
+            g["similarity_status"].as_str()
+        ),
+        (Some("failure"), Some("skipped")),
+        "a failed liveness is never compared with the registry: {v}"
+    );
+    let v = c.poll_ok(&expired, "?show_details=true").await;
+    let g = &v["details"]["government_validations"];
+    assert_eq!(
+        (
+            g["passive_liveness_status"].as_str(),
+            g["similarity_status"].as_str()
+        ),
+        (Some("skipped"), Some("skipped"))
     );
     (deceased, success)
 }
@@ -1482,7 +1500,7 @@ async fn clock(c: &mut Client<'_>) {
     .await;
     c.error(
         400,
-        "non-negative",
+        "from 0 to",
         "POST",
         "/_mock/clock/advance?seconds=-1",
         &[],
@@ -2248,12 +2266,20 @@ async fn reset(c: &mut Client<'_>, deceased: &str) {
 
 /// What needs another configuration: a fixed API key, the real clock, a short body timeout.
 async fn other_configurations(c: &mut Client<'_>) {
+    // A JWT-shaped key whose `exp` (1 s after the epoch) has long passed.
+    let expired_jwt = format!(
+        "{}.{}.sig",
+        data_encoding::BASE64URL_NOPAD.encode(br#"{"alg":"HS256"}"#),
+        data_encoding::BASE64URL_NOPAD.encode(br#"{"exp":1}"#)
+    );
     let aux = MockServer::builder()
         .seed(2)
         .api_key("the-only-key")
+        .api_key(expired_jwt.clone())
         .configure(|cfg| {
             cfg.body_read_timeout = Duration::from_millis(300);
             cfg.admin_token = Some(ADMIN_TOKEN.into());
+            cfg.key_expiry = true;
         })
         .start()
         .await
@@ -2275,6 +2301,28 @@ async fn other_configurations(c: &mut Client<'_>) {
         "GET",
         &format!("/v1/validations/{UNKNOWN_ID}"),
         &KEY_HEADER,
+        b"",
+    )
+    .await;
+    let expired = [
+        ("Truora-API-Key", expired_jwt.as_str()),
+        ("Content-Type", FORM),
+    ];
+    c.error(
+        403,
+        "expired at",
+        "POST",
+        "/v1/validations",
+        &expired,
+        b"type=government",
+    )
+    .await;
+    c.error(
+        403,
+        "expired at",
+        "GET",
+        &format!("/v1/validations/{UNKNOWN_ID}"),
+        &expired[..1],
         b"",
     )
     .await;

@@ -11,7 +11,7 @@ use truidentidad_scenarios::engine::RequestFacts;
 use truidentidad_scenarios::{Fault, FaultAction, RequestKind, rng};
 
 use crate::api::throttle;
-use crate::auth::authenticate;
+use crate::auth::{Owner, authenticate};
 use crate::error::ApiError;
 use crate::exchange::{ConnInfo, Exchange};
 use crate::faults;
@@ -48,6 +48,8 @@ pub struct CreateHead {
     header_scenario: Option<String>,
     /// `X-Mock-Await-Person`, when sent.
     await_person: Option<bool>,
+    /// The key's tenant under `--key-isolation`.
+    owner: Owner,
 }
 
 /// The synchronous part of a create, done while routing: the API key, the content type and
@@ -57,7 +59,7 @@ pub fn check_create(
     req: Request<Incoming>,
     ex: &mut Exchange,
 ) -> Result<CreateHead, ApiError> {
-    authenticate(state, req.headers(), ex)?;
+    let owner = authenticate(state, req.headers(), ex)?;
     let brownout_delay = throttle::check(state, req.headers(), ex)?;
     form::check_content_type(
         ex.content_type
@@ -81,6 +83,7 @@ pub fn check_create(
         declared,
         header_scenario,
         await_person,
+        owner,
     })
 }
 
@@ -115,7 +118,7 @@ pub async fn create(
         state,
         conn,
         head.header_scenario.as_deref(),
-        await_person,
+        (await_person, head.owner),
         &body,
         ex,
     ) {
@@ -143,14 +146,15 @@ fn create_from_body<'a>(
     state: &'a AppState,
     conn: &ConnInfo,
     header_scenario: Option<&str>,
-    await_person: bool,
+    (await_person, owner): (bool, Owner),
     body: &[u8],
     ex: &'a mut Exchange,
 ) -> Created<'a> {
-    let form = match form::parse_create(body) {
+    let mut form = match form::parse_create(body) {
         Ok(f) => f,
         Err(e) => return e.into(),
     };
+    form.params.owner = owner;
     if state.journal.enabled() {
         // `parse_create` accepted the body, so it is UTF-8.
         ex.form = FormFields::from_urlencoded(std::str::from_utf8(body).unwrap_or_default());

@@ -20,6 +20,9 @@ pub struct CreateParams {
     pub country: Option<String>,
     pub threshold: Option<f64>,
     pub document_number: Option<String>,
+    /// With `--key-isolation`, the fingerprint of the key that created the validation
+    /// ([`crate::auth::Owner`]); other keys get a 404.
+    pub owner: Option<u64>,
 }
 
 /// What picked a validation's scenario, lowest precedence first: on create the strongest
