@@ -144,14 +144,24 @@ pub fn render(state: &AppState) -> String {
 struct Snapshot {
     /// (kind, status label) → count, only those above zero.
     requests: Vec<(&'static str, String, u64)>,
-    /// Per kind that saw a request: per-bucket counts, count and sum in seconds.
-    latency: Vec<(&'static str, Vec<(f64, u64)>, u64, f64)>,
+    /// Per kind that saw a request.
+    latency: Vec<KindLatency>,
     faults: Vec<(&'static str, u64)>,
     /// (scenario, status) → validations stored now.
     validations: BTreeMap<(String, &'static str), u64>,
     evicted: u64,
     journal_dropped: u64,
     open_connections: i64,
+}
+
+/// One kind's latency histogram as a scrape read it.
+#[derive(Debug)]
+struct KindLatency {
+    kind: &'static str,
+    /// (upper bound, count in that bucket alone).
+    buckets: Vec<(f64, u64)>,
+    count: u64,
+    sum_seconds: f64,
 }
 
 impl Snapshot {
@@ -181,7 +191,12 @@ impl Snapshot {
             if count > 0 {
                 let buckets = LATENCY_BUCKETS.iter().copied().zip(counts).collect();
                 let sum = Duration::from_nanos(h.sum_nanos.load(Ordering::Relaxed)).as_secs_f64();
-                latency.push((kind.as_str(), buckets, count, sum));
+                latency.push(KindLatency {
+                    kind: kind.as_str(),
+                    buckets,
+                    count,
+                    sum_seconds: sum,
+                });
             }
         }
         let faults = FAULTS
@@ -248,11 +263,11 @@ impl Collector for Snapshot {
             Some(&Unit::Seconds),
             MetricType::Histogram,
         )?;
-        for (kind, buckets, count, sum) in &self.latency {
-            let labels = [("kind", *kind)];
+        for l in &self.latency {
+            let labels = [("kind", l.kind)];
             family
                 .encode_family(&labels)?
-                .encode_histogram::<NoLabelSet>(*sum, *count, buckets, None)?;
+                .encode_histogram::<NoLabelSet>(l.sum_seconds, l.count, &l.buckets, None)?;
         }
         let mut family = encoder.encode_descriptor(
             "faults_injected",
