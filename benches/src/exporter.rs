@@ -21,9 +21,11 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::Unit;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+use truidentidad_mock_server::metrics::counters;
 
 use crate::client::ErrorClass;
 use crate::stats::{Percentiles, Stats};
@@ -65,12 +67,7 @@ fn answer(req: &Request<Incoming>, stats: &Stats) -> Response<Full<Bytes>> {
 
 /// The run's figures in the Prometheus text format.
 pub fn render(stats: &Stats) -> String {
-    let mut registry = Registry::with_prefix("truidentidad_load");
-    registry.register_collector(Box::new(Snapshot::take(stats)));
-    let mut out = String::new();
-    // Writing into a String cannot fail.
-    let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &registry);
-    out
+    truidentidad_mock_server::metrics::text("truidentidad_load", Snapshot::take(stats))
 }
 
 /// One scrape's figures.
@@ -120,24 +117,21 @@ impl Snapshot {
 
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let mut family = encoder.encode_descriptor(
-            "requests",
-            "Requests sent, by kind",
-            None,
-            MetricType::Counter,
+        counters(
+            &mut encoder,
+            ("requests", "Requests sent, by kind"),
+            "kind",
+            &self.requests,
         )?;
-        for (kind, n) in &self.requests {
-            ConstCounter::new(*n).encode(family.encode_family(&[("kind", *kind)])?)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "errors",
-            "Failed requests, by class (connect, timeout, 429, 4xx, 5xx, other)",
-            None,
-            MetricType::Counter,
+        counters(
+            &mut encoder,
+            (
+                "errors",
+                "Failed requests, by class (connect, timeout, 429, 4xx, 5xx, other)",
+            ),
+            "class",
+            &self.errors,
         )?;
-        for (class, n) in &self.errors {
-            ConstCounter::new(*n).encode(family.encode_family(&[("class", *class)])?)?;
-        }
         for (name, help, n) in [
             (
                 "validations_started",
@@ -168,16 +162,12 @@ impl Collector for Snapshot {
             None,
             MetricType::Gauge,
         )?)?;
-        let mut family = encoder.encode_descriptor(
-            "outcomes",
-            "Validations finished, by outcome",
-            None,
-            MetricType::Counter,
+        counters(
+            &mut encoder,
+            ("outcomes", "Validations finished, by outcome"),
+            "outcome",
+            &self.outcomes,
         )?;
-        for (outcome, n) in &self.outcomes {
-            ConstCounter::new(*n)
-                .encode(family.encode_family(&[("outcome", outcome.as_str())])?)?;
-        }
         // Quantiles from the run's HdrHistograms (coordinated omission corrected), since the
         // start of the run: a gauge per quantile, as the text format has no summary type
         // that prometheus-client writes.

@@ -130,8 +130,14 @@ impl Metrics {
 /// The metrics in the Prometheus text format (version 0.0.4), as `GET /_mock/metrics`
 /// answers.
 pub fn render(state: &AppState) -> String {
-    let mut registry = Registry::with_prefix("truidentidad_mock");
-    registry.register_collector(Box::new(Snapshot::take(state)));
+    text("truidentidad_mock", Snapshot::take(state))
+}
+
+/// One scrape's figures in the Prometheus text format, every name under `prefix`; the load
+/// tool's `--metrics-addr` writes its own figures through this too.
+pub fn text(prefix: &str, figures: impl Collector) -> String {
+    let mut registry = Registry::with_prefix(prefix);
+    registry.register_collector(Box::new(figures));
     let mut out = String::new();
     // Writing into a `String` cannot fail, and every name and label here is fixed or a
     // scenario name (which the text encoder escapes).
@@ -269,16 +275,15 @@ impl Collector for Snapshot {
                 .encode_family(&labels)?
                 .encode_histogram::<NoLabelSet>(l.sum_seconds, l.count, &l.buckets, None)?;
         }
-        let mut family = encoder.encode_descriptor(
-            "faults_injected",
-            "Faults scenarios applied to responses, by fault",
-            None,
-            MetricType::Counter,
+        counters(
+            &mut encoder,
+            (
+                "faults_injected",
+                "Faults scenarios applied to responses, by fault",
+            ),
+            "fault",
+            &self.faults,
         )?;
-        for (fault, n) in &self.faults {
-            let labels = [("fault", *fault)];
-            ConstCounter::new(*n).encode(family.encode_family(&labels)?)?;
-        }
         let mut family = encoder.encode_descriptor(
             "validations",
             "Validations stored now, by scenario and status (pending, success, declined, expired, system_error)",
@@ -309,6 +314,21 @@ impl Collector for Snapshot {
         )?)?;
         Ok(())
     }
+}
+
+/// A counter family with one label: `(name, help)`, then each `(label value, count)`.
+pub fn counters<V: AsRef<str>>(
+    encoder: &mut DescriptorEncoder,
+    (name, help): (&str, &str),
+    label: &str,
+    series: &[(V, u64)],
+) -> Result<(), std::fmt::Error> {
+    let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (value, n) in series {
+        let labels = [(label, value.as_ref())];
+        ConstCounter::new(*n).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
