@@ -394,3 +394,40 @@ fn identities_prints_the_same_people_for_a_seed_in_both_formats() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn health_exits_0_for_a_running_mock_and_1_otherwise() {
+    let (mut child, addr) = serve(&[]);
+    let out = Command::new(BIN)
+        .args(["health", "--url", &format!("http://{addr}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    terminate(&mut child);
+
+    // A port nobody listens on any more.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "health",
+            "--timeout",
+            "2s",
+            "--url",
+            &format!("http://{closed}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("unhealthy: connecting to"), "{err}");
+
+    let out = Command::new(BIN)
+        .args(["health", "--url", "https://127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must start with http://"));
+}

@@ -43,6 +43,9 @@ Examples:
   truidentidad-mock identities --count 120 --format csv > people.csv
   truidentidad-mock load --identities people.csv --rate 20 --duration 30s
 
+  # live figures for Prometheus/Grafana on http://127.0.0.1:9464/metrics while it runs
+  truidentidad-mock load --rate 200 --duration 10m --metrics-addr 127.0.0.1:9464
+
   # raw mode: 64 connections hammer GET /v1/validations/{id}, as wrk does
   truidentidad-mock load --raw get --concurrency 64 --duration 10s
 
@@ -200,6 +203,12 @@ pub struct LoadArgs {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Serve the run's live figures (requests, errors, validations, outcomes, latency
+    /// quantiles) in the Prometheus text format at http://ADDR/metrics while it runs, e.g.
+    /// 127.0.0.1:9464 (port 0 picks one; the address is printed on stderr). Not in fleet
+    /// mode, whose mock serves /_mock/metrics.
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["client", "client_url"])]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// What `load` does besides a run.
@@ -258,6 +267,11 @@ pub enum LoadError {
     Identities(#[from] truidentidad_scenarios::identities::PeopleFileError),
     #[error("starting the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("listening for --metrics-addr on {addr}: {source}")]
+    MetricsBind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("writing the report to {path}: {source}")]
     WriteJson {
         path: PathBuf,
@@ -485,6 +499,17 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
             }
         })
     };
+    let exporter = match args.metrics_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| LoadError::MetricsBind { addr, source })?;
+            let bound = listener.local_addr().unwrap_or(addr);
+            eprintln!("metrics on http://{bound}/metrics");
+            Some(crate::exporter::serve(listener, stats.clone()))
+        }
+        None => None,
+    };
     let progress = Progress::start(Display::auto(args.quiet), stats.clone(), planned);
     let facts = match mode {
         Mode::Polling(p) => Ok(run_polling(api, Arc::new(p), stats.clone(), limits).await),
@@ -493,6 +518,9 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
     };
     progress.finish();
     ctrl_c.abort();
+    if let Some(task) = exporter {
+        task.abort();
+    }
     let facts = RunFacts {
         target: target.clone(),
         ..facts?

@@ -127,6 +127,13 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
             C::Journal => {
                 journal(state, req.uri().query())
             }
+            C::Metrics => {
+                // A scraper calls every few seconds; its calls would crowd the journal.
+                ex.skip_journal = true;
+                let mut r = json_response(StatusCode::OK, crate::metrics::render(state));
+                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE));
+                Ok(Reply::Response(r))
+            }
             C::WrongMethod(allow) => Err(ApiError::method_not_allowed(&method, path, allow)),
             C::Unknown => Err(ApiError::not_found(format!(
                 "no control endpoint {method} {}; see GET /_mock/openapi.yaml for the list",

@@ -66,6 +66,7 @@ pub enum ControlEndpoint<'a> {
     ClockAdvance,
     Reset,
     Journal,
+    Metrics,
     WrongMethod(&'static str),
     Unknown,
 }
@@ -231,6 +232,7 @@ fn control<'a>(method: &Method, rest: &'a str) -> ControlEndpoint<'a> {
         ["clock", "advance"] => post(C::ClockAdvance),
         ["reset"] => post(C::Reset),
         ["journal"] => get(C::Journal),
+        ["metrics"] => get(C::Metrics),
         _ => C::Unknown,
     }
 }

@@ -94,6 +94,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         let mut stop_watch = stop.watch();
+        state.metrics.connection_opened();
         tokio::spawn(async move {
             let control = Arc::new(ConnControl::default());
             let io = TokioIo::new(FaultableStream::new(stream, control.clone()));
@@ -121,6 +122,7 @@ pub async fn serve(
                 conn.as_mut().graceful_shutdown();
                 let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
             }
+            state.metrics.connection_closed();
             drop(permit);
         });
     }

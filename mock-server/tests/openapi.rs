@@ -751,6 +751,17 @@ async fn discovery(c: &mut Client<'_>) {
     assert_eq!(v["mode"], "manual");
     c.error(405, "allowed: GET", "POST", "/_mock/clock", &[], b"")
         .await;
+    let reply = c.send("GET", "/_mock/metrics", &[], b"").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        reply
+            .text()
+            .contains("truidentidad_mock_open_connections 1"),
+        "{}",
+        reply.text()
+    );
+    c.error(405, "allowed: GET", "POST", "/_mock/metrics", &[], b"")
+        .await;
 }
 
 /// Create, then poll to each terminal state on the manual clock.

@@ -1,5 +1,6 @@
 //! Command-line definitions and dispatch.
 
+mod health;
 mod identities;
 mod log;
 mod scenarios;
@@ -46,6 +47,8 @@ enum Command {
     Load(Box<truidentidad_load::cli::LoadArgs>),
     /// Print synthetic Colombian test people whose document numbers select an outcome.
     Identities(identities::IdentitiesArgs),
+    /// Exit 0 if a running mock answers GET /_mock/health (for container HEALTHCHECKs).
+    Health(health::HealthArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -55,5 +58,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conformance(args) => Ok(truidentidad_conformance::cli::run(args)?),
         Command::Load(args) => Ok(truidentidad_load::cli::run(*args)?),
         Command::Identities(args) => identities::run(args),
+        Command::Health(args) => health::run(args),
     }
 }
