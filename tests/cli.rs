@@ -360,3 +360,74 @@ fn conformance_run_refuses_a_deadline_that_is_not_whole_seconds() {
     assert!(out.stdout.is_empty());
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn identities_prints_the_same_people_for_a_seed_in_both_formats() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("identities")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run(&["--count", "13", "--seed", "7", "--format", "csv"]);
+    insta::assert_snapshot!("identities_csv", csv);
+    let json = run(&["--count", "3", "--seed", "7", "--format", "json"]);
+    insta::assert_snapshot!("identities_json", json);
+    assert_eq!(
+        run(&["--count", "13", "--seed", "7", "--format", "csv"]),
+        csv
+    );
+    assert_ne!(
+        run(&["--count", "13", "--seed", "8", "--format", "csv"]),
+        csv
+    );
+    let out = Command::new(BIN)
+        .args(["identities", "--count", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn health_exits_0_for_a_running_mock_and_1_otherwise() {
+    let (mut child, addr) = serve(&[]);
+    let out = Command::new(BIN)
+        .args(["health", "--url", &format!("http://{addr}")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    terminate(&mut child);
+
+    // A port nobody listens on any more.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "health",
+            "--timeout",
+            "2s",
+            "--url",
+            &format!("http://{closed}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("unhealthy: connecting to"), "{err}");
+
+    let out = Command::new(BIN)
+        .args(["health", "--url", "https://127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must start with http://"));
+}

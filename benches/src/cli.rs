@@ -39,6 +39,13 @@ Examples:
   # compare with an earlier run
   truidentidad-mock load --rate 200 --duration 30s --compare baseline.json
 
+  # outcomes from test people's document numbers instead of a mix
+  truidentidad-mock identities --count 120 --format csv > people.csv
+  truidentidad-mock load --identities people.csv --rate 20 --duration 30s
+
+  # live figures for Prometheus/Grafana on http://127.0.0.1:9464/metrics while it runs
+  truidentidad-mock load --rate 200 --duration 10m --metrics-addr 127.0.0.1:9464
+
   # raw mode: 64 connections hammer GET /v1/validations/{id}, as wrk does
   truidentidad-mock load --raw get --concurrency 64 --duration 10s
 
@@ -147,6 +154,13 @@ pub struct LoadArgs {
     /// How each validation tells the target its scenario.
     #[arg(long, value_enum, default_value = "account-id")]
     scenario_via: SelectorArg,
+    /// Test people (`truidentidad-mock identities` output, JSON or CSV): validation n sends
+    /// person n's `document_number` (cycling) with a plain account id, so each outcome comes
+    /// from the test identity instead of --mix. Example:
+    /// `truidentidad-mock identities --count 120 --format csv > people.csv`, then
+    /// `load --identities people.csv --rate 20 --duration 30s`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["mix", "scenario_via", "raw", "client", "client_url"])]
+    pub identities: Option<PathBuf>,
     /// Most validations in flight; arrivals beyond it are dropped and counted.
     #[arg(long, default_value_t = 100_000)]
     pub max_in_flight: u64,
@@ -189,6 +203,12 @@ pub struct LoadArgs {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Serve the run's live figures (requests, errors, validations, outcomes, latency
+    /// quantiles) in the Prometheus text format at http://ADDR/metrics while it runs, e.g.
+    /// 127.0.0.1:9464 (port 0 picks one; the address is printed on stderr). Not in fleet
+    /// mode, whose mock serves /_mock/metrics.
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["client", "client_url"])]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// What `load` does besides a run.
@@ -237,8 +257,21 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    #[error("reading the identities file {path}: {source}")]
+    ReadIdentities {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Identities(#[from] truidentidad_scenarios::identities::PeopleFileError),
     #[error("starting the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("listening for --metrics-addr on {addr}: {source}")]
+    MetricsBind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("writing the report to {path}: {source}")]
     WriteJson {
         path: PathBuf,
@@ -356,13 +389,21 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
         )
         .into());
     }
+    let (selector, documents) = match &args.identities {
+        Some(path) => (Selector::DocumentNumber, read_identities(path)?),
+        None => (
+            match args.scenario_via {
+                SelectorArg::AccountId => Selector::AccountId,
+                SelectorArg::Header => Selector::Header,
+            },
+            Vec::new(),
+        ),
+    };
     Ok(Mode::Polling(PollingPlan {
         schedule,
         mix,
-        selector: match args.scenario_via {
-            SelectorArg::AccountId => Selector::AccountId,
-            SelectorArg::Header => Selector::Header,
-        },
+        selector,
+        documents,
         poll: PollPolicy {
             interval: args.poll_interval,
             backoff: args.poll_backoff,
@@ -373,6 +414,17 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
         max_in_flight: args.max_in_flight.max(1),
         seed: args.seed.unwrap_or_else(time_seed),
     }))
+}
+
+/// The document numbers of a file of test people, in order.
+fn read_identities(path: &std::path::Path) -> Result<Vec<String>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::ReadIdentities {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let people =
+        truidentidad_scenarios::identities::parse_people(&path.display().to_string(), &text)?;
+    Ok(people.into_iter().map(|p| p.document_number).collect())
 }
 
 /// How long past its polling deadline a fleet client may run before it is killed.
@@ -447,6 +499,17 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
             }
         })
     };
+    let exporter = match args.metrics_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| LoadError::MetricsBind { addr, source })?;
+            let bound = listener.local_addr().unwrap_or(addr);
+            eprintln!("metrics on http://{bound}/metrics");
+            Some(crate::exporter::serve(listener, stats.clone()))
+        }
+        None => None,
+    };
     let progress = Progress::start(Display::auto(args.quiet), stats.clone(), planned);
     let facts = match mode {
         Mode::Polling(p) => Ok(run_polling(api, Arc::new(p), stats.clone(), limits).await),
@@ -455,6 +518,9 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
     };
     progress.finish();
     ctrl_c.abort();
+    if let Some(task) = exporter {
+        task.abort();
+    }
     let facts = RunFacts {
         target: target.clone(),
         ..facts?

@@ -274,12 +274,22 @@ impl Api {
         account_id: &str,
         scenario_header: Option<&str>,
     ) -> Result<String, RequestError> {
+        self.create_with(account_id, scenario_header, None).await
+    }
+
+    /// [`Api::create`], also sending `document_number` when given (a test identity).
+    pub async fn create_with(
+        &self,
+        account_id: &str,
+        scenario_header: Option<&str>,
+        document_number: Option<&str>,
+    ) -> Result<String, RequestError> {
         // A value that cannot be a header fails before anything is sent, as building the
         // hyper request did.
         if scenario_header.is_some_and(|s| !is_header_value(s)) {
             return Err(RequestError::of(ErrorClass::Other));
         }
-        let form = create_form(account_id);
+        let form = create_form(account_id, document_number);
         let request = Wire::Create {
             head: &self.create_head,
             scenario: scenario_header,
@@ -315,14 +325,17 @@ fn read_status(body: &[u8]) -> Result<Status, RequestError> {
         .map_err(|_| RequestError::of(ErrorClass::Other))
 }
 
-/// The form of a create: `type=government`, the account id, `user_authorized`, `country=CO`.
-pub(crate) fn create_form(account_id: &str) -> String {
-    form_urlencoded_pairs(&[
+/// The form of a create: `type=government`, the account id, `user_authorized`, `country=CO`,
+/// and the document number when there is one.
+pub(crate) fn create_form(account_id: &str, document_number: Option<&str>) -> String {
+    let mut pairs = vec![
         ("type", "government"),
         ("account_id", account_id),
         ("user_authorized", "true"),
         ("country", "CO"),
-    ])
+    ];
+    pairs.extend(document_number.map(|d| ("document_number", d)));
+    form_urlencoded_pairs(&pairs)
 }
 
 /// The `validation_id` of a create's answer; a body without one counts as `Other`, as a reply

@@ -13,7 +13,8 @@
 //! - [`client`]: the HTTP client and the error classes, on [`pool`]'s bounded pool of
 //!   keep-alive connections. [`raw`]: raw mode's own HTTP/1.1 loop on a socket per worker,
 //!   lean enough to be compared with wrk; its response parser and reader serve the pool too.
-//! - [`stats`]: HdrHistograms and counters. [`progress`]: the live display.
+//! - [`stats`]: HdrHistograms and counters. [`progress`]: the live display. [`exporter`]:
+//!   the same figures for Prometheus (`--metrics-addr`).
 //! - [`report`]: the summary text and the `--json` schema. [`threshold`]: pass/fail gates.
 //!
 //! The `floor-server` binary is the benchmarks' baseline: the least an HTTP server on the same
@@ -21,6 +22,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod exporter;
 pub mod fleet;
 pub mod merge;
 pub mod pool;

@@ -29,6 +29,9 @@ pub enum Selector {
     AccountId,
     /// The `X-Mock-Scenario` header, with a plain `load-<run>-<n>` account id.
     Header,
+    /// A test identity's `document_number` (`PollingPlan::documents`, cycling), with a plain
+    /// account id: the outcome is the identity's, the mix is not used.
+    DocumentNumber,
 }
 
 /// When to poll again: `interval × backoff^polls`, capped, with ± `jitter` spread so thousands
@@ -101,6 +104,8 @@ pub struct PollingPlan {
     pub schedule: Schedule,
     pub mix: Mix,
     pub selector: Selector,
+    /// Test identities' document numbers, for [`Selector::DocumentNumber`]; empty otherwise.
+    pub documents: Vec<String>,
     pub poll: PollPolicy,
     /// A validation still pending this long after its intended start is given up on.
     pub deadline: Duration,
@@ -181,14 +186,22 @@ async fn lifecycle(
     intended: Instant,
 ) -> String {
     let scenario = plan.mix.pick(n);
-    let (account, header) = match plan.selector {
-        Selector::AccountId => (format!("{scenario}.load-{:x}-{n}", plan.seed), None),
-        Selector::Header => (format!("load-{:x}-{n}", plan.seed), Some(scenario)),
+    let plain = || format!("load-{:x}-{n}", plan.seed);
+    let (account, header, document) = match plan.selector {
+        Selector::AccountId => (format!("{scenario}.load-{:x}-{n}", plan.seed), None, None),
+        Selector::Header => (plain(), Some(scenario), None),
+        Selector::DocumentNumber => (
+            plain(),
+            None,
+            plan.documents
+                .get((n % plan.documents.len().max(1) as u64) as usize)
+                .map(String::as_str),
+        ),
     };
     if !limits.take() {
         return "cut".into();
     }
-    let created = api.create(&account, header).await;
+    let created = api.create_with(&account, header, document).await;
     let now = Instant::now();
     stats.creates.fetch_add(1, Ordering::Relaxed);
     Stats::record(&stats.create, now - intended);

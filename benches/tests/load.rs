@@ -819,3 +819,139 @@ async fn merged_runs_add_up_and_thresholds_judge_the_merged_figures() {
         "{err}"
     );
 }
+
+/// Quick versions of three built-in scenarios, under the built-in names: a scenario file may
+/// replace what a test identity selects.
+const QUICK_IDENTITIES: &str = r#"
+[[scenario]]
+name = "success"
+description = "Quick success."
+[[scenario.phase]]
+name = "processing"
+until = "200ms"
+[scenario.outcome]
+status = "success"
+
+[[scenario]]
+name = "declined-face-mismatch"
+description = "Quick face mismatch."
+[[scenario.phase]]
+name = "processing"
+until = "200ms"
+[scenario.outcome]
+status = "failure"
+failure_status = "declined"
+declined_reason = "similarity_threshold_not_passed"
+
+[[scenario]]
+name = "system-error"
+description = "Quick system error."
+[[scenario.phase]]
+name = "processing"
+until = "200ms"
+[scenario.outcome]
+status = "failure"
+failure_status = "system_error"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identities_send_each_persons_document_number_and_get_its_outcome() {
+    use truidentidad_scenarios::identities::{generate, to_csv};
+    let mut catalogue = Catalogue::builtin();
+    catalogue
+        .load_file("quick-identities.toml", QUICK_IDENTITIES)
+        .expect("test scenarios parse");
+    let server = MockServer::builder()
+        .seed(1)
+        .configure(|c| c.catalogue = Arc::new(catalogue))
+        .start()
+        .await
+        .expect("mock starts");
+    // Success, face mismatch and system error: people 0, 2 and 11 of a generated file.
+    let people: Vec<_> = generate(12, 3)
+        .into_iter()
+        .filter(|p| {
+            ["success", "declined-face-mismatch", "system-error"].contains(&p.scenario.as_str())
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, to_csv(&people)).unwrap();
+    let json = dir.path().join("ids.json");
+    run_async(args(
+        &server.uri(),
+        &[
+            "--rate",
+            "10",
+            "--duration",
+            "600ms",
+            "--poll-interval",
+            "100ms",
+            "--identities",
+            file.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect("run completes");
+    let r = read_json(&json);
+    assert_eq!(
+        (
+            &r["outcomes"]["success"],
+            &r["outcomes"]["declined"],
+            &r["outcomes"]["system_error"]
+        ),
+        (&2.into(), &2.into(), &2.into()),
+        "{}",
+        r["outcomes"]
+    );
+    // Each create carried person n mod 3's number and a plain account id.
+    let creates = server.requests(|e| e.kind == Kind::Create);
+    let mut sent: Vec<String> = creates
+        .iter()
+        .map(|e| {
+            let pairs = e.form.pairs();
+            let get = |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.to_string())
+            };
+            assert!(get("account_id").is_some_and(|a| a.starts_with("load-")));
+            get("document_number").expect("a document_number")
+        })
+        .collect();
+    sent.sort();
+    let mut want: Vec<String> = people
+        .iter()
+        .flat_map(|p| [p.document_number.clone(), p.document_number.clone()])
+        .collect();
+    want.sort();
+    assert_eq!(sent, want);
+
+    // A file with an ordinary number is refused with its position, before any request.
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "{}\nAna,Gómez,Díaz,1020304050,success,success\n",
+            truidentidad_scenarios::identities::CSV_HEADER
+        ),
+    )
+    .unwrap();
+    let e = run_async(args(
+        &server.uri(),
+        &[
+            "--rate",
+            "10",
+            "--duration",
+            "100ms",
+            "--identities",
+            file.to_str().unwrap(),
+        ],
+    ))
+    .await
+    .expect_err("refused");
+    assert!(e.to_string().ends_with("people.csv:2:1: document_number `1020304050` is not a test identity (99, a code from the README's table, six digits)"), "{e}");
+}

@@ -143,6 +143,15 @@ struct ServerArgs {
     /// How long to follow the created validation for the state-machine check.
     #[arg(long, default_value = "15s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     watch: Duration,
+    /// An API key whose `exp` has passed, for the expired-key check (403); skipped without it.
+    /// Example: --expired-key "$OLD_TRUORA_KEY"
+    #[arg(
+        long,
+        env = "TRUORA_EXPIRED_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    expired_key: Option<String>,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -342,6 +351,7 @@ fn run_server(a: ServerArgs) -> Result<ExitCode, SuiteError> {
         watch: a.watch,
         interval: Duration::from_secs(1),
         request_timeout: Duration::from_secs(10),
+        expired_key: a.expired_key,
     };
     let report = runtime()?.block_on(server_check::run(&plan));
     print!("{}", report.render());

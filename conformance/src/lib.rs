@@ -31,6 +31,7 @@ pub mod report;
 pub mod runner;
 pub mod secs;
 pub mod server_check;
+pub mod server_facts;
 pub mod settings;
 pub mod trace;
 pub mod verdict;

@@ -13,6 +13,8 @@
  *
  * Callbacks: on_complete({status: "succeeded" | "failed", validationID}) once the validation
  * finished; on_expired({status: "expired", validationID}) when it expired first. Each fires once.
+ * `init` returns the journey; its `cancel()` (mock only) is what the WebView page's back button
+ * calls.
  */
 (function () {
   'use strict';
@@ -328,6 +330,17 @@
     if (heading && this.shown++ > 0) heading.focus();
   };
 
+  /* Screens a person may leave by cancelling (a host's back button, docs/mobile.md). Not once
+   * the camera records or the video is on its way: the validation is then the service's. */
+  var CANCELLABLE = ['intro', 'document', 'consent', 'geolocation', 'liveness', 'handoff-waiting'];
+
+  /** Cancels as the "cancel" button does; false when this screen cannot be left that way. */
+  Journey.prototype.cancel = function () {
+    if (this.finished || CANCELLABLE.indexOf(this.screen) < 0) return false;
+    this.act('cancel', { reason: 'canceled' });
+    return true;
+  };
+
   Journey.prototype.cancelButton = function () {
     var self = this;
     return h('button', { type: 'button', class: 'truora-link', 'data-testid': 'cancel', text: this.t.cancel, on: { click: function () {
@@ -432,8 +445,13 @@
     if (!navigator.mediaDevices || !window.MediaRecorder) return this.fail(new AdapterError(-1, 'no camera API (getUserMedia/MediaRecorder) in this browser'));
     navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: false }).then(function (stream) {
       self.stream = stream;
-      var video = h('video', { autoplay: '', muted: '', playsinline: '', class: 'truora-video', 'aria-hidden': 'true' });
+      // Inline, muted and started by script: WebViews (iOS above all) otherwise open video full
+      // screen or wait for a gesture; the person's tap on "record" came just before.
+      var video = h('video', { autoplay: '', muted: '', playsinline: '', 'webkit-playsinline': '', class: 'truora-video', 'aria-hidden': 'true' });
+      video.muted = true;
       video.srcObject = stream;
+      var playing = video.play && video.play();
+      if (playing && playing.catch) playing.catch(function () { /* autoplay attribute retries */ });
       var label = h('p', { class: 'truora-countdown', 'data-testid': 'countdown' });
       self.show('recording', [h('h2', { text: t.liveness_title }), h('div', { class: 'truora-oval' }, [video]), label]);
       var n = COUNTDOWN;

@@ -67,6 +67,7 @@ fn rendering(c: &mut Criterion) {
             NewValidation {
                 account_id: Arc::from("success.user-42"),
                 scenario,
+                chosen_by: Default::default(),
                 timeout: Duration::from_secs(300),
                 ip: IpAddr::from([127, 0, 0, 1]),
                 params: None,

@@ -33,8 +33,9 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> Duration;
     /// The wall-clock time at the clock's start.
     fn started_at(&self) -> SystemTime;
-    /// Moves a manual clock forward; `None` for clocks that follow real time.
-    fn advance(&self, by: Duration) -> Option<Duration>;
+    /// Moves a manual clock forward and returns its new reading. Refused on clocks that
+    /// follow real time, and past [`MAX_READING`].
+    fn advance(&self, by: Duration) -> Result<Duration, AdvanceError>;
     /// Which kind of clock this is, for the control API.
     fn mode(&self) -> ClockMode;
 
@@ -45,6 +46,40 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 }
 
 pub type SharedClock = Arc<dyn Clock>;
+
+/// The furthest a manual clock can read: it counts nanoseconds in 64 bits (about 584 years).
+/// An advance past it is refused whole rather than saturating, so the clock never stops
+/// silently while the control API keeps answering 200.
+pub const MAX_READING: Duration = Duration::from_nanos(u64::MAX);
+
+/// Why a clock did not move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AdvanceError {
+    #[error("the server runs on the real clock; start it with --clock manual to move time by hand")]
+    RealTime,
+    #[error(
+        "the manual clock reads {} s and cannot pass {} s (about 584 years: it counts nanoseconds in 64 bits), so it can move at most {} s more; restart the server to start it again",
+        now.as_secs(),
+        MAX_READING.as_secs(),
+        MAX_READING.saturating_sub(*now).as_secs()
+    )]
+    PastLimit { now: Duration },
+    /// The manual clock shared by replicas (`--store redis://…`) lives in Redis, which counts
+    /// in signed 64 bits: half the in-process clock's range.
+    #[error(
+        "the manual clock kept in Redis reads {} s and cannot pass {} s (about 292 years: Redis counts nanoseconds in signed 64 bits), so it can move at most {} s more; reset the clock's key in Redis (or flush the database) to start it again",
+        now.as_secs(),
+        MAX_SHARED_READING.as_secs(),
+        MAX_SHARED_READING.saturating_sub(*now).as_secs()
+    )]
+    PastSharedLimit { now: Duration },
+    /// The clock lives in Redis, which did not answer; the store's health says why.
+    #[error("the clock could not be advanced in Redis")]
+    Unavailable,
+}
+
+/// The furthest the manual clock kept in Redis can read (Redis integers are `i64`).
+pub const MAX_SHARED_READING: Duration = Duration::from_nanos(i64::MAX as u64);
 
 /// Real time, read from the monotonic clock.
 #[derive(Debug)]
@@ -99,8 +134,8 @@ impl Clock for RealClock {
     fn started_at(&self) -> SystemTime {
         self.start_wall
     }
-    fn advance(&self, _by: Duration) -> Option<Duration> {
-        None
+    fn advance(&self, _by: Duration) -> Result<Duration, AdvanceError> {
+        Err(AdvanceError::RealTime)
     }
     fn mode(&self) -> ClockMode {
         ClockMode::Real
@@ -146,15 +181,14 @@ impl Clock for ManualClock {
     fn started_at(&self) -> SystemTime {
         self.start_wall
     }
-    fn advance(&self, by: Duration) -> Option<Duration> {
+    fn advance(&self, by: Duration) -> Result<Duration, AdvanceError> {
         let add = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        let before = self
-            .nanos
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                Some(n.saturating_add(add))
+        self.nanos
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_add(add))
+            .map(|before| Duration::from_nanos(before + add))
+            .map_err(|now| AdvanceError::PastLimit {
+                now: Duration::from_nanos(now),
             })
-            .unwrap_or_default();
-        Some(Duration::from_nanos(before.saturating_add(add)))
     }
     fn mode(&self) -> ClockMode {
         ClockMode::Manual
@@ -171,13 +205,30 @@ mod tests {
         assert_eq!(c.now(), Duration::ZERO);
         assert_eq!(
             c.advance(Duration::from_secs(5)),
-            Some(Duration::from_secs(5))
+            Ok(Duration::from_secs(5))
         );
         assert_eq!(c.now(), Duration::from_secs(5));
     }
 
     #[test]
     fn real_clock_refuses_to_advance() {
-        assert_eq!(RealClock::new().advance(Duration::from_secs(1)), None);
+        assert_eq!(
+            RealClock::new().advance(Duration::from_secs(1)),
+            Err(AdvanceError::RealTime)
+        );
+    }
+
+    #[test]
+    fn manual_clock_refuses_to_pass_its_limit_and_keeps_its_reading() {
+        let c = ManualClock::resuming(
+            SystemTime::UNIX_EPOCH,
+            MAX_READING - Duration::from_secs(10),
+        );
+        let before = c.now();
+        let err = c.advance(Duration::from_secs(11)).unwrap_err();
+        assert_eq!(err, AdvanceError::PastLimit { now: before });
+        assert_eq!(c.now(), before, "a refused advance moves nothing");
+        assert!(err.to_string().contains("at most 10 s more"), "{err}");
+        assert_eq!(c.advance(Duration::from_secs(10)), Ok(MAX_READING));
     }
 }

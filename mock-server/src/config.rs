@@ -69,6 +69,12 @@ pub struct ServerConfig {
     pub await_person: bool,
     /// Where validations live: in this process (the default) or in Redis, shared by replicas.
     pub store: StoreConfig,
+    /// `--key-isolation`: a validation is visible only to the API key that created it; to any
+    /// other key it is a 404, as if another Truora tenant's. Off by default (any key sees all).
+    pub key_isolation: bool,
+    /// `--key-expiry`: a JWT-shaped API key is refused with 403 once its `exp` claim has
+    /// passed on the mock's clock. Off by default (any non-empty key passes).
+    pub key_expiry: bool,
 }
 
 /// Where validations live (`--store`).
@@ -121,6 +127,8 @@ impl Default for ServerConfig {
             brownouts: Vec::new(),
             await_person: false,
             store: StoreConfig::Memory,
+            key_isolation: false,
+            key_expiry: false,
         }
     }
 }

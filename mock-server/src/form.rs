@@ -216,6 +216,7 @@ pub fn parse_create(body: &[u8]) -> Result<CreateForm, ApiError> {
             country,
             threshold,
             document_number,
+            owner: None,
         },
     })
 }

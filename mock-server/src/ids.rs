@@ -93,6 +93,21 @@ pub type IdHashBuilder = std::hash::BuildHasherDefault<IdHasher>;
 #[error("a validation_id is `VLD` followed by 32 lowercase hex digits")]
 pub struct InvalidValidationId;
 
+impl ValidationId {
+    /// Parses an id as it appears in a request path, percent-decoded first: `%56LD…` is
+    /// `VLD…` (RFC 3986 makes the two the same path), so a client whose HTTP library encodes
+    /// more than it must still reaches its validation.
+    pub fn from_path(raw: &str) -> Result<Self, InvalidValidationId> {
+        if !raw.contains('%') {
+            return raw.parse();
+        }
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .map_err(|_| InvalidValidationId)?
+            .parse()
+    }
+}
+
 impl FromStr for ValidationId {
     type Err = InvalidValidationId;
 

@@ -16,6 +16,7 @@
 //! - [`render`]: response bodies; [`dates`]: the one date format. [`error`]: Truora's error envelope. [`reply`]: answers.
 //! - [`response_body`]: whole or slowly dribbled bodies.
 //! - [`control`]: the `/_mock/` API. [`journal`]: the bounded, typed request journal.
+//! - [`metrics`]: Prometheus counters the recorder feeds, served at `/_mock/metrics`.
 //! - [`persist`]: `--state-file`, saving and restoring across restarts.
 //! - [`web`]: the browser side: Web SDK stand-in, Web Adapter, dashboard, demo.
 
@@ -34,7 +35,9 @@ pub mod faults;
 pub mod form;
 pub mod ids;
 pub mod journal;
+pub mod jwt;
 pub mod log_sink;
+pub mod metrics;
 pub mod persist;
 pub mod recorder;
 pub mod render;

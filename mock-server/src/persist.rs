@@ -26,7 +26,7 @@ use crate::journal::{
     AppliedFault, FaultEffect, FormFields, JournalEntry, KeyState, Kind, Observed,
 };
 use crate::state::{AppState, Resume};
-use crate::store::{Changes, CreateParams, Record};
+use crate::store::{Changes, ChosenBy, CreateParams, Record};
 
 /// Bumped when the layout changes incompatibly.
 pub const FORMAT_VERSION: u32 = 1;
@@ -84,6 +84,12 @@ pub struct SavedValidation {
     pub country: Option<String>,
     pub threshold: Option<f64>,
     pub document_number: Option<String>,
+    /// What picked the scenario (absent in files saved before it was recorded: `default`).
+    #[serde(default)]
+    pub chosen_by: Option<String>,
+    /// `--key-isolation`'s fingerprint of the creating key (never the key itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_key: Option<u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -235,6 +241,8 @@ pub fn snapshot(state: &AppState) -> StateFile {
                 country: p.country,
                 threshold: p.threshold,
                 document_number: p.document_number,
+                chosen_by: Some(r.chosen_by.as_str().to_string()),
+                owner_key: p.owner,
             }
         })
         .collect();
@@ -364,11 +372,18 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
                 Duration::from_nanos(o.at_ns),
             )),
         };
+        let chosen_by = match v.chosen_by.as_deref() {
+            None => ChosenBy::Default,
+            Some(c) => ChosenBy::parse(c).ok_or_else(|| {
+                corrupt(format!("validation {id} has an unknown chosen_by `{c}`"))
+            })?,
+        };
         records.push(Record {
             id,
             seq: v.seq,
             account_id: v.account_id.as_str().into(),
             scenario,
+            chosen_by,
             created: Duration::from_nanos(v.created_ns),
             timeout: Duration::from_secs(v.timeout_s),
             polls_total: v.polls_total,
@@ -385,6 +400,7 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
                 country: v.country.clone(),
                 threshold: v.threshold,
                 document_number: v.document_number.clone(),
+                owner: v.owner_key,
             })),
             journey: None,
         });

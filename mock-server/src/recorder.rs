@@ -1,8 +1,8 @@
-//! The last stage of every request: the journal entry and the log line, written exactly once.
+//! The last stage of every request: the metrics, the journal entry and the log line, written
+//! exactly once.
 
 use std::net::SocketAddr;
 use std::ops::Deref;
-use std::time::Duration;
 
 use http::{Method, Response};
 use truidentidad_scenarios::ConnectionFault;
@@ -29,8 +29,8 @@ pub struct Aborted(pub(crate) &'static str);
 pub struct Recorder<S: Deref<Target = AppState>> {
     pub(crate) state: S,
     remote: SocketAddr,
-    /// When the request arrived, for the log's latency under a manual clock (see
-    /// [`handle`]).
+    /// When the request arrived, for the latency under a manual clock (see
+    /// [`crate::service::handle`]).
     started: Option<std::time::Instant>,
     pub(crate) ex: Exchange,
     done: bool,
@@ -80,18 +80,15 @@ impl<S: Deref<Target = AppState>> Recorder<S> {
             state.traffic.record(ex.received, status);
         }
         let journaled = state.journal.enabled() && !ex.skip_journal;
-        // One clock reading serves the journal's `sent` and the log's latency.
-        let sent = if journaled || state.config.request_log {
-            state.clock.now()
-        } else {
-            Duration::ZERO
+        // One clock reading serves the journal's `sent`, the metrics' and the log's latency.
+        let sent = state.clock.now();
+        let latency = match self.started {
+            Some(s) => s.elapsed(),
+            None => sent.saturating_sub(ex.received),
         };
+        state.metrics.record(ex.kind, status, latency, &ex.fault);
         if state.config.request_log {
             let path = ex.uri.path_and_query().map_or("/", |p| p.as_str());
-            let latency = match self.started {
-                Some(s) => s.elapsed(),
-                None => sent.saturating_sub(ex.received),
-            };
             match &state.config.log_sink {
                 Some(sink) => sink.request_line(&ex.method, path, status, latency),
                 None => tracing::info!(

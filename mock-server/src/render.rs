@@ -1,7 +1,7 @@
 //! JSON bodies of the emulated API, in Truora's field names and order.
 
 use serde::Serialize;
-use truidentidad_scenarios::{Observation, Scenario, ValidationStatus};
+use truidentidad_scenarios::{Observation, Outcome, Scenario};
 
 use crate::dates::write_rfc3339_nanos;
 use std::io::Write as _;
@@ -11,7 +11,9 @@ use crate::clock::Clock;
 use crate::store::View;
 
 /// `details` with `show_details=true`. Truora does not document the government block; the
-/// mock's choice mirrors `face_recognition_validations` (see the README's fidelity notes).
+/// mock's choice mirrors `face_recognition_validations` (see `docs/fidelity.md`). Like that
+/// block it carries check results only, no personal data: the caller already knows the
+/// document number it sent, and the person's data stays with Truora.
 #[derive(Debug, Serialize)]
 pub struct Details {
     pub government_validations: GovernmentDetails,
@@ -22,41 +24,84 @@ pub struct GovernmentDetails {
     /// Always `registraduria`.
     pub source: &'static str,
     pub country: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub document_number: Option<String>,
-    /// `pending`, `success` or `failure`: did the face match the registry photo.
+    /// Did the face match the registry photo (see [`FaceChecks`]).
     pub similarity_status: &'static str,
-    /// `pending`, `success` or `failure`: did the liveness check pass.
+    /// Did the liveness check pass (see [`FaceChecks`]).
     pub passive_liveness_status: &'static str,
-    /// 0..1 once the face was compared; absent while pending.
+    /// 0..1 once the face was compared; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence_score: Option<f64>,
 }
 
-fn details(view: &View, obs: &Observation) -> Details {
-    let (similarity, liveness, score) = match obs.outcome {
-        None => ("pending", "pending", None),
-        Some(o) => match o.declined_reason() {
-            Some("similarity_threshold_not_passed") => ("failure", "success", Some(0.31)),
-            Some(
-                "liveness_verification_not_passed" | "passive_liveness_verification_not_passed",
-            ) => ("pending", "failure", None),
-            _ if o.status() == ValidationStatus::Success => ("success", "success", Some(0.97)),
-            _ => ("pending", "pending", None),
-        },
-    };
+/// What the two face checks say at a given outcome: `pending` while the validation is,
+/// `success` or `failure` for a check that ran, and `skipped` for one that never ran (no video,
+/// a liveness failure before the comparison, no registry photo, a system error, an expiry).
+/// `skipped` is the word Truora's document validations use for a check not carried out; a
+/// finished validation never reports `pending`, so the details agree with the outcome.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceChecks {
+    pub similarity: &'static str,
+    pub liveness: &'static str,
+    pub score: Option<f64>,
+}
+
+impl FaceChecks {
+    const fn new(similarity: &'static str, liveness: &'static str, score: Option<f64>) -> Self {
+        FaceChecks {
+            similarity,
+            liveness,
+            score,
+        }
+    }
+
+    /// The checks' results for an outcome (`None` while pending).
+    pub fn of(outcome: Option<Outcome>) -> Self {
+        const MATCHED: FaceChecks = FaceChecks::new("success", "success", Some(0.97));
+        const NOT_RUN: FaceChecks = FaceChecks::new("skipped", "skipped", None);
+        let Some(outcome) = outcome else {
+            return FaceChecks::new("pending", "pending", None);
+        };
+        match outcome {
+            Outcome::Success => MATCHED,
+            Outcome::Expired { .. } | Outcome::SystemError => NOT_RUN,
+            Outcome::Declined { reason } => match reason {
+                "similarity_threshold_not_passed" => {
+                    FaceChecks::new("failure", "success", Some(0.31))
+                }
+                // The video failed liveness, so it was never compared with the registry.
+                "liveness_verification_not_passed"
+                | "passive_liveness_verification_not_passed"
+                | "photo_of_photo"
+                | "face_not_detected"
+                | "invalid_video_file" => FaceChecks::new("skipped", "failure", None),
+                // A live person, but the registry had no usable record to compare with.
+                "data_not_match_with_government_database"
+                | "identity_belongs_to_dead_person"
+                | "document_unregistered"
+                | "national_registrar_inconsistency" => FaceChecks::new("skipped", "success", None),
+                // Both face checks passed; another check declined the person.
+                "face_in_blocklist"
+                | "fraudster_face_match_in_client_collection"
+                | "risky_face_detected"
+                | "possible_fraud"
+                | "underage"
+                | "age_above_threshold" => MATCHED,
+                // The person left or was stopped before recording (the drop-off codes).
+                _ => NOT_RUN,
+            },
+        }
+    }
+}
+
+fn details(obs: &Observation) -> Details {
+    let checks = FaceChecks::of(obs.outcome);
     Details {
         government_validations: GovernmentDetails {
             source: "registraduria",
             country: "CO",
-            document_number: view
-                .record
-                .params
-                .as_ref()
-                .and_then(|p| p.document_number.clone()),
-            similarity_status: similarity,
-            passive_liveness_status: liveness,
-            confidence_score: score,
+            similarity_status: checks.similarity,
+            passive_liveness_status: checks.liveness,
+            confidence_score: checks.score,
         },
     }
 }
@@ -102,7 +147,7 @@ pub fn validation(view: &View, clock: &dyn Clock, show_details: bool) -> Vec<u8>
     }
     if show_details {
         out.extend_from_slice(b",\"details\":");
-        write_json(&mut out, &details(view, obs));
+        write_json(&mut out, &details(obs));
     }
     out.push(b'}');
     out
@@ -160,7 +205,7 @@ mod tests {
     use proptest::prelude::*;
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
-    use truidentidad_scenarios::Outcome;
+    use truidentidad_scenarios::ValidationStatus;
     use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
 
     #[derive(Serialize)]
@@ -198,7 +243,7 @@ mod tests {
             failure_status: outcome.and_then(|o| o.failure_status()),
             declined_reason: outcome.and_then(|o| o.declined_reason()),
             expired_reason: outcome.and_then(|o| o.expired_reason()),
-            details: show_details.then(|| details(view, &view.observation)),
+            details: show_details.then(|| details(&view.observation)),
         })
         .unwrap()
     }
@@ -229,6 +274,7 @@ mod tests {
                 seq: 0,
                 account_id: Arc::from(account_id),
                 scenario: Default::default(),
+                chosen_by: Default::default(),
                 created,
                 timeout: Duration::from_secs(300),
                 polls_total: 0,
@@ -271,5 +317,51 @@ mod tests {
             let theirs = reference(&v, &clock, show_details);
             prop_assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs));
         }
+    }
+
+    proptest! {
+        /// A finished validation's details never say `pending`, and they agree with the
+        /// outcome: a success passed both checks, a failure did not pass both.
+        #[test]
+        fn details_agree_with_the_outcome(outcome in outcome()) {
+            let c = FaceChecks::of(outcome);
+            let pending = c.similarity == "pending" || c.liveness == "pending";
+            prop_assert_eq!(pending, outcome.is_none(), "{:?}", c);
+            let both_passed = c.similarity == "success" && c.liveness == "success";
+            match outcome {
+                Some(Outcome::Success) => prop_assert!(both_passed),
+                Some(Outcome::Declined { reason }) if reason.contains("similarity")
+                    || reason.contains("liveness") => prop_assert!(
+                        c.similarity == "failure" || c.liveness == "failure", "{reason}: {c:?}"),
+                Some(Outcome::Expired { .. } | Outcome::SystemError) => {
+                    prop_assert_eq!((c.similarity, c.liveness), ("skipped", "skipped"));
+                }
+                _ => {}
+            }
+            // A score exactly when the face was compared with the registry photo.
+            prop_assert_eq!(c.score.is_some(), matches!(c.similarity, "success" | "failure"));
+        }
+    }
+
+    #[test]
+    fn details_carry_no_document_number() {
+        let params = CreateParams {
+            document_number: Some("1020304050".into()),
+            ..CreateParams::default()
+        };
+        let clock = ManualClock::starting_at(UNIX_EPOCH);
+        let v = view(
+            1,
+            IpAddr::from([127, 0, 0, 1]),
+            "a",
+            Duration::ZERO,
+            Some(params),
+            None,
+        );
+        let body = String::from_utf8(validation(&v, &clock, true)).unwrap();
+        assert!(
+            !body.contains("1020304050") && !body.contains("document_number"),
+            "{body}"
+        );
     }
 }

@@ -26,7 +26,7 @@ pub const CONTROL_PREFIX: &str = "/_mock";
 pub enum Route<'a> {
     /// `POST /v1/validations`.
     Create,
-    /// `GET /v1/validations/{id}`, the id as sent.
+    /// `GET` (or `HEAD`) `/v1/validations/{id}`, the id as sent.
     Poll(&'a str),
     /// `GET /`: what this server is.
     Index,
@@ -66,6 +66,7 @@ pub enum ControlEndpoint<'a> {
     ClockAdvance,
     Reset,
     Journal,
+    Metrics,
     WrongMethod(&'static str),
     Unknown,
 }
@@ -142,12 +143,14 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Route<'a> {
         if id.is_empty() || id.contains('/') {
             return Route::NotFound(Kind::Poll);
         }
-        return if method == Method::GET {
+        // HEAD is a GET without the body (RFC 9110); hyper drops the body. Truora's answer to
+        // HEAD is unknown: see docs/fidelity.md.
+        return if method == Method::GET || method == Method::HEAD {
             Route::Poll(id)
         } else {
             Route::WrongMethod {
                 kind: Kind::Poll,
-                allow: "GET",
+                allow: "GET, HEAD",
             }
         };
     }
@@ -182,8 +185,15 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Route<'a> {
             open: matches!(rest, "/health" | "/openapi.yaml"),
         });
     }
-    if path == "/" && method == Method::GET {
-        return Route::Index;
+    if path == "/" {
+        return if method == Method::GET {
+            Route::Index
+        } else {
+            Route::WrongMethod {
+                kind: Kind::Other,
+                allow: "GET",
+            }
+        };
     }
     Route::NotFound(Kind::Other)
 }
@@ -222,6 +232,7 @@ fn control<'a>(method: &Method, rest: &'a str) -> ControlEndpoint<'a> {
         ["clock", "advance"] => post(C::ClockAdvance),
         ["reset"] => post(C::Reset),
         ["journal"] => get(C::Journal),
+        ["metrics"] => get(C::Metrics),
         _ => C::Unknown,
     }
 }
@@ -279,10 +290,14 @@ mod tests {
             Route::Poll("VLD1")
         );
         assert_eq!(
+            route(&Method::HEAD, "/v1/validations/VLD1"),
+            Route::Poll("VLD1")
+        );
+        assert_eq!(
             route(&Method::DELETE, "/v1/validations/VLD1"),
             Route::WrongMethod {
                 kind: Kind::Poll,
-                allow: "GET"
+                allow: "GET, HEAD"
             }
         );
         assert_eq!(

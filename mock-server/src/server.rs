@@ -94,6 +94,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         let mut stop_watch = stop.watch();
+        state.metrics.connection_opened();
         tokio::spawn(async move {
             let control = Arc::new(ConnControl::default());
             let io = TokioIo::new(FaultableStream::new(stream, control.clone()));
@@ -121,6 +122,7 @@ pub async fn serve(
                 conn.as_mut().graceful_shutdown();
                 let _ = tokio::time::timeout(SHUTDOWN_GRACE, conn).await;
             }
+            state.metrics.connection_closed();
             drop(permit);
         });
     }
@@ -225,9 +227,10 @@ impl MockServer {
         self.state.now()
     }
 
-    /// Moves a manual clock forward. Returns `false` on the real clock.
+    /// Moves a manual clock forward. Returns `false` on the real clock, or past the manual
+    /// clock's limit ([`crate::clock::MAX_READING`]).
     pub fn advance(&self, by: Duration) -> bool {
-        self.state.clock.advance(by).is_some()
+        self.state.clock.advance(by).is_ok()
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits for that.

@@ -52,11 +52,10 @@ macro_rules! later {
 /// read, a fault's delay, the control API, the browser side) is boxed. See [`Routed`].
 pub fn handle(state: &Arc<AppState>, conn: &Arc<ConnInfo>, req: Request<Incoming>) -> Handled {
     let received = state.clock.now();
-    // The log's latency is the clock's own `sent - received` when the clock follows real
-    // time (one clock read fewer at each end); a manual clock stands still, so then it needs
-    // a monotonic reading of its own.
-    let started = (state.config.request_log && state.config.clock == ClockMode::Manual)
-        .then(std::time::Instant::now);
+    // The latency (metrics, log) is the clock's own `sent - received` when the clock follows
+    // real time (one clock read fewer at each end); a manual clock stands still, so then it
+    // needs a monotonic reading of its own.
+    let started = (state.config.clock == ClockMode::Manual).then(std::time::Instant::now);
     let mut ex = Exchange {
         received,
         method: req.method().clone(),

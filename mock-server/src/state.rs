@@ -13,6 +13,7 @@ use crate::conditions::Conditions;
 use crate::config::{ClockMode, ConfigError, ServerConfig, StoreConfig};
 use crate::ids::ValidationId;
 use crate::journal::Journal;
+use crate::metrics::Metrics;
 use crate::store::redis::RedisStore;
 use crate::store::redis::cluster::{CREATE_COUNT_LIMIT, RedisClock, SeqBlocks};
 use crate::store::redis::journal::RedisJournal;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub(crate) conditions: Conditions,
     /// API requests per second, for the dashboard's live chart.
     pub(crate) traffic: Traffic,
+    /// What `GET /_mock/metrics` reports; the recorder adds to it.
+    pub(crate) metrics: Metrics,
 }
 
 /// Where a saved run left off (`--state-file`), as `persist::resume` reads it from the file:
@@ -141,6 +144,7 @@ impl AppState {
             create_counts: Mutex::new(HashMap::new()),
             conditions: Conditions::new(config.rate_limit, config.brownouts.clone()),
             traffic: Traffic::default(),
+            metrics: Metrics::default(),
             config,
         })
     }
@@ -174,6 +178,11 @@ impl AppState {
     /// The request journal.
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// The counters behind `GET /_mock/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Where validations are kept.

@@ -99,7 +99,7 @@ async fn pages_go_past_the_first_and_bad_numbers_are_named() {
         bad.json()["message"]
             .as_str()
             .unwrap()
-            .contains("offset must be a whole number, 0 or more, got `-1`")
+            .contains("offset must be a whole number, 0 to 4294967295, got `-1`")
     );
     let bad = get(&server, &format!("{LIST}?limit=0")).await;
     assert!(

@@ -718,6 +718,7 @@ fn adapter(id: &str, rest: &str) -> String {
 async fn discovery(c: &mut Client<'_>) {
     let v = c.expect(200, "GET", "/", &[], b"").await;
     assert_eq!(v["openapi"], "/_mock/openapi.yaml");
+    c.error(405, "allowed: GET", "TRACE", "/", &[], b"").await;
     let v = c.expect(200, "GET", "/_mock/health", &[], b"").await;
     assert_eq!(
         (v["clock"].as_str(), v["validations"].as_u64()),
@@ -753,6 +754,17 @@ async fn discovery(c: &mut Client<'_>) {
     assert_eq!(v["mode"], "manual");
     c.error(405, "allowed: GET", "POST", "/_mock/clock", &[], b"")
         .await;
+    let reply = c.send("GET", "/_mock/metrics", &[], b"").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        reply
+            .text()
+            .contains("truidentidad_mock_open_connections 1"),
+        "{}",
+        reply.text()
+    );
+    c.error(405, "allowed: GET", "POST", "/_mock/metrics", &[], b"")
+        .await;
 }
 
 /// Create, then poll to each terminal state on the manual clock.
@@ -764,9 +776,11 @@ async fn lifecycle(c: &mut Client<'_>, server: &MockServer) -> (String, String) 
         (Some("pending"), Some(0.65))
     );
     let v = c.poll_ok(&deceased, "?show_details=true").await;
-    assert_eq!(
-        v["details"]["government_validations"]["document_number"],
-        "1020304050"
+    assert!(
+        v["details"]["government_validations"]
+            .get("document_number")
+            .is_none(),
+        "details carry no personal data: {v}"
     );
     let (success, v) = c
         .create_ok("type=government", &[("X-Mock-Scenario", "success")])
@@ -835,13 +849,28 @@ async fn lifecycle(c: &mut Client<'_>, server: &MockServer) -> (String, String) 
     );
     let v = c.poll_ok(&face, "?show_details=true").await;
     assert_eq!(
-        v["details"]["government_validations"]["similarity_status"],
-        "failure"
+        v["details"]["government_validations"],
+        json!({"source": "registraduria", "country": "CO", "similarity_status": "failure",
+            "passive_liveness_status": "success", "confidence_score": 0.31})
     );
     let v = c.poll_ok(&liveness, "?show_details=true").await;
+    let g = &v["details"]["government_validations"];
     assert_eq!(
-        v["details"]["government_validations"]["passive_liveness_status"],
-        "failure"
+        (
+            g["passive_liveness_status"].as_str(),
+            g["similarity_status"].as_str()
+        ),
+        (Some("failure"), Some("skipped")),
+        "a failed liveness is never compared with the registry: {v}"
+    );
+    let v = c.poll_ok(&expired, "?show_details=true").await;
+    let g = &v["details"]["government_validations"];
+    assert_eq!(
+        (
+            g["passive_liveness_status"].as_str(),
+            g["similarity_status"].as_str()
+        ),
+        (Some("skipped"), Some("skipped"))
     );
     (deceased, success)
 }
@@ -1485,7 +1514,7 @@ async fn clock(c: &mut Client<'_>) {
     .await;
     c.error(
         400,
-        "non-negative",
+        "from 0 to",
         "POST",
         "/_mock/clock/advance?seconds=-1",
         &[],
@@ -2205,6 +2234,12 @@ async fn pages(c: &mut Client<'_>, walked: &str) {
         ("/assets/demo.js", "text/javascript", false),
         ("/assets/dashboard.js", "text/javascript", false),
         ("/assets/journey.js", "text/javascript", false),
+        (
+            "/sdk/webview?validation_id=VLD0&lang=en",
+            "text/html",
+            false,
+        ),
+        ("/assets/webview.js", "text/javascript", false),
         ("/assets/pages.css", "text/css", false),
     ] {
         let reply = c.send("GET", path, &[], b"").await;
@@ -2260,12 +2295,20 @@ async fn store_outage(c: &mut Client<'_>) {
 }
 
 async fn other_configurations(c: &mut Client<'_>) {
+    // A JWT-shaped key whose `exp` (1 s after the epoch) has long passed.
+    let expired_jwt = format!(
+        "{}.{}.sig",
+        data_encoding::BASE64URL_NOPAD.encode(br#"{"alg":"HS256"}"#),
+        data_encoding::BASE64URL_NOPAD.encode(br#"{"exp":1}"#)
+    );
     let aux = MockServer::builder()
         .seed(2)
         .api_key("the-only-key")
+        .api_key(expired_jwt.clone())
         .configure(|cfg| {
             cfg.body_read_timeout = Duration::from_millis(300);
             cfg.admin_token = Some(ADMIN_TOKEN.into());
+            cfg.key_expiry = true;
         })
         .start()
         .await
@@ -2287,6 +2330,28 @@ async fn other_configurations(c: &mut Client<'_>) {
         "GET",
         &format!("/v1/validations/{UNKNOWN_ID}"),
         &KEY_HEADER,
+        b"",
+    )
+    .await;
+    let expired = [
+        ("Truora-API-Key", expired_jwt.as_str()),
+        ("Content-Type", FORM),
+    ];
+    c.error(
+        403,
+        "expired at",
+        "POST",
+        "/v1/validations",
+        &expired,
+        b"type=government",
+    )
+    .await;
+    c.error(
+        403,
+        "expired at",
+        "GET",
+        &format!("/v1/validations/{UNKNOWN_ID}"),
+        &expired[..1],
         b"",
     )
     .await;

@@ -181,10 +181,101 @@ async fn the_control_api_of_either_replica_sees_and_changes_everything() {
         kinds.contains(&"create") && kinds.contains(&"poll"),
         "{journal}"
     );
+    // Paging with `from_seq` (numbers start at 0 in a fresh namespace) reads the shared stream forward, through either replica, with
+    // no gaps or repeats.
+    let all = get(&a, "/_mock/journal?from_seq=0&limit=1000").await.json();
+    let all = all["entries"].as_array().expect("entries").clone();
+    assert!(all.len() >= 4, "{all:?}");
+    let mut paged = Vec::new();
+    let mut from = 0;
+    for server in [&a, &b].into_iter().cycle().take(all.len() + 1) {
+        let page = get(server, &format!("/_mock/journal?from_seq={from}&limit=1"))
+            .await
+            .json();
+        let entries = page["entries"].as_array().expect("entries");
+        if entries.is_empty() {
+            break;
+        }
+        paged.extend(entries.iter().map(|e| e["seq"].clone()));
+        from = page["next_seq"].as_u64().expect("next_seq");
+    }
+    // The journal reads are journaled too, so paging sees more than `all` did.
+    let seqs: Vec<_> = all.iter().map(|e| e["seq"].clone()).collect();
+    assert_eq!(paged[..seqs.len()], seqs[..]);
+    let want: Vec<serde_json::Value> = (0..paged.len() as u64).map(Into::into).collect();
+    assert_eq!(paged, want, "consecutive: no gaps, no repeats");
     // A reset through one replica empties both.
     assert_eq!(post(&a, "/_mock/reset", "").await.status, 200);
     assert_eq!(poll(&b, &id).await.status, 404);
     assert_eq!(get(&b, "/_mock/validations").await.json()["count"], 0);
+}
+
+/// `--key-isolation` on a shared store: the creating key's fingerprint travels with the
+/// record, so another key's polls through any replica are 404s that count nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_isolation_holds_across_replicas_and_foreign_polls_count_nothing() {
+    let redis = Redis::start();
+    let isolated = || {
+        let url = redis.url("iso").parse().expect("URL");
+        MockServer::builder()
+            .manual_clock()
+            .configure(|c| {
+                c.store = StoreConfig::Redis(url);
+                c.key_isolation = true;
+            })
+            .start()
+    };
+    let (a, b) = (isolated().await.expect("a"), isolated().await.expect("b"));
+    let id = create_id(&a, "type=government&account_id=success-after-polls.t").await;
+    let path = format!("/v1/validations/{id}");
+    for server in [&a, &b, &b] {
+        let r = request(
+            server.address(),
+            "GET",
+            &path,
+            &[("Truora-API-Key", "tenant-b")],
+            b"",
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert_eq!(r.json()["code"], 20404);
+    }
+    assert_eq!(
+        detail(&a, &id).await.json()["polls"],
+        0,
+        "foreign polls are not counted"
+    );
+    let own = poll_at(b.address(), id).await;
+    assert_eq!(own.status, 200, "{}", own.text());
+    assert_eq!(own.json()["validation_status"], "pending");
+}
+
+/// The manual clock kept in Redis refuses to pass what Redis can count (signed 64-bit
+/// nanoseconds) with a 409 that moves nothing, through any replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_clock_refuses_to_pass_its_limit_with_409() {
+    let redis = Redis::start();
+    let (a, b) = (
+        replica(&redis, "limit").await,
+        replica(&redis, "limit").await,
+    );
+    let advance = |server: &MockServer| {
+        let addr = server.address();
+        async move { request(addr, "POST", "/_mock/clock/advance?seconds=1e9", &[], b"").await }
+    };
+    // 9 advances of 1e9 s reach 9e9 s; the 10th would pass ~9.22e9 s.
+    for i in 0..9 {
+        let r = advance(if i % 2 == 0 { &a } else { &b }).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let r = advance(&b).await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    insta::assert_snapshot!(r.json()["message"].as_str().unwrap(), @"the manual clock kept in Redis reads 9000000000 s and cannot pass 9223372036 s (about 292 years: Redis counts nanoseconds in signed 64 bits), so it can move at most 223372036 s more; reset the clock's key in Redis (or flush the database) to start it again");
+    assert_eq!(
+        get(&a, "/_mock/clock").await.json()["now_seconds"],
+        9e9,
+        "a refused advance moves nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,11 +328,12 @@ async fn a_store_outage_answers_503_promptly_and_service_resumes_by_itself() {
     let polled = poll(&a, &id).await;
     let created = create(&a, "type=government").await;
     let health = get(&a, "/_mock/health").await;
+    let advanced = post(&a, "/_mock/clock/advance?seconds=1", "").await;
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "answered within the timeout"
     );
-    for r in [&polled, &created, &health] {
+    for r in [&polled, &created, &health, &advanced] {
         assert_eq!(r.status, 503, "{}", r.text());
         assert_eq!(r.header("retry-after"), Some("1"));
     }

@@ -108,6 +108,12 @@ impl Catalogue {
         self.id_of(prefix)
     }
 
+    /// The scenario a test identity's document number selects (digits only, as the document
+    /// rule leaves them); an ordinary number selects nothing. See [`crate::identities`].
+    pub fn from_document_number(&self, digits: &str) -> Option<ScenarioId> {
+        crate::identities::lookup(digits).and_then(|row| self.id_of(row.scenario))
+    }
+
     /// Names, comma-separated, for error messages.
     pub fn names(&self) -> String {
         self.scenarios

@@ -9,11 +9,13 @@
 //! - [`format`]: the TOML file format, with `file:line:column` errors.
 //! - [`engine`]: [`engine::observe`], the one function that says what a poll sees.
 //! - [`catalogue`]: the built-in scenarios and name lookup (magic `account_id`s, mixes).
+//! - [`identities`]: test document numbers that select an outcome, and synthetic test people.
 //! - [`rng`]: the seeded, version-stable random stream behind ids, mixes and jitter.
 
 pub mod catalogue;
 pub mod engine;
 pub mod format;
+pub mod identities;
 pub mod model;
 pub mod reasons;
 pub mod rng;

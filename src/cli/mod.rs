@@ -1,5 +1,7 @@
 //! Command-line definitions and dispatch.
 
+mod health;
+mod identities;
 mod log;
 mod scenarios;
 mod serve;
@@ -18,6 +20,7 @@ Examples:
   truidentidad-mock serve --clock manual           # time moves only via POST /_mock/clock/advance
   truidentidad-mock scenarios list                 # the built-in scenario catalogue
   truidentidad-mock scenarios check my.toml        # validate a scenario file
+  truidentidad-mock identities --count 12 --format csv   # test people, one per outcome
 
 Force an outcome from unchanged client code with a magic account_id:
   curl -s -X POST http://127.0.0.1:8080/v1/validations -H 'Truora-API-Key: test' \\
@@ -42,6 +45,10 @@ enum Command {
     Conformance(truidentidad_conformance::cli::ConformanceArgs),
     /// Load-test polling: create validations at a rate and poll each to its end.
     Load(Box<truidentidad_load::cli::LoadArgs>),
+    /// Print synthetic Colombian test people whose document numbers select an outcome.
+    Identities(identities::IdentitiesArgs),
+    /// Exit 0 if a running mock answers GET /_mock/health (for container HEALTHCHECKs).
+    Health(health::HealthArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -50,5 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scenarios(cmd) => scenarios::run(cmd),
         Command::Conformance(args) => Ok(truidentidad_conformance::cli::run(args)?),
         Command::Load(args) => Ok(truidentidad_load::cli::run(*args)?),
+        Command::Identities(args) => identities::run(args),
+        Command::Health(args) => health::run(args),
     }
 }

@@ -26,6 +26,7 @@ Examples:
   truidentidad-mock serve --rate-limit 50/s --brownout 60s:30s:503
   truidentidad-mock serve --await-person
   truidentidad-mock serve --store redis://127.0.0.1:6379/0 --seed 7   (one of N replicas)
+  truidentidad-mock serve --key-isolation --key-expiry
 
 The first line on stdout is `listening on http://HOST:PORT`; logs go to stderr.";
 
@@ -136,6 +137,15 @@ pub struct ServeArgs {
     /// at the upload. Per validation: the create header `X-Mock-Await-Person: true|false`.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_AWAIT_PERSON")]
     await_person: bool,
+    /// One tenant per API key: a validation created with one key is a 404 to every other key,
+    /// as another Truora account's would be. Example: serve --key-isolation
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_KEY_ISOLATION")]
+    key_isolation: bool,
+    /// Honour the `exp` claim of API keys shaped like JWTs (as Truora's are): once it has passed
+    /// on the mock's clock the key gets 403. The signature is not checked (it needs Truora's
+    /// secret). Other keys pass as before. Example: serve --key-expiry --clock manual
+    #[arg(long, env = "TRUIDENTIDAD_MOCK_KEY_EXPIRY")]
+    key_expiry: bool,
     /// Worker threads (default: one per core).
     #[arg(long, env = "TRUIDENTIDAD_MOCK_THREADS")]
     threads: Option<usize>,
@@ -197,6 +207,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         brownouts: args.brownouts,
         await_person: args.await_person,
         store: args.store,
+        key_isolation: args.key_isolation,
+        key_expiry: args.key_expiry,
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {

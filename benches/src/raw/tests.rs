@@ -456,7 +456,7 @@ fn create_requests_carry_the_pooled_clients_form() {
         assert_eq!(header("content-length"), Some(body.len().to_string()));
         assert_eq!(
             String::from_utf8_lossy(body),
-            create_form(&format!("success.raw-{worker}-{n}"))
+            create_form(&format!("success.raw-{worker}-{n}"), None)
         );
     }
 }

@@ -11,7 +11,7 @@ use truidentidad_scenarios::engine::RequestFacts;
 use truidentidad_scenarios::{Fault, FaultAction, RequestKind, rng};
 
 use crate::api::throttle;
-use crate::auth::authenticate;
+use crate::auth::{Owner, authenticate};
 use crate::error::ApiError;
 use crate::exchange::{ConnInfo, Exchange};
 use crate::faults;
@@ -22,7 +22,7 @@ use crate::render;
 use crate::reply::{Reply, json_response};
 use crate::request_body::{declared_length, read_incoming};
 use crate::state::AppState;
-use crate::store::{CreateParams, InsertError, NewValidation};
+use crate::store::{ChosenBy, CreateParams, InsertError, NewValidation};
 
 /// The header that picks a scenario on create.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
@@ -48,6 +48,8 @@ pub struct CreateHead {
     header_scenario: Option<String>,
     /// `X-Mock-Await-Person`, when sent.
     await_person: Option<bool>,
+    /// The key's tenant under `--key-isolation`.
+    owner: Owner,
 }
 
 /// The synchronous part of a create, done while routing: the API key, the content type and
@@ -57,7 +59,7 @@ pub fn check_create(
     req: Request<Incoming>,
     ex: &mut Exchange,
 ) -> Result<CreateHead, ApiError> {
-    authenticate(state, req.headers(), ex)?;
+    let owner = authenticate(state, req.headers(), ex)?;
     let brownout_delay = throttle::check(state, req.headers(), ex)?;
     form::check_content_type(
         ex.content_type
@@ -81,6 +83,7 @@ pub fn check_create(
         declared,
         header_scenario,
         await_person,
+        owner,
     })
 }
 
@@ -115,7 +118,7 @@ pub async fn create(
         state,
         conn,
         head.header_scenario.as_deref(),
-        await_person,
+        (await_person, head.owner),
         &body,
         ex,
     ) {
@@ -143,14 +146,15 @@ fn create_from_body<'a>(
     state: &'a AppState,
     conn: &ConnInfo,
     header_scenario: Option<&str>,
-    await_person: bool,
+    (await_person, owner): (bool, Owner),
     body: &[u8],
     ex: &'a mut Exchange,
 ) -> Created<'a> {
-    let form = match form::parse_create(body) {
+    let mut form = match form::parse_create(body) {
         Ok(f) => f,
         Err(e) => return e.into(),
     };
+    form.params.owner = owner;
     if state.journal.enabled() {
         // `parse_create` accepted the body, so it is UTF-8.
         ex.form = FormFields::from_urlencoded(std::str::from_utf8(body).unwrap_or_default());
@@ -160,9 +164,16 @@ fn create_from_body<'a>(
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into(),
     };
-    let scenario_id = match choose_scenario(state, header_scenario, form.account_id.as_deref(), seq)
-    {
-        Ok(id) => id,
+    let (scenario_id, chosen_by) = match choose_scenario(
+        state,
+        Selectors {
+            header: header_scenario,
+            account_id: form.account_id.as_deref(),
+            document_number: form.params.document_number.as_deref(),
+        },
+        seq,
+    ) {
+        Ok(chosen) => chosen,
         Err(e) => return e.into(),
     };
     let scenario = state.catalogue.get(scenario_id);
@@ -215,6 +226,7 @@ fn create_from_body<'a>(
     let mut new = NewValidation {
         account_id,
         scenario: scenario_id,
+        chosen_by,
         timeout: form.timeout,
         ip: conn.remote.ip(),
         // Creates without optional fields (most) store none: no allocation to make or free.
@@ -253,31 +265,56 @@ fn create_from_body<'a>(
     }
 }
 
-/// Picks the scenario of a new validation: the `X-Mock-Scenario` header, else a magic
-/// `account_id`, else the next armed scenario, else the mix or the default.
+/// What a create carries that can pick its scenario.
+struct Selectors<'a> {
+    header: Option<&'a str>,
+    account_id: Option<&'a str>,
+    /// Already normalised by the form's document rule.
+    document_number: Option<&'a str>,
+}
+
+/// Picks the scenario of a new validation, strongest first: the `X-Mock-Scenario` header, a
+/// magic `account_id`, a test identity's `document_number`, the next armed scenario, the mix or
+/// the default. The per-request selectors beat the arm queue (a queue the whole server shares),
+/// and the arm is consumed only by a create that nothing stronger chose for.
 fn choose_scenario(
     state: &AppState,
-    header: Option<&str>,
-    account_id: Option<&str>,
+    with: Selectors<'_>,
     seq: u64,
-) -> Result<ScenarioId, ApiError> {
-    if let Some(name) = header {
-        return state.catalogue.id_of(name.trim()).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "unknown scenario `{}` in X-Mock-Scenario; known scenarios: {}",
-                truncate(name, 64),
-                state.catalogue.names()
-            ))
-        });
+) -> Result<(ScenarioId, ChosenBy), ApiError> {
+    if let Some(name) = with.header {
+        return state
+            .catalogue
+            .id_of(name.trim())
+            .map(|id| (id, ChosenBy::Header))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown scenario `{}` in X-Mock-Scenario; known scenarios: {}",
+                    truncate(name, 64),
+                    state.catalogue.names()
+                ))
+            });
     }
-    if let Some(id) = account_id.and_then(|a| state.catalogue.from_account_id(a)) {
-        return Ok(id);
+    if let Some(id) = with
+        .account_id
+        .and_then(|a| state.catalogue.from_account_id(a))
+    {
+        return Ok((id, ChosenBy::AccountId));
+    }
+    if let Some(id) = with
+        .document_number
+        .and_then(|d| state.catalogue.from_document_number(d))
+    {
+        return Ok((id, ChosenBy::Document));
     }
     if let Some(id) = state.take_armed()? {
-        return Ok(id);
+        return Ok((id, ChosenBy::Armed));
     }
-    Ok(match &state.mix {
-        Some(mix) => mix.pick(state.seed, seq),
-        None => state.default_scenario,
-    })
+    Ok((
+        match &state.mix {
+            Some(mix) => mix.pick(state.seed, seq),
+            None => state.default_scenario,
+        },
+        ChosenBy::Default,
+    ))
 }

@@ -10,7 +10,7 @@ use truidentidad_scenarios::model::Delay;
 use truidentidad_scenarios::{Fault, FaultAction, RequestKind, rng};
 
 use crate::api::throttle;
-use crate::auth::authenticate;
+use crate::auth::{authenticate, may_see};
 use crate::error::ApiError;
 use crate::exchange::Exchange;
 use crate::form::truncate;
@@ -40,24 +40,36 @@ impl From<ApiError> for Polled {
     }
 }
 
+/// `show_details`: `true`/`1` or `false`/`0`/empty. Repeated with different values it is a
+/// 400, the rule the create form applies to a repeated field: silently using one of two
+/// contradictory values would hide a client bug.
 fn parse_show_details(query: Option<&str>) -> Result<bool, ApiError> {
     let Some(q) = query else { return Ok(false) };
-    let mut show = false;
+    let mut first: Option<std::borrow::Cow<str>> = None;
     for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-        if k == "show_details" {
-            show = match v.as_ref() {
-                "true" | "1" => true,
-                "false" | "0" | "" => false,
-                other => {
-                    return Err(ApiError::bad_request(format!(
-                        "query parameter show_details must be true or false, got `{}`",
-                        truncate(other, 32)
-                    )));
-                }
-            };
+        if k != "show_details" {
+            continue;
+        }
+        match &first {
+            Some(f) if *f != v => {
+                return Err(ApiError::bad_request(format!(
+                    "query parameter show_details is given more than once with different values (`{}` and `{}`); send it once",
+                    truncate(f, 32),
+                    truncate(&v, 32)
+                )));
+            }
+            Some(_) => {}
+            None => first = Some(v),
         }
     }
-    Ok(show)
+    match first.as_deref() {
+        None | Some("false" | "0" | "") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "query parameter show_details must be true or false, got `{}`",
+            truncate(other, 32)
+        ))),
+    }
 }
 
 /// A latency brown-out as a fault: the normal answer, `d` later.
@@ -74,9 +86,10 @@ fn delay_only(d: std::time::Duration) -> Fault {
 
 /// Answers a poll of `id` (as sent in the path).
 pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchange) -> Polled {
-    if let Err(e) = authenticate(state, req.headers(), ex) {
-        return e.into();
-    }
+    let owner = match authenticate(state, req.headers(), ex) {
+        Ok(owner) => owner,
+        Err(e) => return e.into(),
+    };
     let show_details = match parse_show_details(req.uri().query()) {
         Ok(s) => s,
         Err(e) => return e.into(),
@@ -87,7 +100,7 @@ pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchan
             truncate(id, 64)
         ))
     };
-    let Ok(vid) = id.parse::<ValidationId>() else {
+    let Ok(vid) = ValidationId::from_path(id) else {
         return unknown().into();
     };
     ex.validation_id = Some(vid);
@@ -97,6 +110,15 @@ pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchan
         Ok(d) => d,
         Err(e) => return e.into(),
     };
+    // Another tenant's validation is a 404, checked before the poll is counted so a foreign
+    // key's reads never move a poll-driven scenario.
+    if owner.is_some() {
+        match state.store.get(vid, state.clock.now()) {
+            Ok(Some(v)) if may_see(owner, v.record.params.as_ref().and_then(|p| p.owner)) => {}
+            Ok(_) => return unknown().into(),
+            Err(e) => return ApiError::from(e).into(),
+        }
+    }
     let (view, nth) = match state.store.poll(vid, &|| state.clock.now()) {
         Ok(Some(polled)) => polled,
         Ok(None) => return unknown().into(),

@@ -42,8 +42,17 @@ pub trait RemoteJournal: Send + Sync + std::fmt::Debug {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Entries matching `filter` numbered `from` or later, oldest first, at most `limit`.
+    fn starting_at(
+        &self,
+        from: u64,
+        limit: usize,
+        filter: &dyn Fn(&JournalEntry) -> bool,
+    ) -> Vec<JournalEntry>;
     /// Entries recorded by every replica since the last clear.
     fn recorded(&self) -> u64;
+    /// The number the next entry of any replica will get (the shared counter).
+    fn next_seq(&self) -> u64;
     fn clear(&self);
 }
 
@@ -119,6 +128,9 @@ impl Journal {
         limit: usize,
         filter: impl Fn(&JournalEntry) -> bool,
     ) -> Vec<JournalEntry> {
+        if let Some(r) = &self.remote {
+            return r.starting_at(from, limit, &filter);
+        }
         let q = self.entries.lock();
         // Entries are in sequence order: skip to `from` by bisection.
         let start = q.partition_point(|e| e.seq < from);
@@ -146,8 +158,12 @@ impl Journal {
 
     /// How many entries were ever recorded (the next sequence number): a counter a live
     /// display can read without locking the journal.
+    /// With a shared journal it is the shared counter, one Redis round trip.
     pub fn total_recorded(&self) -> u64 {
-        self.next_seq.load(Ordering::Relaxed)
+        match &self.remote {
+            Some(r) => r.next_seq(),
+            None => self.next_seq.load(Ordering::Relaxed),
+        }
     }
 
     /// How many entries fell off the end since the last reset (with a shared journal: of

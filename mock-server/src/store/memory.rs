@@ -26,7 +26,9 @@ use parking_lot::Mutex;
 use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::{Catalogue, Observation, Outcome};
 
-use super::{InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View};
+use super::{
+    ChosenBy, InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View,
+};
 use crate::ids::{IdHashBuilder, ValidationId};
 
 const SHARDS: usize = 64;
@@ -194,6 +196,7 @@ impl ValidationStore for MemoryStore {
             seq,
             account_id: new.account_id,
             scenario: new.scenario,
+            chosen_by: new.chosen_by,
             created: now,
             timeout: new.timeout,
             polls_total: 0,
@@ -210,6 +213,7 @@ impl ValidationStore for MemoryStore {
             InsertError::Taken(NewValidation {
                 account_id: r.account_id,
                 scenario: r.scenario,
+                chosen_by: r.chosen_by,
                 timeout: r.timeout,
                 ip: r.ip,
                 params: r.params,
@@ -292,6 +296,7 @@ impl ValidationStore for MemoryStore {
     ) -> Result<View, StoreError> {
         self.change_pending(id, now, |record| {
             record.switch_scenario(scenario, now);
+            record.chosen_by = ChosenBy::Control;
             if let Some(j) = record.journey.as_mut() {
                 j.rebase_hold(now);
             }
@@ -369,6 +374,7 @@ mod tests {
         NewValidation {
             account_id: "acc".into(),
             scenario: c.id_of(scenario).unwrap(),
+            chosen_by: ChosenBy::Default,
             timeout: Duration::from_secs(300),
             ip: "127.0.0.1".parse().unwrap(),
             params: None,

@@ -26,7 +26,7 @@ use truidentidad_scenarios::catalogue::ScenarioId;
 use truidentidad_scenarios::{Observation, Outcome};
 
 pub use memory::MemoryStore;
-pub use record::{Changes, CreateParams, Record};
+pub use record::{Changes, ChosenBy, CreateParams, Record};
 
 use crate::ids::ValidationId;
 
@@ -43,6 +43,7 @@ pub struct View {
 pub struct NewValidation {
     pub account_id: Arc<str>,
     pub scenario: ScenarioId,
+    pub chosen_by: ChosenBy,
     pub timeout: Duration,
     pub ip: IpAddr,
     pub params: Option<Arc<CreateParams>>,

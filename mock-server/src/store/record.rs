@@ -20,6 +20,56 @@ pub struct CreateParams {
     pub country: Option<String>,
     pub threshold: Option<f64>,
     pub document_number: Option<String>,
+    /// With `--key-isolation`, the fingerprint of the key that created the validation
+    /// ([`crate::auth::Owner`]); other keys get a 404.
+    pub owner: Option<u64>,
+}
+
+/// What picked a validation's scenario, lowest precedence first: on create the strongest
+/// selector present wins, and a document number typed later in the journey replaces the
+/// scenario only when nothing stronger than a document number chose it (README, "Test
+/// identities"). Kept so the journey can tell, without re-reading the create's headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum ChosenBy {
+    /// `serve --mix` or the default scenario: nothing asked for one.
+    #[default]
+    Default,
+    /// The next armed scenario (`POST /_mock/arm`).
+    Armed,
+    /// A test identity's document number (create's `document_number`, or typed in the journey).
+    Document,
+    /// A magic `account_id`.
+    AccountId,
+    /// The `X-Mock-Scenario` header.
+    Header,
+    /// `POST /_mock/validations/{id}/scenario`, after the create: final.
+    Control,
+}
+
+impl ChosenBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChosenBy::Default => "default",
+            ChosenBy::Armed => "armed",
+            ChosenBy::Document => "document_number",
+            ChosenBy::AccountId => "account_id",
+            ChosenBy::Header => "header",
+            ChosenBy::Control => "control",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ChosenBy::Default,
+            ChosenBy::Armed,
+            ChosenBy::Document,
+            ChosenBy::AccountId,
+            ChosenBy::Header,
+            ChosenBy::Control,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
 }
 
 /// The stored facts of one validation.
@@ -30,6 +80,8 @@ pub struct Record {
     pub seq: u64,
     pub account_id: Arc<str>,
     pub scenario: ScenarioId,
+    /// What picked `scenario`.
+    pub chosen_by: ChosenBy,
     pub created: Duration,
     pub timeout: Duration,
     /// Every poll received.

@@ -68,7 +68,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
             A::Open => {
                 let body = json_body(state, req).await?;
                 let device = device_of(&body)?;
-                let document = str_field(&body, "document_number").map(String::from);
+                let document = optional_str(&body, "document_number")?.map(String::from);
                 update(state, id, |r, now| {
                     journey::open(r, &state.catalogue, now, device, document.clone())
                 })
@@ -162,7 +162,7 @@ fn unknown(id: ValidationId) -> ApiError {
 }
 
 fn parse_id(raw: &str) -> Result<ValidationId, ApiError> {
-    raw.parse().map_err(|_| {
+    ValidationId::from_path(raw).map_err(|_| {
         ApiError::not_found(format!(
             "validation {} not found; a validation_id is VLD followed by 32 hex digits",
             truncate(raw, 64)
@@ -250,6 +250,19 @@ fn str_field<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
     body.get(key).and_then(Value::as_str)
 }
 
+/// An optional string field: absent is `None`, and any other JSON type is a 400 rather than
+/// silently ignored (a client sending a number or an object has a bug worth hearing about).
+fn optional_str<'a>(body: &'a Value, key: &str) -> Result<Option<&'a str>, ApiError> {
+    match body.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "field {key} must be a string, got {}",
+            truncate(&other.to_string(), 32)
+        ))),
+    }
+}
+
 fn device_from(s: Option<&str>) -> Result<Device, ApiError> {
     match s {
         None => Ok(Device::Desktop),
@@ -263,7 +276,7 @@ fn device_from(s: Option<&str>) -> Result<Device, ApiError> {
 }
 
 fn device_of(body: &Value) -> Result<Device, ApiError> {
-    device_from(str_field(body, "device"))
+    device_from(optional_str(body, "device")?)
 }
 
 fn device_param(query: Option<&str>) -> Result<Device, ApiError> {

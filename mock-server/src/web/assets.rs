@@ -70,7 +70,7 @@ const FAVICON: &str = include_str!("../../assets/favicon.svg");
 /// Revalidate on every use: the mock is a development tool, a new binary's files must show.
 const CACHE_CONTROL: &str = "no-cache";
 
-static ASSETS: [Asset; 11] = [
+static ASSETS: [Asset; 13] = [
     Asset::new("/favicon.ico", SVG, FAVICON, false),
     Asset::new("/favicon.svg", SVG, FAVICON, false),
     Asset::new(
@@ -92,6 +92,19 @@ static ASSETS: [Asset; 11] = [
         false,
     ),
     Asset::new("/demo", HTML, include_str!("../../assets/demo.html"), false),
+    // The WebView host page; its query (validation_id, lang) is read by its script.
+    Asset::new(
+        "/sdk/webview",
+        HTML,
+        include_str!("../../assets/webview.html"),
+        false,
+    ),
+    Asset::new(
+        "/assets/webview.js",
+        JS,
+        include_str!("../../assets/webview.js"),
+        false,
+    ),
     Asset::new(
         "/assets/dashboard.js",
         JS,

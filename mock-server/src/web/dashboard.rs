@@ -112,7 +112,7 @@ fn row_json(state: &AppState, view: &View) -> Value {
 }
 
 fn parse_id(raw: &str) -> Result<ValidationId, ApiError> {
-    raw.trim().parse().map_err(|_| {
+    ValidationId::from_path(raw.trim()).map_err(|_| {
         ApiError::bad_request(format!(
             "`{}` is not a validation_id (VLD followed by 32 hex digits)",
             truncate(raw, 64)
@@ -182,9 +182,16 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
     let q: Vec<(String, String)> = query
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
+    // Each filter once: the list could only guess which of two values was meant.
+    for name in ["validation_id", "account_id", "status", "limit", "offset"] {
+        if q.iter().filter(|(k, _)| k == name).count() > 1 {
+            return Err(ApiError::bad_request(format!(
+                "query parameter {name} is given more than once; send it once"
+            )));
+        }
+    }
     let get = |k: &str| {
         q.iter()
-            .rev()
             .find(|(key, v)| key == k && !v.trim().is_empty())
             .map(|(_, v)| v.trim())
     };
@@ -195,7 +202,8 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
     let id = get("validation_id").map(str::to_ascii_lowercase);
     let account = get("account_id").map(str::to_lowercase);
     let limit = number(get("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
-    let offset = number(get("offset"), "offset", 0, usize::MAX)?.unwrap_or(0);
+    // Bounded so the documented range is one every platform's `usize` holds.
+    let offset = number(get("offset"), "offset", 0, u32::MAX as usize)?.unwrap_or(0);
     let views = state.store.list(state.clock.now(), usize::MAX, &|r, o| {
         id.as_deref()
             .is_none_or(|id| r.id.to_string().to_ascii_lowercase().contains(id))

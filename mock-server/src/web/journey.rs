@@ -21,8 +21,8 @@ use truidentidad_scenarios::{Catalogue, Outcome};
 
 use crate::clock::Clock;
 use crate::dates::rfc3339_nanos;
-use crate::store::Record;
 pub use crate::store::journey::{Device, Event, Journey, MAX_EVENTS, Step};
+use crate::store::{ChosenBy, Record};
 
 /// What the user did on a screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,11 +126,50 @@ pub fn open(
         .get_or_insert_with(|| Box::new(Journey::new(now, device)));
     j.device = device;
     j.opened = true;
+    let from_sdk = j.document_number.is_none() && document_number.is_some();
     if j.document_number.is_none() {
         j.document_number = document_number.or(known);
     }
     j.log(now, "opened", device, None);
+    if from_sdk {
+        select_by_document(record, catalogue, now, device);
+    }
     Ok(())
+}
+
+/// A document number reached the journey (typed, or passed to the SDK's `init`): if it is a
+/// test identity and nothing stronger than a document number chose the scenario (the header,
+/// a magic `account_id`, the control API), the identity's scenario takes over from now.
+fn select_by_document(record: &mut Record, catalogue: &Catalogue, now: Duration, device: Device) {
+    let Some(digits) = record
+        .journey
+        .as_ref()
+        .and_then(|j| j.document_number.clone())
+    else {
+        return;
+    };
+    let Some(id) = catalogue.from_document_number(&digits) else {
+        return;
+    };
+    if record.chosen_by > ChosenBy::Document {
+        return;
+    }
+    record.chosen_by = ChosenBy::Document;
+    let switched = record.scenario != id;
+    if switched {
+        record.switch_scenario(id, now);
+    }
+    if let Some(j) = record.journey.as_mut() {
+        if switched {
+            j.rebase_hold(now);
+        }
+        j.log(
+            now,
+            "test_identity",
+            device,
+            Some(catalogue.get(id).name.clone()),
+        );
+    }
 }
 
 fn check_document(d: String) -> Result<String, JourneyError> {
@@ -162,6 +201,7 @@ pub fn apply(
         }
     };
     let mut decline = None;
+    let mut typed = false;
     match &action {
         Action::Intro => {
             expect(Step::Intro)?;
@@ -178,6 +218,7 @@ pub fn apply(
             j.log(now, "document_entered", device, Some(d.clone()));
             j.document_number = Some(d);
             j.step = Step::Consent;
+            typed = true;
         }
         Action::Consent(accepted) => {
             expect(Step::Consent)?;
@@ -243,6 +284,9 @@ pub fn apply(
         j.step = Step::Ended;
         j.end_hold(now);
         record.force(Outcome::Declined { reason }, now);
+    }
+    if typed {
+        select_by_document(record, catalogue, now, device);
     }
     Ok(())
 }

@@ -42,6 +42,31 @@ fn poll_driven_phase_counts_polls_before_the_current_one() {
     assert_eq!(observe(&s, &facts(0, 3)).status, ValidationStatus::Success);
 }
 
+/// Truora documents that a validation not finished by its timeout expires, so the poll-driven
+/// scenario does too, and says so: its three polls must come before the timeout.
+#[test]
+fn success_after_polls_expires_past_its_timeout_as_its_description_says() {
+    let s = scenario("success-after-polls");
+    assert!(s.expires);
+    assert!(
+        s.description.contains("before the timeout") && !s.description.contains("whatever"),
+        "{}",
+        s.description
+    );
+    assert_eq!(
+        observe(&s, &facts(299, 3)).status,
+        ValidationStatus::Success
+    );
+    // Polls after the timeout are not counted (the store keeps them out of `polls`).
+    let late = observe(&s, &facts(300, 2));
+    assert_eq!(
+        late.outcome,
+        Some(Outcome::Expired {
+            reason: "input_file_not_uploaded"
+        })
+    );
+}
+
 #[test]
 fn pending_past_timeout_expires_with_the_scenario_reason() {
     let s = scenario("expired-not-started");

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 
 use super::{RedisStore, Unavailable, codec::ns, scripts};
-use crate::clock::{Clock, ClockMode};
+use crate::clock::{AdvanceError, Clock, ClockMode};
 
 /// Creation numbers reserved per round trip.
 const SEQ_BLOCK: u64 = 256;
@@ -180,14 +180,33 @@ impl Clock for RedisClock {
         self.start_wall
     }
 
-    fn advance(&self, by: Duration) -> Option<Duration> {
+    fn advance(&self, by: Duration) -> Result<Duration, AdvanceError> {
         let key = self.store.key("clock");
-        let n: u64 = self
-            .store
-            .pool()
-            .run(|c| redis::cmd("INCRBY").arg(&key).arg(ns(by)).query(c))
-            .ok()?;
-        Some(self.seen(n))
+        let add = i64::try_from(ns(by)).unwrap_or(i64::MAX);
+        let moved = self.store.pool().run(|c| {
+            match redis::cmd("INCRBY").arg(&key).arg(add).query::<u64>(c) {
+                Ok(n) => Ok(Ok(n)),
+                // Redis answered but refused: the increment would overflow its integers.
+                // Nothing moved; report where the clock stands.
+                Err(e)
+                    if e.kind()
+                        == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
+                {
+                    redis::cmd("GET")
+                        .arg(&key)
+                        .query::<Option<u64>>(c)
+                        .map(|n| Err(n.unwrap_or(0)))
+                }
+                Err(e) => Err(e),
+            }
+        });
+        match moved {
+            Ok(Ok(n)) => Ok(self.seen(n)),
+            Ok(Err(now)) => Err(AdvanceError::PastSharedLimit {
+                now: self.seen(now),
+            }),
+            Err(_) => Err(AdvanceError::Unavailable),
+        }
     }
 
     fn mode(&self) -> ClockMode {

@@ -16,7 +16,7 @@ use truidentidad_scenarios::Catalogue;
 use crate::ids::ValidationId;
 use crate::persist::{SavedOutcome, load_outcome, save_outcome};
 use crate::store::journey::Journey;
-use crate::store::{Changes, CreateParams, Record};
+use crate::store::{Changes, ChosenBy, CreateParams, Record};
 
 /// The fields read back for a record, in this order (`HMGET`).
 pub(crate) const FIELDS: [&str; 5] = ["d", "pt", "pc", "hp", "ver"];
@@ -28,6 +28,10 @@ struct Data {
     account_id: String,
     /// By name: replicas agree on names, not necessarily on catalogue order.
     scenario: String,
+    /// What chose the scenario, by name ([`ChosenBy::as_str`]), so a replica's journey knows
+    /// whether a test identity typed later may replace it.
+    #[serde(default, skip_serializing_if = "is_default")]
+    chosen_by: String,
     created_ns: u64,
     timeout_ns: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +45,10 @@ struct Data {
     params: Option<CreateParams>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     journey: Option<Journey>,
+}
+
+fn is_default(chosen_by: &str) -> bool {
+    chosen_by.is_empty() || chosen_by == ChosenBy::Default.as_str()
 }
 
 /// A record as fields to `HSET` (besides the counters, which the store sets itself).
@@ -66,6 +74,7 @@ pub(crate) fn encode(r: &Record, catalogue: &Catalogue) -> Encoded {
         seq: r.seq,
         account_id: r.account_id.to_string(),
         scenario: catalogue.get(r.scenario).name.clone(),
+        chosen_by: r.chosen_by.as_str().to_string(),
         created_ns: ns(r.created),
         timeout_ns: ns(r.timeout),
         forced: r.forced().map(|(o, at)| save_outcome(o, at)),
@@ -115,6 +124,12 @@ pub(crate) fn decode(
     let scenario = catalogue
         .id_of(&d.scenario)
         .ok_or_else(|| err(format!("unknown scenario `{}`", d.scenario)))?;
+    let chosen_by = if d.chosen_by.is_empty() {
+        ChosenBy::Default
+    } else {
+        ChosenBy::parse(&d.chosen_by)
+            .ok_or_else(|| err(format!("unknown chosen_by `{}`", d.chosen_by)))?
+    };
     let forced = d
         .forced
         .as_ref()
@@ -137,6 +152,7 @@ pub(crate) fn decode(
         seq: d.seq,
         account_id: Arc::from(d.account_id),
         scenario,
+        chosen_by,
         created: Duration::from_nanos(d.created_ns),
         timeout: Duration::from_nanos(d.timeout_ns),
         polls_total: s.polls_total,
@@ -179,6 +195,11 @@ mod tests {
             journey in proptest::option::of(0u64..1 << 50),
             country in proptest::option::of("[A-Z]{2}"),
             account in "\\PC{0,20}",
+            chosen_by in proptest::sample::select(vec![
+                ChosenBy::Default, ChosenBy::Armed, ChosenBy::Document,
+                ChosenBy::AccountId, ChosenBy::Header, ChosenBy::Control,
+            ]),
+            owner in proptest::option::of(proptest::num::u64::ANY),
         ) {
             let c = Catalogue::builtin();
             let mut r = Record {
@@ -186,13 +207,14 @@ mod tests {
                 seq,
                 account_id: Arc::from(account),
                 scenario: c.id_of("success").unwrap(),
+                chosen_by,
                 created: Duration::from_nanos(created),
                 timeout: Duration::from_secs(timeout_s),
                 polls_total: pt,
                 polls_counted: pc,
                 changes: None,
                 ip: "10.0.0.7".parse().unwrap(),
-                params: country.map(|country| Arc::new(CreateParams { country: Some(country), ..Default::default() })),
+                params: (country.is_some() || owner.is_some()).then(|| Arc::new(CreateParams { country, owner, ..Default::default() })),
                 journey: None,
             };
             if let Some((at, polls)) = switched {

@@ -182,6 +182,48 @@ impl RemoteJournal for RedisJournal {
         out
     }
 
+    fn starting_at(
+        &self,
+        from: u64,
+        limit: usize,
+        filter: &dyn Fn(&JournalEntry) -> bool,
+    ) -> Vec<JournalEntry> {
+        self.wait_for_writer();
+        // The stream reads newest first: walk back to `from` (at most the capacity), then
+        // keep the oldest `limit`.
+        let mut out = Vec::new();
+        let mut before: Option<String> = None;
+        let mut seen = 0usize;
+        'read: while seen < self.capacity {
+            let rows = self.read_chunk(before.as_deref());
+            let Some(last) = rows.last() else { break };
+            before = Some(last.0.clone());
+            seen += rows.len();
+            for (_, seq, json) in &rows {
+                if *seq < from {
+                    break 'read;
+                }
+                if let Some(e) = decode(*seq, json)
+                    && filter(&e)
+                {
+                    out.push(e);
+                }
+            }
+        }
+        out.reverse();
+        out.truncate(limit);
+        out
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.wait_for_writer();
+        let key = self.store.key("journal:seq");
+        self.store
+            .pool()
+            .run(|c| redis::cmd("GET").arg(&key).query::<Option<u64>>(c))
+            .map_or(0, Option::unwrap_or_default)
+    }
+
     fn len(&self) -> usize {
         self.wait_for_writer();
         let key = self.store.key("journal");

@@ -219,6 +219,7 @@ impl ValidationStore for RedisStore {
             seq,
             account_id: new.account_id.clone(),
             scenario: new.scenario,
+            chosen_by: new.chosen_by,
             created: now,
             timeout: new.timeout,
             polls_total: 0,

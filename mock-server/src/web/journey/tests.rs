@@ -24,6 +24,7 @@ fn store_in(scenario: &str, timeout: u64, await_person: bool) -> Box<dyn Validat
     let new = NewValidation {
         account_id: "acc".into(),
         scenario: c.id_of(scenario).unwrap(),
+        chosen_by: crate::store::ChosenBy::Default,
         timeout: Duration::from_secs(timeout),
         ip: "127.0.0.1".parse().unwrap(),
         params: None,

@@ -1,0 +1,88 @@
+/** Types of the truidentidad-mock Node.js client (index.js). */
+
+export declare const ENV_BIN: 'TRUIDENTIDAD_MOCK_BIN';
+export declare const DEFAULT_API_KEY: string;
+
+export interface StartOptions {
+  /** The binary; default $TRUIDENTIDAD_MOCK_BIN, else `truidentidad-mock` on PATH. */
+  binary?: string;
+  /** Extra `serve` flags, e.g. ['--scenarios', 'my.toml']. */
+  args?: string[];
+  /** `--clock manual` (default true): time moves only through advance(). */
+  manualClock?: boolean;
+  /** `--seed` (default 42); null for a random seed. */
+  seed?: number | null;
+  /** The only Truora-API-Key accepted (default 'test-key'). */
+  apiKey?: string;
+  /** `--admin-token`; the handle sends it on every control call. */
+  adminToken?: string;
+  /** How long to wait for the listening line (default 15000). */
+  timeoutMs?: number;
+}
+
+/** Forcing an outcome: success, or a failure with its status and reason. */
+export type Outcome =
+  | { status: 'success' }
+  | { status: 'failure'; failure_status: 'declined'; declined_reason: string }
+  | { status: 'failure'; failure_status: 'expired'; expired_reason?: string }
+  | { status: 'failure'; failure_status: 'system_error' };
+
+export interface Clock {
+  mode: 'real' | 'manual';
+  now_seconds: number;
+  now: string;
+}
+
+export interface JournalEntry {
+  seq: number;
+  method: string;
+  path: string;
+  kind: 'create' | 'poll' | 'web' | 'web-adapter' | 'control' | 'other';
+  validation_id: string | null;
+  status: number;
+  api_key: 'missing' | 'accepted' | 'rejected' | 'not_required';
+  [field: string]: unknown;
+}
+
+export interface JournalFilter {
+  validationId?: string;
+  /** Comma-separated kinds, e.g. 'create,poll'. */
+  kind?: string;
+  limit?: number;
+}
+
+/** A validation as GET /_mock/validations/{id} shows it. */
+export interface ValidationDetail {
+  validation_id: string;
+  account_id: string;
+  scenario: string;
+  validation_status: 'pending' | 'success' | 'failure';
+  failure_status: string | null;
+  declined_reason: string | null;
+  expired_reason: string | null;
+  phase: string;
+  [field: string]: unknown;
+}
+
+export declare class MockError extends Error {
+  /** HTTP status of a refused control call; undefined for start-up failures. */
+  status?: number;
+  /** The server's answer (Truora's error envelope) when it sent one. */
+  body?: unknown;
+}
+
+export declare class MockHandle {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly adminToken?: string;
+  advance(seconds: number): Promise<Clock>;
+  complete(validationId: string, outcome?: Outcome): Promise<ValidationDetail>;
+  arm(scenario: string, count?: number): Promise<{ armed: number; scenario: string }>;
+  journal(filter?: JournalFilter): Promise<JournalEntry[]>;
+  validation(validationId: string): Promise<ValidationDetail>;
+  reset(): Promise<void>;
+  metrics(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export declare function startMock(options?: StartOptions): Promise<MockHandle>;

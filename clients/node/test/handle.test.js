@@ -1,0 +1,71 @@
+// The client against the real binary ($TRUIDENTIDAD_MOCK_BIN or PATH), and the Vitest
+// globalSetup recipe run under node --test with a two-line stand-in for Vitest's `provide`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startMock, MockError } from '../index.js';
+import setup from '../recipes/vitest.global-setup.js';
+
+async function create(mock, accountId) {
+  const res = await fetch(`${mock.url}/v1/validations`, {
+    method: 'POST',
+    headers: { 'Truora-API-Key': mock.apiKey },
+    body: new URLSearchParams({ type: 'government', account_id: accountId }),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).validation_id;
+}
+
+test('every handle method maps to its control endpoint', async () => {
+  const mock = await startMock();
+  try {
+    const id = await create(mock, 'declined-deceased.u1');
+    assert.equal((await mock.advance(60)).now_seconds, 60);
+    assert.equal((await mock.validation(id)).failure_status, 'declined');
+
+    const other = await create(mock, 'u2');
+    const done = await mock.complete(other, { status: 'failure', failure_status: 'expired' });
+    assert.equal(done.failure_status, 'expired');
+    await assert.rejects(mock.complete(other), (e) => e instanceof MockError && e.status === 409);
+
+    assert.deepEqual(await mock.arm('never-completes', 2), { armed: 2, scenario: 'never-completes' });
+    const armed = await create(mock, 'u3');
+    assert.equal((await mock.validation(armed)).scenario, 'never-completes');
+
+    const creates = await mock.journal({ kind: 'create' });
+    assert.deepEqual(creates.map((e) => e.validation_id), [id, other, armed]);
+    assert.match(await mock.metrics(), /truidentidad_mock_requests_total\{kind="create",status="200"\} 3/);
+
+    await mock.reset();
+    await assert.rejects(mock.validation(id), (e) => e.status === 404);
+  } finally {
+    await mock.stop();
+  }
+});
+
+test('a missing binary says what to install', async () => {
+  await assert.rejects(startMock({ binary: '/nonexistent/truidentidad-mock' }), /set TRUIDENTIDAD_MOCK_BIN/);
+});
+
+test('a bad flag reports the server message', async () => {
+  await assert.rejects(startMock({ args: ['--no-such-flag'] }), /did not start[\s\S]*--no-such-flag/);
+});
+
+test('the admin token is sent on control calls', async () => {
+  const mock = await startMock({ adminToken: 't0ken' });
+  try {
+    assert.equal((await mock.advance(1)).now_seconds, 1);
+  } finally {
+    await mock.stop();
+  }
+});
+
+test('the Vitest globalSetup recipe provides the URL and stops the server', async () => {
+  const provided = {};
+  const teardown = await setup({ provide: (k, v) => { provided[k] = v; } });
+  assert.match(provided.truidentidadMockUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(process.env.TRUIDENTIDAD_MOCK_URL, provided.truidentidadMockUrl);
+  const health = await fetch(`${provided.truidentidadMockUrl}/_mock/health`);
+  assert.equal(health.status, 200);
+  await teardown();
+  await assert.rejects(fetch(`${provided.truidentidadMockUrl}/_mock/health`));
+});
