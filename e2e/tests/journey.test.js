@@ -171,9 +171,10 @@ test('desktop offers the phone handoff; finishing on the phone completes the des
 
 test('an unknown validation gets a clear error in the SDK', { timeout: 30_000 }, async () => {
   const page = await newPage(browser, { viewport: PHONE, mobile: true });
-  await page.goto('/journey/VLD0123456789abcdef0123456789abcdef');
+  // Listen before the page loads: the SDK may log its error before goto() returns.
   const logged = [];
   page.on('console', (m) => logged.push(m.text()));
+  await page.goto('/journey/VLD0123456789abcdef0123456789abcdef');
   await page.waitForSelector('#app[data-truora-step="error"]');
   // The person reads what to do, in their language; the developer's message is in the console.
   assert.match(await page.textContent('[data-testid=error-message]'), /No encontramos esta verificación/);
