@@ -201,6 +201,23 @@ impl Record {
         person::expiry_for(observation, person)
     }
 
+    /// Counts one poll arriving at `now` and returns the poll's number. Every poll counts in
+    /// `polls_total`; only polls before an expiring scenario's timeout move poll-driven
+    /// phases (and the journey's count). The one rule both stores apply, so a replica on
+    /// Redis counts exactly as the in-memory store does.
+    pub fn count_poll(&mut self, catalogue: &Catalogue, now: Duration) -> u32 {
+        let in_time = !(catalogue.get(self.scenario).expires
+            && now.saturating_sub(self.created) >= self.timeout);
+        self.polls_total = self.polls_total.saturating_add(1);
+        if in_time {
+            self.polls_counted = self.polls_counted.saturating_add(1);
+            if let Some(j) = self.journey.as_mut() {
+                j.count_poll();
+            }
+        }
+        self.polls_total
+    }
+
     /// The earliest moment, up to `now`, at which this validation was terminal, given when
     /// its polls arrived (`poll_arrivals`, from the journal): what a load test's detection lag
     /// is measured from. `None` while it is still pending at `now`.

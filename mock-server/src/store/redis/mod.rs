@@ -303,16 +303,7 @@ impl ValidationStore for RedisStore {
         let mut record = self.decode(id, &before)?;
         let observation = record.observe(&self.catalogue, now);
         // What the script did to the counters, applied to the copy handed back.
-        let in_time = !(self.catalogue.get(record.scenario).expires
-            && now.saturating_sub(record.created) >= record.timeout);
-        record.polls_total = record.polls_total.saturating_add(1);
-        if in_time {
-            record.polls_counted = record.polls_counted.saturating_add(1);
-            if let Some(j) = record.journey.as_mut() {
-                j.count_poll();
-            }
-        }
-        let nth = record.polls_total;
+        let nth = record.count_poll(&self.catalogue, now);
         Ok(Some((
             View {
                 record,
