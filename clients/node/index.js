@@ -52,11 +52,13 @@ export async function startMock(options = {}) {
     child.once('error', (e) => fail(e.code === 'ENOENT'
       ? `not found; install truidentidad-mock on PATH or set ${ENV_BIN} to the binary`
       : e.message));
-    child.once('exit', (code) => setImmediate(() => fail(`exited with code ${code}`)));
+    // 'close', not 'exit': 'exit' can fire before the last of stderr has been read, and the
+    // server's own message (say, which flag it refused) is what the caller needs to see.
+    child.once('close', (code) => fail(`exited with code ${code}`));
     lines.once('line', (line) => {
       clearTimeout(timer);
       lines.close();
-      child.removeAllListeners('exit');
+      child.removeAllListeners('close');
       const prefix = 'listening on ';
       if (!line.startsWith(prefix)) {
         child.kill('SIGKILL');
