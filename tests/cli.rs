@@ -431,3 +431,21 @@ fn health_exits_0_for_a_running_mock_and_1_otherwise() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("must start with http://"));
 }
+
+/// A service that never comes up is one clear error after the few seconds a just-started
+/// one gets to bind its port, not fourteen interrupted cases.
+#[test]
+fn conformance_run_names_a_client_service_that_is_not_listening() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/follow");
+    let out = Command::new(BIN)
+        .args(["conformance", "run", "--client-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&port.to_string(), "PORT");
+    insta::assert_snapshot!(stderr, @"error: cannot connect to the client service at http://127.0.0.1:PORT/follow (is it running and listening there?): Connection refused (os error 111)");
+}

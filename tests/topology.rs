@@ -11,6 +11,9 @@
 //! Needs `redis-server`, `nginx` and `python3` (`.ci/run` installs the first two); a machine
 //! without them fails with what to install.
 
+#[path = "support/process_group.rs"]
+#[allow(dead_code)] // only spawn and the drop are needed here
+mod process_group;
 #[path = "../mock-server/tests/support/redis.rs"]
 mod redis_support;
 
@@ -21,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use process_group::ProcessGroup;
 use redis_support::{Redis, free_port, require};
 
 const BIN: &str = env!("CARGO_BIN_EXE_truidentidad-mock");
@@ -50,22 +54,6 @@ impl Proc {
         }
         self.kill();
     }
-}
-
-/// Whether a process of group `pgid` is still running (zombies left to a parent that does not
-/// reap them do not count).
-fn group_alive(pgid: u32) -> bool {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    dir.filter_map(Result::ok).any(|e| {
-        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-        // After the `(comm)` field: state, ppid, pgrp.
-        let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
-        let mut f = rest.split(' ');
-        let state = f.next().unwrap_or("Z");
-        f.nth(1) == Some(pgid.to_string().as_str()) && state != "Z"
-    })
 }
 
 /// nginx, stopped with SIGTERM so its workers go with it.
@@ -395,46 +383,23 @@ fn the_scale_out_commands_of_the_operators_page_run() {
         .replace("8081", &pa.to_string())
         .replace("8082", &pb.to_string());
     // Its own process group, so every command it started stops with it.
-    use std::os::unix::process::CommandExt;
-    let group = Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(dir.path())
-        .env("KEY", KEY)
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin_dir.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .process_group(0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run the page's commands");
-    struct Group(Child);
-    impl Drop for Group {
-        fn drop(&mut self) {
-            // SIGTERM to the group (nginx's master takes its workers along), SIGKILL to what
-            // is left after 5 s.
-            let group = format!("-{}", self.0.id());
-            let pgid = self.0.id();
-            let alive = || group_alive(pgid);
-            for signal in ["-TERM", "-KILL"] {
-                let _ = Command::new("kill").args([signal, "--", &group]).status();
-                let start = Instant::now();
-                while start.elapsed() < Duration::from_secs(5) {
-                    let _ = self.0.try_wait();
-                    if !alive() {
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        }
-    }
-    let _group = Group(group);
+    let _group = ProcessGroup::spawn(
+        Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(dir.path())
+            .env("KEY", KEY)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin_dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("run the page's commands");
     wait_for(
         Duration::from_secs(15),
         "the page's balancer answers",

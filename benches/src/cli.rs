@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use truidentidad_conformance::client::ClientSpec;
+use truidentidad_conformance::http::await_listening;
 use truidentidad_mock_server::conditions::{Brownout, RateLimit};
 
 use crate::client::{Api, TargetError};
@@ -257,6 +258,12 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot connect to the client service at {url} (is it running and listening there?)")]
+    ClientUnreachable {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("reading the identities file {path}: {source}")]
     ReadIdentities {
         path: PathBuf,
@@ -482,7 +489,7 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
         args.request_timeout,
         args.max_connections as usize,
     )?);
-    check_reachable(&api, &target).await?;
+    check_reachable(&target).await?;
 
     let stats = Arc::new(Stats::default());
     let limits = Arc::new(Limits::new(args.max_requests));
@@ -547,6 +554,17 @@ async fn run_fleet_mode(args: &LoadArgs, plan: FleetPlan) -> Result<ExitCode, Lo
         ClientSpec::Command(c) => c.clone(),
         ClientSpec::Url(u) => u.clone(),
     };
+    if let ClientSpec::Url(url) = &plan.client {
+        await_listening(url, truidentidad_conformance::http::LISTEN_GRACE)
+            .await
+            .map_err(|source| LoadError::ClientUnreachable {
+                url: url.clone(),
+                source,
+            })?;
+    }
+    if let Some(target) = &plan.target {
+        check_reachable(&target.url).await?;
+    }
     let run = crate::fleet::run_fleet(plan, Display::auto(args.quiet)).await?;
     let report = FleetReport::new(&run, &client);
     print!("{}", report.to_text());
@@ -602,17 +620,19 @@ fn read_baseline(path: &std::path::Path) -> Result<Report, LoadError> {
 
 /// One TCP connect before the run, so a wrong port is one clear error instead of thousands of
 /// counted connect failures.
-async fn check_reachable(api: &Api, target: &str) -> Result<(), LoadError> {
-    let connect = tokio::net::TcpStream::connect(api.socket_addr());
-    match tokio::time::timeout(Duration::from_secs(5), connect).await {
-        Ok(Ok(_)) => Ok(()),
+async fn check_reachable(target: &str) -> Result<(), LoadError> {
+    // A refusal is retried for a few seconds (`serve … & load …` starts both at once); a
+    // listener that accepts nothing at all is cut off after the same grace.
+    let waited = truidentidad_conformance::http::LISTEN_GRACE;
+    match tokio::time::timeout(waited * 2, await_listening(target, waited)).await {
+        Ok(Ok(())) => Ok(()),
         Ok(Err(source)) => Err(LoadError::Unreachable {
             target: target.into(),
             source,
         }),
         Err(_) => Err(LoadError::Unreachable {
             target: target.into(),
-            source: std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within 5 s"),
+            source: std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within 10 s"),
         }),
     }
 }

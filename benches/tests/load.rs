@@ -488,7 +488,8 @@ async fn raw_create_creates_a_distinct_validation_per_request() {
     );
 }
 
-#[tokio::test]
+// Paused time: the refusals are retried for a few (virtual) seconds before the error.
+#[tokio::test(start_paused = true)]
 async fn unreachable_target_is_one_clear_error() {
     // Bind then drop a listener: the port is free and refuses connections.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -197,6 +197,8 @@ pub enum SuiteError {
     NoJobs,
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot connect to the client service at {url} (is it running and listening there?)")]
+    ClientUnreachable { url: String, source: std::io::Error },
 }
 
 pub fn run(args: ConformanceArgs) -> Result<ExitCode, SuiteError> {
@@ -304,6 +306,16 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
         skip: a.skip.clone(),
         only: a.cases.clone(),
     };
+    let runtime = runtime()?;
+    // A service started on the same command line may still be binding its port.
+    if let ClientSpec::Url(url) = &plan.client {
+        runtime
+            .block_on(crate::http::await_listening(url, crate::http::LISTEN_GRACE))
+            .map_err(|source| SuiteError::ClientUnreachable {
+                url: url.clone(),
+                source,
+            })?;
+    }
     eprintln!(
         "running {} case(s), {} at a time, against {label} (mock API key `{API_KEY}`)…",
         if a.cases.is_empty() {
@@ -313,7 +325,7 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
         },
         a.jobs
     );
-    let mut report = runtime()?.block_on(runner::run_report(&plan, label));
+    let mut report = runtime.block_on(runner::run_report(&plan, label));
     if let Some((file, d)) = deviations {
         report.expect = Some(expect::apply(&file, &d, &mut report.cases));
     }
