@@ -466,44 +466,6 @@ proptest! {
         prop_assert_eq!(backoff_grew(&waits), Some(false));
     }
 
-    /// Full jitter floored at 1 s, as a client in `outage` makes it (waits until its 13 s
-    /// give-up deadline, each poll answered after 250 ms): of 2,000 runs at most 2 are flagged.
-    /// Measured over 200,000 runs: 0.009 % are judged at all (7 waits fit only when nearly
-    /// every draw was short), 0.003 % flagged. (With the earlier threshold of 5 waits: 15 %
-    /// judged, 1.0 % flagged, which flipped a polite client's verdict now and then.)
-    #[test]
-    fn full_jitter_is_almost_never_flagged(seed in 1u64..u64::MAX, noise in 0u64..60) {
-        let mut rng = Rng(seed);
-        let mut flagged = 0;
-        for _ in 0..2_000 {
-            let all = full_jitter(&mut rng, 12, noise);
-            // Poll 1 fails at about 1.25 s; then the client waits while it stays within 13 s.
-            let mut at = 1.25;
-            let waits: Vec<Duration> = all.into_iter().take_while(|w| {
-                at += w.as_secs_f64();
-                let fits = at <= 13.0;
-                at += 0.25;
-                fits
-            }).collect();
-            if backoff_grew(&waits) == Some(false) {
-                flagged += 1;
-            }
-        }
-        prop_assert!(flagged <= 2, "{} of 2000 flagged", flagged);
-    }
-
-    /// Full jitter floored at 1 s, in runs of 7 to 9 errors: its later half draws from ranges
-    /// of 8 s or more, so it is flagged only when every one of those draws came out short:
-    /// at most 2 of 2,000 runs (measured over 200,000 runs of 7: 0.0045 %; of 8: 0.0005 %).
-    #[test]
-    fn long_full_jitter_runs_grow(seed in 1u64..u64::MAX, n in 7usize..10) {
-        let mut rng = Rng(seed);
-        let flagged = (0..2_000)
-            .filter(|_| backoff_grew(&full_jitter(&mut rng, n, 30)) == Some(false))
-            .count();
-        prop_assert!(flagged <= 2, "{} of 2000 flagged", flagged);
-    }
-
     /// No jitter: a fixed 1 s or 2 s wait, doubling from 1 s, or Truora's SDK schedule, with
     /// up to 60 ms of scheduling noise on each wait, is always flagged once there are enough
     /// waits (8 at the 1 s floor, else 5).
@@ -530,17 +492,88 @@ proptest! {
         prop_assert_eq!(unjittered(&waits), None, "{:?}", waits);
     }
 
-    /// ×1.1–1.3 jitter on a fixed 2 s wait, and full jitter floored at 1 s, as a poller makes
-    /// them in 13 s (5 waits): of 2,000 runs, at most 1 % flagged, with scheduling noise up to
-    /// 60 ms. Measured over 200,000 runs each: 0.18 % (fixed 2 s ×1.1–1.3), 0.017 % (full
-    /// jitter, 5 waits), 0.24 % (full jitter, 4 waits).
-    #[test]
-    fn other_jitter_is_almost_never_flagged(seed in 1u64..u64::MAX, noise in 0u64..60) {
+}
+
+// --- How often polite jitter is mistaken for none: rates over fixed seeds. ---
+//
+// These were proptests with a random seed per case, each allowing 2 (or 20) of 2,000 runs
+// flagged. A rare tail then became a rare CI failure (3 of 2,000 once, for one seed), which
+// says nothing about the heuristic. Fixed seeds give the same verdict on every run, and the
+// bound is on the rate the doc comments quote.
+
+/// `n` fixed seeds, and a scheduling noise (0–59 ms) for each.
+fn fixed_seeds(n: usize) -> impl Iterator<Item = (u64, u64)> {
+    let mut source = Rng(0x9e37_79b9_7f4a_7c15);
+    (0..n).map(move |i| {
+        let seed = (source.unit() * u64::MAX as f64) as u64 | 1;
+        (seed, (i % 60) as u64)
+    })
+}
+
+/// Full jitter floored at 1 s, as a client in `outage` makes it (waits until its 13 s give-up
+/// deadline, each poll answered after 250 ms). Over 200,000 runs: 0.009 % are judged at all
+/// (7 waits fit only when nearly every draw was short), 0.003 % flagged (6,000,000 runs: 181).
+/// (With the earlier threshold of 5 waits: 15 % judged, 1.0 % flagged, which flipped a polite
+/// client's verdict now and then.) Bound: 0.01 %.
+#[test]
+fn full_jitter_is_almost_never_flagged() {
+    let mut flagged = 0;
+    for (seed, noise) in fixed_seeds(100) {
         let mut rng = Rng(seed);
-        let mut flagged = 0;
+        for _ in 0..2_000 {
+            let all = full_jitter(&mut rng, 12, noise);
+            // Poll 1 fails at about 1.25 s; then the client waits while it stays within 13 s.
+            let mut at = 1.25;
+            let waits: Vec<Duration> = all
+                .into_iter()
+                .take_while(|w| {
+                    at += w.as_secs_f64();
+                    let fits = at <= 13.0;
+                    at += 0.25;
+                    fits
+                })
+                .collect();
+            if backoff_grew(&waits) == Some(false) {
+                flagged += 1;
+            }
+        }
+    }
+    assert!(flagged <= 20, "{flagged} of 200,000 runs flagged");
+}
+
+/// Full jitter floored at 1 s, in runs of 7 to 9 errors: its later half draws from ranges of
+/// 8 s or more, so it is flagged only when every one of those draws came out short (measured
+/// over 200,000 runs of 7: 0.0045 %; of 8: 0.0005 %). Bound: 0.01 %.
+#[test]
+fn long_full_jitter_runs_grow() {
+    let mut flagged = 0;
+    for (i, (seed, _)) in fixed_seeds(100).enumerate() {
+        let mut rng = Rng(seed);
+        let n = 7 + i % 3;
+        flagged += (0..2_000)
+            .filter(|_| backoff_grew(&full_jitter(&mut rng, n, 30)) == Some(false))
+            .count();
+    }
+    assert!(flagged <= 20, "{flagged} of 200,000 runs flagged");
+}
+
+/// ×1.1–1.3 jitter on a fixed 2 s wait, and full jitter floored at 1 s, as a poller makes them
+/// in 13 s (5 waits), with scheduling noise up to 60 ms. Measured over 200,000 runs each:
+/// 0.18 % (fixed 2 s ×1.1–1.3), 0.017 % (full jitter, 5 waits), 0.24 % (full jitter, 4
+/// waits). Bound: 1 %.
+#[test]
+fn other_jitter_is_almost_never_flagged() {
+    let mut flagged = 0;
+    for (seed, noise) in fixed_seeds(100) {
+        let mut rng = Rng(seed);
         for i in 0..2_000 {
             let waits: Vec<Duration> = if i % 2 == 0 {
-                (0..5).map(|_| Duration::from_secs_f64(2.0 * (1.1 + 0.2 * rng.unit())) + ms((rng.unit() * noise as f64) as u64)).collect()
+                (0..5)
+                    .map(|_| {
+                        Duration::from_secs_f64(2.0 * (1.1 + 0.2 * rng.unit()))
+                            + ms((rng.unit() * noise as f64) as u64)
+                    })
+                    .collect()
             } else {
                 full_jitter(&mut rng, 5, noise)
             };
@@ -548,8 +581,8 @@ proptest! {
                 flagged += 1;
             }
         }
-        prop_assert!(flagged <= 20, "{} of 2000 flagged", flagged);
     }
+    assert!(flagged <= 2_000, "{flagged} of 200,000 runs flagged");
 }
 
 // --- Slack at the boundaries: a client set exactly at a limit passes, 1 ms past it fails. ---
