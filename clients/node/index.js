@@ -68,7 +68,34 @@ export async function startMock(options = {}) {
       }
     });
   });
+  track(child);
   return new MockHandle(child, url, apiKey, adminToken);
+}
+
+/** Servers started and not yet exited; killed when Node exits. */
+const running = new Set();
+let exitHook = false;
+
+/**
+ * A handle the test forgot to stop (a test that threw before `stop()`) must neither keep Node
+ * running nor outlive it: the child and its pipes do not hold the event loop open, and
+ * whatever is still running is killed when Node exits.
+ */
+function track(child) {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', killRunning);
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  child.unref();
+  child.stdout.unref?.();
+  child.stderr.unref?.();
+}
+
+function killRunning() {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
 }
 
 /** One running server. Methods map one to one to the control API. */

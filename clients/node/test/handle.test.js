@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMock, MockError } from '../index.js';
 import setup from '../recipes/vitest.global-setup.js';
+import { spawn } from 'node:child_process';
 
 async function create(mock, accountId) {
   const res = await fetch(`${mock.url}/v1/validations`, {
@@ -68,4 +69,19 @@ test('the Vitest globalSetup recipe provides the URL and stops the server', asyn
   assert.equal(health.status, 200);
   await teardown();
   await assert.rejects(fetch(`${provided.truidentidadMockUrl}/_mock/health`));
+});
+
+test('a server never stopped neither keeps Node running nor outlives it', { timeout: 20000 }, async () => {
+  // A test that throws before stop(): here, a script that starts a server and just ends.
+  const script = `import { startMock } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
+const mock = await startMock();
+console.log(mock.url);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  assert.equal(code, 0);
+  const url = out.trim();
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  await assert.rejects(fetch(`${url}/_mock/health`), 'the server went with the script');
 });
