@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -91,3 +93,14 @@ def test_a_bad_flag_reports_the_servers_message() -> None:
     with pytest.raises(MockError, match="did not start") as e:
         MockServer.start(args=["--no-such-flag"])
     assert "--no-such-flag" in str(e.value)
+
+
+def test_a_server_never_stopped_does_not_outlive_the_interpreter() -> None:
+    # A script that starts a server and ends without stop(), as a test that fails first does.
+    script = "from truidentidad_mock import MockServer; print(MockServer.start().url)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=30, check=True)
+    url = done.stdout.strip()
+    assert url.startswith("http://127.0.0.1:")
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{url}/_mock/health", timeout=5)

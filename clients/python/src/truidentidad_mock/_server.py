@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from typing import Any, Dict, List, Optional, Sequence
 
 ENV_BIN = "TRUIDENTIDAD_MOCK_BIN"
@@ -48,6 +49,13 @@ def find_binary(explicit: Optional[str] = None) -> str:
     return found
 
 
+def _kill(process: "subprocess.Popen[bytes]") -> None:
+    """Kills a server its handle never stopped (when the handle is collected, or at exit)."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
 class MockServer:
     """A running ``truidentidad-mock serve`` process on a free loopback port.
 
@@ -66,6 +74,9 @@ class MockServer:
         self.api_key = api_key
         #: The admin token the control API requires, if one was set.
         self.admin_token = admin_token
+        # A server nobody stopped (a test that failed first, a handle dropped) must not outlive
+        # its handle or the interpreter.
+        self._finalizer = weakref.finalize(self, _kill, process)
 
     @classmethod
     def start(
@@ -178,6 +189,7 @@ class MockServer:
         if self._process.stdout is not None:
             self._process.stdout.close()
         self._stderr.close()
+        self._finalizer.detach()
 
     def __enter__(self) -> "MockServer":
         return self
