@@ -122,6 +122,22 @@ mod tests {
     use crate::catalogue::Level;
     use crate::verdict::{RuleFinding, Verdict};
 
+    /// The ```toml block of conformance/README.md's "Known deviations", as a user copies it.
+    #[test]
+    fn the_readme_example_is_a_valid_file() {
+        let readme = include_str!("../README.md");
+        let block = readme
+            .split("## Known deviations")
+            .nth(1)
+            .and_then(|s| s.split("```toml\n").nth(1))
+            .and_then(|s| s.split("```").next())
+            .expect("a toml block under Known deviations");
+        let parsed = parse("README.md", block, &Catalogue::builtin().unwrap()).unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].case, "rate-limited");
+        assert_eq!(parsed[0].rule, "honour-retry-after");
+    }
+
     fn case_with(rule: &str) -> CaseReport {
         let cat = Catalogue::builtin().unwrap();
         let mut c = CaseReport::not_run(

@@ -1,5 +1,24 @@
 use super::*;
 
+/// The ```toml block of scenarios/README.md ("A file"), as a user copies it: it parses, and
+/// says what its comments say.
+#[test]
+fn the_readme_example_parses() {
+    let readme = include_str!("../../README.md");
+    let block = readme
+        .split("## A file")
+        .nth(1)
+        .and_then(|s| s.split("```toml\n").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("a toml block under `## A file`");
+    let scenarios = parse_scenarios("README.md", block).expect("the README's example is valid");
+    assert_eq!(scenarios.len(), 1);
+    let s = &scenarios[0];
+    assert_eq!(s.name, "declined-after-journey");
+    assert_eq!(s.phases.len(), 2);
+    assert_eq!(s.faults.len(), 1);
+}
+
 fn errors(src: &str) -> String {
     match parse_scenarios("broken.toml", src) {
         Ok(s) => panic!("expected errors, parsed {} scenarios", s.len()),
