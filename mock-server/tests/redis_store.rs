@@ -210,6 +210,35 @@ async fn the_control_api_of_either_replica_sees_and_changes_everything() {
     assert_eq!(get(&b, "/_mock/validations").await.json()["count"], 0);
 }
 
+/// A control switch is final in Redis as in memory: a test identity typed in the journey
+/// afterwards (on the other replica) does not undo it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_control_switch_outranks_a_test_identity_typed_later() {
+    let redis = Redis::start();
+    let (a, b) = (replica(&redis, "rank").await, replica(&redis, "rank").await);
+    let id = create_id(&a, "type=government").await;
+    let switched = post(
+        &a,
+        &format!("/_mock/validations/{id}/scenario"),
+        "scenario=declined-liveness",
+    )
+    .await;
+    assert_eq!(switched.status, 200, "{}", switched.text());
+    for (step, body) in [
+        ("open", r#"{"device":"phone"}"#),
+        ("steps/intro", "{}"),
+        ("steps/document", r#"{"document_number":"9930000001"}"#),
+    ] {
+        let path = format!("/web-adapter/v1/validations/{id}/{step}");
+        let r = post_json(&b, &path, body).await;
+        assert_eq!(r.status, 200, "{step}: {}", r.text());
+    }
+    assert_eq!(
+        detail(&a, &id).await.json()["scenario"],
+        "declined-liveness"
+    );
+}
+
 /// `--key-isolation` on a shared store: the creating key's fingerprint travels with the
 /// record, so another key's polls through any replica are 404s that count nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

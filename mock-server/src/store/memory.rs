@@ -286,11 +286,7 @@ impl ValidationStore for MemoryStore {
         now: Duration,
     ) -> Result<View, StoreError> {
         self.change_pending(id, now, |record| {
-            record.switch_scenario(scenario, now);
-            record.chosen_by = ChosenBy::Control;
-            if let Some(j) = record.journey.as_mut() {
-                j.rebase_hold(now);
-            }
+            record.switch_scenario(scenario, ChosenBy::Control, now);
         })
     }
 

@@ -146,13 +146,20 @@ impl Record {
         self.changes_mut().forced = Some((outcome, now));
     }
 
-    /// Attaches `scenario`, whose timeline and poll count start now.
-    pub fn switch_scenario(&mut self, scenario: ScenarioId, now: Duration) {
+    /// Attaches `scenario`, chosen `by`, whose timeline and poll count start now; holds of a
+    /// journey before now no longer apply to it. One method for every store and the journey,
+    /// so a switch means the same wherever it happens (the Redis store once left `chosen_by`
+    /// as it was, so a test identity typed later could undo a control switch).
+    pub fn switch_scenario(&mut self, scenario: ScenarioId, by: ChosenBy, now: Duration) {
         self.scenario = scenario;
+        self.chosen_by = by;
         let polls = self.polls_counted;
         let c = self.changes_mut();
         c.scenario_start = now;
         c.polls_at_scenario_start = polls;
+        if let Some(j) = self.journey.as_mut() {
+            j.rebase_hold(now);
+        }
     }
 
     pub fn facts(&self, now: Duration) -> ValidationFacts {

@@ -155,14 +155,10 @@ fn select_by_document(record: &mut Record, catalogue: &Catalogue, now: Duration,
         return;
     }
     record.chosen_by = ChosenBy::Document;
-    let switched = record.scenario != id;
-    if switched {
-        record.switch_scenario(id, now);
+    if record.scenario != id {
+        record.switch_scenario(id, ChosenBy::Document, now);
     }
     if let Some(j) = record.journey.as_mut() {
-        if switched {
-            j.rebase_hold(now);
-        }
         j.log(
             now,
             "test_identity",

@@ -219,7 +219,7 @@ mod tests {
             };
             if let Some((at, polls)) = switched {
                 r.polls_counted = polls;
-                r.switch_scenario(c.id_of("never-completes").unwrap(), Duration::from_nanos(at));
+                r.switch_scenario(c.id_of("never-completes").unwrap(), r.chosen_by, Duration::from_nanos(at));
                 r.polls_counted = pc;
             }
             if let Some(at) = forced {

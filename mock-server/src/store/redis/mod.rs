@@ -32,7 +32,9 @@ pub use url::{RedisUrl, RedisUrlError};
 
 use self::codec::{Encoded, Stored};
 use self::pool::Pool;
-use super::{InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View};
+use super::{
+    ChosenBy, InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View,
+};
 use crate::ids::ValidationId;
 
 /// Optimistic writes retried this many times before the store gives up (never reached
@@ -338,10 +340,7 @@ impl ValidationStore for RedisStore {
         now: Duration,
     ) -> Result<View, StoreError> {
         self.change_pending(id, now, |record, now| {
-            record.switch_scenario(scenario, now);
-            if let Some(j) = record.journey.as_mut() {
-                j.rebase_hold(now);
-            }
+            record.switch_scenario(scenario, ChosenBy::Control, now);
         })
     }
 
