@@ -116,6 +116,14 @@ pub struct LoadArgs {
     /// 20s:10s:+2s (repeatable).
     #[arg(long = "brownout", value_name = "AT:FOR:EFFECT")]
     pub brownouts: Vec<Brownout>,
+    /// Fleet mode: the port of the in-process mock (and its dashboard), e.g. to keep a
+    /// dashboard tab open across runs [default: a free port].
+    #[arg(long, value_name = "PORT", conflicts_with = "target")]
+    pub mock_port: Option<u16>,
+    /// Fleet mode: after the run and its report, keep the in-process mock and its dashboard
+    /// open (to look at the journal, validations and charts) until Ctrl-C.
+    #[arg(long, conflicts_with = "target")]
+    pub hold: bool,
     /// Sent as Truora-API-Key on every request.
     #[arg(
         long,
@@ -368,7 +376,15 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
             brownouts: args.brownouts.clone(),
             seed: args.seed.unwrap_or_else(time_seed),
             quiet_window: FLEET_QUIET_WINDOW,
+            mock_port: args.mock_port.unwrap_or(0),
+            hold: args.hold,
         }));
+    }
+    if args.mock_port.is_some() || args.hold {
+        return Err(SpecError(
+            "--mock-port and --hold are about the fleet mode's own mock: use them with --client or --client-url".into(),
+        )
+        .into());
     }
     if args.rate_limit.is_some() || !args.brownouts.is_empty() {
         return Err(SpecError(
@@ -565,14 +581,23 @@ async fn run_fleet_mode(args: &LoadArgs, plan: FleetPlan) -> Result<ExitCode, Lo
     if let Some(target) = &plan.target {
         check_reachable(&target.url).await?;
     }
-    let run = crate::fleet::run_fleet(plan, Display::auto(args.quiet)).await?;
+    let (run, held) = crate::fleet::run_fleet(plan, Display::auto(args.quiet)).await?;
     let report = FleetReport::new(&run, &client);
     print!("{}", report.to_text());
     if let Some(path) = &args.json {
         write_json(path, &report)?;
     }
     let verdicts = threshold::check_with(&args.thresholds, |m| report.value(m));
-    Ok(print_verdicts(&verdicts))
+    let code = print_verdicts(&verdicts);
+    if let Some(server) = held {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        let url = server.uri();
+        eprintln!("holding the fleet's mock at {url} (dashboard: {url}/dashboard) until Ctrl-C");
+        let _ = tokio::signal::ctrl_c().await;
+        server.shutdown().await;
+    }
+    Ok(code)
 }
 
 /// Writes a report as `--json` asked.

@@ -86,6 +86,8 @@ async fn measured_as_the_journal_shows(url: String, mock: Mock) {
         seed: 7,
         quiet_window: Duration::from_millis(500),
         target: None,
+        mock_port: 0,
+        hold: false,
     };
     let (server, run, before) = match mock {
         Mock::Own => {
@@ -113,7 +115,8 @@ async fn measured_as_the_journal_shows(url: String, mock: Mock) {
                 api_key: EXTERNAL_KEY.into(),
                 admin_token: Some(ADMIN_TOKEN.into()),
             });
-            let run = run_fleet(plan.clone(), Display::Off).await.unwrap();
+            let (run, held) = run_fleet(plan.clone(), Display::Off).await.unwrap();
+            assert!(held.is_none(), "an external target is never held");
             (server, run, before)
         }
     };
@@ -157,7 +160,11 @@ async fn measured_as_the_journal_shows(url: String, mock: Mock) {
     assert_eq!(f.reported, saw_outcome, "{:?}", run.problems);
     assert_eq!(f.wrong_outcomes, 0, "{:?}", run.problems);
     // The per-second series adds up to every request the mock received.
-    assert_eq!(f.rate.per_second.iter().sum::<u64>(), api.len() as u64);
+    assert_eq!(f.per_second.totals().iter().sum::<u64>(), api.len() as u64);
+    assert_eq!(
+        f.windows.arrivals.requests + f.windows.drain.requests,
+        api.len() as u64
+    );
     server.shutdown().await;
 }
 
