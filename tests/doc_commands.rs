@@ -688,6 +688,7 @@ fn readme_load_merge() {
         let out = Command::new(BIN)
             .args([
                 "load",
+                "run",
                 "--target",
                 &format!("http://127.0.0.1:{}", mock.port),
             ])

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod client;
 pub mod exporter;
 pub mod fleet;
+pub mod html;
 pub mod http1;
 pub mod merge;
 pub mod metrics;

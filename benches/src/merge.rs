@@ -167,6 +167,7 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
         elapsed_s: longest(|r| r.elapsed_s),
         rate: per_second.peaks(std::time::Duration::from_secs_f64(arrivals)),
         per_second,
+        latency_per_second: Default::default(),
         windows,
         poll_deadline_s: longest(|r| r.poll_deadline_s),
         arrivals: Arrivals {

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::outcome::ErrorClass;
-use crate::series::{Peaks, PerSecond, Windows};
+use crate::series::{LatencyPerSecond, Peaks, PerSecond, Windows};
 use crate::stats::{Percentiles, Stats};
 
 /// Bumped only when a key changes meaning or disappears; new keys may appear at any version.
@@ -37,6 +37,9 @@ pub struct Report {
     /// Requests in each second of the run, by answer.
     #[serde(default)]
     pub per_second: PerSecond,
+    /// Latency percentiles of each second (polling mode; empty in raw and merged reports).
+    #[serde(default, skip_serializing_if = "LatencyPerSecond::is_empty")]
+    pub latency_per_second: LatencyPerSecond,
     /// `--poll-deadline` in seconds (polling mode; 0 otherwise): why a `deadline` outcome is one.
     #[serde(default)]
     pub poll_deadline_s: f64,
@@ -156,17 +159,18 @@ impl Report {
         let poll = Stats::snapshot(&stats.poll);
         let time_to_terminal = Stats::snapshot(&stats.time_to_terminal);
         let total = creates + polls;
-        let (per_second, during) = stats
+        let (per_second, during, latency_per_second) = stats
             .timeline
             .get()
-            .map_or((PerSecond::default(), total), |t| {
-                (t.per_second(), t.during_arrivals())
+            .map_or((PerSecond::default(), total, Default::default()), |t| {
+                (t.per_second(), t.during_arrivals(), t.latency_per_second())
             });
         let windows = Windows::split(facts.arrival_window, facts.elapsed, total, during);
         Report {
             windows,
             rate: per_second.peaks(facts.arrival_window),
             per_second,
+            latency_per_second,
             poll_deadline_s: facts.poll_deadline.map_or(0.0, |d| round3(d.as_secs_f64())),
             histograms: Some(EncodedHistograms {
                 create: create.encode(),
@@ -478,6 +482,7 @@ pub(crate) mod tests {
                 no_answer: vec![0, 1, 0],
                 other: vec![0, 0, 0],
             },
+            latency_per_second: LatencyPerSecond::default(),
             poll_deadline_s: 60.0,
             arrivals: Arrivals {
                 target_per_second: 200.0,

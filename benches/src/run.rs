@@ -215,7 +215,7 @@ async fn lifecycle(
     }
     let created = api.create_with(&account, header, document).await;
     let now = Instant::now();
-    stats.answered(now, Answered::of(&created));
+    stats.answered_in(now, Answered::of(&created), now - intended);
     stats.creates.fetch_add(1, Ordering::Relaxed);
     Stats::record(&stats.create, now - intended);
     let id = match created {
@@ -238,7 +238,7 @@ async fn lifecycle(
         }
         let seen = api.poll(&request).await;
         let now = Instant::now();
-        stats.answered(now, Answered::of(&seen));
+        stats.answered_in(now, Answered::of(&seen), now - next);
         stats.polls.fetch_add(1, Ordering::Relaxed);
         Stats::record(&stats.poll, now - next);
         polls += 1;

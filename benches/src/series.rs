@@ -8,9 +8,11 @@
 //! what the drain cost (a 5 s run whose `expired-*` validations poll for 60 s more averaged to a
 //! third of its real rate), so each figure here belongs to one window.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
 use tokio::time::Instant;
 
 use crate::outcome::{ErrorClass, RequestError};
@@ -238,6 +240,64 @@ impl Windows {
     }
 }
 
+/// Latency percentiles of each second of a run, in ms (0 for a second without requests), for
+/// the HTML report's chart. Absent from merged reports: they come from per-second histograms
+/// a report does not embed.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LatencyPerSecond {
+    pub p50: Vec<f64>,
+    pub p90: Vec<f64>,
+    pub p99: Vec<f64>,
+}
+
+impl LatencyPerSecond {
+    pub fn is_empty(&self) -> bool {
+        self.p50.is_empty()
+    }
+}
+
+/// Per-second latency histograms: 2 significant digits (1 %), 1 µs to 60 s (longer is
+/// clamped), 32-bit counts. About 10 KiB each, made only for a second that saw a request, so a
+/// run costs about 10 KiB per busy second (600 KiB for a minute) on top of its totals.
+#[derive(Debug, Default)]
+struct PerSecondLatency(Mutex<Vec<Option<Histogram<u32>>>>);
+
+/// Longest latency a per-second histogram holds, in µs.
+const INTERVAL_MAX_MICROS: u64 = 60_000_000;
+
+impl PerSecondLatency {
+    fn record(&self, second: usize, latency: Duration) {
+        let us = u64::try_from(latency.as_micros())
+            .unwrap_or(INTERVAL_MAX_MICROS)
+            .clamp(1, INTERVAL_MAX_MICROS);
+        let Ok(mut all) = self.0.lock() else { return };
+        if all.len() <= second {
+            all.resize_with(second + 1, || None);
+        }
+        if all[second].is_none() {
+            all[second] = Histogram::new_with_bounds(1, INTERVAL_MAX_MICROS, 2).ok();
+        }
+        if let Some(h) = &mut all[second] {
+            h.saturating_record(us);
+        }
+    }
+
+    fn percentiles(&self) -> LatencyPerSecond {
+        let mut out = LatencyPerSecond::default();
+        let Ok(all) = self.0.lock() else { return out };
+        for h in all.iter() {
+            let q = |q: f64| {
+                h.as_ref()
+                    .map_or(0.0, |h| round3(h.value_at_quantile(q) as f64 / 1000.0))
+            };
+            out.p50.push(q(0.5));
+            out.p90.push(q(0.9));
+            out.p99.push(q(0.99));
+        }
+        out
+    }
+}
+
 /// Longest run the live series holds; later requests count in its last second.
 const MAX_SECONDS: usize = 24 * 3600;
 
@@ -249,6 +309,7 @@ pub struct Timeline {
     arrivals_end: Instant,
     seconds: Box<[[AtomicU64; Answered::COUNT]]>,
     during_arrivals: AtomicU64,
+    latency: PerSecondLatency,
 }
 
 impl Timeline {
@@ -261,13 +322,27 @@ impl Timeline {
             arrivals_end: origin + arrivals,
             seconds: (0..len).map(|_| Default::default()).collect(),
             during_arrivals: AtomicU64::new(0),
+            latency: PerSecondLatency::default(),
         }
+    }
+
+    /// Records a request's latency in the second it finished (`at`).
+    pub fn record_latency(&self, at: Instant, latency: Duration) {
+        self.latency.record(self.second(at), latency);
+    }
+
+    /// The latency percentiles of each second.
+    pub fn latency_per_second(&self) -> LatencyPerSecond {
+        self.latency.percentiles()
+    }
+
+    fn second(&self, at: Instant) -> usize {
+        (at.saturating_duration_since(self.origin).as_secs() as usize).min(self.seconds.len() - 1)
     }
 
     /// Counts a request finished at `at`.
     pub fn record(&self, at: Instant, answered: Answered) {
-        let s = (at.saturating_duration_since(self.origin).as_secs() as usize)
-            .min(self.seconds.len() - 1);
+        let s = self.second(at);
         self.seconds[s][answered.index()].fetch_add(1, Ordering::Relaxed);
         if at <= self.arrivals_end {
             self.during_arrivals.fetch_add(1, Ordering::Relaxed);
@@ -355,6 +430,27 @@ mod tests {
         assert_eq!(s.server_error, vec![0, 0, 0, 0, 1]);
         assert_eq!(s.totals(), vec![1, 1, 2, 0, 1]);
         assert_eq!(t.during_arrivals(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn latency_percentiles_are_per_second() {
+        let origin = Instant::now();
+        let t = Timeline::new(origin, Duration::from_secs(2), Duration::from_secs(3));
+        for ms in 1..=100u64 {
+            t.record_latency(origin, Duration::from_millis(ms));
+        }
+        t.record_latency(
+            origin + Duration::from_millis(2_500),
+            Duration::from_millis(40),
+        );
+        let l = t.latency_per_second();
+        let close = |got: f64, want: f64| (got - want).abs() <= want * 0.01;
+        assert!(
+            close(l.p50[0], 50.0) && close(l.p90[0], 90.0) && close(l.p99[0], 99.0),
+            "{l:?}"
+        );
+        assert_eq!(l.p50[1], 0.0, "no requests in second 1");
+        assert!(close(l.p99[2], 40.0), "{l:?}");
     }
 
     #[test]

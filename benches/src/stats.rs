@@ -161,6 +161,15 @@ impl Stats {
         }
     }
 
+    /// Counts a finished request and its latency in the timeline (the polling model; raw
+    /// mode's lock-free loop keeps per-worker histograms and no per-second latency).
+    pub fn answered_in(&self, at: tokio::time::Instant, answered: Answered, latency: Duration) {
+        if let Some(t) = self.timeline.get() {
+            t.record(at, answered);
+            t.record_latency(at, latency);
+        }
+    }
+
     pub fn record(h: &Mutex<Latency>, d: Duration) {
         if let Ok(mut h) = h.lock() {
             h.record(d);
