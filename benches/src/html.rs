@@ -420,7 +420,7 @@ impl Page {
             .collect();
         self.table(
             &format!("{title} (ms)"),
-            &["", "p50", "p90", "p99", "p99.9", "max", "mean"],
+            &["of", "p50", "p90", "p99", "p99.9", "max", "mean"],
             &table,
         );
         self.end_section();
@@ -436,7 +436,7 @@ impl Page {
                 .iter()
                 .map(|(k, v)| vec![k.clone(), trim(*v)])
                 .collect();
-            self.table(title, &["", unit], &table);
+            self.table(title, &["what", unit], &table);
         }
         self.end_section();
     }
@@ -674,10 +674,13 @@ fn trim(v: f64) -> String {
     }
     if (v - v.round()).abs() < 1e-9 {
         format!("{}", v.round() as i64)
-    } else if v.abs() >= 100.0 {
-        format!("{v:.1}")
     } else {
-        format!("{v:.3}")
+        let s = if v.abs() >= 100.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.3}")
+        };
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
@@ -766,6 +769,15 @@ mod tests {
             "empty classes are not drawn"
         );
         assert!(html.contains("<th scope=\"row\">2</th><td>1380</td>"));
+    }
+
+    #[test]
+    fn numbers_lose_needless_decimals() {
+        assert_eq!(trim(30.5), "30.5");
+        assert_eq!(trim(61.0), "61");
+        assert_eq!(trim(0.125), "0.125");
+        assert_eq!(trim(1234.56), "1234.6");
+        assert_eq!(trim(f64::NAN), "n/a");
     }
 
     #[test]

@@ -269,3 +269,98 @@ impl FleetReport {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::fleet::analysis::{Answer, ClientResult, Followed, Req, figures};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// One client run of each kind, as the summary names them.
+    fn fleet() -> Vec<Followed> {
+        let run = |result, said: Option<&str>, mock: Option<&str>, at: u64| Followed {
+            requests: vec![
+                Req {
+                    received: ms(at),
+                    sent: ms(at + 2),
+                    poll: false,
+                    answer: Answer::Ok { terminal: false },
+                },
+                Req {
+                    received: ms(at + 1_500),
+                    sent: ms(at + 1_502),
+                    poll: true,
+                    answer: Answer::Ok {
+                        terminal: mock.is_some_and(|m| m != "pending"),
+                    },
+                },
+            ],
+            terminal_at: mock.filter(|m| *m != "pending").map(|_| ms(at + 800)),
+            elapsed: ms(1_500),
+            start_delay: ms(0),
+            result,
+            said: said.map(String::from),
+            mock: mock.map(String::from),
+        };
+        vec![
+            run(
+                ClientResult::Reported { right: true },
+                Some("success"),
+                Some("success"),
+                0,
+            ),
+            run(
+                ClientResult::Reported { right: false },
+                Some("success"),
+                Some("declined"),
+                100,
+            ),
+            run(
+                ClientResult::Deadline,
+                Some("pending"),
+                Some("pending"),
+                200,
+            ),
+            run(ClientResult::GaveUp, Some("pending"), Some("expired"), 300),
+            run(ClientResult::Failed, None, Some("success"), 400),
+            run(ClientResult::Killed, None, Some("pending"), 500),
+            run(ClientResult::Unreachable, None, None, 600),
+        ]
+    }
+
+    fn report() -> FleetReport {
+        let run = FleetRun {
+            figures: figures(&fleet(), &[], ms(1_000), ms(4_000)),
+            wall: ms(4_000),
+            arrivals: ms(1_000),
+            planned: 7,
+            mock_url: "http://127.0.0.1:40000".into(),
+            journal_overflow: false,
+            problems: Vec::new(),
+        };
+        FleetReport::new(&run, "python3 service.py")
+    }
+
+    #[test]
+    fn the_summary_names_every_outcome_and_both_windows() {
+        insta::assert_snapshot!(report().to_text());
+    }
+
+    #[test]
+    fn every_outcome_has_a_threshold_value() {
+        let r = report();
+        assert_eq!(r.value("deadline.total"), Some(1.0));
+        assert_eq!(r.value("gave_up.total"), Some(1.0));
+        assert_eq!(r.value("wrong_outcomes.total"), Some(1.0));
+        assert_eq!(r.value("client_errors.total"), Some(3.0));
+        // 7 creates within the 1 s of arrivals, and 7 polls a second later, in the drain.
+        assert_eq!(r.value("drain.requests"), Some(7.0));
+        assert_eq!(r.requests.per_second, 7.0);
+        assert_eq!(r.schema_version, crate::report::SCHEMA_VERSION);
+    }
+}
