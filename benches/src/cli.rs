@@ -25,7 +25,7 @@ use crate::stats::Stats;
 use crate::threshold::{self, Threshold};
 
 mod modes;
-pub use modes::{ArrivalArgs, FleetArgs, OutputArgs, RawArgs, RunArgs};
+pub use modes::{ArrivalArgs, FleetArgs, OutputArgs, RawArgs, RunArgs, ServerArgs};
 
 /// Exit code when a `--threshold` fails, as k6 uses.
 pub const THRESHOLD_FAILED: u8 = 99;

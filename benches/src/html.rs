@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+use truidentidad_conformance::report::escape as esc;
+
 use crate::fleet::report::FleetReport;
 use crate::report::Report;
 use crate::series::{LatencyPerSecond, PerSecond};
@@ -44,17 +46,10 @@ pub fn load_page(r: &Report, verdicts: &[Verdict], ctx: &Context) -> String {
     let mut p = Page::new(&format!("Load run against {} ({})", r.target, r.mode));
     let w = &r.windows;
     p.para(&format!(
-        "{:.1} s in all: {:.1} s of arrivals with {} requests ({:.1}/s), then a {:.1} s drain that added {} ({:.1}/s). Busiest second of the arrivals {}, mean {:.1}/s, peak-to-mean {:.2}.",
+        "{:.1} s in all. Requests: {}. {}.",
         r.elapsed_s,
-        w.arrivals.seconds,
-        w.arrivals.requests,
-        w.arrivals.per_second,
-        w.drain.seconds,
-        w.drain.requests,
-        w.drain.per_second,
-        r.rate.peak,
-        r.rate.mean,
-        r.rate.peak_to_mean
+        w.describe(),
+        r.rate.describe()
     ));
     p.rate_chart(&r.per_second, w.arrivals.seconds, &ctx.shades);
     p.latency_chart(&r.latency_per_second);
@@ -105,18 +100,11 @@ pub fn fleet_page(r: &FleetReport, verdicts: &[Verdict], ctx: &Context) -> Strin
     let mut p = Page::new(&format!("Fleet load of {}", r.client));
     let w = &r.windows;
     p.para(&format!(
-        "{} validations in {:.1} s: {:.1} s of arrivals with {} requests at the mock ({:.1}/s), then a {:.1} s drain that added {} ({:.1}/s). Busiest second of the arrivals {}, mean {:.1}/s, peak-to-mean {:.2}.",
+        "{} validations in {:.1} s. Requests at the mock: {}. {}.",
         r.validations.run,
         r.wall_seconds,
-        w.arrivals.seconds,
-        w.arrivals.requests,
-        w.arrivals.per_second,
-        w.drain.seconds,
-        w.drain.requests,
-        w.drain.per_second,
-        r.rate.peak,
-        r.rate.mean,
-        r.rate.peak_to_mean
+        w.describe(),
+        r.rate.describe()
     ));
     p.rate_chart(&r.per_second, w.arrivals.seconds, &ctx.shades);
     p.percentiles(
@@ -682,22 +670,6 @@ fn trim(v: f64) -> String {
         };
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
-}
-
-/// Text for HTML content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -296,14 +296,9 @@ impl Report {
         }
         let _ = write!(
             s,
-            "  requests      {} total: {} over the {:.1} s of arrivals ({:.1}/s), the drain added {} in {:.1} s ({:.1}/s)",
+            "  requests      {} total: {}",
             self.requests.total,
-            w.arrivals.requests,
-            w.arrivals.seconds,
-            w.arrivals.per_second,
-            w.drain.requests,
-            w.drain.seconds,
-            w.drain.per_second
+            w.describe()
         );
         // Only when it happened: a resend is rare, and the line stays as it was otherwise.
         if self.requests.retried > 0 {
@@ -314,11 +309,7 @@ impl Report {
             );
         }
         let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "  waves         busiest second of the arrivals {}, mean {:.1}/s, peak-to-mean {:.2}",
-            self.rate.peak, self.rate.mean, self.rate.peak_to_mean
-        );
+        let _ = writeln!(s, "  waves         {}", self.rate.describe());
         let _ = writeln!(s);
         let _ = writeln!(
             s,

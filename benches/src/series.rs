@@ -164,6 +164,14 @@ pub struct Peaks {
 }
 
 impl Peaks {
+    /// `busiest second of the arrivals P, mean M/s, peak-to-mean R`.
+    pub fn describe(&self) -> String {
+        format!(
+            "busiest second of the arrivals {}, mean {:.1}/s, peak-to-mean {:.2}",
+            self.peak, self.mean, self.peak_to_mean
+        )
+    }
+
     /// Over the seconds from the first request to the end of the arrival window (whole
     /// seconds, rounded up: a 2.5 s window covers seconds 0, 1 and 2).
     pub fn of(per_second: &[u64], arrivals: Duration) -> Self {
@@ -226,6 +234,16 @@ pub struct Windows {
 }
 
 impl Windows {
+    /// `N over the A s of arrivals (R/s), the drain added M in D s (S/s)`, as every summary
+    /// says it.
+    pub fn describe(&self) -> String {
+        let (a, d) = (&self.arrivals, &self.drain);
+        format!(
+            "{} over the {:.1} s of arrivals ({:.1}/s), the drain added {} in {:.1} s ({:.1}/s)",
+            a.requests, a.seconds, a.per_second, d.requests, d.seconds, d.per_second
+        )
+    }
+
     /// `arrivals` long, `elapsed` in all, with `total` requests of which `during` arrived
     /// within the arrival window.
     pub fn split(arrivals: Duration, elapsed: Duration, total: u64, during: u64) -> Self {

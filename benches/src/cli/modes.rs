@@ -39,6 +39,36 @@ pub struct ArrivalArgs {
     pub mix: String,
 }
 
+/// The server a run loads, and how it watches it.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Base URL of the API under load: the mock, or any server or proxy that speaks it.
+    #[arg(long, default_value = super::DEFAULT_TARGET)]
+    pub target: String,
+    /// Sent as Truora-API-Key on every request.
+    #[arg(
+        long,
+        env = "TRUORA_API_KEY",
+        default_value = "load-test",
+        hide_env_values = true
+    )]
+    pub api_key: String,
+    /// Stop after this many requests, whatever the schedule says.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_requests: u64,
+    /// A request without a full response after this counts as a timeout error.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Print the change of the headline figures against an earlier --json report.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
+    /// Serve live figures for Prometheus at http://ADDR/metrics, e.g. 127.0.0.1:9464.
+    ///
+    /// Port 0 picks one; the address is printed on stderr.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
 /// What every mode writes and checks.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
@@ -68,17 +98,8 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 #[command(after_long_help = RUN_HELP)]
 pub struct RunArgs {
-    /// Base URL of the API under load: the mock, or any server or proxy that speaks it.
-    #[arg(long, default_value = super::DEFAULT_TARGET)]
-    pub target: String,
-    /// Sent as Truora-API-Key on every request.
-    #[arg(
-        long,
-        env = "TRUORA_API_KEY",
-        default_value = "load-test",
-        hide_env_values = true
-    )]
-    pub api_key: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
     #[command(flatten)]
     pub arrivals: ArrivalArgs,
     /// Wait between polls of one validation.
@@ -111,25 +132,11 @@ pub struct RunArgs {
     /// Most validations in flight; arrivals beyond it are dropped and counted.
     #[arg(long, default_value_t = 100_000)]
     pub max_in_flight: u64,
-    /// Stop after this many requests, whatever the schedule says.
-    #[arg(long, default_value_t = 10_000_000)]
-    pub max_requests: u64,
-    /// A request without a full response after this counts as a timeout error.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub request_timeout: Duration,
     /// Most requests (and so connections) open at once.
     ///
     /// Requests beyond it wait, and the wait counts in their latency.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
-    /// Print the change of the headline figures against an earlier --json report.
-    #[arg(long, value_name = "FILE")]
-    pub compare: Option<PathBuf>,
-    /// Serve live figures for Prometheus at http://ADDR/metrics, e.g. 127.0.0.1:9464.
-    ///
-    /// Port 0 picks one; the address is printed on stderr.
-    #[arg(long, value_name = "ADDR")]
-    pub metrics_addr: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -162,17 +169,8 @@ pub struct RawArgs {
     /// The endpoint to hammer.
     #[arg(value_enum)]
     endpoint: RawArg,
-    /// Base URL of the API under load.
-    #[arg(long, default_value = super::DEFAULT_TARGET)]
-    pub target: String,
-    /// Sent as Truora-API-Key on every request.
-    #[arg(
-        long,
-        env = "TRUORA_API_KEY",
-        default_value = "load-test",
-        hide_env_values = true
-    )]
-    pub api_key: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Connections sending back to back.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: u32,
@@ -185,18 +183,6 @@ pub struct RawArgs {
     /// The scenario of the validations created (create, or get's first one).
     #[arg(long, default_value = "success")]
     pub scenario: String,
-    /// Stop after this many requests.
-    #[arg(long, default_value_t = 10_000_000)]
-    pub max_requests: u64,
-    /// A request without a full response after this counts as a timeout error.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub request_timeout: Duration,
-    /// Print the change of the headline figures against an earlier --json report.
-    #[arg(long, value_name = "FILE")]
-    pub compare: Option<PathBuf>,
-    /// Serve the live figures for Prometheus at http://ADDR/metrics while the run goes.
-    #[arg(long, value_name = "ADDR")]
-    pub metrics_addr: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -307,10 +293,10 @@ failed, killed, unreachable.";
 
 impl LoadArgs {
     /// The option set of the old single-command form, every mode's options at their defaults.
-    fn blank(output: OutputArgs, target: Option<String>, api_key: String) -> LoadArgs {
+    fn blank(output: OutputArgs) -> LoadArgs {
         LoadArgs {
             action: None,
-            target,
+            target: None,
             admin_token: None,
             client: None,
             client_url: None,
@@ -318,7 +304,7 @@ impl LoadArgs {
             brownouts: Vec::new(),
             mock_port: None,
             hold: false,
-            api_key,
+            api_key: String::new(),
             rate: None,
             stages: None,
             duration: None,
@@ -348,6 +334,16 @@ impl LoadArgs {
         }
     }
 
+    fn with_server(mut self, s: ServerArgs) -> LoadArgs {
+        self.target = Some(s.target);
+        self.api_key = s.api_key;
+        self.max_requests = s.max_requests;
+        self.request_timeout = s.request_timeout;
+        self.compare = s.compare;
+        self.metrics_addr = s.metrics_addr;
+        self
+    }
+
     fn with_arrivals(mut self, a: ArrivalArgs) -> LoadArgs {
         self.rate = a.rate;
         self.stages = a.stages;
@@ -368,12 +364,10 @@ impl From<RunArgs> for LoadArgs {
             scenario_via: r.scenario_via,
             identities: r.identities,
             max_in_flight: r.max_in_flight,
-            max_requests: r.max_requests,
-            request_timeout: r.request_timeout,
             max_connections: r.max_connections,
-            compare: r.compare,
-            metrics_addr: r.metrics_addr,
-            ..LoadArgs::blank(r.output, Some(r.target), r.api_key).with_arrivals(r.arrivals)
+            ..LoadArgs::blank(r.output)
+                .with_server(r.server)
+                .with_arrivals(r.arrivals)
         }
     }
 }
@@ -386,11 +380,7 @@ impl From<RawArgs> for LoadArgs {
             duration: Some(r.duration),
             validation_id: r.validation_id,
             mix: r.scenario,
-            max_requests: r.max_requests,
-            request_timeout: r.request_timeout,
-            compare: r.compare,
-            metrics_addr: r.metrics_addr,
-            ..LoadArgs::blank(r.output, Some(r.target), r.api_key)
+            ..LoadArgs::blank(r.output).with_server(r.server)
         }
     }
 }
@@ -407,7 +397,9 @@ impl From<FleetArgs> for LoadArgs {
             mock_port: f.mock_port,
             hold: f.hold,
             admin_token: f.admin_token,
-            ..LoadArgs::blank(f.output, f.target, f.api_key).with_arrivals(f.arrivals)
+            target: f.target,
+            api_key: f.api_key,
+            ..LoadArgs::blank(f.output).with_arrivals(f.arrivals)
         }
     }
 }

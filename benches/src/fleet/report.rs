@@ -163,18 +163,13 @@ impl FleetReport {
             c.mean, c.p50, c.p99, c.max
         ));
         out.push_str(&format!(
-            "  requests at the mock    {} total: {} over the {:.1} s of arrivals ({:.1}/s), the drain added {} in {:.1} s ({:.1}/s)\n",
+            "  requests at the mock    {} total: {}\n",
             self.requests.total,
-            w.arrivals.requests,
-            w.arrivals.seconds,
-            w.arrivals.per_second,
-            w.drain.requests,
-            w.drain.seconds,
-            w.drain.per_second,
+            w.describe()
         ));
         out.push_str(&format!(
-            "  waves                   busiest second of the arrivals {}, mean {:.1}/s, peak-to-mean {:.2}\n",
-            self.rate.peak, self.rate.mean, self.rate.peak_to_mean
+            "  waves                   {}\n",
+            self.rate.describe()
         ));
         out.push_str(&format!(
             "  after a terminal answer {}   retries {}\n",
