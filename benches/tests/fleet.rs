@@ -190,3 +190,51 @@ async fn create_one(base: &str) -> u16 {
     .unwrap();
     resp.status
 }
+
+/// `load fleet --mock-port P --hold`: the fleet's mock listens on P, and after the run it is
+/// handed back still serving (its dashboard answers) until the caller lets it go.
+#[tokio::test]
+async fn the_fleets_mock_takes_the_chosen_port_and_is_held_open_after_the_run() {
+    use truidentidad_conformance::http::{Method, Req, send};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let plan = FleetPlan {
+        // A client that prints no result: one run, counted as failed.
+        client: ClientSpec::Command("true".into()),
+        schedule: Schedule::constant(1.0, Duration::from_secs(1)),
+        mix: Mix::parse("success").unwrap(),
+        concurrency: 1,
+        deadline: Duration::from_secs(5),
+        client_limit: Duration::from_secs(10),
+        rate_limit: None,
+        brownouts: Vec::new(),
+        seed: 3,
+        quiet_window: Duration::from_millis(100),
+        target: None,
+        mock_port: port,
+        hold: true,
+    };
+    let (run, held) = run_fleet(plan, Display::Off).await.unwrap();
+    let server = held.expect("--hold hands the mock back");
+    assert_eq!(server.address().port(), port);
+    assert_eq!(run.mock_url, format!("http://127.0.0.1:{port}"));
+    assert_eq!(run.figures.client_failed, 1);
+    let dashboard = send(
+        Req {
+            method: Method::GET,
+            url: format!("{}/dashboard", run.mock_url),
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        dashboard.status, 200,
+        "the dashboard is still served after the run"
+    );
+    server.shutdown().await;
+}
