@@ -49,7 +49,7 @@ pub fn load_page(r: &Report, verdicts: &[Verdict], ctx: &Context) -> String {
         "{:.1} s in all. Requests: {}. {}.",
         r.elapsed_s,
         w.describe(),
-        r.rate.describe()
+        sentence(&r.rate.describe())
     ));
     p.rate_chart(&r.per_second, w.arrivals.seconds, &ctx.shades);
     p.latency_chart(&r.latency_per_second);
@@ -104,7 +104,7 @@ pub fn fleet_page(r: &FleetReport, verdicts: &[Verdict], ctx: &Context) -> Strin
         r.validations.run,
         r.wall_seconds,
         w.describe(),
-        r.rate.describe()
+        sentence(&r.rate.describe())
     ));
     p.rate_chart(&r.per_second, w.arrivals.seconds, &ctx.shades);
     p.percentiles(
@@ -641,6 +641,14 @@ impl Chart {
     }
 }
 
+/// `text` with a capital first letter, to start a sentence.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// 1, 2, 5, 10, 20, 50… at least `raw`.
 fn nice_step(raw: f64) -> f64 {
     let mut step = 1.0;
@@ -750,6 +758,7 @@ mod tests {
         assert_eq!(trim(0.125), "0.125");
         assert_eq!(trim(1234.56), "1234.6");
         assert_eq!(trim(f64::NAN), "n/a");
+        assert_eq!(sentence("busiest second"), "Busiest second");
     }
 
     #[test]
