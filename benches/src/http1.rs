@@ -1,9 +1,9 @@
 //! HTTP/1.1 on the wire, as the load tool speaks it: an incremental response parser, the
 //! buffered reader that feeds it, and the small timing helpers both the polling model's pool
-//! ([`crate::pool`]) and raw mode ([`crate::raw`]) use around one exchange.
+//! (`pool`) and raw mode (`raw`) use around one exchange.
 //!
 //! A leaf: it knows bytes, sockets and timers, nothing of the API or of how failures are
-//! counted ([`crate::outcome`]), so the client, the pool and raw mode all build on it without
+//! counted (the `outcome` module), so the client, the pool and raw mode all build on it without
 //! depending on one another.
 
 use std::future::{Future, poll_fn};
@@ -57,7 +57,7 @@ pub enum WireError {
     Io(io::ErrorKind),
     /// An I/O error before any byte of the response arrived: what a reused keep-alive
     /// connection the server closed at the moment it was reused shows (`ECONNRESET`), apart
-    /// from a cut response so the pool can tell the two apart ([`crate::pool`] resends some
+    /// from a cut response so the pool can tell the two apart (the pool resends some
     /// requests after it, never after a cut response).
     #[error("I/O error before a response began: {0}")]
     IoBeforeResponse(io::ErrorKind),

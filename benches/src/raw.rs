@@ -5,8 +5,8 @@
 //! before) costs far more per request: a hyper connection runs in a task of its own (two
 //! cross-task wake-ups per request), and each request builds a `Request` and a `HeaderMap`,
 //! arms a fresh timer and collects the body into `Bytes`. At wrk's rates that overhead, not
-//! the target, set raw mode's figure. Here instead (the polling model's pool,
-//! [`crate::pool`], shares the parser, the reader and the timer in [`crate::http1`]):
+//! the target, set raw mode's figure. Here instead (the polling model's pool
+//! shares the parser, the reader and the timer in [`crate::http1`]):
 //!
 //! - the request is serialized once per run (raw create rewrites only its account id and
 //!   `Content-Length`) and written with one write;
