@@ -85,7 +85,7 @@ fn serve_prints_the_address_first_and_stops_cleanly_on_sigterm() {
 fn serve_logging(env: &[(&str, &str)]) -> String {
     let (mut child, addr) = listening(
         Command::new(BIN)
-            .args(["serve", "--port", "0"])
+            .args(["serve", "--port", "0", "--seed", "7"])
             .envs(env.iter().copied())
             .stderr(Stdio::piped()),
     );
@@ -124,7 +124,9 @@ fn serve_logs_one_line_per_request_to_stderr_and_flushes_it_on_exit() {
         requests.iter().map(|l| rest(l)).collect::<Vec<_>>(),
         [
             " INFO method=GET path=/v1/validations/VLDnope status=404",
-            " INFO method=POST path=/v1/validations status=200",
+            // A create says which validation it made and what chose its scenario.
+            " INFO method=POST path=/v1/validations status=200 \
+             validation_id=VLD69dac240c5d52d65e46dbfc50c29f4eb scenario=success chosen_by=account_id",
         ]
     );
     assert!(log.lines().any(|l| l.ends_with("INFO stopped")), "{log}");
@@ -448,4 +450,46 @@ fn conformance_run_names_a_client_service_that_is_not_listening() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&port.to_string(), "PORT");
     insta::assert_snapshot!(stderr, @"error: cannot connect to the client service at http://127.0.0.1:PORT/follow (is it running and listening there?): Connection refused (os error 111)");
+}
+
+#[test]
+fn a_near_miss_magic_account_id_is_warned_about_in_the_header_and_the_log() {
+    // `declined-decesed` is one letter from `declined-deceased`: the create gets what the id
+    // asks for as written (the default scenario), and both the response and the log say
+    // which scenario it probably meant.
+    let (mut child, addr) = listening(
+        Command::new(BIN)
+            .args(["serve", "--port", "0", "--seed", "7"])
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped()),
+    );
+    let body = "type=government&account_id=declined-decesed.user-1";
+    let resp = http(
+        &addr,
+        &format!(
+            "POST /v1/validations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let mut stderr = child.stderr.take().unwrap();
+    terminate(&mut child);
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    let header = resp
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("x-mock-warning:"))
+        .unwrap_or_else(|| panic!("no X-Mock-Warning in {resp}"));
+    // The log line without its time and latency, which change from run to run.
+    let line = log
+        .lines()
+        .find(|l| l.contains("method=POST"))
+        .unwrap_or_else(|| panic!("no POST line in {log}"));
+    let line = line
+        .split_once(' ')
+        .unwrap()
+        .1
+        .rsplit_once(" latency_ms=")
+        .unwrap()
+        .0;
+    insta::assert_snapshot!(format!("{header}\n{line}"));
 }

@@ -13,6 +13,15 @@ use clap::{Parser, Subcommand};
 const ABOUT: &str = "Offline simulator and conformance harness for Truora's TruIdentidad \
 (face validation against Colombia's Registraduría).";
 
+/// `--version`: the crate version and the commit it was built from (see build.rs). The
+/// Python and Node.js helpers read the version from it to check they match the binary.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TRUIDENTIDAD_MOCK_COMMIT"),
+    ")"
+);
+
 const AFTER_HELP: &str = "\
 Examples:
   truidentidad-mock serve                          # mock API on http://127.0.0.1:8080
@@ -27,7 +36,7 @@ Force an outcome from unchanged client code with a magic account_id:
        -d type=government -d account_id=declined-deceased.user-42";
 
 #[derive(Debug, Parser)]
-#[command(name = "truidentidad-mock", version, about = ABOUT, after_help = AFTER_HELP)]
+#[command(name = "truidentidad-mock", version = VERSION, about = ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
