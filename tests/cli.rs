@@ -493,3 +493,106 @@ fn a_near_miss_magic_account_id_is_warned_about_in_the_header_and_the_log() {
         .0;
     insta::assert_snapshot!(format!("{header}\n{line}"));
 }
+
+/// Every `--help`, top level and per subcommand.
+const HELP_PAGES: &[&[&str]] = &[
+    &[],
+    &["serve"],
+    &["scenarios", "list"],
+    &["scenarios", "show"],
+    &["scenarios", "check"],
+    &["conformance", "run"],
+    &["conformance", "list"],
+    &["conformance", "server"],
+    &["load"],
+    &["load", "merge"],
+    &["identities"],
+    &["health"],
+    &["docs"],
+];
+
+fn output(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn help_points_only_to_documents_the_binary_itself_prints() {
+    // After `pip install` or `cargo install` there is no checkout: a path like
+    // `benches/SCHEMA.md` in the help would lead nowhere, `truidentidad-mock docs SCHEMA` does.
+    let mut referenced = std::collections::BTreeSet::new();
+    for page in HELP_PAGES {
+        let args: Vec<&str> = page.iter().copied().chain(["--help"]).collect();
+        let (ok, help) = output(&args);
+        assert!(ok, "{args:?}: {help}");
+        for word in help.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+            let word = word.trim_end_matches(['.', ',', ';', '`']);
+            assert!(
+                !(word.ends_with(".md") && word.contains('/')),
+                "{args:?} --help names the repository file {word}"
+            );
+        }
+        for (i, _) in help.match_indices("truidentidad-mock docs ") {
+            let name: String = help[i + 23..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if !name.is_empty() {
+                referenced.insert(name);
+            }
+        }
+    }
+    assert!(referenced.contains("SCHEMA"), "{referenced:?}");
+    for name in &referenced {
+        let (ok, text) = output(&["docs", name]);
+        assert!(ok && text.starts_with('#'), "docs {name}: {text}");
+    }
+    let (_, schema) = output(&["docs", "SCHEMA"]);
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        schema,
+        std::fs::read_to_string(repo.join("benches/SCHEMA.md")).unwrap()
+    );
+    let (ok, err) = output(&["docs", "nope"]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("no document `nope`; known: README, SCHEMA"),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_dash_h_is_a_summary_and_dash_dash_help_the_full_text() {
+    let (_, short) = output(&["serve", "-h"]);
+    let (_, long) = output(&["serve", "--help"]);
+    assert!(
+        short.lines().count() * 2 < long.lines().count(),
+        "-h has {} lines, --help {}",
+        short.lines().count(),
+        long.lines().count()
+    );
+    assert!(short.contains("truidentidad-mock serve --help"), "{short}");
+    assert!(long.contains("Examples:"), "{long}");
+}
+
+#[test]
+fn version_names_the_commit() {
+    let (ok, text) = output(&["--version"]);
+    assert!(ok, "{text}");
+    let rest = text
+        .strip_prefix(concat!(
+            "truidentidad-mock ",
+            env!("CARGO_PKG_VERSION"),
+            " (commit "
+        ))
+        .unwrap_or_else(|| panic!("{text}"));
+    let commit = rest.trim_end().strip_suffix(')').unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
+    );
+}
