@@ -59,7 +59,7 @@ Examples:
       --target http://mock.staging:8080 --api-key team-key --rate 5 --duration 60s
 
 Latencies are measured from the intended send time (coordinated omission corrected) and
-reported in milliseconds. The --json schema is documented in benches/SCHEMA.md.";
+reported in milliseconds. The --json schema: `truidentidad-mock docs SCHEMA`.";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RawArg {
@@ -186,7 +186,7 @@ pub struct LoadArgs {
     /// Raw get: the validation to read (created first when absent).
     #[arg(long, requires = "raw")]
     pub validation_id: Option<String>,
-    /// Write the report as JSON (schema: benches/SCHEMA.md).
+    /// Write the report as JSON (schema: `truidentidad-mock docs SCHEMA`).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Fail with exit code 99 unless METRIC OP VALUE holds, e.g. 'poll.p99<50ms' (repeatable).
