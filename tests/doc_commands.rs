@@ -102,9 +102,28 @@ const PLAN: &[Entry] = &[
     },
     Entry {
         file: "README.md",
-        marker: "pip install -e clients/python",
+        marker: "pip install truidentidad-mock",
         plan: Plan::Elsewhere(
-            "`.ci/run` installs clients/python in a venv and runs its tests against this build",
+            "`.ci/run`'s package step (scripts/package_smoke.sh) pip-installs the wheel built from this checkout into a scratch venv with no cargo on PATH",
+        ),
+    },
+    Entry {
+        file: "README.md",
+        marker: "npm install --save-dev truidentidad-mock",
+        plan: Plan::Elsewhere(
+            "`.ci/run`'s package step (scripts/package_smoke.sh) npm-installs the tarballs built from this checkout into a scratch project with no cargo on PATH",
+        ),
+    },
+    Entry {
+        file: "docs/packaging.md",
+        marker: "bash scripts/package_smoke.sh",
+        plan: Plan::Elsewhere("`.ci/run` runs this line after `cargo test`"),
+    },
+    Entry {
+        file: "clients/node/README.md",
+        marker: "npm install --save-dev truidentidad-mock",
+        plan: Plan::Elsewhere(
+            "`.ci/run`'s package step (scripts/package_smoke.sh) npm-installs the tarballs built from this checkout into a scratch project",
         ),
     },
     Entry {
@@ -135,9 +154,9 @@ const PLAN: &[Entry] = &[
     },
     Entry {
         file: "clients/python/README.md",
-        marker: "pip install -e clients/python",
+        marker: "pip install truidentidad-mock",
         plan: Plan::Elsewhere(
-            "`.ci/run` installs clients/python in a venv and runs its tests against this build",
+            "`.ci/run`'s package step (scripts/package_smoke.sh) pip-installs the wheel built from this checkout into a scratch venv with no cargo on PATH",
         ),
     },
     Entry {

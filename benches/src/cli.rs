@@ -39,7 +39,7 @@ Examples:
 
 `load <MODE> --help` lists a mode's options with examples. The old form without a mode
 (`load --rate …`) still runs, for one release, with a note naming its new form. The --json
-schema is documented in benches/SCHEMA.md.";
+schema: `truidentidad-mock docs SCHEMA`.";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RawArg {
@@ -177,7 +177,7 @@ pub struct LoadArgs {
     /// Raw get: the validation to read (created first when absent).
     #[arg(hide = true, long, requires = "raw")]
     pub validation_id: Option<String>,
-    /// Write the report as JSON (schema: benches/SCHEMA.md).
+    /// Write the report as JSON (schema: `truidentidad-mock docs SCHEMA`).
     #[arg(hide = true, long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Fail with exit code 99 unless METRIC OP VALUE holds, e.g. 'poll.p99<50ms' (repeatable).

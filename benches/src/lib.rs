@@ -21,6 +21,10 @@
 //! The `floor-server` binary is the benchmarks' baseline: the least an HTTP server on the same
 //! stack (tokio + hyper) can do per request, to measure the mock against.
 
+/// `benches/SCHEMA.md`, embedded: `truidentidad-mock docs SCHEMA` prints it, so the help that
+/// points to it holds wherever the binary is installed.
+pub const SCHEMA_MD: &str = include_str!("../SCHEMA.md");
+
 pub mod cli;
 pub mod client;
 pub mod exporter;

@@ -411,7 +411,17 @@ pub fn detail_json(state: &AppState, view: &View) -> Value {
         &poll_arrivals,
         view.now,
     ));
-    v["requests"] = requests.iter().map(JournalEntry::to_json).collect();
+    // `received` counts from the server's start; the dashboard's column and a reader want
+    // seconds after this validation's create (the create itself reads 0).
+    let created = view.record.created;
+    v["requests"] = requests
+        .iter()
+        .map(|e| {
+            let mut j = e.to_json();
+            j["after_create_seconds"] = json!(e.received.saturating_sub(created).as_secs_f64());
+            j
+        })
+        .collect();
     v
 }
 

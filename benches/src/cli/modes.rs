@@ -72,12 +72,12 @@ pub struct ServerArgs {
 /// What every mode writes and checks.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
-    /// Write the report as JSON (schema: benches/SCHEMA.md).
+    /// Write the report as JSON (schema: `truidentidad-mock docs SCHEMA`).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Fail with exit code 99 unless METRIC OP VALUE holds, e.g. 'poll.p99<50ms'.
     ///
-    /// Repeatable. The metrics are listed in benches/SCHEMA.md.
+    /// Repeatable. The metrics are listed in `truidentidad-mock docs SCHEMA`.
     #[arg(long = "threshold", value_parser = threshold::parse, value_name = "EXPR")]
     pub thresholds: Vec<Threshold>,
     /// Seed for account ids and jitter [default: from the time of day].
