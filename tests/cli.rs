@@ -452,6 +452,20 @@ fn conformance_run_names_a_client_service_that_is_not_listening() {
     insta::assert_snapshot!(stderr, @"error: cannot connect to the client service at http://127.0.0.1:PORT/follow (is it running and listening there?): Connection refused (os error 111)");
 }
 
+/// `load` without a mode still runs for a release, and says first which mode it now is.
+#[test]
+fn load_without_a_mode_names_its_new_form() {
+    let out = Command::new(BIN)
+        .args(["load", "--rate", "0", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr), @r"
+    note: `load` without a mode is deprecated and goes in the next release: use `truidentidad-mock load run …` with the same options (`load --help` lists the modes)
+    error: the schedule creates no validations: give --rate above 0 (e.g. --rate 50) or --stages with a rate above 0
+    ");
+}
+
 #[test]
 fn a_near_miss_magic_account_id_is_warned_about_in_the_header_and_the_log() {
     // `declined-decesed` is one letter from `declined-deceased`: the create gets what the id
@@ -505,6 +519,9 @@ const HELP_PAGES: &[&[&str]] = &[
     &["conformance", "list"],
     &["conformance", "server"],
     &["load"],
+    &["load", "run"],
+    &["load", "raw"],
+    &["load", "fleet"],
     &["load", "merge"],
     &["identities"],
     &["health"],

@@ -55,7 +55,7 @@ enum Command {
     Scenarios(scenarios::ScenariosCommand),
     /// Grade a TruIdentidad client (or server) against the spec.
     Conformance(truidentidad_conformance::cli::ConformanceArgs),
-    /// Load-test polling: create validations at a rate and poll each to its end.
+    /// Load tests: the polling model (`load run`), raw endpoints, your fleet of pollers; merge.
     Load(Box<truidentidad_load::cli::LoadArgs>),
     /// Print synthetic Colombian test people whose document numbers select an outcome.
     Identities(identities::IdentitiesArgs),
