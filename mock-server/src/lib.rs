@@ -51,6 +51,7 @@ pub mod snapshotter;
 pub mod state;
 pub mod stop;
 pub mod store;
+pub mod text;
 pub mod traffic;
 pub mod web;
 

@@ -386,3 +386,46 @@ async fn a_store_outage_answers_503_promptly_and_service_resumes_by_itself() {
     let fresh = create_id(&a, "type=government").await;
     assert_eq!(poll(&a, &fresh).await.status, 200);
 }
+
+/// The validation gauges of `/_mock/metrics` with Redis: every scenario and status, the same
+/// lines the memory store prints for the same requests (the Redis store once printed none:
+/// the count was made through a `list` with limit 0, which Redis never filtered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_list_every_scenario_and_status_as_the_memory_store_does() {
+    let redis = Redis::start();
+    let shared = replica(&redis, "metrics").await;
+    let memory = MockServer::builder()
+        .manual_clock()
+        .start()
+        .await
+        .expect("a memory server starts");
+    let gauges = |text: String| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("truidentidad_mock_validations{"))
+            .map(str::to_owned)
+            .collect()
+    };
+    for server in [&shared, &memory] {
+        for account in [
+            "success.a",
+            "success.b",
+            "declined-face-mismatch.c",
+            "never-completes.d",
+        ] {
+            create_id(server, &format!("type=government&account_id={account}")).await;
+        }
+        let done = create_id(server, "type=government&account_id=never-completes.e").await;
+        let r = post(
+            server,
+            &format!("/_mock/validations/{done}/complete"),
+            "status=failure&failure_status=system_error",
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        post(server, "/_mock/clock/advance", "seconds=30").await;
+    }
+    let from_redis = gauges(get(&shared, "/_mock/metrics").await.text());
+    let from_memory = gauges(get(&memory, "/_mock/metrics").await.text());
+    assert_eq!(from_redis, from_memory);
+    insta::assert_snapshot!(from_redis.join("\n"));
+}

@@ -314,6 +314,9 @@ impl ValidationStore for MemoryStore {
         filter: &dyn Fn(&Record, &Observation) -> bool,
     ) -> Result<Vec<View>, Unavailable> {
         let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
         for shard in self.shards.iter() {
             let shard = shard.lock();
             for r in shard.iter() {
@@ -330,6 +333,19 @@ impl ValidationStore for MemoryStore {
         out.sort_by_key(|v| std::cmp::Reverse(v.record.seq));
         out.truncate(limit);
         Ok(out)
+    }
+
+    fn scan(
+        &self,
+        now: Duration,
+        visit: &mut dyn FnMut(&Record, &Observation),
+    ) -> Result<(), Unavailable> {
+        for shard in self.shards.iter() {
+            for r in shard.lock().iter() {
+                visit(r, &r.observe(&self.catalogue, now));
+            }
+        }
+        Ok(())
     }
 
     fn len(&self) -> Result<usize, Unavailable> {

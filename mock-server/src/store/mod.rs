@@ -142,13 +142,22 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
         change: &mut dyn FnMut(&mut Record, Duration),
     ) -> Result<bool, Unavailable>;
 
-    /// Every record matching `filter`, newest first, at most `limit`.
+    /// Every record matching `filter`, newest first, at most `limit` (none for a limit of 0:
+    /// a pass over every record is [`scan`](ValidationStore::scan), not a list).
     fn list(
         &self,
         now: Duration,
         limit: usize,
         filter: &dyn Fn(&Record, &Observation) -> bool,
     ) -> Result<Vec<View>, Unavailable>;
+
+    /// Shows every stored record and what it looks like at `now` to `visit`, in no particular
+    /// order, cloning nothing (`/_mock/metrics` counts by scenario and status this way).
+    fn scan(
+        &self,
+        now: Duration,
+        visit: &mut dyn FnMut(&Record, &Observation),
+    ) -> Result<(), Unavailable>;
 
     /// How many validations are stored.
     fn len(&self) -> Result<usize, Unavailable>;

@@ -165,6 +165,48 @@ impl RedisStore {
         )))))
     }
 
+    /// Shows `visit` every record, newest first, until it returns `false`; the one pass both
+    /// [`list`](ValidationStore::list) and [`scan`](ValidationStore::scan) make.
+    fn walk(
+        &self,
+        now: Duration,
+        visit: &mut dyn FnMut(Record, Observation) -> bool,
+    ) -> Result<(), Unavailable> {
+        let idx = self.key("idx");
+        let mut start: isize = 0;
+        loop {
+            let ids: Vec<String> = self.pool.run(|c| {
+                redis::cmd("ZREVRANGE")
+                    .arg(&idx)
+                    .arg(start)
+                    .arg(start + LIST_CHUNK - 1)
+                    .query(c)
+            })?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            start += LIST_CHUNK;
+            let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
+            let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
+                let mut pipe = redis::pipe();
+                for id in &parsed {
+                    pipe.cmd("HMGET")
+                        .arg(self.record_key(*id))
+                        .arg(&codec::FIELDS);
+                }
+                pipe.query(c)
+            })?;
+            for (id, row) in parsed.into_iter().zip(rows) {
+                let Some(s) = stored(&row) else { continue };
+                let record = self.decode(id, &s)?;
+                let observation = record.observe(&self.catalogue, now);
+                if !visit(record, observation) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
     fn change_pending(
         &self,
         id: ValidationId,
@@ -367,48 +409,32 @@ impl ValidationStore for RedisStore {
         limit: usize,
         filter: &dyn Fn(&Record, &Observation) -> bool,
     ) -> Result<Vec<View>, Unavailable> {
-        let idx = self.key("idx");
         let mut out = Vec::new();
-        let mut start: isize = 0;
-        while out.len() < limit {
-            let ids: Vec<String> = self.pool.run(|c| {
-                redis::cmd("ZREVRANGE")
-                    .arg(&idx)
-                    .arg(start)
-                    .arg(start + LIST_CHUNK - 1)
-                    .query(c)
-            })?;
-            if ids.is_empty() {
-                break;
-            }
-            start += LIST_CHUNK;
-            let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
-            let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
-                let mut pipe = redis::pipe();
-                for id in &parsed {
-                    pipe.cmd("HMGET")
-                        .arg(self.record_key(*id))
-                        .arg(&codec::FIELDS);
-                }
-                pipe.query(c)
-            })?;
-            for (id, row) in parsed.into_iter().zip(rows) {
-                let Some(s) = stored(&row) else { continue };
-                let record = self.decode(id, &s)?;
-                let observation = record.observe(&self.catalogue, now);
-                if filter(&record, &observation) {
-                    out.push(View {
-                        record,
-                        observation,
-                        now,
-                    });
-                    if out.len() >= limit {
-                        break;
-                    }
-                }
-            }
+        if limit == 0 {
+            return Ok(out);
         }
+        self.walk(now, &mut |record, observation| {
+            if filter(&record, &observation) {
+                out.push(View {
+                    record,
+                    observation,
+                    now,
+                });
+            }
+            out.len() < limit
+        })?;
         Ok(out)
+    }
+
+    fn scan(
+        &self,
+        now: Duration,
+        visit: &mut dyn FnMut(&Record, &Observation),
+    ) -> Result<(), Unavailable> {
+        self.walk(now, &mut |record, observation| {
+            visit(&record, &observation);
+            true
+        })
     }
 
     fn len(&self) -> Result<usize, Unavailable> {
