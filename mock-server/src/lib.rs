@@ -45,6 +45,7 @@ pub mod reply;
 pub mod request_body;
 pub mod response_body;
 pub mod router;
+pub mod saved;
 pub mod server;
 pub mod service;
 pub mod snapshotter;

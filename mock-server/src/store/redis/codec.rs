@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use truidentidad_scenarios::Catalogue;
 
 use crate::ids::ValidationId;
-use crate::persist::{SavedOutcome, load_outcome, save_outcome};
+pub(crate) use crate::saved::ns;
+use crate::saved::{SavedOutcome, load_outcome, save_outcome};
 use crate::store::journey::Journey;
 use crate::store::{Changes, ChosenBy, CreateParams, Record};
 
@@ -62,10 +63,6 @@ pub(crate) struct Encoded {
     /// Whether the journey holds the scenario's clock (polls then count as held).
     pub on_hold: bool,
     pub held_polls: u32,
-}
-
-pub(crate) fn ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 pub(crate) fn encode(r: &Record, catalogue: &Catalogue) -> Encoded {
