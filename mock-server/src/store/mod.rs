@@ -23,12 +23,33 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use truidentidad_scenarios::catalogue::ScenarioId;
-use truidentidad_scenarios::{Observation, Outcome};
+use truidentidad_scenarios::{Catalogue, Observation, Outcome};
 
 pub use memory::MemoryStore;
 pub use record::{Changes, ChosenBy, CreateParams, Record};
 
 use crate::ids::ValidationId;
+
+/// How many of the oldest records eviction looks at for a finished one.
+pub const EVICTION_SCAN: usize = 32;
+
+/// Which record to evict to make room, as a position in `oldest_first` (creation order): the
+/// oldest finished one among the first [`EVICTION_SCAN`], or the oldest if none of them has
+/// finished (memory stays bounded even when everything is pending). One rule for both stores.
+pub fn eviction_victim<'a>(
+    oldest_first: impl Iterator<Item = &'a Record>,
+    catalogue: &Catalogue,
+    now: Duration,
+) -> Option<usize> {
+    let mut any = false;
+    for (i, r) in oldest_first.take(EVICTION_SCAN).enumerate() {
+        any = true;
+        if r.observe(catalogue, now).status.is_terminal() {
+            return Some(i);
+        }
+    }
+    any.then_some(0)
+}
 
 /// A record and what it looked like at one instant.
 #[derive(Debug, Clone)]

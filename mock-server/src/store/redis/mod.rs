@@ -165,6 +165,38 @@ impl RedisStore {
         )))))
     }
 
+    /// The id of the record to evict now, by [`super::eviction_victim`] over the oldest
+    /// records (empty when there are none: the insert script then evicts the oldest).
+    fn victim(&self, now: Duration) -> Result<String, Unavailable> {
+        let idx = self.key("idx");
+        let ids: Vec<String> = self.pool.run(|c| {
+            redis::cmd("ZRANGE")
+                .arg(&idx)
+                .arg(0)
+                .arg(super::EVICTION_SCAN - 1)
+                .query(c)
+        })?;
+        let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
+        let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
+            let mut pipe = redis::pipe();
+            for id in &parsed {
+                pipe.cmd("HMGET")
+                    .arg(self.record_key(*id))
+                    .arg(&codec::FIELDS);
+            }
+            pipe.query(c)
+        })?;
+        let mut oldest = Vec::with_capacity(parsed.len());
+        for (id, row) in parsed.into_iter().zip(rows) {
+            if let Some(s) = stored(&row) {
+                oldest.push(self.decode(id, &s)?);
+            }
+        }
+        Ok(super::eviction_victim(oldest.iter(), &self.catalogue, now)
+            .map(|i| oldest[i].id.to_string())
+            .unwrap_or_default())
+    }
+
     /// Shows `visit` every record, newest first, until it returns `false`; the one pass both
     /// [`list`](ValidationStore::list) and [`scan`](ValidationStore::scan) make.
     fn walk(
@@ -279,9 +311,8 @@ impl ValidationStore for RedisStore {
         let key = self.record_key(id);
         let (idx, evicted) = (self.key("idx"), self.key("evicted"));
         let prefix = self.key("v:");
-        let stored: i64 = self
-            .pool
-            .run(|c| {
+        let try_insert = |victim: &str| {
+            self.pool.run(|c| {
                 let mut inv = scripts::INSERT.prepare_invoke();
                 inv.key(&key)
                     .key(&idx)
@@ -289,14 +320,22 @@ impl ValidationStore for RedisStore {
                     .arg(id.to_string())
                     .arg(seq)
                     .arg(self.capacity)
-                    .arg(&prefix);
+                    .arg(&prefix)
+                    .arg(victim);
                 for (k, v) in &fields {
                     inv.arg(*k).arg(v);
                 }
                 inv.arg("pt").arg(0).arg("pc").arg(0).arg("ver").arg(0);
-                inv.invoke(c)
+                inv.invoke::<i64>(c)
             })
-            .map_err(InsertError::Unavailable)?;
+        };
+        let mut stored = try_insert("").map_err(InsertError::Unavailable)?;
+        if stored == -1 {
+            // Full: choose the victim among the oldest by the stores' one rule, then insert
+            // evicting it (two more round trips, only while the store is at capacity).
+            let victim = self.victim(now).map_err(InsertError::Unavailable)?;
+            stored = try_insert(&victim).map_err(InsertError::Unavailable)?;
+        }
         if stored == 0 {
             return Err(InsertError::Taken(new));
         }
