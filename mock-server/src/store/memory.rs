@@ -23,12 +23,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use truidentidad_scenarios::catalogue::ScenarioId;
-use truidentidad_scenarios::{Catalogue, Observation, Outcome};
+use truidentidad_scenarios::{Catalogue, Observation};
 
-use super::{
-    ChosenBy, InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View,
-};
+use super::{InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View};
 use crate::ids::{IdHashBuilder, ValidationId};
 
 const SHARDS: usize = 64;
@@ -150,27 +147,6 @@ impl MemoryStore {
         &self.shards[id.shard(self.shards.len())]
     }
 
-    /// Applies `change` to a validation still pending at `now`, under its shard lock:
-    /// terminal states are final.
-    fn change_pending(
-        &self,
-        id: ValidationId,
-        now: Duration,
-        change: impl FnOnce(&mut Record),
-    ) -> Result<View, StoreError> {
-        let mut shard = self.shard(id).lock();
-        let record = shard.get_mut(id).ok_or(StoreError::NotFound)?;
-        if record.observe(&self.catalogue, now).status.is_terminal() {
-            return Err(StoreError::AlreadyFinished);
-        }
-        change(record);
-        Ok(View {
-            observation: record.observe(&self.catalogue, now),
-            record: record.clone(),
-            now,
-        })
-    }
-
     fn evict_one(&self, shard: &mut Shard, now: Duration) {
         if shard.evict_one(&self.catalogue, now) {
             self.evicted
@@ -275,41 +251,21 @@ impl ValidationStore for MemoryStore {
         }))
     }
 
-    fn complete(
-        &self,
-        id: ValidationId,
-        outcome: Outcome,
-        now: Duration,
-    ) -> Result<View, StoreError> {
-        self.change_pending(id, now, |record| record.force(outcome, now))
+    fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
-    fn set_scenario(
-        &self,
-        id: ValidationId,
-        scenario: ScenarioId,
-        now: Duration,
-    ) -> Result<View, StoreError> {
-        self.change_pending(id, now, |record| {
-            record.switch_scenario(scenario, ChosenBy::Control, now);
-        })
-    }
-
-    fn update_record(
+    fn modify(
         &self,
         id: ValidationId,
         clock: &dyn Fn() -> Duration,
-        change: &mut dyn FnMut(&mut Record, Duration),
-    ) -> Result<bool, Unavailable> {
+        change: &mut dyn FnMut(&mut Record, Duration) -> Result<(), StoreError>,
+    ) -> Result<(Record, Duration), StoreError> {
         let mut shard = self.shard(id).lock();
         let now = clock();
-        Ok(match shard.get_mut(id) {
-            Some(record) => {
-                change(record, now);
-                true
-            }
-            None => false,
-        })
+        let record = shard.get_mut(id).ok_or(StoreError::NotFound)?;
+        change(record, now)?;
+        Ok((record.clone(), now))
     }
 
     fn list(
@@ -373,6 +329,8 @@ impl ValidationStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ChosenBy;
+    use truidentidad_scenarios::Outcome;
 
     fn store(capacity: usize) -> MemoryStore {
         MemoryStore::new(capacity, Arc::new(Catalogue::builtin()))

@@ -137,13 +137,31 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
     /// The state at `now` without counting a poll (control API, dashboard, Web Adapter).
     fn get(&self, id: ValidationId, now: Duration) -> Result<Option<View>, Unavailable>;
 
+    /// The scenarios records are observed against.
+    fn catalogue(&self) -> &Catalogue;
+
+    /// The one read-change-write step every change goes through: runs `change` on the record
+    /// with a clock reading taken in the same atomic step, so a change and the state it was
+    /// checked against cannot be split by a concurrent poll, and returns the record as
+    /// stored with that reading. `change` returns `Err` before changing anything to store
+    /// nothing. A networked store may run it again on a fresh copy when another replica
+    /// changed the record in between (optimistic concurrency).
+    fn modify(
+        &self,
+        id: ValidationId,
+        clock: &dyn Fn() -> Duration,
+        change: &mut dyn FnMut(&mut Record, Duration) -> Result<(), StoreError>,
+    ) -> Result<(Record, Duration), StoreError>;
+
     /// Forces an outcome now. Fails if the validation already finished: terminal is final.
     fn complete(
         &self,
         id: ValidationId,
         outcome: Outcome,
         now: Duration,
-    ) -> Result<View, StoreError>;
+    ) -> Result<View, StoreError> {
+        change_pending(self, id, now, &mut |record, now| record.force(outcome, now))
+    }
 
     /// Switches a pending validation to another scenario, whose timeline starts now.
     fn set_scenario(
@@ -151,17 +169,29 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
         id: ValidationId,
         scenario: ScenarioId,
         now: Duration,
-    ) -> Result<View, StoreError>;
+    ) -> Result<View, StoreError> {
+        change_pending(self, id, now, &mut |record, now| {
+            record.switch_scenario(scenario, ChosenBy::Control, now);
+        })
+    }
 
-    /// Runs `change` on the record in one atomic step with a clock reading taken inside it,
-    /// so a change (the Web Adapter moving the journey on) and the state it was checked
-    /// against cannot be split by a concurrent poll. `false` for an unknown id.
+    /// Runs `change` on the record through [`modify`](ValidationStore::modify) (the Web
+    /// Adapter moving the journey on). `false` for an unknown id.
     fn update_record(
         &self,
         id: ValidationId,
         clock: &dyn Fn() -> Duration,
         change: &mut dyn FnMut(&mut Record, Duration),
-    ) -> Result<bool, Unavailable>;
+    ) -> Result<bool, Unavailable> {
+        match self.modify(id, clock, &mut |record, now| {
+            change(record, now);
+            Ok(())
+        }) {
+            Ok(_) | Err(StoreError::AlreadyFinished) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(StoreError::Unavailable(u)) => Err(u),
+        }
+    }
 
     /// Every record matching `filter`, newest first, at most `limit` (none for a limit of 0:
     /// a pass over every record is [`scan`](ValidationStore::scan), not a list).
@@ -197,6 +227,29 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
     fn ready(&self) -> Result<(), Unavailable> {
         Ok(())
     }
+}
+
+/// A change to a validation still pending at `now` (terminal is final), written once for
+/// every store through its [`ValidationStore::modify`].
+fn change_pending<S: ValidationStore + ?Sized>(
+    store: &S,
+    id: ValidationId,
+    now: Duration,
+    change: &mut dyn FnMut(&mut Record, Duration),
+) -> Result<View, StoreError> {
+    let catalogue = store.catalogue();
+    let (record, now) = store.modify(id, &|| now, &mut |record, now| {
+        if record.observe(catalogue, now).status.is_terminal() {
+            return Err(StoreError::AlreadyFinished);
+        }
+        change(record, now);
+        Ok(())
+    })?;
+    Ok(View {
+        observation: record.observe(catalogue, now),
+        record,
+        now,
+    })
 }
 
 impl dyn ValidationStore + '_ {

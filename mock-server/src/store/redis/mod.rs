@@ -25,16 +25,13 @@ mod url;
 use std::sync::Arc;
 use std::time::Duration;
 
-use truidentidad_scenarios::catalogue::ScenarioId;
-use truidentidad_scenarios::{Catalogue, Observation, Outcome};
+use truidentidad_scenarios::{Catalogue, Observation};
 
 pub use url::{RedisUrl, RedisUrlError};
 
 use self::codec::{Encoded, Stored};
 use self::pool::Pool;
-use super::{
-    ChosenBy, InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View,
-};
+use super::{InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View};
 use crate::ids::ValidationId;
 
 /// Optimistic writes retried this many times before the store gives up (never reached
@@ -130,41 +127,6 @@ impl RedisStore {
         }))
     }
 
-    /// Reads, changes and writes back `id` until the write finds the record as it was read.
-    /// `change` returns `Err` to write nothing.
-    fn modify<T>(
-        &self,
-        id: ValidationId,
-        now: &dyn Fn() -> Duration,
-        change: &mut dyn FnMut(&mut Record, Duration) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let key = self.record_key(id);
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Some(mut read) = self.read(id)? else {
-                return Err(StoreError::NotFound);
-            };
-            let at = now();
-            let out = change(&mut read.record, at)?;
-            let fields = Self::fields(&codec::encode(&read.record, &self.catalogue));
-            let written: i64 = self.pool.run(|c| {
-                let mut inv = scripts::WRITE_IF_UNCHANGED.prepare_invoke();
-                inv.key(&key).arg(read.version).arg(read.polls_total);
-                for (k, v) in &fields {
-                    inv.arg(*k).arg(v);
-                }
-                inv.invoke(c)
-            })?;
-            match written {
-                1 => return Ok(out),
-                -1 => return Err(StoreError::NotFound),
-                _ => continue,
-            }
-        }
-        Err(StoreError::Unavailable(Unavailable(Arc::from(format!(
-            "validation {id} changed under {MAX_WRITE_ATTEMPTS} attempts to update it in Redis; try again"
-        )))))
-    }
-
     /// The id of the record to evict now, by [`super::eviction_victim`] over the oldest
     /// records (empty when there are none: the insert script then evicts the oldest).
     fn victim(&self, now: Duration) -> Result<String, Unavailable> {
@@ -237,26 +199,6 @@ impl RedisStore {
                 }
             }
         }
-    }
-
-    fn change_pending(
-        &self,
-        id: ValidationId,
-        now: Duration,
-        change: impl Fn(&mut Record, Duration),
-    ) -> Result<View, StoreError> {
-        let catalogue = &self.catalogue;
-        self.modify(id, &|| now, &mut |record, now| {
-            if record.observe(catalogue, now).status.is_terminal() {
-                return Err(StoreError::AlreadyFinished);
-            }
-            change(record, now);
-            Ok(View {
-                observation: record.observe(catalogue, now),
-                record: record.clone(),
-                now,
-            })
-        })
     }
 }
 
@@ -405,41 +347,42 @@ impl ValidationStore for RedisStore {
         }))
     }
 
-    fn complete(
-        &self,
-        id: ValidationId,
-        outcome: Outcome,
-        now: Duration,
-    ) -> Result<View, StoreError> {
-        self.change_pending(id, now, |record, now| record.force(outcome, now))
+    fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
-    fn set_scenario(
+    /// Reads, changes and writes back `id` until the write finds the record as it was read.
+    fn modify(
         &self,
         id: ValidationId,
-        scenario: ScenarioId,
-        now: Duration,
-    ) -> Result<View, StoreError> {
-        self.change_pending(id, now, |record, now| {
-            record.switch_scenario(scenario, ChosenBy::Control, now);
-        })
-    }
-
-    fn update_record(
-        &self,
-        id: ValidationId,
-        clock: &dyn Fn() -> Duration,
-        change: &mut dyn FnMut(&mut Record, Duration),
-    ) -> Result<bool, Unavailable> {
-        match self.modify(id, clock, &mut |record, now| {
-            change(record, now);
-            Ok(())
-        }) {
-            Ok(()) => Ok(true),
-            Err(StoreError::NotFound) => Ok(false),
-            Err(StoreError::Unavailable(u)) => Err(u),
-            Err(StoreError::AlreadyFinished) => Ok(true),
+        now: &dyn Fn() -> Duration,
+        change: &mut dyn FnMut(&mut Record, Duration) -> Result<(), StoreError>,
+    ) -> Result<(Record, Duration), StoreError> {
+        let key = self.record_key(id);
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(mut read) = self.read(id)? else {
+                return Err(StoreError::NotFound);
+            };
+            let at = now();
+            change(&mut read.record, at)?;
+            let fields = Self::fields(&codec::encode(&read.record, &self.catalogue));
+            let written: i64 = self.pool.run(|c| {
+                let mut inv = scripts::WRITE_IF_UNCHANGED.prepare_invoke();
+                inv.key(&key).arg(read.version).arg(read.polls_total);
+                for (k, v) in &fields {
+                    inv.arg(*k).arg(v);
+                }
+                inv.invoke(c)
+            })?;
+            match written {
+                1 => return Ok((read.record, at)),
+                -1 => return Err(StoreError::NotFound),
+                _ => continue,
+            }
         }
+        Err(StoreError::Unavailable(Unavailable(Arc::from(format!(
+            "validation {id} changed under {MAX_WRITE_ATTEMPTS} attempts to update it in Redis; try again"
+        )))))
     }
 
     fn list(
