@@ -11,22 +11,19 @@
 //! Truora), a manual clock resumes exactly where it stood.
 
 use std::io::Write;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use truidentidad_scenarios::Outcome;
 
 use crate::ids::ValidationId;
 pub use crate::saved::{SavedEntry, SavedObserved, SavedOutcome};
-use crate::saved::{load_entry, load_outcome, ns, save_entry, save_outcome};
+use crate::saved::{SavedRecord, load_entry, load_record, ns, save_entry, save_record};
 use crate::state::{AppState, Resume};
-use crate::store::{Changes, ChosenBy, CreateParams, Record};
 
-/// Bumped when the layout changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped when the layout changes incompatibly: 2 saves each validation in the form the Redis
+/// store writes too (`saved::SavedRecord`), journey included.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
@@ -63,49 +60,15 @@ pub struct StateFile {
     pub journal: Vec<SavedEntry>,
 }
 
+/// A saved validation: its id and poll counters beside its record in the one saved form
+/// the Redis store writes too ([`SavedRecord`], journey included).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SavedValidation {
     pub validation_id: String,
-    pub seq: u64,
-    pub account_id: String,
-    pub scenario: String,
-    pub created_ns: u64,
-    pub scenario_start_ns: u64,
-    pub polls_at_scenario_start: u32,
-    pub timeout_s: u64,
     pub polls_total: u32,
     pub polls_counted: u32,
-    pub forced: Option<SavedOutcome>,
-    pub ip: IpAddr,
-    pub user_authorized: Option<bool>,
-    pub country: Option<String>,
-    pub threshold: Option<f64>,
-    pub document_number: Option<String>,
-    /// What picked the scenario (absent in files saved before it was recorded: `default`).
-    #[serde(default)]
-    pub chosen_by: Option<String>,
-    /// `--key-isolation`'s fingerprint of the creating key (never the key itself).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_key: Option<u64>,
-}
-
-/// A saved validation's [`Changes`], or none when it had none (nothing forced, scenario
-/// never switched), so a restored record is as small as a fresh one.
-fn changes(
-    forced: Option<(Outcome, Duration)>,
-    created_ns: u64,
-    scenario_start_ns: u64,
-    polls_at_scenario_start: u32,
-) -> Option<Box<Changes>> {
-    (forced.is_some() || scenario_start_ns != created_ns || polls_at_scenario_start != 0).then(
-        || {
-            Box::new(Changes {
-                forced,
-                scenario_start: Duration::from_nanos(scenario_start_ns),
-                polls_at_scenario_start,
-            })
-        },
-    )
+    #[serde(flatten)]
+    pub record: SavedRecord,
 }
 
 /// Captures the server's state.
@@ -118,29 +81,11 @@ pub fn snapshot(state: &AppState) -> StateFile {
         .unwrap_or_default()
         .into_iter()
         .rev()
-        .map(|v| {
-            let r = v.record;
-            let p = r.params.as_deref().cloned().unwrap_or_default();
-            SavedValidation {
-                validation_id: r.id.to_string(),
-                seq: r.seq,
-                account_id: r.account_id.to_string(),
-                scenario: state.catalogue.get(r.scenario).name.clone(),
-                created_ns: ns(r.created),
-                scenario_start_ns: ns(r.scenario_start()),
-                polls_at_scenario_start: r.polls_at_scenario_start(),
-                timeout_s: r.timeout.as_secs(),
-                polls_total: r.polls_total,
-                polls_counted: r.polls_counted,
-                forced: r.forced().map(|(o, at)| save_outcome(o, at)),
-                ip: r.ip,
-                user_authorized: p.user_authorized,
-                country: p.country,
-                threshold: p.threshold,
-                document_number: p.document_number,
-                chosen_by: Some(r.chosen_by.as_str().to_string()),
-                owner_key: p.owner,
-            }
+        .map(|v| SavedValidation {
+            validation_id: v.record.id.to_string(),
+            polls_total: v.record.polls_total,
+            polls_counted: v.record.polls_counted,
+            record: save_record(&v.record, &state.catalogue),
         })
         .collect();
     let journal = state
@@ -251,56 +196,14 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
         detail,
     };
     let mut records = Vec::with_capacity(file.validations.len());
-    for v in &file.validations {
+    for v in file.validations {
         let id: ValidationId = v
             .validation_id
             .parse()
             .map_err(|_| corrupt(format!("bad validation_id `{}`", v.validation_id)))?;
-        let scenario = state.catalogue.id_of(&v.scenario).ok_or_else(|| {
-            corrupt(format!(
-                "validation {id} uses scenario `{}`, which is not loaded; pass the --scenarios file that defines it",
-                v.scenario
-            ))
-        })?;
-        let forced = match &v.forced {
-            None => None,
-            Some(o) => Some((
-                load_outcome(o).map_err(&corrupt)?,
-                Duration::from_nanos(o.at_ns),
-            )),
-        };
-        let chosen_by = match v.chosen_by.as_deref() {
-            None => ChosenBy::Default,
-            Some(c) => ChosenBy::parse(c).ok_or_else(|| {
-                corrupt(format!("validation {id} has an unknown chosen_by `{c}`"))
-            })?,
-        };
-        records.push(Record {
-            id,
-            seq: v.seq,
-            account_id: v.account_id.as_str().into(),
-            scenario,
-            chosen_by,
-            created: Duration::from_nanos(v.created_ns),
-            timeout: Duration::from_secs(v.timeout_s),
-            polls_total: v.polls_total,
-            polls_counted: v.polls_counted,
-            changes: changes(
-                forced,
-                v.created_ns,
-                v.scenario_start_ns,
-                v.polls_at_scenario_start,
-            ),
-            ip: v.ip,
-            params: Some(Arc::new(CreateParams {
-                user_authorized: v.user_authorized,
-                country: v.country.clone(),
-                threshold: v.threshold,
-                document_number: v.document_number.clone(),
-                owner: v.owner_key,
-            })),
-            journey: None,
-        });
+        let counters = (v.polls_total, v.polls_counted);
+        records
+            .push(load_record(id, v.record, counters, None, &state.catalogue).map_err(&corrupt)?);
     }
     let n = records.len();
     for r in records {

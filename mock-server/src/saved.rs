@@ -1,9 +1,11 @@
-//! The saved forms of what outlives a process: a forced outcome and a journal entry, as the
-//! state file (`--state-file`) and the Redis store both write them. One codec for both, in a
-//! leaf module (it depends on the journal's and the scenarios' types only), so the state file
-//! and Redis cannot drift apart and neither depends on the other.
+//! The saved forms of what outlives a process: a validation's record, a forced outcome and a
+//! journal entry, as the state file (`--state-file`) and the Redis store both write them. One
+//! codec for both, in a module below both (it depends on the store's record and the journal's
+//! types only), so the state file and Redis cannot drift apart (the state file once dropped
+//! the journey Redis kept) and neither depends on the other.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -11,9 +13,119 @@ use truidentidad_scenarios::model::RetryAfter;
 use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
 use truidentidad_scenarios::{Outcome, ValidationStatus};
 
+use truidentidad_scenarios::Catalogue;
+
+use crate::ids::ValidationId;
 use crate::journal::{
     AppliedFault, FaultEffect, FormFields, JournalEntry, KeyState, Kind, Observed,
 };
+use crate::store::journey::Journey;
+use crate::store::{Changes, ChosenBy, CreateParams, Record};
+
+/// A validation's facts but its id and poll counters, which the state file keeps beside it
+/// and Redis in hash fields of their own (the poll script counts there without decoding).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedRecord {
+    pub seq: u64,
+    pub account_id: String,
+    /// By name: replicas and restarts agree on names, not necessarily on catalogue order.
+    pub scenario: String,
+    /// What chose the scenario, by name ([`ChosenBy::as_str`]), so a journey knows whether a
+    /// test identity typed later may replace it.
+    #[serde(default, skip_serializing_if = "is_default_chooser")]
+    pub chosen_by: String,
+    pub created_ns: u64,
+    pub timeout_ns: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced: Option<SavedOutcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_start_ns: Option<u64>,
+    #[serde(default)]
+    pub polls_at_scenario_start: u32,
+    pub ip: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<CreateParams>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journey: Option<Journey>,
+}
+
+fn is_default_chooser(chosen_by: &str) -> bool {
+    chosen_by.is_empty() || chosen_by == ChosenBy::Default.as_str()
+}
+
+pub(crate) fn save_record(r: &Record, catalogue: &Catalogue) -> SavedRecord {
+    SavedRecord {
+        seq: r.seq,
+        account_id: r.account_id.to_string(),
+        scenario: catalogue.get(r.scenario).name.clone(),
+        chosen_by: r.chosen_by.as_str().to_string(),
+        created_ns: ns(r.created),
+        timeout_ns: ns(r.timeout),
+        forced: r.forced().map(|(o, at)| save_outcome(o, at)),
+        scenario_start_ns: r.changes.as_deref().map(|c| ns(c.scenario_start)),
+        polls_at_scenario_start: r.polls_at_scenario_start(),
+        ip: r.ip,
+        params: r.params.as_deref().cloned(),
+        journey: r.journey.as_deref().cloned(),
+    }
+}
+
+/// A saved record read back under `id` with its poll counters; `held_polls`, when given,
+/// replaces the journey's own count (Redis counts held polls in a field of their own).
+/// `Err` says what is wrong with it.
+pub(crate) fn load_record(
+    id: ValidationId,
+    d: SavedRecord,
+    (polls_total, polls_counted): (u32, u32),
+    held_polls: Option<u32>,
+    catalogue: &Catalogue,
+) -> Result<Record, String> {
+    let scenario = catalogue.id_of(&d.scenario).ok_or_else(|| {
+        format!(
+            "validation {id} uses scenario `{}`, which is not loaded; pass the --scenarios file that defines it",
+            d.scenario
+        )
+    })?;
+    let chosen_by = if d.chosen_by.is_empty() {
+        ChosenBy::Default
+    } else {
+        ChosenBy::parse(&d.chosen_by)
+            .ok_or_else(|| format!("validation {id} has an unknown chosen_by `{}`", d.chosen_by))?
+    };
+    let forced = d
+        .forced
+        .as_ref()
+        .map(|o| load_outcome(o).map(|out| (out, Duration::from_nanos(o.at_ns))))
+        .transpose()?;
+    let changes = (forced.is_some() || d.scenario_start_ns.is_some()).then(|| {
+        Box::new(Changes {
+            forced,
+            scenario_start: Duration::from_nanos(d.scenario_start_ns.unwrap_or(d.created_ns)),
+            polls_at_scenario_start: d.polls_at_scenario_start,
+        })
+    });
+    let journey = d.journey.map(|mut j| {
+        if let Some(held) = held_polls {
+            j.set_held_polls(held);
+        }
+        Box::new(j)
+    });
+    Ok(Record {
+        id,
+        seq: d.seq,
+        account_id: Arc::from(d.account_id),
+        scenario,
+        chosen_by,
+        created: Duration::from_nanos(d.created_ns),
+        timeout: Duration::from_nanos(d.timeout_ns),
+        polls_total,
+        polls_counted,
+        changes,
+        ip: d.ip,
+        params: d.params.map(Arc::new),
+        journey,
+    })
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SavedEntry {
