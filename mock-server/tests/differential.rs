@@ -448,17 +448,22 @@ async fn run(redis: &Redis, namespace: &str, ops: &[Op]) -> Result<(), String> {
     Ok(())
 }
 
+/// Two workers: the Redis store's calls block in place, which needs a multi-threaded runtime.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 #[test]
 fn memory_and_redis_answer_every_sequence_alike() {
     let cases: u32 = std::env::var("DIFFERENTIAL_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(128);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let rt = runtime();
     let redis = Redis::start();
     let config = Config {
         cases,
@@ -503,11 +508,7 @@ fn memory_and_redis_answer_every_sequence_alike() {
 /// Sequences the property found, kept readable: each was a difference, now fixed.
 #[test]
 fn regressions() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let rt = runtime();
     let redis = Redis::start();
     let create = |pick, await_person| Op::Create {
         pick,

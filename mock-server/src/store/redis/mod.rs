@@ -127,6 +127,28 @@ impl RedisStore {
         }))
     }
 
+    /// The records under `ids` (as the index lists them), in that order, in one round trip;
+    /// ids whose record is gone are skipped.
+    fn read_many(&self, ids: &[String]) -> Result<Vec<Record>, Unavailable> {
+        let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
+        let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
+            let mut pipe = redis::pipe();
+            for id in &parsed {
+                pipe.cmd("HMGET")
+                    .arg(self.record_key(*id))
+                    .arg(&codec::FIELDS);
+            }
+            pipe.query(c)
+        })?;
+        let mut out = Vec::with_capacity(parsed.len());
+        for (id, row) in parsed.into_iter().zip(rows) {
+            if let Some(s) = stored(&row) {
+                out.push(self.decode(id, &s)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The id of the record to evict now, by [`super::eviction_victim`] over the oldest
     /// records (empty when there are none: the insert script then evicts the oldest).
     fn victim(&self, now: Duration) -> Result<String, Unavailable> {
@@ -138,22 +160,7 @@ impl RedisStore {
                 .arg(super::EVICTION_SCAN - 1)
                 .query(c)
         })?;
-        let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
-        let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
-            let mut pipe = redis::pipe();
-            for id in &parsed {
-                pipe.cmd("HMGET")
-                    .arg(self.record_key(*id))
-                    .arg(&codec::FIELDS);
-            }
-            pipe.query(c)
-        })?;
-        let mut oldest = Vec::with_capacity(parsed.len());
-        for (id, row) in parsed.into_iter().zip(rows) {
-            if let Some(s) = stored(&row) {
-                oldest.push(self.decode(id, &s)?);
-            }
-        }
+        let oldest = self.read_many(&ids)?;
         Ok(super::eviction_victim(oldest.iter(), &self.catalogue, now)
             .map(|i| oldest[i].id.to_string())
             .unwrap_or_default())
@@ -180,19 +187,7 @@ impl RedisStore {
                 return Ok(());
             }
             start += LIST_CHUNK;
-            let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
-            let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
-                let mut pipe = redis::pipe();
-                for id in &parsed {
-                    pipe.cmd("HMGET")
-                        .arg(self.record_key(*id))
-                        .arg(&codec::FIELDS);
-                }
-                pipe.query(c)
-            })?;
-            for (id, row) in parsed.into_iter().zip(rows) {
-                let Some(s) = stored(&row) else { continue };
-                let record = self.decode(id, &s)?;
+            for record in self.read_many(&ids)? {
                 let observation = record.observe(&self.catalogue, now);
                 if !visit(record, observation) {
                     return Ok(());
