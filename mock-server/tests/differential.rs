@@ -468,7 +468,8 @@ fn memory_and_redis_answer_every_sequence_alike() {
     let config = Config {
         cases,
         source_file: Some(file!()),
-        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel(
+        // `differential.proptest-regressions` beside this file.
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
             "proptest-regressions",
         ))),
         max_shrink_iters: 2000,
