@@ -51,6 +51,11 @@ pub struct Exchange {
     pub observed: Option<Observed>,
     /// On a create that stored a validation: how its scenario was chosen, for the log line.
     pub chosen: Option<Chosen>,
+    /// The store counted this request as a poll of its validation: set by the poll handler
+    /// once the store's poll step answered, whatever the response then became (a scenario's
+    /// own 429 or 503 on that poll was counted; a rate limit's or brown-out's was not). What
+    /// the control API replays a validation's polls from: evidence, not a guess from the status.
+    pub poll_counted: bool,
     /// Leaves the request out of the journal: the dashboard's own refreshes would otherwise
     /// crowd out the requests an integrator is looking for.
     pub skip_journal: bool,

@@ -140,6 +140,7 @@ impl<S: Deref<Target = AppState>> Recorder<S> {
                 form: std::mem::take(&mut ex.form),
                 remote: self.remote,
                 observed: ex.observed,
+                poll_counted: ex.poll_counted,
             });
         }
     }
