@@ -100,9 +100,12 @@ struct RunArgs {
     /// How late past the deadline a give-up case's last request may still arrive.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     deadline_slack: Duration,
-    /// Wall-clock limit per case; the client is killed after it.
+    /// Wall-clock limit per case, from the client's first request; the client is killed after it.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     case_limit: Duration,
+    /// Start-up allowance: how long the client may take to send its first request (reported).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    startup_limit: Duration,
     /// Longest per-request timeout accepted (a stalled request must be abandoned within it).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     request_timeout_limit: Duration,
@@ -257,6 +260,7 @@ fn settings(a: &RunArgs) -> Settings {
         outcome_deadline: a.outcome_deadline,
         deadline_slack: a.deadline_slack,
         case_limit: a.case_limit,
+        startup_limit: a.startup_limit,
         request_timeout_limit: a.request_timeout_limit,
         request_timeout_slack: a.request_timeout_slack,
         max_retries: a.max_retries,

@@ -75,6 +75,7 @@ fn client(status: &str) -> ClientRun {
     ClientRun {
         started: ms(2),
         ended: ms(6_100),
+        first_request: Some(ms(2)),
         end: ClientEnd::Exited { code: Some(0) },
         report: Some(ClientReport {
             validation_id: Some(VLD.into()),
@@ -118,6 +119,7 @@ fn request(seq: u64, at: u64, status: u16, seen: Seen, verdict: Verdict) -> Grad
             },
             retry_after: (status == 429).then(|| Duration::from_secs(2)),
             seen,
+            transport_retry: false,
         },
         verdict,
         rules: if verdict == Verdict::Passed {
@@ -278,6 +280,7 @@ fn fixture() -> RunReport {
             outcome_deadline: 60.0,
             deadline_slack: 2.0,
             case_limit: 30.0,
+            startup_limit: 60.0,
             request_timeout_limit: 10.0,
             request_timeout_slack: 0.5,
             max_retries: 6,
