@@ -15,7 +15,7 @@ use truidentidad_mock_server::journal::Kind;
 use crate::catalogue::{Case, Catalogue, Level};
 use crate::check_id::CheckId;
 use crate::client::{self, ClientEnd, ClientEnv, ClientSpec};
-use crate::settings::{API_KEY, Settings, settings_report};
+use crate::settings::{API_KEY, Settings, case_seed, settings_report};
 use crate::trace::{self, Trace};
 use crate::verdict::{CaseReport, GradedRequest, RuleFinding, Verdict};
 
@@ -97,7 +97,7 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
     };
     let scenarios = plan.catalogue.scenarios.clone();
     let server = MockServer::builder()
-        .seed(plan.settings.seed)
+        .seed(case_seed(plan.settings.seed, &case.id))
         .api_key(API_KEY)
         .default_scenario(case.scenario.clone())
         .configure(|c| {
@@ -156,6 +156,7 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
         run,
     );
     let mut report = grade(&plan.catalogue, &plan.skip, &trace);
+    report.seed = Some(case_seed(plan.settings.seed, &case.id));
     report.duration = started.elapsed();
     report
 }
@@ -251,6 +252,7 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
         account_id: trace.account_id.clone(),
         expect: trace.case.expect.clone(),
         verdict,
+        seed: None,
         reason: None,
         duration: std::time::Duration::ZERO,
         findings,

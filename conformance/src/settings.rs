@@ -54,7 +54,8 @@ pub struct Settings {
     pub max_retries: u32,
     /// Cases run at once.
     pub jobs: usize,
-    /// Seed of every mock (ids are reproducible).
+    /// Seed of the run; each case's mock gets its own seed derived from it ([`case_seed`]), so
+    /// ids differ between cases and repeat between runs.
     pub seed: u64,
 }
 
@@ -89,6 +90,21 @@ impl Settings {
             self.outcome_deadline
         }
     }
+}
+
+/// The seed of one case's mock: the run's seed mixed with the case id (FNV-1a, then
+/// SplitMix64's finaliser), so each case draws its own ids while a run with the same `--seed`
+/// repeats them exactly.
+pub fn case_seed(run_seed: u64, case_id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in case_id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = run_seed ^ h;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The API key every case's mock accepts (and hands the client unless the case says otherwise).

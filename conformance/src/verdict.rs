@@ -137,6 +137,10 @@ pub struct CaseReport {
     pub account_id: String,
     pub expect: Expect,
     pub verdict: Verdict,
+    /// The seed of the case's mock, derived from the run's `--seed` and the case id
+    /// ([`crate::settings::case_seed`]): ids differ between cases and repeat between runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Why the case was interrupted or skipped, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -173,6 +177,7 @@ impl CaseReport {
             account_id,
             expect: case.expect.clone(),
             verdict,
+            seed: None,
             reason: Some(reason),
             duration: Duration::ZERO,
             findings: Vec::new(),

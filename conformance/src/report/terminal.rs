@@ -93,11 +93,30 @@ pub fn render(report: &RunReport) -> String {
         };
         let _ = writeln!(s, "{head} ({}): {}{expected}", f.level.as_str(), f.title);
         if g.cases.len() > 1 {
-            let _ = writeln!(s, "  in {} cases: {}", g.cases.len(), g.case_list());
+            let _ = writeln!(
+                s,
+                "  {} in {} cases: {}",
+                f.verdict.as_str(),
+                g.cases.len(),
+                g.case_list()
+            );
         }
-        let _ = writeln!(s, "  what:   {}", printable(&f.message, true));
+        let _ = writeln!(s, "  what:   {}", shorten(&printable(&f.message, true)));
         let _ = writeln!(s, "  fix:    {}", f.fix);
         let _ = writeln!(s, "  source: {}", f.source);
+        // Per case, one line each, when the cases' messages differ (the full text is in the
+        // JSON and HTML reports).
+        let per_case = g.per_case(report);
+        if per_case.iter().any(|(_, m)| *m != f.message) {
+            for (case, message) in per_case {
+                let text = if message == f.message {
+                    Cow::Borrowed("as above")
+                } else {
+                    shorten(&printable(message, false)).into_owned().into()
+                };
+                let _ = writeln!(s, "    {case}: {text}");
+            }
+        }
         // The failed cases' stderr not shown yet, identical tails once.
         let mut tails: Vec<(String, Vec<&str>)> = Vec::new();
         for &(ci, _) in &g.members {
@@ -157,6 +176,19 @@ pub fn render(report: &RunReport) -> String {
         sum.interrupted
     );
     s
+}
+
+/// Longest message printed on one terminal line; the rest is in the JSON and HTML reports.
+const MESSAGE_WIDTH: usize = 200;
+
+/// `text` cut at [`MESSAGE_WIDTH`] characters, with `…` when cut.
+fn shorten(text: &str) -> Cow<'_, str> {
+    if text.chars().count() <= MESSAGE_WIDTH {
+        return Cow::Borrowed(text);
+    }
+    let mut out: String = text.chars().take(MESSAGE_WIDTH - 1).collect();
+    out.push('…');
+    Cow::Owned(out)
 }
 
 /// The last three lines of a FAILED case's client stderr, joined with ` | `.
