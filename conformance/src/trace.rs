@@ -227,11 +227,11 @@ pub fn gaps_before<'a>(requests: impl IntoIterator<Item = &'a Request>) -> Vec<O
 /// client timed, so a poll `next` is a *transport retry* of `prev`, the poll of the same
 /// validation that arrived just before it, when all of these hold:
 ///
-/// * **which errors:** `prev` got no response at all because the server side reset or closed
-///   the connection (status 0). A 5xx, 429 or any other answer is a response, after which the
-///   client's own wait is graded; so is a request the client itself abandoned (its own
-///   timeout on a stalled response): the stacks do not re-send after their own timeout, so a
-///   poll right after it is the client's choice;
+/// * **which errors:** `prev` got no response at all (status 0): the server reset or closed
+///   the connection, or the response stalled and the client's timeout abandoned it (urllib3
+///   with read retries, as `requests` users configure it, re-sends a GET after a read
+///   timeout). A 5xx, 429 or any other answer is a response, after which the client's own wait
+///   is graded;
 /// * **what:** `next` is the same `GET` of the same path;
 /// * **how soon:** `next` arrived sooner than the minimum interval (minus the tolerance) after
 ///   `prev` ended, i.e. exactly when it would otherwise break `min-poll-interval`; a later
@@ -249,7 +249,6 @@ pub fn is_transport_retry(prev: &Request, next: &Request, settings: &Settings) -
     prev.is_poll()
         && next.is_poll()
         && prev.status == 0
-        && !prev.fault.client_closed
         && !prev.transport_retry
         && prev.method == "GET"
         && next.method == prev.method

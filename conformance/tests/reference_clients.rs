@@ -6,7 +6,8 @@
 //! is snapshot with timestamps, durations, client stderr and request lists redacted, so a
 //! change in any verdict or finding shows up in review.
 //!
-//! Needs `python3`, `node` (18+) and `sh` with `curl` on PATH. Every case of every client run is
+//! Needs `python3`, `node` (18+), `sh` with `curl`, `javac`/`java` (11+) and `go` on PATH (the
+//! Java and Go clients are compiled once, by `expected.toml`'s `build` steps). Every case of every client run is
 //! one job; [`CONCURRENT_CASES`] of them run at once, longest cases first.
 
 use std::collections::BTreeMap;

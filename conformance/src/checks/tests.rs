@@ -712,11 +712,21 @@ fn a_close_noticed_late_does_not_make_the_next_poll_early_or_concurrent() {
 }
 
 #[test]
-fn a_poll_right_after_abandoning_a_request_is_still_early() {
-    // Re-polled 20 ms after closing, which the mock noticed 10 ms after it happened.
-    let f = min_poll_interval(&abandoned_then_polled(10, 20));
+fn one_poll_right_after_abandoning_a_stalled_request_is_a_transport_retry() {
+    // Re-polled 20 ms after closing, which the mock noticed 10 ms after it happened: the
+    // stack's one re-send after a stall with no response (urllib3's read retry does this).
+    let t = abandoned_then_polled(10, 20);
+    assert!(t.requests[2].transport_retry);
+    assert_eq!(min_poll_interval(&t), vec![]);
+    // A second immediate re-send after that one is a poll again.
+    let mut reqs = t.requests.clone();
+    reqs[2] = poll(2, 11_030, 0);
+    reqs[2].sent = ms(11_030);
+    reqs[2].fault = "connection_reset".parse().unwrap();
+    reqs.push(terminal(poll(3, 11_040, 200)));
+    let f = min_poll_interval(&trace("stalled-poll", reqs));
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!(f[0].requests, vec![2]);
+    assert_eq!(f[0].requests, vec![3]);
 }
 
 #[test]
@@ -934,7 +944,7 @@ fn a_second_immediate_resend_is_a_poll_again() {
 }
 
 #[test]
-fn an_immediate_resend_after_an_answered_error_or_an_own_timeout_is_still_early() {
+fn an_immediate_resend_after_an_answered_error_is_still_early() {
     // A 503 is a response: re-polling 3 ms later is the client's choice.
     let mut reqs = reset_then(&[(3, 200)]);
     reqs[2].status = 503;
@@ -944,9 +954,6 @@ fn an_immediate_resend_after_an_answered_error_or_an_own_timeout_is_still_early(
     let t = trace("server-errors", reqs);
     assert!(!t.requests[3].transport_retry);
     assert_eq!(min_poll_interval(&t)[0].requests, vec![3]);
-    // The client abandoning a stalled poll is its own timeout: no stack re-sends after that.
-    let t = abandoned_then_polled(10, 20);
-    assert!(!t.requests[2].transport_retry);
 }
 
 #[test]
