@@ -799,6 +799,89 @@ fn conformance_readme_good_then_tight_loop() {
         ran.describe()
     );
     assert!(bad.contains("RESULT FAILED"), "{}", ran.describe());
+    // The sample under "The second run prints" has the shape of what it prints now.
+    let readme = std::fs::read_to_string(repo().join("conformance/README.md")).expect("README");
+    let sample = readme
+        .split_once("The second run prints")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map(|(sample, _)| sample)
+        .expect("the sample output after \"The second run prints\"");
+    if let Err(e) = same_shape(sample, bad) {
+        panic!(
+            "conformance/README.md's sample output drifted: {e}\n{}",
+            ran.describe()
+        );
+    }
+}
+
+/// A line as a shape: numbers (times, counts, request numbers) become `N`, validation ids
+/// `VLD…`, and runs of spaces one space, so a sample in the docs compares with what a command
+/// prints now whatever the timing.
+fn shape(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_digit() || *d == '.')
+            {
+                chars.next();
+            }
+            out.push('N');
+        } else if c == 'V' && chars.clone().take(2).eq("LD".chars()) {
+            chars.nth(1);
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_alphanumeric() || *d == '…')
+            {
+                chars.next();
+            }
+            out.push_str("VLD…");
+        } else if c == ' ' {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Each line of `sample` (except `...`, "more lines here") matches, in order, a line of
+/// `output` of the same shape; a sample line ending in `…` is cut there and matches a line
+/// that starts like it.
+fn same_shape(sample: &str, output: &str) -> Result<(), String> {
+    let out: Vec<String> = output.lines().map(shape).collect();
+    let mut at = 0;
+    for line in sample
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.trim() != "...")
+    {
+        let want = shape(line);
+        let (want, cut) = match want.strip_suffix('…') {
+            Some(w) => (w.trim_end().to_string(), true),
+            None => (want, false),
+        };
+        let found = out[at..].iter().position(|o| {
+            if cut {
+                o.starts_with(&want)
+            } else {
+                *o == want
+            }
+        });
+        match found {
+            Some(i) => at += i + 1,
+            None => {
+                return Err(format!(
+                    "no line shaped like `{want}` (from the sample line `{line}`) after line {at} of the output"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[test]
