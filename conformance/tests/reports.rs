@@ -76,7 +76,7 @@ fn client(status: &str) -> ClientRun {
     ClientRun {
         started: ms(2),
         ended: ms(6_100),
-        first_request: Some(ms(2)),
+        first_request: Some(ms(1_402)),
         end: ClientEnd::Exited { code: Some(0) },
         report: Some(ClientReport {
             validation_id: Some(VLD.into()),

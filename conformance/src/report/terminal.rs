@@ -72,6 +72,25 @@ pub fn render(report: &RunReport) -> String {
             note
         );
     }
+    // The start-up allowance is separate from the case limit: say how close a case came.
+    let slowest = report
+        .cases
+        .iter()
+        .filter_map(|c| Some((c.client.as_ref()?.startup()?, c.id.as_str())))
+        .max();
+    if let Some((startup, id)) = slowest {
+        let _ = writeln!(
+            s,
+            "  start-up (process start to first request): slowest {} ({id}); allowance {}, then {} per case",
+            fmt_secs(startup),
+            fmt_secs(std::time::Duration::from_secs_f64(
+                report.settings.startup_limit
+            )),
+            fmt_secs(std::time::Duration::from_secs_f64(
+                report.settings.case_limit
+            ))
+        );
+    }
     let groups = super::group_findings(report);
     if !groups.is_empty() {
         let _ = writeln!(s);
@@ -132,7 +151,8 @@ pub fn render(report: &RunReport) -> String {
                 None => tails.push((tail, vec![&c.id])),
             }
         }
-        for (tail, ids) in tails {
+        let more = tails.len().saturating_sub(STDERR_TAILS);
+        for (tail, ids) in tails.into_iter().take(STDERR_TAILS) {
             if ids.len() == g.cases.len() {
                 let _ = writeln!(s, "  client stderr (last lines): {tail}");
             } else {
@@ -142,6 +162,12 @@ pub fn render(report: &RunReport) -> String {
                     ids.join(", ")
                 );
             }
+        }
+        if more > 0 {
+            let _ = writeln!(
+                s,
+                "  client stderr of {more} more cases: in the JSON and HTML reports"
+            );
         }
     }
     if let Some(e) = &report.expect {
@@ -177,6 +203,10 @@ pub fn render(report: &RunReport) -> String {
     );
     s
 }
+
+/// Most distinct client stderr tails shown under one finding; the rest are in the JSON and
+/// HTML reports.
+const STDERR_TAILS: usize = 3;
 
 /// Longest message printed on one terminal line; the rest is in the JSON and HTML reports.
 const MESSAGE_WIDTH: usize = 200;
