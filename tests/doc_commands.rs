@@ -850,6 +850,23 @@ fn shape(line: &str) -> String {
     out
 }
 
+#[test]
+fn a_sample_matches_output_of_its_shape_and_not_other_output() {
+    let out = "  CASE  VERDICT   TIME  REQUESTS\n  success  FAILED  6.725s  12\n  what:   11 polls came (#1 GET /v1/validations/VLDab12 at t=1.2s)\nRESULT FAILED: 0 passed, 1 failed\n";
+    let sample = "  success  FAILED  7.007s  59\n  ...\n  what:   58 polls came (#3 GET …\nRESULT FAILED: 0 passed, 1 failed";
+    assert_eq!(same_shape(sample, out), Ok(()));
+    // A clause the output lacks, a line out of order, a different word: each is drift.
+    assert!(same_shape("  success  FAILED  7.007s  59 polls", out).is_err());
+    assert!(
+        same_shape(
+            "RESULT FAILED: 0 passed, 1 failed\n  success  FAILED  1s  2",
+            out
+        )
+        .is_err()
+    );
+    assert!(same_shape("  success  PASSED  7.007s  59", out).is_err());
+}
+
 /// Each line of `sample` (except `...`, "more lines here") matches, in order, a line of
 /// `output` of the same shape; a sample line ending in `…` is cut there and matches a line
 /// that starts like it.
