@@ -826,6 +826,106 @@ fn conformance_readme_good_then_tight_loop() {
         ran.describe()
     );
     assert!(bad.contains("RESULT FAILED"), "{}", ran.describe());
+    // The sample under "The second run prints" has the shape of what it prints now.
+    let readme = std::fs::read_to_string(repo().join("conformance/README.md")).expect("README");
+    let sample = readme
+        .split_once("The second run prints")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map(|(sample, _)| sample)
+        .expect("the sample output after \"The second run prints\"");
+    if let Err(e) = same_shape(sample, bad) {
+        panic!(
+            "conformance/README.md's sample output drifted: {e}\n{}",
+            ran.describe()
+        );
+    }
+}
+
+/// A line as a shape: numbers (times, counts, request numbers) become `N`, validation ids
+/// `VLD…`, and runs of spaces one space, so a sample in the docs compares with what a command
+/// prints now whatever the timing.
+fn shape(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_digit() || *d == '.')
+            {
+                chars.next();
+            }
+            out.push('N');
+        } else if c == 'V' && chars.clone().take(2).eq("LD".chars()) {
+            chars.nth(1);
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_alphanumeric() || *d == '…')
+            {
+                chars.next();
+            }
+            out.push_str("VLD…");
+        } else if c == ' ' {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_sample_matches_output_of_its_shape_and_not_other_output() {
+    let out = "  CASE  VERDICT   TIME  REQUESTS\n  success  FAILED  6.725s  12\n  what:   11 polls came (#1 GET /v1/validations/VLDab12 at t=1.2s)\nRESULT FAILED: 0 passed, 1 failed\n";
+    let sample = "  success  FAILED  7.007s  59\n  ...\n  what:   58 polls came (#3 GET …\nRESULT FAILED: 0 passed, 1 failed";
+    assert_eq!(same_shape(sample, out), Ok(()));
+    // A clause the output lacks, a line out of order, a different word: each is drift.
+    assert!(same_shape("  success  FAILED  7.007s  59 polls", out).is_err());
+    assert!(
+        same_shape(
+            "RESULT FAILED: 0 passed, 1 failed\n  success  FAILED  1s  2",
+            out
+        )
+        .is_err()
+    );
+    assert!(same_shape("  success  PASSED  7.007s  59", out).is_err());
+}
+
+/// Each line of `sample` (except `...`, "more lines here") matches, in order, a line of
+/// `output` of the same shape; a sample line ending in `…` is cut there and matches a line
+/// that starts like it.
+fn same_shape(sample: &str, output: &str) -> Result<(), String> {
+    let out: Vec<String> = output.lines().map(shape).collect();
+    let mut at = 0;
+    for line in sample
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.trim() != "...")
+    {
+        let want = shape(line);
+        let (want, cut) = match want.strip_suffix('…') {
+            Some(w) => (w.trim_end().to_string(), true),
+            None => (want, false),
+        };
+        let found = out[at..].iter().position(|o| {
+            if cut {
+                o.starts_with(&want)
+            } else {
+                *o == want
+            }
+        });
+        match found {
+            Some(i) => at += i + 1,
+            None => {
+                return Err(format!(
+                    "no line shaped like `{want}` (from the sample line `{line}`) after line {at} of the output"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[test]

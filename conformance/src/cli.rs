@@ -44,6 +44,18 @@ of stdout and exits 0. See `truidentidad-mock docs conformance`.
 Exit codes: 0 nothing FAILED, 1 a case FAILED or was INTERRUPTED (or an --expect entry
 matched nothing), 2 the suite itself could not run (bad arguments or files).
 
+Case ids (--case):
+  success, declined, system-error, expired, rate-limited, server-errors, connection-reset,
+  stalled-poll, create-rate-limited, create-reset, never-completes, outage,
+  invalid-api-key, poll-not-found
+
+Rule ids (--skip; `truidentidad-mock conformance list` gives their titles):
+  client-completes, api-key-on-every-request, create-form-encoded, create-type-government,
+  create-account-id, user-authorized, poll-uses-validation-id, min-poll-interval,
+  honour-retry-after, slow-down-persists, backoff-on-errors, jitter, one-poll-in-flight,
+  retries-capped, no-retry-unchanged-4xx, create-not-resent-blindly, stop-after-terminal,
+  give-up-by-deadline, abort-stalled-request, outcome-matches
+
 Examples:
   truidentidad-mock conformance run --client 'python3 conformance/clients/python/good_client.py'
   truidentidad-mock conformance run --client 'node client.mjs' --junit junit.xml --json report.json
@@ -100,9 +112,12 @@ struct RunArgs {
     /// How late past the deadline a give-up case's last request may still arrive.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     deadline_slack: Duration,
-    /// Wall-clock limit per case; the client is killed after it.
+    /// Wall-clock limit per case, from the client's first request; the client is killed after it.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     case_limit: Duration,
+    /// Start-up allowance: how long the client may take to send its first request (reported).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    startup_limit: Duration,
     /// Longest per-request timeout accepted (a stalled request must be abandoned within it).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     request_timeout_limit: Duration,
@@ -112,7 +127,7 @@ struct RunArgs {
     /// Most retries accepted after consecutive failed requests.
     #[arg(long, default_value_t = 6, value_name = "N")]
     max_retries: u32,
-    /// Seed of every mock.
+    /// Seed of the run; each case's mock gets its own seed derived from it.
     #[arg(long, default_value_t = 4)]
     seed: u64,
     /// Write a JUnit XML report (one testcase per case).
@@ -257,6 +272,7 @@ fn settings(a: &RunArgs) -> Settings {
         outcome_deadline: a.outcome_deadline,
         deadline_slack: a.deadline_slack,
         case_limit: a.case_limit,
+        startup_limit: a.startup_limit,
         request_timeout_limit: a.request_timeout_limit,
         request_timeout_slack: a.request_timeout_slack,
         max_retries: a.max_retries,
@@ -389,6 +405,30 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         run: RunArgs,
+    }
+
+    /// `conformance run --help` lists exactly the catalogue's case ids and rule ids, in its
+    /// order, so `--case` and `--skip` can be filled in from the help alone.
+    #[test]
+    fn run_help_lists_every_case_and_rule_id() {
+        let cat = Catalogue::builtin().unwrap();
+        let listed = |head: &str| -> Vec<String> {
+            let start = RUN_HELP.find(head).expect(head) + head.len();
+            let block = RUN_HELP[start..].split("\n\n").next().unwrap_or("");
+            block
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let cases: Vec<String> = cat.cases.iter().map(|c| c.id.clone()).collect();
+        let rules: Vec<String> = cat.rules.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(listed("Case ids (--case):\n"), cases);
+        assert_eq!(
+            listed("Rule ids (--skip; `truidentidad-mock conformance list` gives their titles):\n"),
+            rules
+        );
     }
 
     #[test]

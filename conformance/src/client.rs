@@ -15,6 +15,13 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::http;
 
+/// The exit code of a client that stops on purpose with an error it reports (README, "The
+/// client contract"): an ambiguous create it chose not to re-send, a request the API rejected.
+pub const EXIT_DELIBERATE_ERROR: i32 = 3;
+
+/// How often the run re-reads whether the client's first request has arrived.
+const LIMIT_TICK: Duration = Duration::from_millis(100);
+
 /// Most bytes kept from each of the client's stdout and stderr (the tail is kept).
 const OUTPUT_KEEP: usize = 16 * 1024;
 
@@ -69,6 +76,13 @@ pub struct ClientRun {
     pub started: Duration,
     #[serde(serialize_with = "crate::secs::secs")]
     pub ended: Duration,
+    /// Mock-clock seconds when the client's first request arrived: the case limit runs from
+    /// here, so a slow runtime start (a JVM on a busy machine) does not eat it.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::secs::opt_secs"
+    )]
+    pub first_request: Option<Duration>,
     #[serde(flatten)]
     pub end: ClientEnd,
     /// The parsed last line, when it was a JSON object.
@@ -84,6 +98,31 @@ pub struct ClientRun {
 impl ClientRun {
     pub fn exited_zero(&self) -> bool {
         self.end == ClientEnd::Exited { code: Some(0) }
+    }
+
+    /// How long the client took from its start to its first request (its start-up), when it
+    /// sent one.
+    pub fn startup(&self) -> Option<Duration> {
+        self.first_request.map(|f| f.saturating_sub(self.started))
+    }
+}
+
+/// The two wall-clock limits of a run: `startup` from the start to the first request, then
+/// `case` from the first request on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub startup: Duration,
+    pub case: Duration,
+}
+
+impl Limits {
+    /// When the run must end, on the mock's clock: `case` after the first request, or, before
+    /// any, `startup` after the start.
+    pub fn kill_at(&self, started: Duration, first_request: Option<Duration>) -> Duration {
+        match first_request {
+            Some(f) => f + self.case,
+            None => started + self.startup,
+        }
     }
 }
 
@@ -131,7 +170,8 @@ fn shorten(s: &str, max: usize) -> String {
 }
 
 /// Runs the client once. `now` reads the case's mock clock so the run's start and end line up
-/// with the journal's timestamps.
+/// with the journal's timestamps; `first_request` reads when the mock received the client's
+/// first request, if it has (the limits run from it, see [`Limits`]).
 ///
 /// `linger` is the quiet window: after the client ends, its process group (or, for a service,
 /// the mock) stays up that long so polls that should not come are seen before anything is
@@ -139,15 +179,19 @@ fn shorten(s: &str, max: usize) -> String {
 pub async fn run(
     spec: &ClientSpec,
     env: &ClientEnv,
-    limit: Duration,
+    limits: Limits,
     linger: Duration,
     now: impl Fn() -> Duration,
+    first_request: impl Fn() -> Option<Duration>,
 ) -> ClientRun {
     let started = now();
     let (end, stdout, stderr, ended) = match spec {
-        ClientSpec::Command(cmd) => run_command(cmd, env, limit, linger, &now).await,
+        ClientSpec::Command(cmd) => {
+            run_command(cmd, env, limits, linger, &now, &first_request).await
+        }
         ClientSpec::Url(url) => {
-            let (end, out, err) = run_url(url, env, limit).await;
+            // A service is already running: no start-up to allow for.
+            let (end, out, err) = run_url(url, env, limits.case).await;
             let ended = now();
             tokio::time::sleep(linger).await;
             (end, out, err, ended)
@@ -163,6 +207,7 @@ pub async fn run(
     ClientRun {
         started,
         ended,
+        first_request: first_request(),
         end,
         report,
         report_error,
@@ -184,9 +229,10 @@ fn tail(s: &str, max: usize) -> String {
 async fn run_command(
     cmd: &str,
     env: &ClientEnv,
-    limit: Duration,
+    limits: Limits,
     linger: Duration,
     now: &impl Fn() -> Duration,
+    first_request: &impl Fn() -> Option<Duration>,
 ) -> (ClientEnd, String, String, Duration) {
     let mut command = tokio::process::Command::new("sh");
     command
@@ -230,14 +276,28 @@ async fn run_command(
         .take()
         .map(|s| tokio::spawn(pump(s, err.clone())));
     let pid = child.id();
-    let end = match tokio::time::timeout(limit, child.wait()).await {
-        Ok(Ok(status)) => ClientEnd::Exited {
-            code: status.code(),
-        },
-        Ok(Err(e)) => ClientEnd::Unreachable {
-            reason: format!("could not wait for the client: {e}"),
-        },
-        Err(_) => ClientEnd::Killed,
+    let started = now();
+    let end = loop {
+        // Re-read the limit at each tick: it moves once the first request arrives.
+        let left = limits
+            .kill_at(started, first_request())
+            .saturating_sub(now());
+        if left.is_zero() {
+            break ClientEnd::Killed;
+        }
+        match tokio::time::timeout(left.min(LIMIT_TICK), child.wait()).await {
+            Ok(Ok(status)) => {
+                break ClientEnd::Exited {
+                    code: status.code(),
+                };
+            }
+            Ok(Err(e)) => {
+                break ClientEnd::Unreachable {
+                    reason: format!("could not wait for the client: {e}"),
+                };
+            }
+            Err(_) => continue,
+        }
     };
     let ended = now();
     if matches!(end, ClientEnd::Exited { .. }) {

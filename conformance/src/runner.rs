@@ -10,10 +10,12 @@ use std::time::Instant;
 
 use tokio::sync::Semaphore;
 use truidentidad_mock_server::MockServer;
+use truidentidad_mock_server::journal::Kind;
 
 use crate::catalogue::{Case, Catalogue, Level};
+use crate::check_id::CheckId;
 use crate::client::{self, ClientEnd, ClientEnv, ClientSpec};
-use crate::settings::{API_KEY, Settings, settings_report};
+use crate::settings::{API_KEY, Settings, case_seed, settings_report};
 use crate::trace::{self, Trace};
 use crate::verdict::{CaseReport, GradedRequest, RuleFinding, Verdict};
 
@@ -95,7 +97,7 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
     };
     let scenarios = plan.catalogue.scenarios.clone();
     let server = MockServer::builder()
-        .seed(plan.settings.seed)
+        .seed(case_seed(plan.settings.seed, &case.id))
         .api_key(API_KEY)
         .default_scenario(case.scenario.clone())
         .configure(|c| {
@@ -122,12 +124,17 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
         deadline: plan.settings.deadline_for(case),
     };
     let state = server.state().clone();
+    let limits = client::Limits {
+        startup: plan.settings.startup_limit,
+        case: plan.settings.case_limit,
+    };
     let run = client::run(
         &plan.client,
         &env,
-        plan.settings.case_limit,
+        limits,
         plan.settings.quiet_window,
         || state.now(),
+        || first_request(&state),
     )
     .await;
     if let ClientEnd::Unreachable { reason } = &run.end {
@@ -140,33 +147,56 @@ pub async fn run_case(plan: &Plan, case: &Case) -> CaseReport {
     // every request the client made is in the journal, whatever the timing of its exit.
     server.shutdown().await;
     let requests = trace::collect(&state);
-    let trace = Trace {
-        case: case.clone(),
+    let trace = Trace::new(
+        case.clone(),
         scenario,
-        settings: plan.settings.clone(),
-        account_id: account_id.clone(),
+        plan.settings.clone(),
+        account_id.clone(),
         requests,
-        client: run,
-    };
+        run,
+    );
     let mut report = grade(&plan.catalogue, &plan.skip, &trace);
+    report.seed = Some(case_seed(plan.settings.seed, &case.id));
     report.duration = started.elapsed();
     report
+}
+
+/// When the mock received the client's first API request, if it has.
+fn first_request(state: &truidentidad_mock_server::AppState) -> Option<std::time::Duration> {
+    state
+        .journal()
+        .from_seq(0, 1, |e| matches!(e.kind, Kind::Create | Kind::Poll))
+        .first()
+        .map(|e| e.received)
 }
 
 /// Runs every rule's check over a trace and derives the case verdict.
 pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseReport {
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
+    let mut raw = Vec::new();
     for rule in &catalogue.rules {
         if skip.contains(&rule.id) {
             skipped.push(rule.id.clone());
             continue;
         }
+        raw.push((rule, rule.check.run(trace)));
+    }
+    // One decision, one finding: a finding gives way to the more specific checks it names.
+    let found: Vec<CheckId> = raw
+        .iter()
+        .filter(|(_, f)| !f.is_empty())
+        .map(|(rule, _)| rule.check)
+        .collect();
+    for (rule, rule_findings) in raw {
         let verdict = match rule.level {
             Level::Must => Verdict::Failed,
             Level::Should => Verdict::Warning,
         };
-        for f in rule.check.run(trace) {
+        for f in rule_findings
+            .into_iter()
+            .filter(|f| !f.unless.iter().any(|c| found.contains(c)))
+        {
             findings.push(RuleFinding {
                 rule: rule.id.clone(),
                 title: rule.title.clone(),
@@ -222,6 +252,7 @@ pub fn grade(catalogue: &Catalogue, skip: &[String], trace: &Trace) -> CaseRepor
         account_id: trace.account_id.clone(),
         expect: trace.case.expect.clone(),
         verdict,
+        seed: None,
         reason: None,
         duration: std::time::Duration::ZERO,
         findings,

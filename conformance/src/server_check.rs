@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::http::{self, Method, Req, Resp};
-use crate::server_facts::{FACTS, Fact};
+use crate::server_facts::{FACTS, Fact, FactId};
 use crate::verdict::Verdict;
 use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
 
@@ -33,8 +33,8 @@ pub struct ServerPlan {
 pub struct ServerCheck {
     pub id: &'static str,
     pub title: &'static str,
-    /// The facts (`server_facts::FACTS` ids) this check covers.
-    pub covers: &'static [&'static str],
+    /// The facts this check covers (typed: a check cannot name a fact that does not exist).
+    pub covers: &'static [FactId],
     pub verdict: Verdict,
     pub detail: String,
 }
@@ -86,7 +86,7 @@ impl ServerReport {
             } else {
                 by.join(", ")
             };
-            s.push_str(&format!("  {:20}  {:13}  {}\n", f.id, f.tag, by));
+            s.push_str(&format!("  {:20}  {:13}  {}\n", f.id.as_str(), f.tag, by));
         }
         let failed = self
             .checks
@@ -115,7 +115,11 @@ impl ServerReport {
             } else {
                 format!(
                     " (not covered: {})",
-                    missed.iter().map(|f| f.id).collect::<Vec<_>>().join(", ")
+                    missed
+                        .iter()
+                        .map(|f| f.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }
         ));
@@ -133,7 +137,7 @@ impl Ctx<'_> {
         &mut self,
         id: &'static str,
         title: &'static str,
-        covers: &'static [&'static str],
+        covers: &'static [FactId],
         result: Result<String, String>,
     ) {
         let (verdict, detail) = match result {
@@ -147,7 +151,7 @@ impl Ctx<'_> {
         &mut self,
         id: &'static str,
         title: &'static str,
-        covers: &'static [&'static str],
+        covers: &'static [FactId],
         why: &str,
     ) {
         self.push(id, title, covers, Verdict::Skipped, why.to_string());
@@ -157,15 +161,10 @@ impl Ctx<'_> {
         &mut self,
         id: &'static str,
         title: &'static str,
-        covers: &'static [&'static str],
+        covers: &'static [FactId],
         verdict: Verdict,
         detail: String,
     ) {
-        debug_assert!(
-            covers
-                .iter()
-                .all(|f| crate::server_facts::fact(f).is_some())
-        );
         self.checks.push(ServerCheck {
             id,
             title,
@@ -394,7 +393,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "create-requires-key",
         "A create without Truora-API-Key gets 401 with the error envelope",
-        &["F-key-header", "F-error-envelope"],
+        &[FactId::KeyHeader, FactId::ErrorEnvelope],
         r.and_then(|r| check_envelope(&r, 401)),
     );
 
@@ -403,14 +402,14 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
         "create-returns-validation",
         "A form-encoded create (type=government) answers 200 with a pending validation: VLD id, the account_id sent, RFC 3339 nanosecond date",
         &[
-            "F-create-path",
-            "F-create-200",
-            "F-form-body",
-            "F-type-government",
-            "F-account-id",
-            "F-ids",
-            "F-creation-date",
-            "F-status-values",
+            FactId::CreatePath,
+            FactId::Create200,
+            FactId::FormBody,
+            FactId::TypeGovernment,
+            FactId::AccountId,
+            FactId::Ids,
+            FactId::CreationDate,
+            FactId::StatusValues,
         ],
         created.clone().and_then(|(id, v)| {
             match check_validation_body(&v, Some(&id), acc)?.as_str() {
@@ -424,7 +423,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "create-generates-account-id",
         "A create without account_id gets a generated ACC + 32 hex account_id",
-        &["F-account-id", "F-ids"],
+        &[FactId::AccountId, FactId::Ids],
         r.and_then(|(_, v)| {
             let a = v
                 .get("account_id")
@@ -451,7 +450,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "create-rejects-json",
         "A JSON create body gets 400 with the error envelope",
-        &["F-form-body", "F-error-envelope"],
+        &[FactId::FormBody, FactId::ErrorEnvelope],
         r.and_then(|r| check_envelope(&r, 400)),
     );
 
@@ -461,7 +460,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "create-requires-type",
         "A create without type gets 400 with the error envelope",
-        &["F-type-government", "F-error-envelope"],
+        &[FactId::TypeGovernment, FactId::ErrorEnvelope],
         r.and_then(|r| check_envelope(&r, 400)),
     );
 
@@ -476,7 +475,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "timeout-range",
         "timeout=1 and timeout=21600 (the documented bounds) are accepted",
-        &["F-timeout-range"],
+        &[FactId::TimeoutRange],
         result.map(|()| format!("accepted timeout={}", accepted.join(", "))),
     );
 
@@ -485,7 +484,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "unknown-id-404",
         "An unknown validation_id gets 404 with the error envelope",
-        &["F-unknown-id-404", "F-error-envelope"],
+        &[FactId::UnknownId404, FactId::ErrorEnvelope],
         r.and_then(|r| check_envelope(&r, 404)),
     );
 
@@ -497,14 +496,14 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
             ctx.record(
                 "expired-key-403",
                 "An expired API key gets 403 with the error envelope",
-                &["F-expired-key-403", "F-error-envelope"],
+                &[FactId::ExpiredKey403, FactId::ErrorEnvelope],
                 r.and_then(|r| check_envelope(&r, 403)),
             );
         }
         None => ctx.skip(
             "expired-key-403",
             "An expired API key gets 403 with the error envelope",
-            &["F-expired-key-403"],
+            &[FactId::ExpiredKey403],
             "pass --expired-key with a key whose exp has passed",
         ),
     }
@@ -543,7 +542,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "poll-requires-key",
         "A poll without Truora-API-Key gets 401 with the error envelope",
-        &["F-key-header", "F-error-envelope"],
+        &[FactId::KeyHeader, FactId::ErrorEnvelope],
         r.and_then(|r| check_envelope(&r, 401)),
     );
 
@@ -551,7 +550,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "poll-key-only",
         "GET /v1/validations/{id} with only the key header answers 200 with the validation",
-        &["F-poll-path", "F-poll-key-only"],
+        &[FactId::PollPath, FactId::PollKeyOnly],
         r.and_then(|r| {
             if r.status != 200 {
                 return Err(format!("status {}", r.status));
@@ -574,7 +573,7 @@ pub async fn run(plan: &ServerPlan) -> ServerReport {
     ctx.record(
         "show-details",
         "show_details=true adds a details object; without it there is none",
-        &["F-show-details"],
+        &[FactId::ShowDetails],
         with.and_then(|w| without.map(|wo| (w, wo)))
             .and_then(|(w, wo)| {
                 let has = |r: &Resp| {
@@ -645,7 +644,7 @@ async fn state_machine(ctx: &mut Ctx<'_>, path: &str, id: &str) {
     ctx.record(
         "state-machine",
         "pending moves to success or failure, and stays there; failure fields only on failure",
-        &["F-status-values", "F-failure-fields"],
+        &[FactId::StatusValues, FactId::FailureFields],
         result,
     );
 }
@@ -679,7 +678,7 @@ async fn expiry(ctx: &mut Ctx<'_>, form: &str) {
     ctx.record(
         "timeout-expires",
         "A validation left alone past timeout=1 ends failure/expired with a documented expired_reason",
-        &["F-timeout-expiry", "F-expired-reasons", "F-failure-fields", "F-status-values"],
+        &[FactId::TimeoutExpiry, FactId::ExpiredReasons, FactId::FailureFields, FactId::StatusValues],
         result,
     );
 }
@@ -691,10 +690,10 @@ async fn mock_outcomes(ctx: &mut Ctx<'_>, form: &str) {
     const ID: &str = "mock-forced-outcomes";
     const TITLE: &str =
         "(mock only, uses /_mock/) each forced ending polls with Truora's fields and reason codes";
-    const COVERS: &[&str] = &[
-        "F-failure-fields",
-        "F-declined-reasons",
-        "F-expired-reasons",
+    const COVERS: &[FactId] = &[
+        FactId::FailureFields,
+        FactId::DeclinedReasons,
+        FactId::ExpiredReasons,
     ];
     const CLOSED: &str = "the control API answered 401: the mock has an admin token";
     let is_mock = ctx

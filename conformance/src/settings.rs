@@ -34,8 +34,14 @@ pub struct Settings {
     /// Upper-bound slack on the deadline: a request may arrive this long after it. Covers the
     /// last request of a client that checks its deadline before each wait, and a loaded machine.
     pub deadline_slack: Duration,
-    /// Wall-clock limit for one run of the client; it is killed after that.
+    /// Wall-clock limit for one run of the client, from its first request (the mock's receipt
+    /// of it); it is killed after that.
     pub case_limit: Duration,
+    /// Start-up allowance: how long the client may take from its start to its first request.
+    /// Generous and separate from `case_limit`, so a runtime that starts slowly on a loaded
+    /// machine (a JVM took 13.5 s on 2 busy cores) neither fails nor eats the case's own time;
+    /// each case's start-up is reported.
+    pub startup_limit: Duration,
     /// Longest per-request timeout accepted: a stalled request must be abandoned within it
     /// (plus `request_timeout_slack`).
     pub request_timeout_limit: Duration,
@@ -48,7 +54,8 @@ pub struct Settings {
     pub max_retries: u32,
     /// Cases run at once.
     pub jobs: usize,
-    /// Seed of every mock (ids are reproducible).
+    /// Seed of the run; each case's mock gets its own seed derived from it ([`case_seed`]), so
+    /// ids differ between cases and repeat between runs.
     pub seed: u64,
 }
 
@@ -62,6 +69,7 @@ impl Default for Settings {
             outcome_deadline: Duration::from_secs(60),
             deadline_slack: Duration::from_secs(2),
             case_limit: Duration::from_secs(30),
+            startup_limit: Duration::from_secs(60),
             request_timeout_limit: Duration::from_secs(10),
             request_timeout_slack: Duration::from_millis(500),
             max_retries: 6,
@@ -84,6 +92,21 @@ impl Settings {
     }
 }
 
+/// The seed of one case's mock: the run's seed mixed with the case id (FNV-1a, then
+/// SplitMix64's finaliser), so each case draws its own ids while a run with the same `--seed`
+/// repeats them exactly.
+pub fn case_seed(run_seed: u64, case_id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in case_id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = run_seed ^ h;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// The API key every case's mock accepts (and hands the client unless the case says otherwise).
 pub const API_KEY: &str = "conformance-api-key";
 
@@ -97,6 +120,7 @@ pub fn settings_report(s: &Settings, skip: &[String]) -> SettingsReport {
         outcome_deadline: s.outcome_deadline.as_secs_f64(),
         deadline_slack: s.deadline_slack.as_secs_f64(),
         case_limit: s.case_limit.as_secs_f64(),
+        startup_limit: s.startup_limit.as_secs_f64(),
         request_timeout_limit: s.request_timeout_limit.as_secs_f64(),
         request_timeout_slack: s.request_timeout_slack.as_secs_f64(),
         max_retries: s.max_retries,
@@ -117,6 +141,8 @@ pub struct SettingsReport {
     /// How late after its deadline a client's last request may still arrive.
     pub deadline_slack: f64,
     pub case_limit: f64,
+    /// The start-up allowance (start to first request), separate from `case_limit`.
+    pub startup_limit: f64,
     pub request_timeout_limit: f64,
     /// How much longer than `request_timeout_limit` a stalled request may stay open.
     pub request_timeout_slack: f64,

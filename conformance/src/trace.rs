@@ -68,6 +68,11 @@ pub struct Request {
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_secs")]
     pub retry_after: Option<Duration>,
     pub seen: Seen,
+    /// The HTTP stack's own re-send of the poll before it, which got no response (see
+    /// [`is_transport_retry`]): no wait the client chose, so the pacing rules measure no gap
+    /// before it, and `retries-capped` counts it with the attempt it repeats.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub transport_retry: bool,
 }
 
 impl Request {
@@ -122,6 +127,28 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// A trace over `requests` (oldest first), with transport retries marked (see
+    /// [`mark_transport_retries`]): every trace is built here, so every rule sees the same
+    /// tolerance.
+    pub fn new(
+        case: Case,
+        scenario: Scenario,
+        settings: Settings,
+        account_id: String,
+        mut requests: Vec<Request>,
+        client: ClientRun,
+    ) -> Trace {
+        mark_transport_retries(&mut requests, &settings);
+        Trace {
+            case,
+            scenario,
+            settings,
+            account_id,
+            requests,
+            client,
+        }
+    }
+
     /// The polling deadline this case handed the client (see [`Settings::deadline_for`]).
     pub fn deadline(&self) -> Duration {
         self.settings.deadline_for(&self.case)
@@ -193,6 +220,69 @@ pub fn gaps_before<'a>(requests: impl IntoIterator<Item = &'a Request>) -> Vec<O
     out
 }
 
+/// The transport-retry tolerance, in one place. Standard HTTP stacks re-send an idempotent
+/// request once, by themselves, when its connection failed before any response: OpenJDK's
+/// `HttpClient` after a reset (it cannot be turned off), Go's `net/http` when a reused
+/// keep-alive connection fails, curl and browsers likewise. That re-send is not a poll the
+/// client timed, so a poll `next` is a *transport retry* of `prev`, the poll of the same
+/// validation that arrived just before it, when all of these hold:
+///
+/// * **which errors:** `prev` got no response at all (status 0): the server reset or closed
+///   the connection, or the response stalled and the client's timeout abandoned it (urllib3
+///   with read retries, as `requests` users configure it, re-sends a GET after a read
+///   timeout). A 5xx, 429 or any other answer is a response, after which the client's own wait
+///   is graded;
+/// * **what:** `next` is the same `GET` of the same path;
+/// * **how soon:** `next` arrived sooner than the minimum interval (minus the tolerance) after
+///   `prev` ended, i.e. exactly when it would otherwise break `min-poll-interval`; a later
+///   re-send is an ordinary poll;
+/// * **how many:** `prev` is not itself a transport retry: one re-send per failed attempt.
+///   A stack that re-sends a second time in a row, or a client that re-sends at once after a
+///   5xx or 429, is graded like any other poll.
+///
+/// A transport retry still counts for `one-poll-in-flight`, `stop-after-terminal` and
+/// `give-up-by-deadline` (the service saw it); the pacing rules measure no wait before it but
+/// do measure the wait after its response; `retries-capped` counts an attempt and its
+/// transport retry as one attempt.
+pub fn is_transport_retry(prev: &Request, next: &Request, settings: &Settings) -> bool {
+    let window = settings.min_interval.saturating_sub(settings.tolerance);
+    prev.is_poll()
+        && next.is_poll()
+        && prev.status == 0
+        && !prev.transport_retry
+        && prev.method == "GET"
+        && next.method == prev.method
+        && next.path == prev.path
+        && next.validation_id == prev.validation_id
+        // Not sent while `prev` was still open (that is a concurrent poll), allowing for a
+        // close the mock noticed late.
+        && next.received + settings.request_timeout_slack >= prev.sent
+        && next.received.saturating_sub(prev.sent) < window
+}
+
+/// Marks each poll that is a transport retry of the poll of its validation that arrived just
+/// before it ([`is_transport_retry`]).
+pub fn mark_transport_retries(requests: &mut [Request], settings: &Settings) {
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&i| (requests[i].received, requests[i].seq));
+    let mut last_poll_of: Vec<(String, usize)> = Vec::new();
+    for i in order {
+        if !requests[i].is_poll() {
+            continue;
+        }
+        let Some(id) = requests[i].validation_id.clone() else {
+            continue;
+        };
+        let prev = last_poll_of.iter().find(|(v, _)| *v == id).map(|(_, p)| *p);
+        requests[i].transport_retry =
+            prev.is_some_and(|p| is_transport_retry(&requests[p], &requests[i], settings));
+        match last_poll_of.iter_mut().find(|(v, _)| *v == id) {
+            Some(entry) => entry.1 = i,
+            None => last_poll_of.push((id, i)),
+        }
+    }
+}
+
 /// Builds the annotated request list from a mock's journal.
 pub fn collect(state: &AppState) -> Vec<Request> {
     let entries = state
@@ -219,6 +309,7 @@ pub fn collect(state: &AppState) -> Vec<Request> {
             form: e.form.pairs(),
             retry_after: retry_after(e),
             seen: seen(e),
+            transport_retry: false,
         })
         .collect()
 }
@@ -276,6 +367,7 @@ mod tests {
             form: Vec::new(),
             retry_after: None,
             seen: Seen::Pending,
+            transport_retry: false,
         }
     }
 

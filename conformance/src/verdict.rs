@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::catalogue::{Expect, Level};
+use crate::check_id::CheckId;
 use crate::client::ClientRun;
 pub use crate::settings::SettingsReport;
 use crate::trace::{Request, secs};
@@ -55,6 +56,11 @@ impl Verdict {
 pub struct Finding {
     pub message: String,
     pub requests: Vec<u64>,
+    /// More specific checks that own this defect: when one of them (run, not skipped) finds
+    /// anything in the case, this finding is dropped, so one decision of the client is one
+    /// finding (a client killed while waiting on a stall is `abort-stalled-request`'s, not
+    /// also `client-completes`').
+    pub unless: Vec<CheckId>,
 }
 
 impl Finding {
@@ -62,7 +68,14 @@ impl Finding {
         Finding {
             message: message.into(),
             requests,
+            unless: Vec::new(),
         }
+    }
+
+    /// Drops this finding when `more_specific` reports anything in the same case.
+    pub fn unless(mut self, more_specific: CheckId) -> Self {
+        self.unless.push(more_specific);
+        self
     }
 }
 
@@ -124,6 +137,10 @@ pub struct CaseReport {
     pub account_id: String,
     pub expect: Expect,
     pub verdict: Verdict,
+    /// The seed of the case's mock, derived from the run's `--seed` and the case id
+    /// ([`crate::settings::case_seed`]): ids differ between cases and repeat between runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Why the case was interrupted or skipped, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -160,6 +177,7 @@ impl CaseReport {
             account_id,
             expect: case.expect.clone(),
             verdict,
+            seed: None,
             reason: Some(reason),
             duration: Duration::ZERO,
             findings: Vec::new(),

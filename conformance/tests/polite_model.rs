@@ -188,6 +188,7 @@ fn journaled(
             },
             _ => Seen::Error,
         },
+        transport_retry: false,
     }
 }
 
@@ -387,15 +388,16 @@ fn findings(
         End::Terminal(o) => (o.status().as_str(), o.failure_status()),
         End::GaveUp => ("pending", None),
     };
-    let trace = Trace {
-        case: case.clone(),
-        scenario: scenario(cat, case).clone(),
-        settings: s.clone(),
-        account_id: aid,
-        requests: journal,
-        client: ClientRun {
+    let trace = Trace::new(
+        case.clone(),
+        scenario(cat, case).clone(),
+        s.clone(),
+        aid,
+        journal,
+        ClientRun {
             started: Duration::ZERO,
             ended: run.stopped,
+            first_request: Some(Duration::ZERO),
             end: ClientEnd::Exited { code: Some(0) },
             report: Some(ClientReport {
                 validation_id: Some(ID.into()),
@@ -405,7 +407,7 @@ fn findings(
             report_error: None,
             stderr_tail: String::new(),
         },
-    };
+    );
     grade(cat, &[], &trace)
         .findings
         .iter()

@@ -6,7 +6,8 @@
 //! is snapshot with timestamps, durations, client stderr and request lists redacted, so a
 //! change in any verdict or finding shows up in review.
 //!
-//! Needs `python3`, `node` (18+) and `sh` with `curl` on PATH. Every case of every client run is
+//! Needs `python3`, `node` (18+), `sh` with `curl`, `javac`/`java` (11+) and `go` on PATH (the
+//! Java and Go clients are compiled once, by `expected.toml`'s `build` steps). Every case of every client run is
 //! one job; [`CONCURRENT_CASES`] of them run at once, longest cases first.
 
 use std::collections::BTreeMap;
@@ -23,6 +24,39 @@ use truidentidad_conformance::verdict::{CaseReport, RunReport, Verdict};
 
 fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients")
+}
+
+/// Where `expected.toml`'s `build` steps put what they compile (`{build}` in a command).
+fn build_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("conformance-clients")
+}
+
+/// `{clients}` and `{build}` in a command of `expected.toml`, resolved.
+fn resolve(command: &str) -> String {
+    command
+        .replace("{clients}", &clients_dir().display().to_string())
+        .replace("{build}", &build_dir().display().to_string())
+}
+
+/// Runs `expected.toml`'s build steps once (compiling the Java and Go clients), so no case
+/// pays a compiler's start-up; Go's cache goes under the build directory unless GOCACHE is set.
+fn build_clients(steps: &[String]) {
+    std::fs::create_dir_all(build_dir()).expect("build dir");
+    for step in steps {
+        let cmd = resolve(step);
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c").arg(&cmd);
+        if std::env::var_os("GOCACHE").is_none() {
+            c.env("GOCACHE", build_dir().join("gocache"));
+        }
+        let out = c.output().unwrap_or_else(|e| panic!("`{cmd}`: {e}"));
+        assert!(
+            out.status.success(),
+            "build step `{cmd}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 async fn run(command: &str, cases: &[&str], case_limit: Duration, jobs: usize) -> RunReport {
@@ -46,6 +80,10 @@ fn snapshot(name: &str, report: &RunReport) {
     settings.add_redaction(".cases[].duration", "[duration]");
     settings.add_redaction(".cases[].client.started", "[t]");
     settings.add_redaction(".cases[].client.ended", "[t]");
+    settings.add_redaction(".cases[].client.first_request", "[t]");
+    // Which id a client reports depends on how many creates it made: a polite client re-sends a
+    // create that timed out on a loaded machine, and the re-send gets the mock's next id.
+    settings.add_redaction(".cases[].client.report.validation_id", "[validation_id]");
     settings.add_redaction(".cases[].client.stderr_tail", "[stderr]");
     // How many polls fit before an outcome or a deadline, and which of two concurrent polls is
     // answered first, depend on timing: the report's verdicts and rules are the behaviour
@@ -101,20 +139,53 @@ struct Expected {
     /// Case id → text that one of the case's finding messages must contain.
     #[serde(default)]
     messages: BTreeMap<String, String>,
+    /// The HTTP stack the client is written on, for the corpus table.
+    #[serde(default = "default_stack")]
+    stack: String,
+}
+
+fn default_stack() -> String {
+    "python urllib".into()
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExpectedFile {
+    /// Shell commands run once before the corpus (`{clients}`, `{build}` resolved).
+    #[serde(default)]
+    build: Vec<String>,
     client: Vec<Expected>,
 }
 
-fn expected() -> Vec<Expected> {
+fn expected_file() -> ExpectedFile {
     let path = clients_dir().join("expected.toml");
     let text = std::fs::read_to_string(&path).expect("clients/expected.toml");
-    toml::from_str::<ExpectedFile>(&text)
-        .expect("clients/expected.toml parses")
-        .client
+    toml::from_str::<ExpectedFile>(&text).expect("clients/expected.toml parses")
+}
+
+fn expected() -> Vec<Expected> {
+    expected_file().client
+}
+
+/// A case's verdict and rules, as the corpus table shows them: `PASSED`, or `FAILED
+/// min-poll-interval`; `*` stands for every case.
+fn summarize(rows: &[(String, Verdict, Vec<String>)]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for (case, v, rules) in rows {
+        let text = if rules.is_empty() {
+            format!("{v:?}").to_uppercase()
+        } else {
+            format!(
+                "{case}: {} {}",
+                format!("{v:?}").to_uppercase(),
+                rules.join("+")
+            )
+        };
+        if !seen.contains(&text) {
+            seen.push(text);
+        }
+    }
+    seen.join("; ")
 }
 
 /// The verdict a case gets when exactly these rules report findings.
@@ -160,7 +231,7 @@ struct ClientRun {
 
 /// The plan of one client run: `{clients}` in the command resolved, `only` these cases.
 fn plan_for(command: &str, only: &[&str], case_limit: Duration, jobs: usize) -> Plan {
-    let cmd = command.replace("{clients}", &clients_dir().display().to_string());
+    let cmd = resolve(command);
     Plan {
         catalogue: Arc::new(Catalogue::builtin().expect("catalogue")),
         client: ClientSpec::Command(cmd),
@@ -237,7 +308,9 @@ fn check_client(catalogue: &Catalogue, e: &Expected, reports: &[RunReport]) -> R
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_reference_client_gets_its_expected_verdicts() {
     let catalogue = Arc::new(Catalogue::builtin().expect("catalogue"));
-    let corpus = expected();
+    let file = expected_file();
+    build_clients(&file.build);
+    let corpus = file.client;
     let mut failures = Vec::new();
     let mut runs: Vec<ClientRun> = Vec::new();
     for (i, e) in corpus.iter().enumerate() {
@@ -333,6 +406,23 @@ async fn every_reference_client_gets_its_expected_verdicts() {
         });
     }
 
+    // The corpus table (`--nocapture` shows it): client, stack, each run's verdicts, expected.
+    println!("| client | stack | run 1 | run 2 | expected |\n|---|---|---|---|---|");
+    for (e, reports) in corpus.iter().zip(&reports) {
+        let run = |i: usize| {
+            reports
+                .get(i)
+                .map_or("-".into(), |r| summarize(&verdicts(r)))
+        };
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            e.name,
+            e.stack,
+            run(0),
+            run(1),
+            summarize(&wanted(&catalogue, e))
+        );
+    }
     for (e, reports) in corpus.iter().zip(&reports) {
         match check_client(&catalogue, e, reports) {
             Ok(()) => {

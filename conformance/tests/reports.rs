@@ -45,6 +45,7 @@ fn case(
             failure_status: None,
         },
         verdict,
+        seed: None,
         reason: None,
         duration: Duration::ZERO,
         findings: Vec::new(),
@@ -75,6 +76,7 @@ fn client(status: &str) -> ClientRun {
     ClientRun {
         started: ms(2),
         ended: ms(6_100),
+        first_request: Some(ms(1_402)),
         end: ClientEnd::Exited { code: Some(0) },
         report: Some(ClientReport {
             validation_id: Some(VLD.into()),
@@ -118,6 +120,7 @@ fn request(seq: u64, at: u64, status: u16, seen: Seen, verdict: Verdict) -> Grad
             },
             retry_after: (status == 429).then(|| Duration::from_secs(2)),
             seen,
+            transport_retry: false,
         },
         verdict,
         rules: if verdict == Verdict::Passed {
@@ -278,6 +281,7 @@ fn fixture() -> RunReport {
             outcome_deadline: 60.0,
             deadline_slack: 2.0,
             case_limit: 30.0,
+            startup_limit: 60.0,
             request_timeout_limit: 10.0,
             request_timeout_slack: 0.5,
             max_retries: 6,
@@ -360,13 +364,19 @@ fn repeated_findings_are_reported_once() {
     let json: serde_json::Value = serde_json::from_str(&report::json(&report)).unwrap();
     assert_eq!(json["cases"][3]["findings"][0]["message"], crash.as_str());
     assert_eq!(json["wall_time"], 12.873);
+    let per_case: Vec<serde_json::Value> = ["success", "rate-limited", "declined", "outage"]
+        .map(|case| serde_json::json!({"case": case, "message": crash}))
+        .into();
     assert_eq!(
         json["finding_groups"],
         serde_json::json!([
             {"rule": "client-completes", "verdict": "FAILED", "message": crash,
-             "cases": ["success", "rate-limited", "declined", "outage"]},
+             "cases": ["success", "rate-limited", "declined", "outage"],
+             "per_case": per_case},
             {"rule": "outcome-matches", "verdict": "FAILED",
-             "message": "the client reported nothing; expected `failure`", "cases": ["declined"]},
+             "message": "the client reported nothing; expected `failure`", "cases": ["declined"],
+             "per_case": [{"case": "declined",
+                           "message": "the client reported nothing; expected `failure`"}]},
         ])
     );
 
@@ -860,4 +870,57 @@ mod xml {
         }
         Ok(el)
     }
+}
+
+/// A tight-loop client: `min-poll-interval` FAILED in three cases, each with its own request
+/// numbers and waits. Reports say it once per rule ("FAILED in 3 cases", each case listed), with
+/// the first case's message standing for the group and each case's own message folded under it.
+fn tight_loop() -> RunReport {
+    let mut report = crashing();
+    let ids = ["success", "rate-limited", "declined"];
+    for (i, c) in report.cases.iter_mut().enumerate() {
+        c.findings.clear();
+        c.client = Some(client("success"));
+        if let Some(id) = ids.get(i) {
+            c.findings.push(finding(
+                "min-poll-interval",
+                Level::Must,
+                &format!(
+                    "{n} polls came sooner than 1.000s after the previous response (shortest wait 0.05{i}s; the limit is 1.000s minus 0.050s slack): #2 GET /v1/validations/VLD{i} at t=1.0{i}0s ({id})",
+                    n = 10 + i
+                ),
+            ));
+        } else {
+            c.verdict = Verdict::Passed;
+        }
+    }
+    report.summary = RunReport::summarize(&report.cases);
+    report
+}
+
+#[test]
+fn findings_are_grouped_by_rule_with_each_case_underneath() {
+    let report = tight_loop();
+    let summary = terminal::render(&report);
+    assert!(
+        summary.contains("  FAILED in 3 cases: success, rate-limited, declined\n"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary.matches("FAILED min-poll-interval (MUST)").count(),
+        1
+    );
+    insta::assert_snapshot!("terminal_by_rule", summary);
+    let json: serde_json::Value = serde_json::from_str(&report::json(&report)).unwrap();
+    let groups = json["finding_groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(
+        groups[0]["cases"],
+        serde_json::json!(["success", "rate-limited", "declined"])
+    );
+    assert_eq!(groups[0]["per_case"].as_array().unwrap().len(), 3);
+    assert_eq!(groups[0]["message"], groups[0]["per_case"][0]["message"]);
+    let page = html::render(&report);
+    assert!(page.contains("FAILED in 3 cases"), "{page}");
+    insta::assert_snapshot!("html_by_rule", page.replace("><", ">\n<"));
 }

@@ -351,7 +351,14 @@ async fn run_clients(watch: &Watch<'_>, plan: &FleetPlan, display: Display) -> D
         let (started, finished) = (started.clone(), finished.clone());
         tasks.push(tokio::spawn(async move {
             started.fetch_add(1, Ordering::Relaxed);
-            let run = contract::run(&client, &env, limit, Duration::ZERO, || clock()).await;
+            // One mock serves the whole fleet, so a client's first request is not told apart:
+            // the limit runs from the client's start, as a start-up allowance.
+            let limits = contract::Limits {
+                startup: limit,
+                case: limit,
+            };
+            let run =
+                contract::run(&client, &env, limits, Duration::ZERO, || clock(), || None).await;
             finished.fetch_add(1, Ordering::Relaxed);
             drop(slot);
             (env.account_id, start_delay, run)

@@ -95,7 +95,9 @@ pub(super) fn done_at(r: &Request, close_slack: Duration) -> Duration {
 /// among the requests that arrived earlier), and the gap runs from it to `next`. A request that
 /// arrived while an earlier one was still unanswered has no gap: the two were in flight
 /// together, which is `one-poll-in-flight`'s business, not an interval the client chose, so it
-/// is left out.
+/// is left out. So is the wait before a transport retry ([`Request::transport_retry`]): the
+/// HTTP stack re-sent the request by itself, so no rule that reads poll spacing grades it (the
+/// wait after its response is graded as usual).
 pub(super) fn gaps<'a>(
     seq: &[&'a Request],
     close_slack: Duration,
@@ -106,7 +108,7 @@ pub(super) fn gaps<'a>(
     let mut latest: Option<&Request> = None;
     for next in by_arrival {
         if let Some(prev) = latest {
-            if !overlaps(prev, next, close_slack) {
+            if !overlaps(prev, next, close_slack) && !next.transport_retry {
                 let gap = next.received.saturating_sub(done_at(prev, close_slack));
                 out.push((prev, next, gap));
             }
@@ -118,6 +120,20 @@ pub(super) fn gaps<'a>(
         }
     }
     out
+}
+
+/// Whether `next`, `gap` after `prev`'s response, came sooner than the `Retry-After` that
+/// response carried (less the tolerance). That wait is `honour-retry-after`'s finding; the
+/// other pacing rules (`min-poll-interval`, `slow-down-persists`) leave it to that rule, so the
+/// one decision (ignoring the hint) is one finding.
+pub(super) fn breaks_retry_after(
+    prev: &Request,
+    next: &Request,
+    gap: Duration,
+    tolerance: Duration,
+) -> bool {
+    prev.retry_after
+        .is_some_and(|ra| next.kind == prev.kind && gap + tolerance < ra)
 }
 
 /// Whether `next` arrived while `prev` (which arrived earlier) was still unanswered.
@@ -167,4 +183,24 @@ pub(super) fn stopped_on_rejection(t: &Trace) -> Option<&Request> {
         _ => false,
     };
     (rejected && stopped_with_error).then_some(last)
+}
+
+/// A create whose outcome the client cannot know (README, "When a create's outcome is
+/// unknown"): it got no response (reset, close, its own timeout) or a 5xx other than 503. The
+/// service may have stored the validation. A 503 (and a 429) means it was not processed.
+pub(super) fn is_ambiguous_create(r: &Request) -> bool {
+    r.is_create() && (r.status == 0 || (r.status >= 500 && r.status != 503))
+}
+
+/// The ambiguous create the client stopped on, when it chose to stop rather than re-send: no
+/// create was answered with a validation, the last create was ambiguous, nothing was polled,
+/// and the client exited. That choice is graded by `create-not-resent-blindly` alone
+/// (was it reported as the contract says?), so `client-completes` and `outcome-matches` do not
+/// grade the stop again.
+pub(super) fn stopped_on_ambiguous_create(t: &Trace) -> Option<&Request> {
+    let last = t.requests.iter().rfind(|r| r.is_create())?;
+    let exited = matches!(t.client.end, ClientEnd::Exited { .. });
+    let answered = t.requests.iter().any(|r| r.is_create() && r.status == 200);
+    let polled = t.requests.iter().any(|r| r.is_poll());
+    (exited && !answered && !polled && is_ambiguous_create(last)).then_some(last)
 }

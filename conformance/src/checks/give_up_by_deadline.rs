@@ -16,8 +16,8 @@ pub(super) fn give_up_by_deadline(t: &Trace) -> Vec<Finding> {
     if t.client.end == ClientEnd::Killed {
         return vec![Finding::new(
             format!(
-                "the client never gave up: it was still running at the case limit, {} after it started (deadline {})",
-                fmt_secs(t.client.ended.saturating_sub(t.client.started)),
+                "the client never gave up: it was still running at the case limit, {} after its first request (deadline {})",
+                fmt_secs(t.settings.case_limit),
                 fmt_secs(deadline)
             ),
             vec![],

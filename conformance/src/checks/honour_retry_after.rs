@@ -1,6 +1,6 @@
 //! Rule `honour-retry-after`: No request sooner than a Retry-After.
 
-use super::common::{at_least, gaps, paced_sequences};
+use super::common::{at_least, breaks_retry_after, gaps, paced_sequences};
 use crate::trace::{Trace, fmt_secs};
 use crate::verdict::Finding;
 
@@ -10,7 +10,7 @@ pub(super) fn honour_retry_after(t: &Trace) -> Vec<Finding> {
     for seq in paced_sequences(t) {
         for (prev, next, gap) in gaps(&seq, t.settings.request_timeout_slack) {
             let Some(ra) = prev.retry_after else { continue };
-            if next.kind == prev.kind && gap + tol < ra {
+            if breaks_retry_after(prev, next, gap, tol) {
                 out.push(Finding::new(
                     format!(
                         "{} came {} after a {} with Retry-After: {} ({}); {}",

@@ -2,12 +2,14 @@
 //!
 //! The interval runs from the last response the client had to the next poll (see
 //! [`gaps`]); a poll sent while another was in flight has no such interval and is left to
-//! `one-poll-in-flight`. When the previous response was the create's, the message says so: the
-//! first poll also waits the minimum interval.
+//! `one-poll-in-flight`, one sooner than a `Retry-After` to `honour-retry-after`, and a
+//! transport retry (one re-send by the HTTP stack after a reset or close with no response, see
+//! [`crate::trace::is_transport_retry`]) has no interval at all. When the previous response was
+//! the create's, the message says so: the first poll also waits the minimum interval.
 
 use std::time::Duration;
 
-use super::common::{at_least, gaps, list, plural, seqs, sequences};
+use super::common::{at_least, breaks_retry_after, gaps, list, plural, seqs, sequences};
 use crate::trace::{Request, Trace, fmt_secs};
 use crate::verdict::Finding;
 
@@ -18,7 +20,11 @@ pub(super) fn min_poll_interval(t: &Trace) -> Vec<Finding> {
     let mut bad: Vec<(&Request, &Request, Duration)> = Vec::new();
     for seq in sequences(t) {
         for (prev, next, gap) in gaps(&seq, t.settings.request_timeout_slack) {
-            if next.is_poll() && gap < floor {
+            // Sooner than a Retry-After is honour-retry-after's finding.
+            if next.is_poll()
+                && gap < floor
+                && !breaks_retry_after(prev, next, gap, t.settings.tolerance)
+            {
                 bad.push((prev, next, gap));
             }
         }

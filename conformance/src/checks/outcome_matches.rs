@@ -1,6 +1,6 @@
 //! Rule `outcome-matches`: The reported outcome is the one the service produced.
 
-use super::common::stopped_on_rejection;
+use super::common::{stopped_on_ambiguous_create, stopped_on_rejection};
 use crate::catalogue::ExpectedStatus;
 use crate::trace::Trace;
 use crate::verdict::Finding;
@@ -12,6 +12,7 @@ pub(super) fn outcome_matches(t: &Trace) -> Vec<Finding> {
     if want.validation_status == ExpectedStatus::Error
         || t.requests.is_empty()
         || stopped_on_rejection(t).is_some()
+        || stopped_on_ambiguous_create(t).is_some()
     {
         return Vec::new();
     }

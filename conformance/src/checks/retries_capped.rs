@@ -1,4 +1,8 @@
 //! Rule `retries-capped`: Retries are capped.
+//!
+//! Counts failed attempts in a row. A transport retry ([`Request::transport_retry`]) is the
+//! HTTP stack repeating the attempt before it, so it is not another attempt: when it fails
+//! too, the run does not grow, and when it succeeds, the run ends.
 
 use super::common::{paced_sequences, seqs};
 use crate::trace::{Request, Trace};
@@ -11,6 +15,9 @@ pub(super) fn retries_capped(t: &Trace) -> Vec<Finding> {
         let mut run: Vec<&Request> = Vec::new();
         let mut worst: Vec<&Request> = Vec::new();
         for r in &seq {
+            if r.transport_retry && r.is_retryable_failure() {
+                continue;
+            }
             if r.is_retryable_failure() {
                 run.push(r);
                 if run.len() > worst.len() {

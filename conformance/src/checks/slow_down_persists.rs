@@ -12,9 +12,10 @@ pub(super) fn slow_down_persists(t: &Trace) -> Vec<Finding> {
     for seq in sequences(t) {
         let mut floor: Option<(Duration, &Request)> = None;
         for (prev, next, gap) in gaps(&seq, t.settings.request_timeout_slack) {
-            // The wait right after the signal is honour-retry-after's; this rule is about later ones.
+            // The wait right after any response with a Retry-After is honour-retry-after's (a
+            // second 429 repeats the signal); this rule is about the waits after later answers.
             if let Some((ra, signal)) = floor
-                && signal.seq != prev.seq
+                && prev.retry_after.is_none()
                 && gap + tol < ra
             {
                 out.push(Finding::new(

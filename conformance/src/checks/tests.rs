@@ -42,6 +42,7 @@ fn create(seq: u64, at: u64, status: u16) -> Request {
         } else {
             Seen::Error
         },
+        transport_retry: false,
     }
 }
 
@@ -65,6 +66,7 @@ fn poll(seq: u64, at: u64, status: u16) -> Request {
         } else {
             Seen::Error
         },
+        transport_retry: false,
     }
 }
 
@@ -76,22 +78,29 @@ fn terminal(mut r: Request) -> Request {
     r
 }
 
-fn trace(case: &str, requests: Vec<Request>) -> Trace {
+fn trace(case: &str, mut requests: Vec<Request>) -> Trace {
     let cat = Catalogue::builtin().unwrap();
     let case = cat.case(case).unwrap().clone();
+    // `create` sends the success case's account_id: other cases get their own.
+    for (k, v) in requests.iter_mut().flat_map(|r| r.form.iter_mut()) {
+        if k == "account_id" && v == "conformance-success.success" {
+            *v = format!("{}.{}", case.scenario, case.id);
+        }
+    }
     let scenario = cat
         .scenarios
         .get(cat.scenarios.id_of(&case.scenario).unwrap())
         .clone();
-    Trace {
-        account_id: format!("{}.{}", case.scenario, case.id),
-        case,
+    Trace::new(
+        case.clone(),
         scenario,
-        settings: Settings::default(),
+        Settings::default(),
+        format!("{}.{}", case.scenario, case.id),
         requests,
-        client: ClientRun {
+        ClientRun {
             started: Duration::ZERO,
             ended: ms(20_000),
+            first_request: Some(Duration::ZERO),
             end: ClientEnd::Exited { code: Some(0) },
             report: Some(ClientReport {
                 validation_id: Some(ID.into()),
@@ -101,7 +110,7 @@ fn trace(case: &str, requests: Vec<Request>) -> Trace {
             report_error: None,
             stderr_tail: String::new(),
         },
-    }
+    )
 }
 
 fn polite() -> Vec<Request> {
@@ -703,11 +712,21 @@ fn a_close_noticed_late_does_not_make_the_next_poll_early_or_concurrent() {
 }
 
 #[test]
-fn a_poll_right_after_abandoning_a_request_is_still_early() {
-    // Re-polled 20 ms after closing, which the mock noticed 10 ms after it happened.
-    let f = min_poll_interval(&abandoned_then_polled(10, 20));
+fn one_poll_right_after_abandoning_a_stalled_request_is_a_transport_retry() {
+    // Re-polled 20 ms after closing, which the mock noticed 10 ms after it happened: the
+    // stack's one re-send after a stall with no response (urllib3's read retry does this).
+    let t = abandoned_then_polled(10, 20);
+    assert!(t.requests[2].transport_retry);
+    assert_eq!(min_poll_interval(&t), vec![]);
+    // A second immediate re-send after that one is a poll again.
+    let mut reqs = t.requests.clone();
+    reqs[2] = poll(2, 11_030, 0);
+    reqs[2].sent = ms(11_030);
+    reqs[2].fault = "connection_reset".parse().unwrap();
+    reqs.push(terminal(poll(3, 11_040, 200)));
+    let f = min_poll_interval(&trace("stalled-poll", reqs));
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!(f[0].requests, vec![2]);
+    assert_eq!(f[0].requests, vec![3]);
 }
 
 #[test]
@@ -861,4 +880,211 @@ fn stopping_with_an_error_on_the_mocks_own_rejection_is_graded_on_the_request() 
         retry_after: None,
     });
     assert!(!client_completes(&t).is_empty());
+}
+
+/// The `connection-reset` shape: the create, a poll at 1.2 s, a poll at 2.5 s whose connection
+/// the server reset (no response), then `after`: (ms after the reset, status) of each request
+/// that follows, the last one terminal.
+fn reset_then(after: &[(u64, u16)]) -> Vec<Request> {
+    let mut reqs = vec![create(0, 0, 200), poll(1, 1_200, 200), poll(2, 2_500, 0)];
+    reqs[2].sent = reqs[2].received;
+    reqs[2].fault = "connection_reset".parse().unwrap();
+    let mut at = 2_500;
+    for (i, (wait, status)) in after.iter().enumerate() {
+        at += wait;
+        let mut r = poll(i as u64 + 3, at, *status);
+        if *status == 0 {
+            r.sent = r.received;
+            r.fault = "connection_reset".parse().unwrap();
+        }
+        at += 5;
+        reqs.push(r);
+    }
+    if let Some(last) = reqs.pop() {
+        reqs.push(if last.status == 200 {
+            terminal(last)
+        } else {
+            last
+        });
+    }
+    reqs
+}
+
+/// Every rule, over one trace: the rules that found anything.
+fn rules_broken(t: &Trace) -> Vec<CheckId> {
+    CheckId::ALL
+        .into_iter()
+        .filter(|id| !id.run(t).is_empty())
+        .collect()
+}
+
+#[test]
+fn one_immediate_resend_after_a_reset_is_a_transport_retry_not_a_poll() {
+    // The JDK re-sends the reset GET 3 ms later, then the client waits 1.2 s as usual.
+    let t = trace("connection-reset", reset_then(&[(3, 200), (1_200, 200)]));
+    assert!(t.requests[3].transport_retry);
+    assert_eq!(rules_broken(&t), vec![]);
+    // The wait after the transport retry's response is graded as usual.
+    let t = trace("connection-reset", reset_then(&[(3, 200), (300, 200)]));
+    let f = min_poll_interval(&t);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].requests, vec![4]);
+}
+
+#[test]
+fn a_second_immediate_resend_is_a_poll_again() {
+    // Reset, re-sent at once and reset again, re-sent at once again: the second re-send is not
+    // the stack's one retry.
+    let t = trace("connection-reset", reset_then(&[(3, 0), (3, 200)]));
+    assert!(t.requests[3].transport_retry);
+    assert!(!t.requests[4].transport_retry);
+    let f = min_poll_interval(&t);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].requests, vec![4]);
+}
+
+#[test]
+fn an_immediate_resend_after_an_answered_error_is_still_early() {
+    // A 503 is a response: re-polling 3 ms later is the client's choice.
+    let mut reqs = reset_then(&[(3, 200)]);
+    reqs[2].status = 503;
+    reqs[2].fault = AppliedFault::default();
+    reqs[2].sent = reqs[2].received + ms(250);
+    reqs[3].received = reqs[2].sent + ms(3);
+    let t = trace("server-errors", reqs);
+    assert!(!t.requests[3].transport_retry);
+    assert_eq!(min_poll_interval(&t)[0].requests, vec![3]);
+}
+
+#[test]
+fn a_client_that_resends_at_once_after_every_error_is_caught() {
+    // Every poll of an outage gets 503; the client re-polls 10 ms after each answer.
+    let mut reqs = vec![create(0, 0, 200)];
+    let mut at = 1_200;
+    for seq in 1..6 {
+        reqs.push(poll(seq, at, 503));
+        at += 5 + 10;
+    }
+    let f = min_poll_interval(&trace("outage", reqs));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].requests, vec![2, 3, 4, 5]);
+}
+
+#[test]
+fn a_transport_retry_is_not_another_attempt_for_retries_capped() {
+    // 7 failed attempts (1 + --max-retries 6), each reset and re-sent at once by the stack,
+    // also reset: 14 failed requests, 7 attempts: within the cap.
+    let attempts = |n: u64| {
+        let mut after = Vec::new();
+        for _ in 0..n {
+            after.push((1_500, 0));
+            after.push((3, 0));
+        }
+        let mut reqs = reset_then(&after);
+        // Drop the first reset (it is the helper's) so the run is exactly the attempts.
+        reqs.remove(2);
+        trace("outage", reqs)
+    };
+    let t = attempts(7);
+    assert_eq!(t.requests.iter().filter(|r| r.transport_retry).count(), 7);
+    assert_eq!(retries_capped(&t), vec![]);
+    assert_eq!(min_poll_interval(&t), vec![]);
+    assert_eq!(retries_capped(&attempts(8)).len(), 1);
+}
+
+#[test]
+fn ignoring_retry_after_is_one_finding_of_the_most_specific_rule() {
+    // Two 429s with Retry-After: 2, each followed 1.1 s later by the next poll: every early
+    // wait is right after a Retry-After, so honour-retry-after alone reports it.
+    let mut reqs = vec![
+        create(0, 0, 200),
+        poll(1, 1_200, 429),
+        poll(2, 2_305, 429),
+        terminal(poll(3, 3_410, 200)),
+    ];
+    reqs[1].retry_after = Some(Duration::from_secs(2));
+    reqs[2].retry_after = Some(Duration::from_secs(2));
+    let t = trace("rate-limited", reqs);
+    assert_eq!(rules_broken(&t), vec![CheckId::HonourRetryAfter]);
+    // A tight loop after a Retry-After: the early polls are honour-retry-after's, not also
+    // min-poll-interval's.
+    let mut reqs = vec![
+        create(0, 0, 200),
+        poll(1, 1_200, 429),
+        terminal(poll(2, 1_300, 200)),
+    ];
+    reqs[1].retry_after = Some(Duration::from_secs(2));
+    assert_eq!(
+        rules_broken(&trace("rate-limited", reqs)),
+        vec![CheckId::HonourRetryAfter]
+    );
+}
+
+/// The `create-reset` case of a client that stopped: its create was reset, it exited with
+/// `code` and printed `status` as its result's validation_status.
+fn stopped_on_reset(code: i32, status: Option<&str>) -> Trace {
+    let mut reqs = vec![create(0, 0, 0)];
+    reqs[0].validation_id = None;
+    reqs[0].fault = "connection_reset".parse().unwrap();
+    let mut t = trace("create-reset", reqs);
+    t.client.end = ClientEnd::Exited { code: Some(code) };
+    t.client.report = status.map(|s| ClientReport {
+        validation_id: None,
+        validation_status: Some(s.into()),
+        failure_status: None,
+    });
+    if status.is_none() {
+        t.client.report_error = Some("the client printed nothing on stdout".into());
+    }
+    t
+}
+
+#[test]
+fn stopping_on_an_ambiguous_create_is_graded_by_one_rule_and_never_worse_than_resending() {
+    // As the contract says: exit 3, validation_status error. Nothing to report.
+    assert_eq!(rules_broken(&stopped_on_reset(3, Some("error"))), vec![]);
+    // Stopped safely but said so another way: one SHOULD finding, not client-completes.
+    for t in [
+        stopped_on_reset(1, None),
+        stopped_on_reset(0, Some("pending")),
+    ] {
+        assert_eq!(rules_broken(&t), vec![CheckId::CreateNotResentBlindly]);
+    }
+    insta::assert_snapshot!(create_not_resent_blindly(&stopped_on_reset(1, None))[0].message, @r#"the client stopped after the ambiguous failure of #0 POST /v1/validations at t=0.000s without re-sending the create (safe), but did not report it as the contract says: exit with code 3 and print {"validation_status": "error", "error": "create_outcome_unknown"} as the last line; it exited with code 1 and its last line was unusable (the client printed nothing on stdout)"#);
+    // Re-sent at once: the same rule, so never better than stopping.
+    let t = trace(
+        "create-reset",
+        vec![
+            create(0, 0, 0),
+            create(1, 100, 200),
+            terminal(poll(2, 1_400, 200)),
+        ],
+    );
+    assert_eq!(rules_broken(&t), vec![CheckId::CreateNotResentBlindly]);
+    // A 503 is not ambiguous (not processed): no stop to grade.
+    let mut t = stopped_on_reset(3, Some("error"));
+    t.requests[0].status = 503;
+    assert_eq!(create_not_resent_blindly(&t), vec![]);
+}
+
+#[test]
+fn a_kill_is_reported_by_the_rule_about_why() {
+    let cat = Catalogue::builtin().unwrap();
+    // Killed while still polling a validation that never completes: give-up-by-deadline's.
+    let mut t = trace("never-completes", polls_until(28_000));
+    t.client.end = ClientEnd::Killed;
+    t.client.report = None;
+    let rules: Vec<String> = crate::runner::grade(&cat, &[], &t)
+        .findings
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(rules, ["give-up-by-deadline"]);
+    // With that rule skipped, client-completes still reports the kill.
+    let rules: Vec<String> = crate::runner::grade(&cat, &["give-up-by-deadline".into()], &t)
+        .findings
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(rules, ["client-completes"]);
 }

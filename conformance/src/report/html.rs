@@ -12,7 +12,8 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 th{background:#f4f4f4}.PASSED{color:#17702a}.FAILED{color:#b00020;font-weight:bold}.WARNING{color:#9a6700}\
 .SKIPPED,.INTERRUPTED{color:#555}code{font-size:90%}details{margin:.6em 0}summary{cursor:pointer}\
 .finding{border-left:4px solid #b00020;padding:.2em .8em;margin:.5em 0}.finding.WARNING{border-color:#9a6700}\
-.msg,pre{white-space:pre-wrap}pre{background:#f8f8f8;padding:.4em .6em;margin:.3em 0}";
+.msg,pre{white-space:pre-wrap}pre{background:#f8f8f8;padding:.4em .6em;margin:.3em 0}\
+.finding.FAILED,.finding.WARNING{color:inherit;font-weight:normal}";
 
 pub fn render(report: &RunReport) -> String {
     let mut s = String::new();
@@ -25,7 +26,8 @@ pub fn render(report: &RunReport) -> String {
         s,
         "<h1>TruIdentidad conformance: <span class=\"{0}\">{0}</span></h1><p>Client: <code>{1}</code></p>",
         if report.passed() { "PASSED" } else { "FAILED" },
-        escape(&report.client)
+        // The label quotes the command in backticks for the terminal; code needs none.
+        escape(report.client.trim_matches('`'))
     );
     let _ = write!(
         s,
@@ -71,7 +73,7 @@ pub fn render(report: &RunReport) -> String {
             continue;
         }
         if !any_repeated {
-            let _ = write!(s, "<h2>Findings in more than one case</h2>");
+            let _ = write!(s, "<h2>Rules broken in more than one case</h2>");
             any_repeated = true;
         }
         for &(ci, fi) in &g.members {
@@ -85,7 +87,7 @@ pub fn render(report: &RunReport) -> String {
         let f = g.finding;
         let _ = write!(
             s,
-            "<div class=\"finding {v}\" id=\"repeated-{k}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br>In {n} cases: {links}<br><span class=\"msg\">{msg}</span><br><i>Fix:</i> {fix}<br><small>Source: {src}</small></div>",
+            "<div class=\"finding {v}\" id=\"repeated-{k}\"><b class=\"{v}\">{v}</b> <code>{rule}</code> ({lvl}): {title}{exp}<br>{v} in {n} cases: {links}<br><span class=\"msg\">{msg}</span><br><i>Fix:</i> {fix}<br><small>Source: {src}</small><details><summary>Each case</summary><ul>{each}</ul></details></div>",
             v = f.verdict.as_str(),
             rule = escape(&f.rule),
             lvl = f.level.as_str(),
@@ -95,7 +97,20 @@ pub fn render(report: &RunReport) -> String {
             links = links.join(", "),
             msg = escape(&f.message),
             fix = escape(&f.fix),
-            src = escape(&f.source)
+            src = escape(&f.source),
+            each = g
+                .per_case(report)
+                .iter()
+                .map(|(case, m)| format!(
+                    "<li><a href=\"#{0}\">{0}</a>: <span class=\"msg\">{1}</span></li>",
+                    escape(case),
+                    if *m == f.message {
+                        "as above".to_string()
+                    } else {
+                        escape(m)
+                    }
+                ))
+                .collect::<String>()
         );
     }
     if report.cases.iter().any(|c| !c.requests.is_empty()) {

@@ -8,12 +8,14 @@ pub mod timeline;
 
 use crate::verdict::{CaseReport, RuleFinding, RunReport, Summary};
 
-/// One finding as it repeats across cases: the same rule and message text (and the same
-/// verdict and `--expect` state, so it reads the same) in every case listed. A client that
-/// crashes on start fails every case with the same words; reports say it once.
+/// One rule's findings across the run: the same rule with the same verdict (and `--expect`
+/// state), in every case listed. The messages differ from case to case (request numbers,
+/// waits, ids), so grouping by rule rather than by text is what tells the reader "this rule
+/// FAILED in 13 cases"; the first message stands for the group and every case's own message
+/// is kept underneath ([`FindingGroup::per_case`]).
 #[derive(Debug, Clone)]
 pub struct FindingGroup<'a> {
-    /// The first occurrence; the others differ only in their case (and `requests`).
+    /// The first occurrence: its message represents the group.
     pub finding: &'a RuleFinding,
     /// The cases it occurs in, in report order, each once.
     pub cases: Vec<&'a CaseReport>,
@@ -30,17 +32,27 @@ impl FindingGroup<'_> {
             .collect::<Vec<_>>()
             .join(", ")
     }
+
+    /// Each occurrence as (case id, its message), in report order.
+    pub fn per_case<'r>(&self, report: &'r RunReport) -> Vec<(&'r str, &'r str)> {
+        self.members
+            .iter()
+            .map(|&(ci, fi)| {
+                let c = &report.cases[ci];
+                (c.id.as_str(), c.findings[fi].message.as_str())
+            })
+            .collect()
+    }
 }
 
-/// The run's findings grouped by rule and message, in order of first occurrence (case order,
-/// then the case's finding order).
+/// The run's findings grouped by rule (and verdict and `--expect` state), in order of first
+/// occurrence (case order, then the case's finding order).
 pub fn group_findings(report: &RunReport) -> Vec<FindingGroup<'_>> {
     let mut groups: Vec<FindingGroup<'_>> = Vec::new();
     for (ci, case) in report.cases.iter().enumerate() {
         for (fi, f) in case.findings.iter().enumerate() {
             let same = |g: &&mut FindingGroup<'_>| {
                 g.finding.rule == f.rule
-                    && g.finding.message == f.message
                     && g.finding.verdict == f.verdict
                     && g.finding.expected == f.expected
             };
@@ -77,13 +89,21 @@ fn expected_note(sum: &Summary) -> String {
 /// every finding where it occurred).
 pub fn json(report: &RunReport) -> String {
     #[derive(serde::Serialize)]
+    struct Detail<'a> {
+        case: &'a str,
+        message: &'a str,
+    }
+    #[derive(serde::Serialize)]
     struct Group<'a> {
         rule: &'a str,
         verdict: crate::verdict::Verdict,
+        /// The first case's message, standing for the group.
         message: &'a str,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         expected: bool,
         cases: Vec<&'a str>,
+        /// Every occurrence, with its own message.
+        per_case: Vec<Detail<'a>>,
     }
     #[derive(serde::Serialize)]
     struct Json<'a> {
@@ -99,6 +119,11 @@ pub fn json(report: &RunReport) -> String {
             message: &g.finding.message,
             expected: g.finding.expected,
             cases: g.cases.iter().map(|c| c.id.as_str()).collect(),
+            per_case: g
+                .per_case(report)
+                .into_iter()
+                .map(|(case, message)| Detail { case, message })
+                .collect(),
         })
         .collect();
     serde_json::to_string_pretty(&Json {

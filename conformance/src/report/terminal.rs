@@ -72,6 +72,25 @@ pub fn render(report: &RunReport) -> String {
             note
         );
     }
+    // The start-up allowance is separate from the case limit: say how close a case came.
+    let slowest = report
+        .cases
+        .iter()
+        .filter_map(|c| Some((c.client.as_ref()?.startup()?, c.id.as_str())))
+        .max();
+    if let Some((startup, id)) = slowest {
+        let _ = writeln!(
+            s,
+            "  start-up (process start to first request): slowest {} ({id}); allowance {}, then {} per case",
+            fmt_secs(startup),
+            fmt_secs(std::time::Duration::from_secs_f64(
+                report.settings.startup_limit
+            )),
+            fmt_secs(std::time::Duration::from_secs_f64(
+                report.settings.case_limit
+            ))
+        );
+    }
     let groups = super::group_findings(report);
     if !groups.is_empty() {
         let _ = writeln!(s);
@@ -93,11 +112,30 @@ pub fn render(report: &RunReport) -> String {
         };
         let _ = writeln!(s, "{head} ({}): {}{expected}", f.level.as_str(), f.title);
         if g.cases.len() > 1 {
-            let _ = writeln!(s, "  in {} cases: {}", g.cases.len(), g.case_list());
+            let _ = writeln!(
+                s,
+                "  {} in {} cases: {}",
+                f.verdict.as_str(),
+                g.cases.len(),
+                g.case_list()
+            );
         }
-        let _ = writeln!(s, "  what:   {}", printable(&f.message, true));
+        let _ = writeln!(s, "  what:   {}", shorten(&printable(&f.message, true)));
         let _ = writeln!(s, "  fix:    {}", f.fix);
         let _ = writeln!(s, "  source: {}", f.source);
+        // Per case, one line each, when the cases' messages differ (the full text is in the
+        // JSON and HTML reports).
+        let per_case = g.per_case(report);
+        if per_case.iter().any(|(_, m)| *m != f.message) {
+            for (case, message) in per_case {
+                let text = if message == f.message {
+                    Cow::Borrowed("as above")
+                } else {
+                    shorten(&printable(message, false)).into_owned().into()
+                };
+                let _ = writeln!(s, "    {case}: {text}");
+            }
+        }
         // The failed cases' stderr not shown yet, identical tails once.
         let mut tails: Vec<(String, Vec<&str>)> = Vec::new();
         for &(ci, _) in &g.members {
@@ -113,7 +151,8 @@ pub fn render(report: &RunReport) -> String {
                 None => tails.push((tail, vec![&c.id])),
             }
         }
-        for (tail, ids) in tails {
+        let more = tails.len().saturating_sub(STDERR_TAILS);
+        for (tail, ids) in tails.into_iter().take(STDERR_TAILS) {
             if ids.len() == g.cases.len() {
                 let _ = writeln!(s, "  client stderr (last lines): {tail}");
             } else {
@@ -123,6 +162,12 @@ pub fn render(report: &RunReport) -> String {
                     ids.join(", ")
                 );
             }
+        }
+        if more > 0 {
+            let _ = writeln!(
+                s,
+                "  client stderr of {more} more cases: in the JSON and HTML reports"
+            );
         }
     }
     if let Some(e) = &report.expect {
@@ -157,6 +202,23 @@ pub fn render(report: &RunReport) -> String {
         sum.interrupted
     );
     s
+}
+
+/// Most distinct client stderr tails shown under one finding; the rest are in the JSON and
+/// HTML reports.
+const STDERR_TAILS: usize = 3;
+
+/// Longest message printed on one terminal line; the rest is in the JSON and HTML reports.
+const MESSAGE_WIDTH: usize = 200;
+
+/// `text` cut at [`MESSAGE_WIDTH`] characters, with `…` when cut.
+fn shorten(text: &str) -> Cow<'_, str> {
+    if text.chars().count() <= MESSAGE_WIDTH {
+        return Cow::Borrowed(text);
+    }
+    let mut out: String = text.chars().take(MESSAGE_WIDTH - 1).collect();
+    out.push('…');
+    Cow::Owned(out)
 }
 
 /// The last three lines of a FAILED case's client stderr, joined with ` | `.
