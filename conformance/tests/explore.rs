@@ -33,12 +33,15 @@ fn options(command: &str, seed: u64, runs: u64, jobs: usize) -> Options {
         runs,
         max_time: Duration::from_secs(600),
         only_index: None,
-        shrink_tries: 2,
-        shrink_budget: 60,
+        // Each defect is deterministic once its faults are served, so 1 run per candidate;
+        // the CLI's default is 2 (see src/explore/shrink.rs).
+        shrink_tries: 1,
+        shrink_budget: 40,
         corpus: None,
         skip: Vec::new(),
         settings: Settings {
             jobs,
+            outcome_deadline: explore::generate::OUTCOME_DEADLINE,
             ..Settings::default()
         },
     }

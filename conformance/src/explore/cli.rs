@@ -127,6 +127,7 @@ pub fn run(a: ExploreArgs) -> Result<ExitCode, SuiteError> {
         skip: a.skip,
         settings: Settings {
             jobs: a.jobs,
+            outcome_deadline: super::generate::OUTCOME_DEADLINE,
             ..Settings::default()
         },
     };

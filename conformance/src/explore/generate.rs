@@ -31,9 +31,13 @@ pub const LONG_RETRY_AFTER: u64 = 5;
 /// Most failed requests in a row a scenario serves.
 pub const MAX_FAILURES_IN_A_ROW: u32 = 2;
 /// Most polls that see `pending` when a scenario ends by poll count. With at most 2 failures
-/// in a row after them, Truora's SDK schedule (1, 2, 4, 8, 16 s, an error taking the next
-/// step) still sees the outcome within 31 s, inside the 60 s outcome deadline.
-pub const MAX_PENDING_POLLS: u64 = 2;
+/// in a row after them, Truora's SDK schedule (1, 2, 4, 8, 16, 30 s, an error taking the next
+/// step) still sees the outcome within 61 s, inside explore's outcome deadline
+/// ([`OUTCOME_DEADLINE`]).
+pub const MAX_PENDING_POLLS: u64 = 3;
+/// The polling deadline explore hands the client when the scenario has an outcome: longer than
+/// `conformance run`'s 60 s, so the slowest polite schedule fits (see [`MAX_PENDING_POLLS`]).
+pub const OUTCOME_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Where a pending phase ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -291,17 +295,18 @@ pub fn generate(seed: u64, index: u64) -> Generated {
         Some(Limit::Polls(n)) => n + MAX_FAILURES_IN_A_ROW + 1,
         _ => 5,
     };
+    // A walk: each fault 1 or 2 polls after the previous one, so faults come both in bursts
+    // and spread out with answered polls between them.
     let mut nths: Vec<u32> = Vec::new();
-    for _ in 0..n_faults * 3 {
-        if nths.len() as u32 == n_faults {
-            break;
-        }
-        let n = d.range(1, u64::from(reach)) as u32;
-        if !nths.contains(&n) {
-            nths.push(n);
-        }
+    let mut at = if d.unit() < 0.6 {
+        1
+    } else {
+        d.range(2, 3) as u32
+    };
+    while (nths.len() as u32) < n_faults && at <= reach {
+        nths.push(at);
+        at += d.range(1, 2) as u32;
     }
-    nths.sort_unstable();
     let mut poll_faults: Vec<GenFault> = nths
         .into_iter()
         .map(|nth| GenFault {

@@ -29,9 +29,21 @@ pub fn minimal_name(seed: u64, f: &Found) -> String {
 /// The command that replays a minimal scenario file as an ordinary case.
 pub fn replay_command(opts: &Options, file: &str) -> String {
     format!(
-        "truidentidad-mock conformance run {} --case-file {file}",
-        client_arg(&opts.client)
+        "truidentidad-mock conformance run {} --case-file {file}{}",
+        client_arg(&opts.client),
+        deadline_arg(opts)
     )
+}
+
+/// `--outcome-deadline`, when explore's differs from `conformance run`'s default, so the replay
+/// hands the client the same deadline.
+fn deadline_arg(opts: &Options) -> String {
+    let d = opts.settings.outcome_deadline;
+    if d == crate::settings::Settings::default().outcome_deadline {
+        String::new()
+    } else {
+        format!(" --outcome-deadline {}s", d.as_secs())
+    }
 }
 
 /// The minimal scenario as a scenario file, with a header saying where it came from.
@@ -40,13 +52,14 @@ pub fn minimal_toml(opts: &Options, f: &Found) -> String {
         "Minimal scenario found by `truidentidad-mock conformance explore --seed {seed}` (scenario {src}).\n\
          It FAILS rule `{rule}` for client {client}.\n\
          Shrunk from: {orig}\n\
-         Replay: truidentidad-mock conformance run {arg} --case-file <this file>",
+         Replay: truidentidad-mock conformance run {arg} --case-file <this file>{deadline}",
         seed = opts.seed,
         src = f.source,
         rule = f.rule,
         client = opts.label,
         orig = f.original.summary(),
         arg = client_arg(&opts.client),
+        deadline = deadline_arg(opts),
     );
     f.minimal.to_toml(&minimal_name(opts.seed, f), &header)
 }
