@@ -2,13 +2,14 @@
 //! realistic defect that every fixed case misses (`clients/expected.toml` holds them to PASSED
 //! in `tests/reference_clients.rs`). Explore must find each within a fixed seed and budget,
 //! shrink it to at most 3 faults, and the minimal scenario file must FAIL the same rule when
-//! run as an ordinary case (`conformance run --case-file`). The polite good clients (Python and
-//! Node.js) must get no FAILED over 200 generated scenarios each.
+//! run as an ordinary case (`conformance run --case-file`). Two polite clients (the good
+//! Python client and its full-jitter variant) must get no FAILED over 200 generated scenarios
+//! each.
 //!
 //! Real time: the clients are processes that sleep on the wall clock (the mock cannot move
-//! their time), so the generated scenarios are short (an outcome within 5 s or 2 polls) and
+//! their time), so the generated scenarios are short (an outcome within 5 s or 3 polls) and
 //! everything runs at once: all explorations concurrently, each with its own `--jobs`.
-//! Needs `python3` and `node` on PATH.
+//! Needs `python3` on PATH.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -128,11 +129,11 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
     }
     let polite = [
         format!("python3 {}/python/good_client.py", clients().display()),
-        format!("node {}/node/good_client.mjs", clients().display()),
+        format!("python3 {}/python/full_jitter.py", clients().display()),
     ];
     let mut polite_tasks = Vec::new();
     for cmd in &polite {
-        let opts = options(cmd, 2, 200, 12);
+        let opts = options(cmd, 2, 200, 24);
         let catalogue = catalogue.clone();
         polite_tasks.push(tokio::spawn(async move {
             explore::explore(catalogue, opts).await.unwrap()

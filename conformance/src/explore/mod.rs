@@ -144,41 +144,30 @@ pub(crate) async fn run_one(ctx: &Ctx, g: &Generated, tag: &str) -> CaseReport {
     run_toml(ctx, &name, &toml).await
 }
 
+/// A report for a scenario file that could not run (it names why).
+fn not_run(file: &str, why: String) -> CaseReport {
+    let case = crate::catalogue::Case {
+        id: file.to_string(),
+        title: String::new(),
+        scenario: String::new(),
+        expect: crate::catalogue::Expect {
+            validation_status: crate::catalogue::ExpectedStatus::Error,
+            failure_status: None,
+        },
+        api_key: None,
+    };
+    CaseReport::not_run(&case, String::new(), Verdict::Interrupted, why)
+}
+
 /// Runs the client once against the one scenario of a scenario file.
 async fn run_toml(ctx: &Ctx, file: &str, toml: &str) -> CaseReport {
     ctx.client_runs.fetch_add(1, Ordering::Relaxed);
     let catalogue = match case_file::catalogue_with(&ctx.catalogue, file, toml) {
         Ok(c) => c,
-        Err(e) => {
-            let case = crate::catalogue::Case {
-                id: file.to_string(),
-                title: String::new(),
-                scenario: String::new(),
-                expect: crate::catalogue::Expect {
-                    validation_status: crate::catalogue::ExpectedStatus::Error,
-                    failure_status: None,
-                },
-                api_key: None,
-            };
-            return CaseReport::not_run(&case, String::new(), Verdict::Interrupted, e.to_string());
-        }
+        Err(e) => return not_run(file, e.to_string()),
     };
     let Some(case) = catalogue.cases.first().cloned() else {
-        return CaseReport::not_run(
-            &crate::catalogue::Case {
-                id: file.to_string(),
-                title: String::new(),
-                scenario: String::new(),
-                expect: crate::catalogue::Expect {
-                    validation_status: crate::catalogue::ExpectedStatus::Error,
-                    failure_status: None,
-                },
-                api_key: None,
-            },
-            String::new(),
-            Verdict::Interrupted,
-            "no scenario in the file".into(),
-        );
+        return not_run(file, "no scenario in the file".into());
     };
     let scenario = catalogue
         .scenarios

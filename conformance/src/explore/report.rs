@@ -199,3 +199,76 @@ pub fn render(x: &Exploration, opts: &Options, replay: Option<&str>) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::explore::generate::generate;
+    use crate::explore::{Exploration, Run};
+    use crate::settings::Settings;
+    use crate::verdict::Verdict;
+
+    fn opts() -> Options {
+        Options {
+            client: ClientSpec::Command("python3 client.py".into()),
+            label: "`python3 client.py`".into(),
+            seed: 7,
+            runs: 3,
+            max_time: Duration::from_secs(60),
+            only_index: None,
+            shrink_tries: 2,
+            shrink_budget: 80,
+            corpus: None,
+            skip: Vec::new(),
+            settings: Settings::default(),
+        }
+    }
+
+    /// "Nothing found" lists what was tried (served kinds, outcomes, endings) and what was
+    /// not, and says it is not a proof.
+    #[test]
+    fn nothing_found_says_what_was_and_was_not_tried() {
+        let runs: Vec<Run> = (0..3)
+            .map(|i| {
+                let g = generate(7, i);
+                Run {
+                    index: Some(i),
+                    source: format!("7:{i}"),
+                    summary: g.summary(),
+                    served: g.faults().map(|(_, f)| f.kind.label()).take(1).collect(),
+                    scenario: g,
+                    verdict: Verdict::Passed,
+                    failed_rules: Vec::new(),
+                    warned_rules: Vec::new(),
+                    duration: Duration::from_millis(9_500),
+                }
+            })
+            .collect();
+        let x = Exploration {
+            seed: 7,
+            client: "`python3 client.py`".into(),
+            runs,
+            found: None,
+            stopped_by: "runs",
+            wall_time: Duration::from_secs(30),
+            client_runs: 3,
+        };
+        insta::assert_snapshot!(render(&x, &opts(), None));
+    }
+
+    #[test]
+    fn the_replay_command_quotes_the_client_and_passes_a_longer_deadline() {
+        let mut o = opts();
+        o.client = ClientSpec::Command("python3 it's.py".into());
+        assert_eq!(
+            replay_command(&o, "out/minimal.toml"),
+            r"truidentidad-mock conformance run --client 'python3 it'\''s.py' --case-file out/minimal.toml"
+        );
+        o.settings.outcome_deadline = Duration::from_secs(120);
+        assert!(
+            replay_command(&o, "m.toml").ends_with(" --case-file m.toml --outcome-deadline 120s")
+        );
+    }
+}
