@@ -115,7 +115,7 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
     let mut tasks = Vec::new();
     for d in DEFECTS {
         let cmd = format!("python3 {}/explore/{}", clients().display(), d.script);
-        let opts = options(&cmd, d.seed, d.runs, 6);
+        let opts = options(&cmd, d.seed, d.runs, 4);
         let catalogue = catalogue.clone();
         tasks.push(tokio::spawn(async move {
             let x = explore::explore(catalogue, opts.clone()).await.unwrap();
@@ -133,7 +133,7 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
     ];
     let mut polite_tasks = Vec::new();
     for cmd in &polite {
-        let opts = options(cmd, 2, 200, 24);
+        let opts = options(cmd, 2, 200, 12);
         let catalogue = catalogue.clone();
         polite_tasks.push(tokio::spawn(async move {
             explore::explore(catalogue, opts).await.unwrap()
