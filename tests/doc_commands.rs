@@ -166,6 +166,11 @@ const PLAN: &[Entry] = &[
     },
     Entry {
         file: "conformance/README.md",
+        marker: "conformance explore --seed 1 --runs 20",
+        plan: Plan::Runs("conformance_readme_explore_worked_example"),
+    },
+    Entry {
+        file: "conformance/README.md",
         marker: "time ./target/release/truidentidad-mock conformance run",
         plan: Plan::Elsewhere(
             "the first command of the first block of conformance/README.md, timed; conformance_readme_good_then_tight_loop runs it",
@@ -926,6 +931,44 @@ fn same_shape(sample: &str, output: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The explore worked example: found at `1:2`, shrunk to the two faults the README quotes, and
+/// the minimal file replayed as an ordinary case FAILS the same rule.
+#[test]
+fn conformance_readme_explore_worked_example() {
+    let b = block(
+        "conformance/README.md",
+        "conformance explore --seed 1 --runs 20",
+    );
+    let readme = std::fs::read_to_string(repo().join("conformance/README.md")).unwrap();
+    let (ran, _dir) = run_block(&b, &Adapt::default());
+    assert_eq!(ran.status, Some(1), "{}", ran.describe());
+    let found = ran
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("FOUND "))
+        .unwrap_or_else(|| panic!("no FOUND line\n{}", ran.describe()));
+    assert!(readme.contains(found), "the README quotes {found}");
+    let shrunk = ran
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("shrunk in "))
+        .and_then(|l| l.split_once(" to "))
+        .map(|(_, tail)| tail.to_string())
+        .unwrap_or_else(|| panic!("no shrunk line\n{}", ran.describe()));
+    assert!(readme.contains(&shrunk), "the README quotes {shrunk}");
+    // The replay: the second command's report.
+    let replay = ran
+        .stdout
+        .rsplit_once("RESULT FAILED: seed 1 scenario 1:2")
+        .map(|(_, after)| after.to_string())
+        .unwrap_or_default();
+    assert!(
+        replay.contains("FAILED explore-min-1-2 / client-completes (MUST)"),
+        "{}",
+        ran.describe()
+    );
 }
 
 #[test]

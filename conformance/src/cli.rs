@@ -33,6 +33,10 @@ enum Command {
     /// Check a TruIdentidad server's answers (status codes, envelope, formats, state machine).
     #[command(after_help = SERVER_HELP)]
     Server(ServerArgs),
+    /// Generate scenarios, run the client against each, shrink the first FAILED to a minimal
+    /// scenario file.
+    #[command(after_help = crate::explore::cli::EXPLORE_HELP)]
+    Explore(Box<crate::explore::cli::ExploreArgs>),
 }
 
 const RUN_HELP: &str = "\
@@ -142,6 +146,10 @@ struct RunArgs {
     /// Known deviations (TOML); the run fails on findings not listed and on entries that matched nothing.
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
+    /// Run each scenario of this scenario file as a case (e.g. the minimal.toml explore
+    /// writes) instead of the built-in cases.
+    #[arg(long, value_name = "FILE")]
+    case_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +222,8 @@ pub enum SuiteError {
     Runtime(std::io::Error),
     #[error("cannot connect to the client service at {url} (is it running and listening there?)")]
     ClientUnreachable { url: String, source: std::io::Error },
+    #[error("{0}")]
+    CaseFile(#[from] crate::explore::case_file::CaseFileError),
 }
 
 pub fn run(args: ConformanceArgs) -> Result<ExitCode, SuiteError> {
@@ -224,10 +234,11 @@ pub fn run(args: ConformanceArgs) -> Result<ExitCode, SuiteError> {
         }
         Command::Run(a) => run_suite(*a),
         Command::Server(a) => run_server(a),
+        Command::Explore(a) => crate::explore::cli::run(*a),
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, SuiteError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, SuiteError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -282,7 +293,12 @@ fn settings(a: &RunArgs) -> Settings {
 }
 
 fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
-    let catalogue = Arc::new(Catalogue::builtin()?);
+    let mut catalogue = Arc::new(Catalogue::builtin()?);
+    let mut settings = settings(&a);
+    if let Some(path) = &a.case_file {
+        let (cases, limits) = crate::explore::case_file::load(path, &catalogue, &settings)?;
+        (catalogue, settings) = (Arc::new(cases), limits);
+    }
     for c in &a.cases {
         if catalogue.case(c).is_none() {
             return Err(SuiteError::UnknownCase(c.clone()));
@@ -309,7 +325,6 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
         }
         None => None,
     };
-    let settings = settings(&a);
     let (client, label) = match (a.client, a.client_url) {
         (Some(cmd), _) => (ClientSpec::Command(cmd.clone()), format!("`{cmd}`")),
         (None, Some(url)) => (ClientSpec::Url(url.clone()), format!("service {url}")),

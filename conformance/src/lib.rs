@@ -17,6 +17,8 @@
 //! - [`expect`]: known deviations (`--expect`).
 //! - [`report`]: terminal, JSON, JUnit and HTML renderings (the HTML with an SVG timeline per
 //!   case); findings repeated across cases are grouped.
+//! - [`explore`]: `conformance explore`, generated scenarios, shrinking, and
+//!   `conformance run --case-file`.
 //! - [`server_check`]: `conformance server`, the same spirit for a server implementation.
 //! - [`http`]: a minimal HTTP/1 client shared by the URL driver and the server checks.
 
@@ -30,6 +32,7 @@ pub mod checks;
 pub mod cli;
 pub mod client;
 pub mod expect;
+pub mod explore;
 pub mod http;
 pub mod report;
 pub mod runner;

@@ -64,7 +64,8 @@ export async function follow({ baseUrl, apiKey, accountId, deadline = 300 }) {
   function waitAfterError(errors, retryAfter) {
     if (retryAfter !== null && retryAfter !== undefined) {
       floor = Math.max(floor, retryAfter);
-      return jittered(Math.max(retryAfter, 1));
+      // The floor, not this Retry-After: a shorter one later does not undo a slow-down.
+      return jittered(Math.max(floor, 1));
     }
     return jittered(Math.max(Math.min(2 ** (errors - 1), MAX_BACKOFF), floor));
   }

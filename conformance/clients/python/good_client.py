@@ -134,7 +134,8 @@ class Client:
     def wait_after_error(self, errors, retry_after):
         if retry_after is not None:
             self.floor = max(self.floor, retry_after)
-            return self.jittered(max(retry_after, 1.0))
+            # The floor, not this Retry-After: a shorter one later does not undo a slow-down.
+            return self.jittered(max(self.floor, 1.0))
         return self.jittered(max(min(2 ** (errors - 1), MAX_BACKOFF), self.floor))
 
     @staticmethod

@@ -58,7 +58,8 @@ retryable() { [ "$STATUS" = 000 ] || [ "$STATUS" = 429 ] || [ "$STATUS" -ge 500 
 wait_after_error() {
   if [ -n "$RETRY_AFTER_MS" ]; then
     [ "$RETRY_AFTER_MS" -gt "$FLOOR_MS" ] && FLOOR_MS=$RETRY_AFTER_MS
-    w=$RETRY_AFTER_MS; [ "$w" -lt 1000 ] && w=1000
+    # The floor, not this Retry-After: a shorter one later does not undo a slow-down.
+    w=$FLOOR_MS; [ "$w" -lt 1000 ] && w=1000
   else
     w=$(( 1000 << ($1 - 1) )); [ "$w" -gt 30000 ] && w=30000
     [ "$w" -lt "$FLOOR_MS" ] && w=$FLOOR_MS
