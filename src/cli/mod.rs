@@ -49,6 +49,11 @@ enum Command {
     Identities(identities::IdentitiesArgs),
     /// Exit 0 if a running mock answers GET /_mock/health (for container HEALTHCHECKs).
     Health(health::HealthArgs),
+    /// Proxy to the real TruIdentidad API and record each validation's exchanges, redacted.
+    Record(truidentidad_fidelity::cli::RecordArgs),
+    /// Compare a recording with the mock: structural diff, and the facts it bears on.
+    #[command(subcommand)]
+    Fidelity(truidentidad_fidelity::cli::FidelityCommand),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -59,5 +64,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Load(args) => Ok(truidentidad_load::cli::run(*args)?),
         Command::Identities(args) => identities::run(args),
         Command::Health(args) => health::run(args),
+        Command::Record(args) => Ok(truidentidad_fidelity::cli::run_record(
+            args,
+            serve::shutdown_signal(),
+        )?),
+        Command::Fidelity(cmd) => Ok(truidentidad_fidelity::cli::run_fidelity(cmd)?),
     }
 }

@@ -1,0 +1,373 @@
+//! The recording proxy: forwards Truora's API calls to an upstream unchanged and records them.
+//!
+//! What the client gets is what the upstream sent: status, headers and body as they came, at
+//! the time they came (the proxy adds no wait of its own and no timeout). Connection faults
+//! pass through too: an upstream reset (or an answer cut short) resets the client's
+//! connection; an upstream that stalls leaves the client stalled until it gives up. Only an
+//! upstream that cannot be reached at all is answered by the proxy itself: 502 in Truora's
+//! error envelope. Only `POST /v1/validations` and `GET /v1/validations/{id}` are recorded;
+//! anything else is forwarded and not kept.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use truidentidad_conformance::http::describe;
+use truidentidad_mock_server::conn::{ConnControl, FaultableStream};
+use truidentidad_mock_server::error::ApiError;
+
+use crate::recording::{
+    CallKind, Failure, RawExchange, RecordedRequest, RecordedResponse, Recorder, RecordingError,
+};
+
+/// A source of "now" for the timing offsets: real time by default; tests pass the upstream
+/// mock's manual clock so offsets are virtual seconds.
+pub type NowFn = Arc<dyn Fn() -> Duration + Send + Sync>;
+
+/// How long a connection to the upstream may take to open before the client gets a 502.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often `recording.har` is rewritten while exchanges arrive (and once at the end).
+const HAR_EVERY: Duration = Duration::from_millis(500);
+
+#[derive(Clone)]
+pub struct ProxyConfig {
+    /// `http://host:port` of the service to record, optionally with a base path.
+    pub upstream: String,
+    pub out: PathBuf,
+    pub listen: SocketAddr,
+    pub now: Option<NowFn>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error(
+        "--upstream `{0}` is not an http://host[:port] URL (https upstreams need a TLS tunnel in front; see docs/record.md)"
+    )]
+    Upstream(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Recording(#[from] RecordingError),
+}
+
+struct ProxyState {
+    /// Scheme, authority and base path, no trailing slash.
+    base: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+    recorder: Recorder,
+    now: NowFn,
+}
+
+/// A running proxy (for tests and the CLI).
+pub struct RecordingProxy {
+    addr: SocketAddr,
+    state: Arc<ProxyState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RecordingProxy {
+    pub async fn start(config: ProxyConfig) -> Result<Self, ProxyError> {
+        let base = upstream_base(&config.upstream)?;
+        let now = config.now.clone().unwrap_or_else(|| {
+            let start = Instant::now();
+            Arc::new(move || start.elapsed())
+        });
+        let epoch = SystemTime::now() - now();
+        let recorder = Recorder::create(&config.out, epoch, &base)?;
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ProxyError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| ProxyError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let state = Arc::new(ProxyState {
+            base,
+            client,
+            recorder,
+            now,
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        Ok(RecordingProxy {
+            addr,
+            state,
+            stop: Some(tx),
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: where the client under test points instead of Truora.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The recording's directory.
+    pub fn out(&self) -> &std::path::Path {
+        self.state.recorder.dir()
+    }
+
+    /// Stops accepting, then writes `recording.har` a last time.
+    pub async fn shutdown(mut self) -> Result<(), ProxyError> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+        self.state.recorder.flush_har()?;
+        Ok(())
+    }
+
+    /// Runs until `stop` completes (the CLI passes Ctrl-C), then writes the HAR.
+    pub async fn run_until(mut self, stop: impl Future<Output = ()>) -> Result<(), ProxyError> {
+        tokio::select! {
+            () = stop => {}
+            _ = &mut self.task => {}
+        }
+        self.shutdown().await
+    }
+}
+
+impl Drop for RecordingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `http://host[:port][/base]` without a trailing slash.
+fn upstream_base(url: &str) -> Result<String, ProxyError> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| ProxyError::Upstream(url.to_string()))?;
+    if uri.scheme_str() != Some("http") || uri.host().is_none() || uri.query().is_some() {
+        return Err(ProxyError::Upstream(url.to_string()));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+async fn serve(listener: TcpListener, state: Arc<ProxyState>, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let mut har_tick = tokio::time::interval(HAR_EVERY);
+    loop {
+        let (stream, _) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = har_tick.tick() => {
+                if let Err(e) = state.recorder.flush_har() {
+                    tracing::warn!("{e}");
+                }
+                continue;
+            }
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let control = Arc::new(ConnControl::default());
+            let io = TokioIo::new(FaultableStream::new(stream, control.clone()));
+            let svc = service_fn(move |req| handle(state.clone(), control.clone(), req));
+            let _ = http1::Builder::new().serve_connection(io, svc).await;
+        });
+    }
+}
+
+/// The service's error: the client's connection is closed (reset when the flag is set).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Abort(String);
+
+/// Hop-by-hop headers, which belong to one connection and are not forwarded.
+fn hop_by_hop(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+    )
+}
+
+fn pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// An exchange being proxied. Captured when it ends; if the client hangs up first, hyper drops
+/// the handler and `Drop` captures it as [`Failure::ClientGaveUp`].
+struct InFlight {
+    state: Arc<ProxyState>,
+    at: Duration,
+    request: Option<RecordedRequest>,
+}
+
+impl InFlight {
+    fn finish(&mut self, response: Option<RecordedResponse>, failure: Option<Failure>) {
+        let Some(request) = self.request.take() else {
+            return;
+        };
+        let now = (self.state.now)();
+        let raw = RawExchange {
+            at: self.at,
+            duration: now.saturating_sub(self.at),
+            request,
+            response,
+            failure,
+        };
+        if let Err(e) = self.state.recorder.capture(raw) {
+            tracing::warn!("recording an exchange: {e}");
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.finish(None, Some(Failure::ClientGaveUp));
+    }
+}
+
+async fn handle(
+    state: Arc<ProxyState>,
+    control: Arc<ConnControl>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Abort> {
+    let at = (state.now)();
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(|e| Abort(format!("reading the client's body: {e}")))?
+        .to_bytes();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let method = parts.method.clone();
+    let recorded = CallKind::of(method.as_str(), &path) != CallKind::Other;
+    let mut flight = InFlight {
+        state: state.clone(),
+        at,
+        request: recorded.then(|| RecordedRequest {
+            method: method.to_string(),
+            path: path.clone(),
+            headers: pairs(&parts.headers),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }),
+    };
+
+    let mut upstream = Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", state.base));
+    for (k, v) in &parts.headers {
+        if !hop_by_hop(k.as_str()) {
+            upstream = upstream.header(k, v);
+        }
+    }
+    let upstream = upstream
+        .body(Full::new(body))
+        .map_err(|e| Abort(format!("building the upstream request: {e}")))?;
+
+    let answer = match state.client.request(upstream).await {
+        Ok(resp) => {
+            let (head, body) = resp.into_parts();
+            body.collect().await.map(|b| (head, b.to_bytes()))
+        }
+        Err(e) if e.is_connect() => {
+            let why = describe(&e);
+            flight.finish(None, Some(Failure::Unreachable));
+            return Ok(unreachable(&state.base, &why));
+        }
+        Err(e) => {
+            // The upstream closed or reset the connection without a whole answer.
+            flight.finish(None, Some(Failure::Reset));
+            control.reset_on_close();
+            return Err(Abort(describe(&e)));
+        }
+    };
+    let (head, body) = match answer {
+        Ok(x) => x,
+        Err(e) => {
+            flight.finish(None, Some(Failure::Reset));
+            control.reset_on_close();
+            return Err(Abort(format!("reading the upstream's body: {e}")));
+        }
+    };
+    flight.finish(
+        Some(RecordedResponse {
+            status: head.status.as_u16(),
+            headers: pairs(&head.headers),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }),
+        None,
+    );
+    let mut resp = Response::builder().status(head.status);
+    for (k, v) in &head.headers {
+        if !hop_by_hop(k.as_str()) {
+            resp = resp.header(k, v);
+        }
+    }
+    resp.body(Full::new(body))
+        .map_err(|e| Abort(format!("building the answer: {e}")))
+}
+
+/// 502 in Truora's envelope: the proxy, not the upstream, is speaking.
+fn unreachable(base: &str, why: &str) -> Response<Full<Bytes>> {
+    let e = ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        format!("the recording proxy could not reach the upstream {base}: {why}"),
+    );
+    let mut resp = Response::new(Full::new(Bytes::from(e.body())));
+    *resp.status_mut() = StatusCode::BAD_GATEWAY;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}

@@ -1,0 +1,423 @@
+//! What a recording holds and how it sits on disk.
+//!
+//! A recording directory has `recording.har` (HAR 1.2, every exchange, for other tools) and
+//! `timelines/<name>.json`, one per validation: its create, every poll and their answers in
+//! order, with offsets from the create. Exchanges that belong to no validation (a create that
+//! failed) get a `loose-NNNN` timeline each. Everything is redacted before it is kept
+//! ([`crate::redact`]): the unredacted exchange never outlives [`Recorder::capture`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::har;
+use crate::redact::Redactor;
+
+/// Which API call an exchange is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallKind {
+    Create,
+    Poll,
+    Other,
+}
+
+impl CallKind {
+    pub fn of(method: &str, path: &str) -> Self {
+        let path = path.split('?').next().unwrap_or_default();
+        match (method, path.strip_prefix("/v1/validations")) {
+            ("POST", Some("" | "/")) => CallKind::Create,
+            ("GET", Some(rest)) if rest.len() > 1 && !rest[1..].contains('/') => CallKind::Poll,
+            _ => CallKind::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Create => "create",
+            CallKind::Poll => "poll",
+            CallKind::Other => "other",
+        }
+    }
+}
+
+/// The validation id a poll path names.
+pub fn polled_id(path: &str) -> Option<&str> {
+    let path = path.split('?').next()?;
+    path.strip_prefix("/v1/validations/")
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Path and query string.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RecordedResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
+/// The first value of a header, by case-insensitive name.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Why an exchange has no upstream answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Failure {
+    /// The upstream reset the connection (or closed it mid-answer); the client was reset too.
+    Reset,
+    /// The client hung up before the upstream answered (a stall the client timed out on).
+    ClientGaveUp,
+    /// The upstream could not be reached; the proxy answered 502 itself.
+    Unreachable,
+}
+
+impl Failure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::Reset => "reset",
+            Failure::ClientGaveUp => "client-gave-up",
+            Failure::Unreachable => "upstream-unreachable",
+        }
+    }
+}
+
+/// One request and what came of it, redacted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub kind: CallKind,
+    /// Milliseconds from the timeline's first request to this one's arrival.
+    pub offset_ms: u64,
+    /// Milliseconds from arrival to the answer (or to the failure).
+    pub duration_ms: u64,
+    pub request: RecordedRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<RecordedResponse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+/// One validation's exchanges, as `timelines/<name>.json` holds them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// The file's stem: the validation id, or `loose-NNNN`.
+    pub name: String,
+    pub validation_id: Option<String>,
+    /// Wall-clock time of the first request, RFC 3339.
+    pub started: String,
+    pub exchanges: Vec<Exchange>,
+}
+
+/// An exchange as the proxy saw it, before redaction. Times are readings of the proxy's clock.
+#[derive(Debug)]
+pub struct RawExchange {
+    pub at: Duration,
+    pub duration: Duration,
+    pub request: RecordedRequest,
+    pub response: Option<RecordedResponse>,
+    pub failure: Option<Failure>,
+}
+
+/// A captured exchange with its place in the recording.
+#[derive(Debug, Clone)]
+struct Kept {
+    at: Duration,
+    exchange: Exchange,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    timelines: BTreeMap<String, (Option<String>, Vec<Kept>)>,
+    loose: u32,
+    har_dirty: bool,
+}
+
+/// Errors reading or writing a recording.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{0}: no timelines/*.json here; record one with `truidentidad-mock record`")]
+    Empty(PathBuf),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RecordingError + '_ {
+    move |source| RecordingError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Keeps the exchanges of one recording and writes them to its directory.
+#[derive(Debug)]
+pub struct Recorder {
+    dir: PathBuf,
+    /// Wall-clock time of the clock reading zero.
+    epoch: SystemTime,
+    /// The upstream's base URL, for the HAR's absolute URLs.
+    base_url: String,
+    redactor: Redactor,
+    inner: Mutex<Inner>,
+}
+
+impl Recorder {
+    /// Creates `dir/timelines`. `epoch` is the wall-clock time at which the proxy's clock read 0.
+    pub fn create(dir: &Path, epoch: SystemTime, base_url: &str) -> Result<Self, RecordingError> {
+        let timelines = dir.join("timelines");
+        std::fs::create_dir_all(&timelines).map_err(io(&timelines))?;
+        Ok(Recorder {
+            dir: dir.to_path_buf(),
+            epoch,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            redactor: Redactor::new(),
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Redacts `raw`, files it under its validation and rewrites that validation's timeline.
+    pub fn capture(&self, raw: RawExchange) -> Result<(), RecordingError> {
+        let kind = CallKind::of(&raw.request.method, &raw.request.path);
+        let validation_id = match kind {
+            CallKind::Poll => polled_id(&raw.request.path).map(str::to_string),
+            CallKind::Create => raw
+                .response
+                .as_ref()
+                .filter(|r| r.status < 300)
+                .and_then(RecordedResponse::json)
+                .and_then(|v| v.get("validation_id")?.as_str().map(str::to_string)),
+            CallKind::Other => None,
+        };
+        let exchange = self.redact(kind, raw.duration, raw.request, raw.response, raw.failure);
+        let Ok(mut inner) = self.inner.lock() else {
+            return Ok(());
+        };
+        let validation_id = validation_id.filter(|id| safe_name(id));
+        let name = match &validation_id {
+            Some(id) => id.clone(),
+            None => {
+                inner.loose += 1;
+                format!("loose-{:04}", inner.loose)
+            }
+        };
+        let entry = inner
+            .timelines
+            .entry(name.clone())
+            .or_insert_with(|| (validation_id, Vec::new()));
+        entry.1.push(Kept {
+            at: raw.at,
+            exchange,
+        });
+        entry.1.sort_by_key(|k| k.at);
+        inner.har_dirty = true;
+        let timeline = self.timeline(&name, &inner.timelines[&name]);
+        drop(inner);
+        let path = self.dir.join("timelines").join(format!("{name}.json"));
+        write_json(&path, &timeline)
+    }
+
+    fn redact(
+        &self,
+        kind: CallKind,
+        duration: Duration,
+        request: RecordedRequest,
+        response: Option<RecordedResponse>,
+        failure: Option<Failure>,
+    ) -> Exchange {
+        let r = &self.redactor;
+        // The request first: the personal values it carries are then known for its answer.
+        let req_ct = header(&request.headers, "content-type").map(str::to_string);
+        let request = RecordedRequest {
+            method: request.method,
+            body: r.body(req_ct.as_deref(), &request.body),
+            path: r.path(&request.path),
+            headers: redact_headers(r, request.headers),
+        };
+        let response = response.map(|resp| {
+            let ct = resp.header("content-type").map(str::to_string);
+            RecordedResponse {
+                status: resp.status,
+                body: r.body(ct.as_deref(), &resp.body),
+                headers: redact_headers(r, resp.headers),
+            }
+        });
+        Exchange {
+            kind,
+            offset_ms: 0,
+            duration_ms: millis(duration),
+            request,
+            response,
+            failure,
+        }
+    }
+
+    fn timeline(&self, name: &str, (id, kept): &(Option<String>, Vec<Kept>)) -> Timeline {
+        let first = kept.first().map(|k| k.at).unwrap_or_default();
+        Timeline {
+            name: name.to_string(),
+            validation_id: id.clone(),
+            started: humantime::format_rfc3339_millis(self.epoch + first).to_string(),
+            exchanges: kept
+                .iter()
+                .map(|k| Exchange {
+                    offset_ms: millis(k.at.saturating_sub(first)),
+                    ..k.exchange.clone()
+                })
+                .collect(),
+        }
+    }
+
+    /// Rewrites `recording.har` if an exchange came since the last write.
+    pub fn flush_har(&self) -> Result<(), RecordingError> {
+        let har = {
+            let Ok(mut inner) = self.inner.lock() else {
+                return Ok(());
+            };
+            if !inner.har_dirty {
+                return Ok(());
+            }
+            inner.har_dirty = false;
+            let mut all: Vec<&Kept> = inner.timelines.values().flat_map(|t| &t.1).collect();
+            all.sort_by_key(|k| k.at);
+            crate::har_export::har(
+                self.epoch,
+                &self.base_url,
+                all.iter().map(|k| (k.at, &k.exchange)),
+            )
+        };
+        write_json(&self.dir.join("recording.har"), &har)
+    }
+}
+
+fn redact_headers(r: &Redactor, headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .map(|(k, v)| {
+            let v = r.header(&k, &v);
+            (k, v)
+        })
+        .collect()
+}
+
+/// A validation id fit to be a file name (ids come from the network).
+fn safe_name(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RecordingError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| RecordingError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    // Written beside and renamed, so a reader never sees half a file.
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text + "\n").map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// Reads every `timelines/*.json` of a recording, in name order.
+pub fn read_timelines(dir: &Path) -> Result<Vec<Timeline>, RecordingError> {
+    let tdir = dir.join("timelines");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&tdir)
+        .map_err(io(&tdir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(RecordingError::Empty(dir.to_path_buf()));
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(io(p))?;
+            serde_json::from_str(&text).map_err(|e| RecordingError::Parse {
+                path: p.clone(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Reads a recording's HAR file.
+pub fn read_har(dir: &Path) -> Result<har::Har, RecordingError> {
+    let p = dir.join("recording.har");
+    let text = std::fs::read_to_string(&p).map_err(io(&p))?;
+    serde_json::from_str(&text).map_err(|e| RecordingError::Parse {
+        path: p.clone(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_kinds_follow_truoras_paths() {
+        assert_eq!(CallKind::of("POST", "/v1/validations"), CallKind::Create);
+        assert_eq!(
+            CallKind::of("GET", "/v1/validations/VLD1?x=1"),
+            CallKind::Poll
+        );
+        assert_eq!(
+            CallKind::of("GET", "/v1/validations/VLD1/x"),
+            CallKind::Other
+        );
+        assert_eq!(CallKind::of("GET", "/v1/validations"), CallKind::Other);
+        assert_eq!(
+            polled_id("/v1/validations/VLD1?show_details=true"),
+            Some("VLD1")
+        );
+    }
+}
