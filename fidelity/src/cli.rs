@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::diff::{self, Baseline, BaselineError, DiffError};
+use crate::diff::{self, Baseline, DiffError};
 use crate::facts;
 use crate::pick::{Mapping, MappingError};
 use crate::proxy::{ProxyConfig, ProxyError, RecordingProxy};
@@ -87,7 +87,7 @@ pub enum FidelityError {
     #[error(transparent)]
     Mapping(#[from] MappingError),
     #[error(transparent)]
-    Baseline(#[from] BaselineError),
+    Baseline(#[from] crate::toml_file::TomlFileError),
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,

@@ -13,6 +13,7 @@ use crate::pick::{self, ChosenBy, Mapping};
 use crate::recording::{CallKind, Exchange, Failure, RecordedResponse, Timeline, read_timelines};
 use crate::replay::{self, Answer, Terminal};
 use crate::shape;
+use crate::toml_file::{self, TomlFileError};
 
 /// What a difference is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -156,41 +157,9 @@ pub struct Baseline {
     pub accepted: BTreeSet<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum BaselineError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-}
-
 impl Baseline {
-    pub fn load(path: &Path) -> Result<Self, BaselineError> {
-        let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
-            path: p.clone(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| pick::line_col(&text, s.start))
-                .unwrap_or((1, 1));
-            BaselineError::Parse {
-                path: p,
-                line,
-                column,
-                message: e.message().to_string(),
-            }
-        })
+    pub fn load(path: &Path) -> Result<Self, TomlFileError> {
+        toml_file::load(path)
     }
 
     /// The baseline that accepts every finding of `report`.

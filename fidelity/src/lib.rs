@@ -20,3 +20,4 @@ pub mod redact;
 pub mod replay;
 pub mod report;
 pub mod shape;
+pub mod toml_file;

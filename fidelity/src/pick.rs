@@ -13,6 +13,7 @@ use truidentidad_scenarios::model::Scenario;
 
 use crate::recording::{CallKind, Timeline};
 use crate::shape;
+use crate::toml_file::{self, TomlFileError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -45,18 +46,8 @@ pub struct Mapping {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    File(#[from] TomlFileError),
     #[error("{path}: `{key}` maps to `{name}`, which is not a scenario (known: {known})")]
     Unknown {
         path: String,
@@ -68,24 +59,11 @@ pub enum MappingError {
 
 impl Mapping {
     pub fn load(path: &Path, catalogue: &Catalogue) -> Result<Self, MappingError> {
-        let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
-            path: p.clone(),
-            source,
-        })?;
-        let m: Mapping = toml::from_str(&text).map_err(|e| {
-            let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
-            MappingError::Parse {
-                path: p.clone(),
-                line,
-                column,
-                message: e.message().to_string(),
-            }
-        })?;
+        let m: Mapping = toml_file::load(path)?;
         for (key, name) in &m.scenarios {
             if catalogue.id_of(name).is_none() {
                 return Err(MappingError::Unknown {
-                    path: p,
+                    path: path.display().to_string(),
                     key: key.clone(),
                     name: name.clone(),
                     known: catalogue.names(),
@@ -94,14 +72,6 @@ impl Mapping {
         }
         Ok(m)
     }
-}
-
-/// 1-based line and column of byte `at`.
-pub fn line_col(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 /// The label a scenario ends with, as a recording would show it.
