@@ -136,3 +136,84 @@ pub fn pick(
         .map(|s| (s.name.clone(), ChosenBy::Outcome))
         .ok_or(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::{Exchange, RecordedRequest, RecordedResponse};
+
+    fn timeline(account: &str, outcome_body: &str) -> Timeline {
+        let x = |kind, body: &str, resp: &str| Exchange {
+            kind,
+            offset_ms: 0,
+            duration_ms: 0,
+            request: RecordedRequest {
+                method: "POST".into(),
+                path: "/v1/validations".into(),
+                headers: Vec::new(),
+                body: body.into(),
+            },
+            response: Some(RecordedResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: resp.into(),
+            }),
+            failure: None,
+        };
+        Timeline {
+            name: "VLD1".into(),
+            validation_id: Some("VLD1".into()),
+            started: String::new(),
+            exchanges: vec![
+                x(
+                    CallKind::Create,
+                    &format!("type=government&account_id={account}"),
+                    r#"{"validation_status":"pending"}"#,
+                ),
+                x(CallKind::Poll, "", outcome_body),
+            ],
+        }
+    }
+
+    const DECLINED: &str = r#"{"validation_status":"failure","failure_status":"declined","declined_reason":"similarity_threshold_not_passed"}"#;
+
+    #[test]
+    fn mapping_then_magic_account_then_outcome() {
+        let c = Catalogue::builtin();
+        let none = Mapping::default();
+        assert_eq!(
+            pick(&timeline("user-1", DECLINED), &none, &c),
+            Ok(("declined-face-mismatch".into(), ChosenBy::Outcome))
+        );
+        assert_eq!(
+            pick(
+                &timeline("rate-limited.u", r#"{"validation_status":"success"}"#),
+                &none,
+                &c
+            ),
+            Ok(("rate-limited".into(), ChosenBy::AccountId))
+        );
+        let mapping = Mapping {
+            scenarios: [(
+                "failure/declined/similarity_threshold_not_passed".to_string(),
+                "success".to_string(),
+            )]
+            .into(),
+        };
+        assert_eq!(
+            pick(&timeline("rate-limited.u", DECLINED), &mapping, &c),
+            Ok(("success".into(), ChosenBy::Mapping))
+        );
+        assert_eq!(
+            pick(
+                &timeline(
+                    "u",
+                    r#"{"validation_status":"failure","failure_status":"declined","declined_reason":"made_up"}"#
+                ),
+                &none,
+                &c
+            ),
+            Err("failure/declined/made_up".into())
+        );
+    }
+}

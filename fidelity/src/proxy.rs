@@ -1,7 +1,8 @@
 //! The recording proxy: forwards Truora's API calls to an upstream unchanged and records them.
 //!
 //! What the client gets is what the upstream sent: status, headers and body as they came, at
-//! the time they came (the proxy adds no wait of its own and no timeout). Connection faults
+//! the time they came (the body is passed on frame by frame; the proxy adds no wait of its
+//! own and no timeout). Connection faults
 //! pass through too: an upstream reset (or an answer cut short) resets the client's
 //! connection; an upstream that stalls leaves the client stalled until it gives up. Only an
 //! upstream that cannot be reached at all is answered by the proxy itself: 502 in Truora's
@@ -11,13 +12,15 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Either, Full};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
@@ -207,6 +210,9 @@ async fn serve(listener: TcpListener, state: Arc<ProxyState>, stop: impl Future<
     }
 }
 
+/// What the client gets: the upstream's body as it streams, or the proxy's own 502.
+type Answer = Either<Tee, Full<Bytes>>;
+
 /// The service's error: the client's connection is closed (reset when the flag is set).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -276,7 +282,7 @@ async fn handle(
     state: Arc<ProxyState>,
     control: Arc<ConnControl>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Abort> {
+) -> Result<Response<Answer>, Abort> {
     let at = (state.now)();
     let (parts, body) = req.into_parts();
     let body = body
@@ -314,56 +320,113 @@ async fn handle(
         .body(Full::new(body))
         .map_err(|e| Abort(format!("building the upstream request: {e}")))?;
 
-    let answer = match state.client.request(upstream).await {
-        Ok(resp) => {
-            let (head, body) = resp.into_parts();
-            body.collect().await.map(|b| (head, b.to_bytes()))
-        }
+    let resp = match state.client.request(upstream).await {
+        Ok(resp) => resp,
         Err(e) if e.is_connect() => {
             let why = describe(&e);
             flight.finish(None, Some(Failure::Unreachable));
             return Ok(unreachable(&state.base, &why));
         }
         Err(e) => {
-            // The upstream closed or reset the connection without a whole answer.
+            // The upstream closed or reset the connection without an answer.
             flight.finish(None, Some(Failure::Reset));
             control.reset_on_close();
             return Err(Abort(describe(&e)));
         }
     };
-    let (head, body) = match answer {
-        Ok(x) => x,
-        Err(e) => {
-            flight.finish(None, Some(Failure::Reset));
-            control.reset_on_close();
-            return Err(Abort(format!("reading the upstream's body: {e}")));
-        }
-    };
-    flight.finish(
-        Some(RecordedResponse {
-            status: head.status.as_u16(),
-            headers: pairs(&head.headers),
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }),
-        None,
-    );
-    let mut resp = Response::builder().status(head.status);
+    let (head, body) = resp.into_parts();
+    let mut out = Response::builder().status(head.status);
     for (k, v) in &head.headers {
         if !hop_by_hop(k.as_str()) {
-            resp = resp.header(k, v);
+            out = out.header(k, v);
         }
     }
-    resp.body(Full::new(body))
+    let mut tee = Tee {
+        inner: body,
+        kept: Vec::new(),
+        status: head.status.as_u16(),
+        headers: pairs(&head.headers),
+        flight,
+        control,
+    };
+    if tee.inner.is_end_stream() {
+        // No body at all: hyper will not poll for one.
+        let response = RecordedResponse {
+            status: tee.status,
+            headers: std::mem::take(&mut tee.headers),
+            body: String::new(),
+        };
+        tee.flight.finish(Some(response), None);
+    }
+    out.body(Either::Left(tee))
         .map_err(|e| Abort(format!("building the answer: {e}")))
 }
 
+/// The upstream's body, passed to the client frame by frame as it comes (a slow body stays
+/// slow) and kept for the recording, which is captured when it ends. An upstream that breaks
+/// off mid-body resets the client's connection.
+struct Tee {
+    inner: Incoming,
+    kept: Vec<u8>,
+    status: u16,
+    headers: Vec<(String, String)>,
+    flight: InFlight,
+    control: Arc<ConnControl>,
+}
+
+impl Body for Tee {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        let ended = match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.kept.extend_from_slice(data);
+                }
+                // With a Content-Length, hyper stops asking once it has that many bytes.
+                this.inner.is_end_stream()
+            }
+            Poll::Ready(Some(Err(_))) => {
+                this.flight.finish(None, Some(Failure::Reset));
+                this.control.reset_on_close();
+                false
+            }
+            Poll::Ready(None) => true,
+            Poll::Pending => false,
+        };
+        if ended {
+            let response = RecordedResponse {
+                status: this.status,
+                headers: std::mem::take(&mut this.headers),
+                body: String::from_utf8_lossy(&this.kept).into_owned(),
+            };
+            this.flight.finish(Some(response), None);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// 502 in Truora's envelope: the proxy, not the upstream, is speaking.
-fn unreachable(base: &str, why: &str) -> Response<Full<Bytes>> {
+fn unreachable(base: &str, why: &str) -> Response<Answer> {
     let e = ApiError::new(
         StatusCode::BAD_GATEWAY,
         format!("the recording proxy could not reach the upstream {base}: {why}"),
     );
-    let mut resp = Response::new(Full::new(Bytes::from(e.body())));
+    let mut resp = Response::new(Either::Right(Full::new(Bytes::from(e.body()))));
     *resp.status_mut() = StatusCode::BAD_GATEWAY;
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,

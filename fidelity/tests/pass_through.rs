@@ -153,3 +153,35 @@ async fn an_unreachable_upstream_is_a_502_in_truoras_envelope() {
     let t = read_timelines(dir.path()).expect("timelines");
     assert_eq!(t[0].exchanges[0].failure, Some(Failure::Unreachable));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_body_reaches_the_client_piece_by_piece() {
+    use http_body_util::BodyExt;
+    let up = upstream().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = proxy(&up.uri(), &up, dir.path()).await;
+    let id = create(&p.uri(), "slow-body.e").await;
+    up.advance(Duration::from_secs(1));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let req = hyper::Request::get(format!("{}/v1/validations/{id}", p.uri()))
+        .header("Truora-API-Key", KEY)
+        .body(http_body_util::Empty::new())
+        .expect("request");
+    let mut body = client.request(req).await.expect("answered").into_body();
+    // The upstream writes 16 bytes at a time; a proxy that waited for the whole body would
+    // hand it on as one piece.
+    let mut pieces = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("a frame").into_data() {
+            pieces.push(data.len());
+        }
+    }
+    assert!(pieces.len() > 1, "{pieces:?}");
+    assert!(pieces.iter().all(|n| *n <= 16), "{pieces:?}");
+    p.shutdown().await.expect("written");
+    let t = read_timelines(dir.path()).expect("timelines");
+    let recorded = t[0].exchanges[1].response.as_ref().expect("recorded");
+    let v = recorded.json().expect("the whole body, put back together");
+    assert_eq!(v["validation_id"], id.as_str());
+}
