@@ -42,8 +42,11 @@ pub type NowFn = Arc<dyn Fn() -> Duration + Send + Sync>;
 /// How long a connection to the upstream may take to open before the client gets a 502.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How often `recording.har` is rewritten while exchanges arrive (and once at the end).
-const HAR_EVERY: Duration = Duration::from_millis(500);
+/// How often changed timelines are written while exchanges arrive (and once at the end).
+const TIMELINES_EVERY: Duration = Duration::from_millis(500);
+
+/// How often `recording.har`, which holds every exchange, is rewritten (and once at the end).
+const HAR_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct ProxyConfig {
@@ -147,7 +150,7 @@ impl RecordingProxy {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
-        self.state.recorder.flush_har()?;
+        self.state.recorder.flush()?;
         Ok(())
     }
 
@@ -180,6 +183,7 @@ fn upstream_base(url: &str) -> Result<String, ProxyError> {
 
 async fn serve(listener: TcpListener, state: Arc<ProxyState>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
+    let mut timelines_tick = tokio::time::interval(TIMELINES_EVERY);
     let mut har_tick = tokio::time::interval(HAR_EVERY);
     loop {
         let (stream, _) = tokio::select! {
@@ -191,10 +195,12 @@ async fn serve(listener: TcpListener, state: Arc<ProxyState>, stop: impl Future<
                     continue;
                 }
             },
+            _ = timelines_tick.tick() => {
+                write_off_the_loop(&state, Recorder::flush_timelines);
+                continue;
+            }
             _ = har_tick.tick() => {
-                if let Err(e) = state.recorder.flush_har() {
-                    tracing::warn!("{e}");
-                }
+                write_off_the_loop(&state, Recorder::flush_har);
                 continue;
             }
             () = &mut stop => break,
@@ -212,6 +218,17 @@ async fn serve(listener: TcpListener, state: Arc<ProxyState>, stop: impl Future<
 
 /// What the client gets: the upstream's body as it streams, or the proxy's own 502.
 type Answer = Either<Tee, Full<Bytes>>;
+
+/// Runs a file write on the blocking pool, so the accept loop and the requests never wait
+/// for the disk.
+fn write_off_the_loop(state: &Arc<ProxyState>, write: fn(&Recorder) -> Result<(), RecordingError>) {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = write(&state.recorder) {
+            tracing::warn!("{e}");
+        }
+    });
+}
 
 /// The service's error: the client's connection is closed (reset when the flag is set).
 #[derive(Debug, thiserror::Error)]
@@ -266,9 +283,7 @@ impl InFlight {
             response,
             failure,
         };
-        if let Err(e) = self.state.recorder.capture(raw) {
-            tracing::warn!("recording an exchange: {e}");
-        }
+        self.state.recorder.capture(raw);
     }
 }
 

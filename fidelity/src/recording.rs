@@ -6,7 +6,7 @@
 //! failed) get a `loose-NNNN` timeline each. Everything is redacted before it is kept
 //! ([`crate::redact`]): the unredacted exchange never outlives [`Recorder::capture`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -154,6 +154,8 @@ struct Kept {
 struct Inner {
     timelines: BTreeMap<String, (Option<String>, Vec<Kept>)>,
     loose: u32,
+    /// Timelines changed since they were last written.
+    dirty: BTreeSet<String>,
     har_dirty: bool,
 }
 
@@ -213,8 +215,8 @@ impl Recorder {
         &self.dir
     }
 
-    /// Redacts `raw`, files it under its validation and rewrites that validation's timeline.
-    pub fn capture(&self, raw: RawExchange) -> Result<(), RecordingError> {
+    /// Redacts `raw` and files it under its validation; [`Self::flush_timelines`] writes it.
+    pub fn capture(&self, raw: RawExchange) {
         let kind = CallKind::of(&raw.request.method, &raw.request.path);
         let validation_id = match kind {
             CallKind::Poll => polled_id(&raw.request.path).map(str::to_string),
@@ -228,7 +230,7 @@ impl Recorder {
         };
         let exchange = self.redact(kind, raw.duration, raw.request, raw.response, raw.failure);
         let Ok(mut inner) = self.inner.lock() else {
-            return Ok(());
+            return;
         };
         let validation_id = validation_id.filter(|id| safe_name(id));
         let name = match &validation_id {
@@ -242,16 +244,44 @@ impl Recorder {
             .timelines
             .entry(name.clone())
             .or_insert_with(|| (validation_id, Vec::new()));
-        entry.1.push(Kept {
-            at: raw.at,
-            exchange,
-        });
-        entry.1.sort_by_key(|k| k.at);
+        // Exchanges end out of order (a stalled poll outlives the next one); kept by arrival.
+        let at = entry.1.partition_point(|k| k.at <= raw.at);
+        entry.1.insert(
+            at,
+            Kept {
+                at: raw.at,
+                exchange,
+            },
+        );
+        inner.dirty.insert(name);
         inner.har_dirty = true;
-        let timeline = self.timeline(&name, &inner.timelines[&name]);
-        drop(inner);
-        let path = self.dir.join("timelines").join(format!("{name}.json"));
-        write_json(&path, &timeline)
+    }
+
+    /// Writes the timelines that changed since the last call. Called every half second by the
+    /// proxy, off the request path, so a validation polled thousands of times is not rewritten
+    /// on every poll.
+    pub fn flush_timelines(&self) -> Result<(), RecordingError> {
+        let changed: Vec<Timeline> = {
+            let Ok(mut inner) = self.inner.lock() else {
+                return Ok(());
+            };
+            let dirty = std::mem::take(&mut inner.dirty);
+            dirty
+                .iter()
+                .filter_map(|name| Some(self.timeline(name, inner.timelines.get(name)?)))
+                .collect()
+        };
+        for t in changed {
+            let path = self.dir.join("timelines").join(format!("{}.json", t.name));
+            write_json(&path, &t)?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything not yet written.
+    pub fn flush(&self) -> Result<(), RecordingError> {
+        self.flush_timelines()?;
+        self.flush_har()
     }
 
     fn redact(
