@@ -254,6 +254,15 @@ async fn the_diff_reports_exactly_the_planted_differences() {
     .expect("diff runs");
     assert_eq!(again.new_count(), 1);
 
+    // JSON and HTML carry the same findings.
+    let json: serde_json::Value = serde_json::from_str(&report::json(&report)).expect("JSON");
+    assert_eq!(
+        (json["new"].as_u64(), json["passed"].as_bool()),
+        (Some(4), Some(false))
+    );
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(4));
+    let html = report::html(&report);
+    assert_eq!(html.matches("<tr class=\"new\">").count(), 4, "{html}");
     // JUnit carries one failure per new difference.
     let junit = report::junit(&report);
     assert_eq!(junit.matches("<failure ").count(), 4, "{junit}");
@@ -290,6 +299,29 @@ async fn the_recording_holds_no_key_document_name_or_ip() {
             .collect();
         assert!(leaks.is_empty(), "`{secret}` is in {leaks:?}");
     }
+    // The HAR holds every recorded exchange, in order, as HAR 1.2.
+    let har_log = truidentidad_fidelity::recording::read_har(dir.path()).expect("HAR 1.2");
+    let timelines =
+        truidentidad_fidelity::recording::read_timelines(dir.path()).expect("timelines");
+    assert_eq!(har_log.log.version, "1.2");
+    assert_eq!(
+        har_log.log.entries.len(),
+        timelines.iter().map(|t| t.exchanges.len()).sum::<usize>()
+    );
+    let started: Vec<&String> = har_log
+        .log
+        .entries
+        .iter()
+        .map(|e| &e.started_date_time)
+        .collect();
+    assert!(started.windows(2).all(|w| w[0] <= w[1]), "{started:?}");
+    assert_eq!(har_log.log.entries[0].request.method, "POST");
+    assert!(
+        har_log.log.entries[0]
+            .request
+            .url
+            .ends_with("/v1/validations")
+    );
     // The key is still told apart: the same hash everywhere for the good key.
     let har = std::fs::read_to_string(dir.path().join("recording.har")).expect("har");
     let hash = truidentidad_fidelity::redact::key_hash(KEY);
