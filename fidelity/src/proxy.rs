@@ -25,7 +25,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use truidentidad_conformance::http::describe;
 use truidentidad_mock_server::conn::{ConnControl, FaultableStream};
@@ -45,8 +45,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often changed timelines are written while exchanges arrive (and once at the end).
 const TIMELINES_EVERY: Duration = Duration::from_millis(500);
 
-/// How often `recording.har`, which holds every exchange, is rewritten (and once at the end).
-const HAR_EVERY: Duration = Duration::from_secs(10);
+/// How often `recording.har`, which holds every exchange, is rewritten (and once at the end):
+/// rarely, since it grows with the recording; the timelines are the running record.
+const HAR_EVERY: Duration = Duration::from_secs(60);
+
+/// How long an idle connection to the upstream is kept for reuse.
+const POOL_IDLE: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct ProxyConfig {
@@ -100,7 +104,13 @@ impl RecordingProxy {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        // Idle upstream connections are dropped after 5 s, before servers drop them (the
+        // mock after 10 s, load balancers after 60 s): reusing one the upstream is closing
+        // fails the request, which the proxy would pass on as a reset it did not see happen.
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .build(connector);
         let listener =
             TcpListener::bind(config.listen)
                 .await

@@ -195,6 +195,9 @@ pub struct Recorder {
     base_url: String,
     redactor: Redactor,
     inner: Mutex<Inner>,
+    /// Held for a whole flush, so two flushes never write one file at once and the one at the
+    /// end waits for a periodic one still writing.
+    flushing: Mutex<()>,
 }
 
 impl Recorder {
@@ -208,6 +211,7 @@ impl Recorder {
             base_url: base_url.trim_end_matches('/').to_string(),
             redactor: Redactor::new(),
             inner: Mutex::new(Inner::default()),
+            flushing: Mutex::new(()),
         })
     }
 
@@ -261,6 +265,9 @@ impl Recorder {
     /// proxy, off the request path, so a validation polled thousands of times is not rewritten
     /// on every poll.
     pub fn flush_timelines(&self) -> Result<(), RecordingError> {
+        let Ok(_flushing) = self.flushing.lock() else {
+            return Ok(());
+        };
         let changed: Vec<Timeline> = {
             let Ok(mut inner) = self.inner.lock() else {
                 return Ok(());
@@ -337,6 +344,9 @@ impl Recorder {
 
     /// Rewrites `recording.har` if an exchange came since the last write.
     pub fn flush_har(&self) -> Result<(), RecordingError> {
+        let Ok(_flushing) = self.flushing.lock() else {
+            return Ok(());
+        };
         let har = {
             let Ok(mut inner) = self.inner.lock() else {
                 return Ok(());

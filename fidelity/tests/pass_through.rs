@@ -104,8 +104,9 @@ async fn an_upstream_stall_stalls_the_client() {
     // The proxy records the poll once it sees the client hang up.
     let file = dir.path().join("timelines").join(format!("{id}.json"));
     for _ in 0..200 {
-        let t = read_timelines(dir.path()).expect("timelines");
-        if t[0].exchanges.len() == 2 {
+        // Timelines are written every half second: none may be there yet.
+        let t = read_timelines(dir.path()).unwrap_or_default();
+        if t.first().is_some_and(|t| t.exchanges.len() == 2) {
             assert_eq!(t[0].exchanges[1].failure, Some(Failure::ClientGaveUp));
             assert!(t[0].exchanges[1].response.is_none());
             p.shutdown().await.expect("written");
