@@ -42,7 +42,8 @@ pub struct RecordArgs {
 pub enum FidelityCommand {
     /// Replay a recording on the mock and list the structural differences (exit 1 on a new one).
     Diff(DiffArgs),
-    /// Which facts of docs/fidelity.md a recording confirms, contradicts or does not touch.
+    /// Which documented facts about Truora's API (those `conformance server` checks) a
+    /// recording confirms, contradicts or does not touch.
     Facts(FactsArgs),
 }
 

@@ -64,7 +64,7 @@ pub struct ProxyConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     #[error(
-        "--upstream `{0}` is not an http://host[:port] URL (https upstreams need a TLS tunnel in front; see docs/record.md)"
+        "--upstream `{0}` is not an http://host[:port] URL (for an https upstream, put a TLS-originating forwarder such as nginx in front)"
     )]
     Upstream(String),
     #[error("cannot listen on {addr}: {source}")]
