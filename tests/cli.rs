@@ -85,7 +85,7 @@ fn serve_prints_the_address_first_and_stops_cleanly_on_sigterm() {
 fn serve_logging(env: &[(&str, &str)]) -> String {
     let (mut child, addr) = listening(
         Command::new(BIN)
-            .args(["serve", "--port", "0"])
+            .args(["serve", "--port", "0", "--seed", "7"])
             .envs(env.iter().copied())
             .stderr(Stdio::piped()),
     );
@@ -124,7 +124,9 @@ fn serve_logs_one_line_per_request_to_stderr_and_flushes_it_on_exit() {
         requests.iter().map(|l| rest(l)).collect::<Vec<_>>(),
         [
             " INFO method=GET path=/v1/validations/VLDnope status=404",
-            " INFO method=POST path=/v1/validations status=200",
+            // A create says which validation it made and what chose its scenario.
+            " INFO method=POST path=/v1/validations status=200 \
+             validation_id=VLD69dac240c5d52d65e46dbfc50c29f4eb scenario=success chosen_by=account_id",
         ]
     );
     assert!(log.lines().any(|l| l.ends_with("INFO stopped")), "{log}");
@@ -448,4 +450,170 @@ fn conformance_run_names_a_client_service_that_is_not_listening() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&port.to_string(), "PORT");
     insta::assert_snapshot!(stderr, @"error: cannot connect to the client service at http://127.0.0.1:PORT/follow (is it running and listening there?): Connection refused (os error 111)");
+}
+
+/// `load` without a mode still runs for a release, and says first which mode it now is.
+#[test]
+fn load_without_a_mode_names_its_new_form() {
+    let out = Command::new(BIN)
+        .args(["load", "--rate", "0", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr), @r"
+    note: `load` without a mode is deprecated and goes in the next release: use `truidentidad-mock load run …` with the same options (`load --help` lists the modes)
+    error: the schedule creates no validations: give --rate above 0 (e.g. --rate 50) or --stages with a rate above 0
+    ");
+}
+
+#[test]
+fn a_near_miss_magic_account_id_is_warned_about_in_the_header_and_the_log() {
+    // `declined-decesed` is one letter from `declined-deceased`: the create gets what the id
+    // asks for as written (the default scenario), and both the response and the log say
+    // which scenario it probably meant.
+    let (mut child, addr) = listening(
+        Command::new(BIN)
+            .args(["serve", "--port", "0", "--seed", "7"])
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped()),
+    );
+    let body = "type=government&account_id=declined-decesed.user-1";
+    let resp = http(
+        &addr,
+        &format!(
+            "POST /v1/validations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTruora-API-Key: k\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let mut stderr = child.stderr.take().unwrap();
+    terminate(&mut child);
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    let header = resp
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("x-mock-warning:"))
+        .unwrap_or_else(|| panic!("no X-Mock-Warning in {resp}"));
+    // The log line without its time and latency, which change from run to run.
+    let line = log
+        .lines()
+        .find(|l| l.contains("method=POST"))
+        .unwrap_or_else(|| panic!("no POST line in {log}"));
+    let line = line
+        .split_once(' ')
+        .unwrap()
+        .1
+        .rsplit_once(" latency_ms=")
+        .unwrap()
+        .0;
+    insta::assert_snapshot!(format!("{header}\n{line}"));
+}
+
+/// Every `--help`, top level and per subcommand.
+const HELP_PAGES: &[&[&str]] = &[
+    &[],
+    &["serve"],
+    &["scenarios", "list"],
+    &["scenarios", "show"],
+    &["scenarios", "check"],
+    &["conformance", "run"],
+    &["conformance", "list"],
+    &["conformance", "server"],
+    &["load"],
+    &["load", "run"],
+    &["load", "raw"],
+    &["load", "fleet"],
+    &["load", "merge"],
+    &["identities"],
+    &["health"],
+    &["docs"],
+    &["record"],
+    &["fidelity"],
+    &["fidelity", "diff"],
+    &["fidelity", "facts"],
+];
+
+fn output(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn help_points_only_to_documents_the_binary_itself_prints() {
+    // After `pip install` or `cargo install` there is no checkout: a path like
+    // `benches/SCHEMA.md` in the help would lead nowhere, `truidentidad-mock docs SCHEMA` does.
+    let mut referenced = std::collections::BTreeSet::new();
+    for page in HELP_PAGES {
+        let args: Vec<&str> = page.iter().copied().chain(["--help"]).collect();
+        let (ok, help) = output(&args);
+        assert!(ok, "{args:?}: {help}");
+        for word in help.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+            let word = word.trim_end_matches(['.', ',', ';', '`']);
+            assert!(
+                !(word.ends_with(".md") && word.contains('/')),
+                "{args:?} --help names the repository file {word}"
+            );
+        }
+        for (i, _) in help.match_indices("truidentidad-mock docs ") {
+            let name: String = help[i + 23..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if !name.is_empty() {
+                referenced.insert(name);
+            }
+        }
+    }
+    assert!(referenced.contains("SCHEMA"), "{referenced:?}");
+    for name in &referenced {
+        let (ok, text) = output(&["docs", name]);
+        assert!(ok && text.starts_with('#'), "docs {name}: {text}");
+    }
+    let (_, schema) = output(&["docs", "SCHEMA"]);
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        schema,
+        std::fs::read_to_string(repo.join("benches/SCHEMA.md")).unwrap()
+    );
+    let (ok, err) = output(&["docs", "nope"]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("no document `nope`; known: README, SCHEMA"),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_dash_h_is_a_summary_and_dash_dash_help_the_full_text() {
+    let (_, short) = output(&["serve", "-h"]);
+    let (_, long) = output(&["serve", "--help"]);
+    assert!(
+        short.lines().count() * 2 < long.lines().count(),
+        "-h has {} lines, --help {}",
+        short.lines().count(),
+        long.lines().count()
+    );
+    assert!(short.contains("truidentidad-mock serve --help"), "{short}");
+    assert!(long.contains("Examples:"), "{long}");
+}
+
+#[test]
+fn version_names_the_commit() {
+    let (ok, text) = output(&["--version"]);
+    assert!(ok, "{text}");
+    let rest = text
+        .strip_prefix(concat!(
+            "truidentidad-mock ",
+            env!("CARGO_PKG_VERSION"),
+            " (commit "
+        ))
+        .unwrap_or_else(|| panic!("{text}"));
+    let commit = rest.trim_end().strip_suffix(')').unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
+    );
 }

@@ -1,8 +1,10 @@
 //! The README's "Use it from your stack" section is what runs elsewhere: each snippet must be
 //! the file (or doctest) that a test executes, so copying it copies something that works.
 //!
-//! - Python: `clients/python/example/tests/test_readme.py` (pytest in `.ci/run`).
-//! - Node.js: `clients/node/example/test/readme.test.js` (`node --test` in `.ci/run`).
+//! - Python: `clients/python/smoke/test_readme.py` (pytest in `.ci/run`'s package step, from
+//!   a scratch directory where the wheel is all that is installed: `scripts/package_smoke.sh`).
+//! - Node.js: `clients/node/smoke/readme.test.js` (`node --test` in the same step, in a scratch
+//!   project with the npm packages installed from their tarballs).
 //! - Container: the Dockerfile's header (`scripts/dockerfile_steps.py` in `.ci/run` starts the
 //!   image's command with this `docker run` line's variables).
 //! - CI: the action's inputs (`tests/ci_recipes.rs` runs the action itself).
@@ -38,16 +40,13 @@ fn one(lang: &str) -> String {
 }
 
 #[test]
-fn python_snippet_is_the_example_apps_test() {
-    assert_eq!(
-        one("python"),
-        read("clients/python/example/tests/test_readme.py")
-    );
+fn python_snippet_is_the_installed_wheels_test() {
+    assert_eq!(one("python"), read("clients/python/smoke/test_readme.py"));
 }
 
 #[test]
-fn node_snippet_is_the_example_apps_test() {
-    assert_eq!(one("js"), read("clients/node/example/test/readme.test.js"));
+fn node_snippet_is_the_installed_packages_test() {
+    assert_eq!(one("js"), read("clients/node/smoke/readme.test.js"));
 }
 
 #[test]

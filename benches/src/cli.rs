@@ -24,42 +24,22 @@ use crate::spec::{Mix, SpecError, Stages, parse_duration, parse_rate};
 use crate::stats::Stats;
 use crate::threshold::{self, Threshold};
 
+mod modes;
+pub use modes::{ArrivalArgs, FleetArgs, OutputArgs, RawArgs, RunArgs, ServerArgs};
+
 /// Exit code when a `--threshold` fails, as k6 uses.
 pub const THRESHOLD_FAILED: u8 = 99;
 
 const AFTER_HELP: &str = "\
 Examples:
-  # 200 validations/s for 30 s, each polled every second until it ends
-  truidentidad-mock load --target http://127.0.0.1:8080 --rate 200 --duration 30s
+  truidentidad-mock load run --target http://127.0.0.1:8080 --rate 200 --duration 30s
+  truidentidad-mock load raw get --concurrency 64 --duration 10s
+  truidentidad-mock load fleet --client 'python3 my_poller.py' --rate 10 --duration 30s
+  truidentidad-mock load merge run-*.json --json all.json
 
-  # a realistic outcome mix, a ramp, and a CI gate (exit code 99 when a threshold fails)
-  truidentidad-mock load --mix success=80,declined-face-mismatch=15,expired-not-finished=5 \\
-      --stages 30s:100,60s:500,30s:0 --threshold 'poll.p99<50ms' --threshold 'errors.rate<1%' \\
-      --json run.json
-
-  # compare with an earlier run
-  truidentidad-mock load --rate 200 --duration 30s --compare baseline.json
-
-  # outcomes from test people's document numbers instead of a mix
-  truidentidad-mock identities --count 120 --format csv > people.csv
-  truidentidad-mock load --identities people.csv --rate 20 --duration 30s
-
-  # live figures for Prometheus/Grafana on http://127.0.0.1:9464/metrics while it runs
-  truidentidad-mock load --rate 200 --duration 10m --metrics-addr 127.0.0.1:9464
-
-  # raw mode: 64 connections hammer GET /v1/validations/{id}, as wrk does
-  truidentidad-mock load --raw get --concurrency 64 --duration 10s
-
-  # fleet mode: YOUR client, once per validation, against an in-process mock that throttles
-  truidentidad-mock load --client 'python3 my_poller.py' --rate 10 --duration 30s \\
-      --concurrency 200 --rate-limit 50/s --threshold 'detection_lag.p99<5s'
-
-  # fleet mode against a running mock (shared, or replicas behind a balancer)
-  truidentidad-mock load --client-url http://127.0.0.1:9000/follow \\
-      --target http://mock.staging:8080 --api-key team-key --rate 5 --duration 60s
-
-Latencies are measured from the intended send time (coordinated omission corrected) and
-reported in milliseconds. The --json schema is documented in benches/SCHEMA.md.";
+`load <MODE> --help` lists a mode's options with examples. The old form without a mode
+(`load --rate …`) still runs, for one release, with a note naming its new form. The --json
+schema: `truidentidad-mock docs SCHEMA`.";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum RawArg {
@@ -77,9 +57,10 @@ enum SelectorArg {
     Header,
 }
 
-/// Arguments of `truidentidad-mock load`.
+/// Arguments of `truidentidad-mock load`: a mode's subcommand, or (for one more release) the
+/// old single-command form, whose options are hidden from the help.
 #[derive(Debug, Args)]
-#[command(after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
+#[command(after_long_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 pub struct LoadArgs {
     #[command(subcommand)]
     pub action: Option<LoadAction>,
@@ -87,11 +68,12 @@ pub struct LoadArgs {
     /// [default: http://127.0.0.1:8080]. With --client/--client-url: a running
     /// truidentidad-mock (or replicas behind a balancer) the fleet is sent to and followed
     /// through its /_mock/ control API, instead of an in-process mock.
-    #[arg(long)]
+    #[arg(hide = true, long)]
     pub target: Option<String>,
     /// Fleet mode with --target: the target's admin token, if it has one (read from its
     /// control API's journal and validations).
     #[arg(
+        hide = true,
         long,
         env = "TRUIDENTIDAD_MOCK_ADMIN_TOKEN",
         hide_env_values = true,
@@ -102,22 +84,31 @@ pub struct LoadArgs {
     /// suite's environment (TRUORA_API_BASE_URL, TRUORA_API_KEY, TRUORA_ACCOUNT_ID,
     /// TRUORA_POLL_DEADLINE_SECONDS; a JSON result as its last stdout line), against one
     /// mock that sees the whole fleet's traffic (in-process, or --target).
-    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["raw", "client_url"])]
+    #[arg(hide = true, long, value_name = "COMMAND", conflicts_with_all = ["raw", "client_url"])]
     pub client: Option<String>,
     /// Fleet mode with a client that is a service: POSTed {"account_id", "base_url",
     /// "api_key", "poll_deadline_seconds"} once per validation, answering the result JSON.
-    #[arg(long, value_name = "URL", conflicts_with = "raw")]
+    #[arg(hide = true, long, value_name = "URL", conflicts_with = "raw")]
     pub client_url: Option<String>,
     /// Fleet mode: throttle the mock to this rate (429 with Retry-After beyond it), e.g. 50/s
     /// or 50/s/key, to see how the fleet takes it.
-    #[arg(long)]
+    #[arg(hide = true, long)]
     pub rate_limit: Option<RateLimit>,
     /// Fleet mode: a brown-out AT:FOR:EFFECT from the run's start, e.g. 20s:10s:503 or
     /// 20s:10s:+2s (repeatable).
-    #[arg(long = "brownout", value_name = "AT:FOR:EFFECT")]
+    #[arg(hide = true, long = "brownout", value_name = "AT:FOR:EFFECT")]
     pub brownouts: Vec<Brownout>,
+    /// Fleet mode: the port of the in-process mock (and its dashboard), e.g. to keep a
+    /// dashboard tab open across runs [default: a free port].
+    #[arg(hide = true, long, value_name = "PORT", conflicts_with = "target")]
+    pub mock_port: Option<u16>,
+    /// Fleet mode: after the run and its report, keep the in-process mock and its dashboard
+    /// open (to look at the journal, validations and charts) until Ctrl-C.
+    #[arg(hide = true, long, conflicts_with = "target")]
+    pub hold: bool,
     /// Sent as Truora-API-Key on every request.
     #[arg(
+        hide = true,
         long,
         env = "TRUORA_API_KEY",
         default_value = "load-test",
@@ -126,98 +117,107 @@ pub struct LoadArgs {
     pub api_key: String,
     /// Validations created per second (open model: arrivals do not wait for responses). With
     /// --stages, the rate the first stage ramps from.
-    #[arg(long, value_parser = parse_rate)]
+    #[arg(hide = true, long, value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Ramp stages DURATION:RATE, e.g. 30s:100,60s:500,30s:0 (rate moves linearly to each target).
-    #[arg(long, value_parser = Stages::parse, conflicts_with = "duration")]
+    #[arg(hide = true, long, value_parser = Stages::parse, conflicts_with = "duration")]
     pub stages: Option<Stages>,
     /// How long validations keep arriving (raw mode: how long to hammer).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(hide = true, long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Wait between polls of one validation.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(hide = true, long, default_value = "1s", value_parser = parse_duration)]
     pub poll_interval: Duration,
     /// Multiply the wait by this after each poll (1 = fixed interval).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(hide = true, long, default_value_t = 1.0)]
     pub poll_backoff: f64,
     /// Longest wait between polls with backoff.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(hide = true, long, default_value = "30s", value_parser = parse_duration)]
     pub poll_max_interval: Duration,
     /// Spread each wait by up to ± this fraction (0 to 1) so polls do not move in lockstep.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(hide = true, long, default_value_t = 0.1)]
     pub poll_jitter: f64,
     /// Give up on a validation still pending this long after it was due to start.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    #[arg(hide = true, long, default_value = "60s", value_parser = parse_duration)]
     pub poll_deadline: Duration,
     /// Scenario mix, NAME=WEIGHT,… (names are the target's scenarios).
-    #[arg(long, default_value = "success")]
+    #[arg(hide = true, long, default_value = "success")]
     pub mix: String,
     /// How each validation tells the target its scenario.
-    #[arg(long, value_enum, default_value = "account-id")]
+    #[arg(hide = true, long, value_enum, default_value = "account-id")]
     scenario_via: SelectorArg,
     /// Test people (`truidentidad-mock identities` output, JSON or CSV): validation n sends
     /// person n's `document_number` (cycling) with a plain account id, so each outcome comes
     /// from the test identity instead of --mix. Example:
     /// `truidentidad-mock identities --count 120 --format csv > people.csv`, then
     /// `load --identities people.csv --rate 20 --duration 30s`.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["mix", "scenario_via", "raw", "client", "client_url"])]
+    #[arg(hide = true, long, value_name = "FILE", conflicts_with_all = ["mix", "scenario_via", "raw", "client", "client_url"])]
     pub identities: Option<PathBuf>,
     /// Most validations in flight; arrivals beyond it are dropped and counted.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(hide = true, long, default_value_t = 100_000)]
     pub max_in_flight: u64,
     /// Stop after this many requests, whatever the schedule says.
-    #[arg(long, default_value_t = 10_000_000)]
+    #[arg(hide = true, long, default_value_t = 10_000_000)]
     pub max_requests: u64,
     /// A request without a full response after this counts as a timeout error.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(hide = true, long, default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
     /// Polling model: most requests (and so connections) open at once. Requests beyond it
     /// wait for a free connection, and the wait counts in their latency; without a cap, every
     /// hiccup opens more connections until the target refuses them.
-    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(hide = true, long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
     /// Raw mode: hammer one endpoint at fixed concurrency instead of the polling model.
-    #[arg(long, value_enum)]
+    #[arg(hide = true, long, value_enum)]
     raw: Option<RawArg>,
     /// Raw mode: connections sending back to back. Fleet mode: most client runs at once
     /// (arrivals beyond it wait, and the wait is reported as start delay).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(hide = true, long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: u32,
     /// Raw get: the validation to read (created first when absent).
-    #[arg(long, requires = "raw")]
+    #[arg(hide = true, long, requires = "raw")]
     pub validation_id: Option<String>,
-    /// Write the report as JSON (schema: benches/SCHEMA.md).
-    #[arg(long, value_name = "FILE")]
+    /// Write the report as JSON (schema: `truidentidad-mock docs SCHEMA`).
+    #[arg(hide = true, long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Fail with exit code 99 unless METRIC OP VALUE holds, e.g. 'poll.p99<50ms' (repeatable).
-    #[arg(long = "threshold", value_parser = threshold::parse, value_name = "EXPR")]
+    #[arg(hide = true, long = "threshold", value_parser = threshold::parse, value_name = "EXPR")]
     pub thresholds: Vec<Threshold>,
     /// Print the change of the headline figures against an earlier --json report.
-    #[arg(long, value_name = "FILE")]
+    #[arg(hide = true, long, value_name = "FILE")]
     pub compare: Option<PathBuf>,
     /// Seed for account ids and jitter (default: from the time of day).
-    #[arg(long)]
+    #[arg(hide = true, long)]
     pub seed: Option<u64>,
     /// Worker threads (default: one per core).
-    #[arg(long)]
+    #[arg(hide = true, long)]
     pub threads: Option<usize>,
     /// No progress display.
-    #[arg(long, short)]
+    #[arg(hide = true, long, short)]
     pub quiet: bool,
     /// Serve the run's live figures (requests, errors, validations, outcomes, latency
     /// quantiles) in the Prometheus text format at http://ADDR/metrics while it runs, e.g.
     /// 127.0.0.1:9464 (port 0 picks one; the address is printed on stderr). Not in fleet
     /// mode, whose mock serves /_mock/metrics.
-    #[arg(long, value_name = "ADDR", conflicts_with_all = ["client", "client_url"])]
+    #[arg(hide = true, long, value_name = "ADDR", conflicts_with_all = ["client", "client_url"])]
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Write the report as one self-contained HTML page with charts.
+    #[arg(hide = true, long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
-/// What `load` does besides a run.
+/// The modes of `load`.
 #[derive(Debug, clap::Subcommand)]
 pub enum LoadAction {
+    /// Create validations at a rate and poll each to its end (the polling model).
+    Run(Box<RunArgs>),
+    /// Hammer one endpoint at fixed concurrency, as wrk does.
+    Raw(Box<RawArgs>),
+    /// Run YOUR client once per validation against one mock that sees the whole fleet.
+    Fleet(Box<FleetArgs>),
     /// Merge the --json reports of runs made side by side (e.g. on several machines against
     /// one target) into one, with exact percentiles from their embedded histograms.
-    #[command(after_help = MERGE_HELP)]
+    #[command(after_long_help = MERGE_HELP)]
     Merge(MergeArgs),
 }
 
@@ -243,6 +243,9 @@ pub struct MergeArgs {
     /// Fail with exit code 99 unless METRIC OP VALUE holds on the merged figures (repeatable).
     #[arg(long = "threshold", value_parser = threshold::parse, value_name = "EXPR")]
     pub thresholds: Vec<Threshold>,
+    /// Write the merged report as one self-contained HTML page with charts.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Errors that stop a load run before or after it (request failures are counted, not fatal).
@@ -368,7 +371,15 @@ fn plan(args: &LoadArgs) -> Result<Mode, LoadError> {
             brownouts: args.brownouts.clone(),
             seed: args.seed.unwrap_or_else(time_seed),
             quiet_window: FLEET_QUIET_WINDOW,
+            mock_port: args.mock_port.unwrap_or(0),
+            hold: args.hold,
         }));
+    }
+    if args.mock_port.is_some() || args.hold {
+        return Err(SpecError(
+            "--mock-port and --hold are about the fleet mode's own mock: use them with --client or --client-url".into(),
+        )
+        .into());
     }
     if args.rate_limit.is_some() || !args.brownouts.is_empty() {
         return Err(SpecError(
@@ -465,18 +476,56 @@ pub fn run_merge(args: &MergeArgs) -> Result<ExitCode, LoadError> {
         write_json(path, &report)?;
     }
     let verdicts = threshold::check(&report, &args.thresholds);
+    if let Some(path) = &args.html {
+        let page = crate::html::load_page(&report, &verdicts, &html_context(None, Vec::new()));
+        write_file(path, page.as_bytes())?;
+    }
     Ok(print_verdicts(&verdicts))
 }
 
-/// The whole run inside an existing runtime (what tests call).
-pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
-    if let Some(LoadAction::Merge(m)) = &args.action {
-        return run_merge(m);
+/// What the HTML page says about how the run was made.
+fn html_context(seed: Option<u64>, shades: Vec<crate::html::Shade>) -> crate::html::Context {
+    let command_line = std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$*?<>|&;".contains(c))
+            {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    crate::html::Context {
+        command_line,
+        seed,
+        shades,
     }
+}
+
+/// The whole run inside an existing runtime (what tests call).
+pub async fn run_async(mut args: LoadArgs) -> Result<ExitCode, LoadError> {
+    let args = match args.action.take() {
+        Some(LoadAction::Merge(m)) => return run_merge(&m),
+        Some(LoadAction::Run(r)) => LoadArgs::from(*r),
+        Some(LoadAction::Raw(r)) => LoadArgs::from(*r),
+        Some(LoadAction::Fleet(f)) => LoadArgs::from(*f),
+        None => {
+            eprintln!(
+                "note: `load` without a mode is deprecated and goes in the next release: use `truidentidad-mock {} …` with the same options (`load --help` lists the modes)",
+                modes::new_form(&args)
+            );
+            args
+        }
+    };
     let mode = plan(&args)?;
     if let Mode::Fleet(fleet) = mode {
         return run_fleet_mode(&args, fleet).await;
     }
+    let seed = match &mode {
+        Mode::Polling(p) => Some(p.seed),
+        _ => None,
+    };
     let target = args
         .target
         .clone()
@@ -542,6 +591,10 @@ pub async fn run_async(args: LoadArgs) -> Result<ExitCode, LoadError> {
         write_json(path, &report)?;
     }
     let verdicts = threshold::check(&report, &args.thresholds);
+    if let Some(path) = &args.html {
+        let page = crate::html::load_page(&report, &verdicts, &html_context(seed, Vec::new()));
+        write_file(path, page.as_bytes())?;
+    }
     Ok(print_verdicts(&verdicts))
 }
 
@@ -550,6 +603,35 @@ const DEFAULT_TARGET: &str = "http://127.0.0.1:8080";
 
 /// `load --client` / `--client-url`: the fleet run, its report and its thresholds.
 async fn run_fleet_mode(args: &LoadArgs, plan: FleetPlan) -> Result<ExitCode, LoadError> {
+    let seed = plan.seed;
+    // The periods the mock pushed back, shaded on the HTML chart (an external target's own
+    // limits are not known here).
+    let mut shades: Vec<crate::html::Shade> = plan
+        .brownouts
+        .iter()
+        .map(|b| crate::html::Shade {
+            from_s: b.start.as_secs_f64(),
+            to_s: (b.start + b.length).as_secs_f64(),
+            label: match b.effect {
+                truidentidad_mock_server::conditions::BrownoutEffect::Unavailable => {
+                    "brown-out: 503".to_string()
+                }
+                truidentidad_mock_server::conditions::BrownoutEffect::Latency(d) => {
+                    format!("brown-out: +{} ms", d.as_millis())
+                }
+            },
+        })
+        .collect();
+    if let Some(limit) = plan.rate_limit {
+        shades.insert(
+            0,
+            crate::html::Shade {
+                from_s: 0.0,
+                to_s: f64::MAX,
+                label: format!("rate limit {limit}"),
+            },
+        );
+    }
     let client = match &plan.client {
         ClientSpec::Command(c) => c.clone(),
         ClientSpec::Url(u) => u.clone(),
@@ -565,14 +647,35 @@ async fn run_fleet_mode(args: &LoadArgs, plan: FleetPlan) -> Result<ExitCode, Lo
     if let Some(target) = &plan.target {
         check_reachable(&target.url).await?;
     }
-    let run = crate::fleet::run_fleet(plan, Display::auto(args.quiet)).await?;
+    let (run, held) = crate::fleet::run_fleet(plan, Display::auto(args.quiet)).await?;
     let report = FleetReport::new(&run, &client);
     print!("{}", report.to_text());
     if let Some(path) = &args.json {
         write_json(path, &report)?;
     }
     let verdicts = threshold::check_with(&args.thresholds, |m| report.value(m));
-    Ok(print_verdicts(&verdicts))
+    if let Some(path) = &args.html {
+        let page = crate::html::fleet_page(&report, &verdicts, &html_context(Some(seed), shades));
+        write_file(path, page.as_bytes())?;
+    }
+    let code = print_verdicts(&verdicts);
+    if let Some(server) = held {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        let url = server.uri();
+        eprintln!("holding the fleet's mock at {url} (dashboard: {url}/dashboard) until Ctrl-C");
+        let _ = tokio::signal::ctrl_c().await;
+        server.shutdown().await;
+    }
+    Ok(code)
+}
+
+/// Writes a file a run was asked for (`--html`).
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), LoadError> {
+    std::fs::write(path, bytes).map_err(|source| LoadError::WriteJson {
+        path: path.into(),
+        source,
+    })
 }
 
 /// Writes a report as `--json` asked.

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use truidentidad_mock_server::metrics::counters;
 
-use crate::client::ErrorClass;
+use crate::outcome::ErrorClass;
 use crate::stats::{Percentiles, Stats};
 
 /// Serves `GET /metrics` on `listener` until the returned task is aborted.

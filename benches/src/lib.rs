@@ -10,9 +10,10 @@
 //! - [`spec`]: parsers for rates, ramp stages and scenario mixes.
 //! - [`schedule`]: when each validation is due (open model, computed, not paced).
 //! - [`run`]: the polling model and the raw fixed-concurrency mode.
-//! - [`client`]: the HTTP client and the error classes, on [`pool`]'s bounded pool of
-//!   keep-alive connections. [`raw`]: raw mode's own HTTP/1.1 loop on a socket per worker,
-//!   lean enough to be compared with wrk; its response parser and reader serve the pool too.
+//! - [`client`]: the API client (create, poll), on [`pool`]'s bounded pool of keep-alive
+//!   connections. [`raw`]: raw mode's own loop on a socket per worker, lean enough to be
+//!   compared with wrk. Both speak [`http1`] (the response parser and reader, the timer) and
+//!   count failures as [`outcome`] classes; those two are leaves, so nothing imports in a circle.
 //! - [`stats`]: HdrHistograms and counters. [`progress`]: the live display. [`exporter`]:
 //!   the same figures for Prometheus (`--metrics-addr`).
 //! - [`report`]: the summary text and the `--json` schema. [`threshold`]: pass/fail gates.
@@ -20,17 +21,26 @@
 //! The `floor-server` binary is the benchmarks' baseline: the least an HTTP server on the same
 //! stack (tokio + hyper) can do per request, to measure the mock against.
 
+/// `benches/SCHEMA.md`, embedded: `truidentidad-mock docs SCHEMA` prints it, so the help that
+/// points to it holds wherever the binary is installed.
+pub const SCHEMA_MD: &str = include_str!("../SCHEMA.md");
+
 pub mod cli;
 pub mod client;
 pub mod exporter;
 pub mod fleet;
+pub mod html;
+pub mod http1;
 pub mod merge;
+pub mod metrics;
+pub mod outcome;
 pub mod pool;
 pub mod progress;
 pub mod raw;
 pub mod report;
 pub mod run;
 pub mod schedule;
+pub mod series;
 pub mod spec;
 pub mod stats;
 pub mod threshold;

@@ -14,6 +14,7 @@ use crate::report::{
     Arrivals, EncodedHistograms, Endpoint, Errors, Report, Requests, SCHEMA_VERSION, Validations,
     round_p, round3,
 };
+use crate::series::{PerSecond, Window, Windows};
 use crate::stats::{DecodeError, Latency};
 
 /// Why reports cannot be merged.
@@ -27,6 +28,10 @@ pub enum MergeError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "{path} was written with schema version {found}, whose rates were over the whole run; merge reports of version {SCHEMA_VERSION} (re-run them)"
+    )]
+    OldSchema { path: PathBuf, found: u32 },
     #[error("{path} is not the `--json` of a `load` run{hint}: {source}")]
     NotAReport {
         path: PathBuf,
@@ -92,6 +97,12 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
     let mut poll = Latency::default();
     let mut terminal = Latency::default();
     for (path, r) in reports {
+        if r.schema_version < SCHEMA_VERSION {
+            return Err(MergeError::OldSchema {
+                path: path.clone(),
+                found: r.schema_version,
+            });
+        }
         if r.mode != first.mode {
             return Err(MergeError::Modes {
                 path: path.clone(),
@@ -134,11 +145,31 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
         }
     }
     let polls = sum(|r| r.poll.count);
+    let mut per_second = PerSecond::default();
+    for (_, r) in reports {
+        per_second.merge(&r.per_second);
+    }
+    // Side by side: each window lasts as long as the longest run's, and holds every run's
+    // requests.
+    let longest = |f: fn(&Report) -> f64| reports.iter().map(|(_, r)| f(r)).fold(0.0, f64::max);
+    let arrivals = longest(|r| r.windows.arrivals.seconds);
+    let windows = Windows {
+        arrivals: Window::of(arrivals, sum(|r| r.windows.arrivals.requests)),
+        drain: Window::of(
+            longest(|r| r.windows.drain.seconds),
+            sum(|r| r.windows.drain.requests),
+        ),
+    };
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         mode: first.mode.clone(),
         target: targets.join(", "),
-        elapsed_s: reports.iter().map(|(_, r)| r.elapsed_s).fold(0.0, f64::max),
+        elapsed_s: longest(|r| r.elapsed_s),
+        rate: per_second.peaks(std::time::Duration::from_secs_f64(arrivals)),
+        per_second,
+        latency_per_second: Default::default(),
+        windows,
+        poll_deadline_s: longest(|r| r.poll_deadline_s),
         arrivals: Arrivals {
             target_per_second: sum_f(|r| r.arrivals.target_per_second),
             achieved_per_second: sum_f(|r| r.arrivals.achieved_per_second),
@@ -146,7 +177,7 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
         },
         requests: Requests {
             total: sum(|r| r.requests.total),
-            per_second: sum_f(|r| r.requests.per_second),
+            per_second: windows.arrivals.per_second,
             retried: sum(|r| r.requests.retried),
         },
         create: Endpoint {

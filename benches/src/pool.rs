@@ -1,5 +1,5 @@
 //! The polling model's connections: a bounded pool of keep-alive HTTP/1.1 connections that
-//! the load tool drives itself, with raw mode's machinery ([`crate::raw`]).
+//! the load tool drives itself, with the HTTP/1.1 machinery raw mode also uses ([`crate::http1`]).
 //!
 //! The pooled hyper client this replaces cost far more per request than the exchange itself:
 //! each connection ran in a task of its own (two cross-task wake-ups per request), each
@@ -22,7 +22,7 @@
 //!   `Connection: close` or unexpected bytes after a response, the connection is closed
 //!   instead of going back; the next request that finds no idle one opens a new one.
 //! - **Connections the server closed while idle are skipped without an error** (the check
-//!   costs no syscall in the usual case, see [`crate::raw`]'s `idle_and_open`), as hyper's
+//!   costs no syscall in the usual case, see [`crate::http1`]'s `idle_and_open`), as hyper's
 //!   pool skipped closed ones; connections idle for [`IDLE_TIMEOUT`] are closed, as hyper's
 //!   `pool_idle_timeout` did.
 //! - **A reused connection the server closed as the request went out is retried once, when
@@ -50,8 +50,10 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 
-use crate::client::{ErrorClass, RequestError};
-use crate::raw::{Head, ResponseReader, WireError, far_after, idle_and_open, push_decimal, within};
+use crate::http1::{
+    Head, ResponseReader, WireError, far_after, idle_and_open, push_decimal, within,
+};
+use crate::outcome::{ErrorClass, RequestError};
 
 /// Idle connections older than this are closed rather than reused, as the hyper pool's
 /// `pool_idle_timeout` was set: servers and proxies commonly drop idle connections after

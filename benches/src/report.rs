@@ -9,11 +9,15 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::client::ErrorClass;
+use crate::outcome::ErrorClass;
+use crate::series::{LatencyPerSecond, Peaks, PerSecond, Windows};
 use crate::stats::{Percentiles, Stats};
 
 /// Bumped only when a key changes meaning or disappears; new keys may appear at any version.
-pub const SCHEMA_VERSION: u32 = 1;
+/// One version for every report the load tool writes (polling, raw, fleet, merged).
+/// 2: `requests.per_second` is over the arrival window, no longer over the whole run
+/// (benches/SCHEMA.md, "Migrating from version 1").
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
@@ -23,6 +27,22 @@ pub struct Report {
     pub target: String,
     /// Wall time from the first intended arrival to the last response, seconds.
     pub elapsed_s: f64,
+    /// The arrival window and the drain after it, each with its requests and rate. Absent
+    /// (zeros) in version 1 reports.
+    #[serde(default)]
+    pub windows: Windows,
+    /// The busiest second of the arrival window over its mean.
+    #[serde(default)]
+    pub rate: Peaks,
+    /// Requests in each second of the run, by answer.
+    #[serde(default)]
+    pub per_second: PerSecond,
+    /// Latency percentiles of each second (polling mode; empty in raw and merged reports).
+    #[serde(default, skip_serializing_if = "LatencyPerSecond::is_empty")]
+    pub latency_per_second: LatencyPerSecond,
+    /// `--poll-deadline` in seconds (polling mode; 0 otherwise): why a `deadline` outcome is one.
+    #[serde(default)]
+    pub poll_deadline_s: f64,
     pub arrivals: Arrivals,
     pub requests: Requests,
     pub create: Endpoint,
@@ -64,6 +84,8 @@ pub struct Arrivals {
 pub struct Requests {
     /// Requests that got a response or failed, creates and polls together.
     pub total: u64,
+    /// Requests per second over the arrival window (`windows.arrivals.per_second`); in a
+    /// version 1 report, over the whole run, drain included.
     pub per_second: f64,
     /// Requests sent a second time on a new connection because the reused keep-alive
     /// connection they first went out on closed before answering ([`crate::pool`]); each is
@@ -112,7 +134,10 @@ pub struct RunFacts {
     pub mode: String,
     pub target: String,
     pub elapsed: Duration,
+    /// How long arrivals lasted (raw mode: its `--duration`); the drain is the rest.
     pub arrival_window: Duration,
+    /// Polling mode's `--poll-deadline`.
+    pub poll_deadline: Option<Duration>,
     pub target_rate: f64,
     pub scheduled: u64,
     /// Requests the client's pool resent ([`Requests::retried`]).
@@ -124,7 +149,6 @@ impl Report {
     pub fn from_stats(stats: &Stats, facts: &RunFacts) -> Self {
         let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         let err = |c: ErrorClass| load(&stats.errors[c.index()]);
-        let secs = facts.elapsed.as_secs_f64().max(1e-9);
         let started = load(&stats.started);
         let dropped = load(&stats.dropped);
         let creates = load(&stats.creates);
@@ -134,7 +158,20 @@ impl Report {
         let create = Stats::snapshot(&stats.create);
         let poll = Stats::snapshot(&stats.poll);
         let time_to_terminal = Stats::snapshot(&stats.time_to_terminal);
+        let total = creates + polls;
+        let (per_second, during, latency_per_second) = stats
+            .timeline
+            .get()
+            .map_or((PerSecond::default(), total, Default::default()), |t| {
+                (t.per_second(), t.during_arrivals(), t.latency_per_second())
+            });
+        let windows = Windows::split(facts.arrival_window, facts.elapsed, total, during);
         Report {
+            windows,
+            rate: per_second.peaks(facts.arrival_window),
+            per_second,
+            latency_per_second,
+            poll_deadline_s: facts.poll_deadline.map_or(0.0, |d| round3(d.as_secs_f64())),
             histograms: Some(EncodedHistograms {
                 create: create.encode(),
                 poll: poll.encode(),
@@ -154,8 +191,8 @@ impl Report {
                 scheduled: facts.scheduled,
             },
             requests: Requests {
-                total: creates + polls,
-                per_second: round3((creates + polls) as f64 / secs),
+                total,
+                per_second: windows.arrivals.per_second,
                 retried: facts.retried,
             },
             create: Endpoint {
@@ -190,13 +227,57 @@ impl Report {
         }
     }
 
+    /// The value of a [`crate::metrics`] name (latencies in ms, ratios as fractions); `None`
+    /// for a metric only fleet runs have.
+    pub fn value(&self, metric: &str) -> Option<f64> {
+        let report = self;
+        if let Some((group, stat)) = metric
+            .split_once('.')
+            .filter(|_| crate::metrics::kind(metric) == Some(crate::metrics::Kind::Latency))
+        {
+            let p = match group {
+                "create" => &report.create.latency_ms,
+                "poll" => &report.poll.latency_ms,
+                "ttt" => &report.time_to_terminal_ms,
+                _ => return None,
+            };
+            return Some(match stat {
+                "p50" => p.p50,
+                "p90" => p.p90,
+                "p99" => p.p99,
+                "p999" => p.p999,
+                "max" => p.max,
+                _ => p.mean,
+            });
+        }
+        Some(match metric {
+            "requests.per_second" => report.requests.per_second,
+            "requests.total" => report.requests.total as f64,
+            "errors.total" => report.errors.total as f64,
+            "errors.rate" => report.errors.total as f64 / (report.requests.total.max(1)) as f64,
+            "validations.dropped" => report.validations.dropped as f64,
+            "drain.seconds" => report.windows.drain.seconds,
+            "drain.requests" => report.windows.drain.requests as f64,
+            "peak_to_mean" => report.rate.peak_to_mean,
+            "arrivals.achieved_ratio" => {
+                if report.arrivals.target_per_second > 0.0 {
+                    report.arrivals.achieved_per_second / report.arrivals.target_per_second
+                } else {
+                    1.0
+                }
+            }
+            _ => return None,
+        })
+    }
+
     /// The summary printed at the end of a run.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
+        let w = &self.windows;
         let _ = writeln!(
             s,
-            "Load run against {} ({}), {:.1} s",
-            self.target, self.mode, self.elapsed_s
+            "Load run against {} ({}), {:.1} s: {:.1} s of arrivals, then {:.1} s of drain",
+            self.target, self.mode, self.elapsed_s, w.arrivals.seconds, w.drain.seconds
         );
         if self.mode == "polling" {
             let _ = writeln!(
@@ -215,8 +296,9 @@ impl Report {
         }
         let _ = write!(
             s,
-            "  requests      {} total, {:.1}/s",
-            self.requests.total, self.requests.per_second
+            "  requests      {} total: {}",
+            self.requests.total,
+            w.describe()
         );
         // Only when it happened: a resend is rare, and the line stays as it was otherwise.
         if self.requests.retried > 0 {
@@ -227,6 +309,7 @@ impl Report {
             );
         }
         let _ = writeln!(s);
+        let _ = writeln!(s, "  waves         {}", self.rate.describe());
         let _ = writeln!(s);
         let _ = writeln!(
             s,
@@ -260,6 +343,13 @@ impl Report {
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect();
             let _ = writeln!(s, "  outcomes      {}", list.join(", "));
+            if let Some(n) = self.outcomes.get("deadline").filter(|n| **n > 0) {
+                let _ = writeln!(
+                    s,
+                    "  deadline      {n} still pending at --poll-deadline {}s: the tool stopped polling them, the target had not ended them (an expired-* scenario ends at the validation's timeout, 300 s by default; a longer --poll-deadline sees it)",
+                    self.poll_deadline_s
+                );
+            }
         }
         let e = &self.errors;
         if e.total == 0 {
@@ -304,65 +394,25 @@ pub(crate) fn round_p(p: Percentiles) -> Percentiles {
 }
 
 /// `--compare baseline.json`: the change of each headline figure, one line each.
+///
+/// Like is compared with like: every rate is over the arrival window of its own run, the
+/// drain's length is a row of its own, and a figure a version 1 baseline measured differently
+/// (its request rate spanned the drain) is named and left out rather than compared.
 pub fn compare(baseline: &Report, current: &Report) -> String {
-    let rows: [(&str, f64, f64, &str); 9] = [
-        (
-            "requests.per_second",
-            baseline.requests.per_second,
-            current.requests.per_second,
-            "/s",
-        ),
-        (
-            "create.p50",
-            baseline.create.latency_ms.p50,
-            current.create.latency_ms.p50,
-            " ms",
-        ),
-        (
-            "create.p99",
-            baseline.create.latency_ms.p99,
-            current.create.latency_ms.p99,
-            " ms",
-        ),
-        (
-            "poll.p50",
-            baseline.poll.latency_ms.p50,
-            current.poll.latency_ms.p50,
-            " ms",
-        ),
-        (
-            "poll.p99",
-            baseline.poll.latency_ms.p99,
-            current.poll.latency_ms.p99,
-            " ms",
-        ),
-        (
-            "poll.p999",
-            baseline.poll.latency_ms.p999,
-            current.poll.latency_ms.p999,
-            " ms",
-        ),
-        (
-            "ttt.p99",
-            baseline.time_to_terminal_ms.p99,
-            current.time_to_terminal_ms.p99,
-            " ms",
-        ),
-        (
-            "errors.total",
-            baseline.errors.total as f64,
-            current.errors.total as f64,
-            "",
-        ),
-        (
-            "validations.dropped",
-            baseline.validations.dropped as f64,
-            current.validations.dropped as f64,
-            "",
-        ),
-    ];
     let mut s = String::from("Compared with the baseline:\n");
-    for (name, old, new, unit) in rows {
+    let old_rate = baseline.schema_version < 2;
+    for name in crate::metrics::COMPARED {
+        let unit = crate::metrics::unit(name);
+        if old_rate && *name == "requests.per_second" {
+            let _ = writeln!(
+                s,
+                "  {name:<22}not compared: the baseline (schema 1) averaged it over its drain too"
+            );
+            continue;
+        }
+        let (Some(old), Some(new)) = (baseline.value(name), current.value(name)) else {
+            continue;
+        };
         let change = if old == new {
             "  (=)".to_string()
         } else if old == 0.0 {
@@ -373,6 +423,16 @@ pub fn compare(baseline: &Report, current: &Report) -> String {
         let _ = writeln!(
             s,
             "  {name:<22}{old:>12.3}{unit} -> {new:>12.3}{unit}{change}"
+        );
+    }
+    let (a, b) = (
+        baseline.windows.arrivals.seconds,
+        current.windows.arrivals.seconds,
+    );
+    if !old_rate && (a - b).abs() > 0.01 * a.max(b) {
+        let _ = writeln!(
+            s,
+            "  note: the baseline's arrivals lasted {a:.1} s and this run's {b:.1} s; rates are per second of each run's own arrivals"
         );
     }
     s
@@ -397,6 +457,24 @@ pub(crate) mod tests {
             mode: "polling".into(),
             target: "http://127.0.0.1:8080".into(),
             elapsed_s: 30.412,
+            windows: Windows {
+                arrivals: crate::series::Window::of(30.0, 41_000),
+                drain: crate::series::Window::of(0.412, 1_000),
+            },
+            rate: Peaks {
+                peak: 1_420,
+                mean: 1_366.667,
+                peak_to_mean: 1.039,
+            },
+            per_second: PerSecond {
+                ok: vec![1_300, 1_420, 1_380],
+                throttled: vec![0, 2, 0],
+                server_error: vec![0, 0, 0],
+                no_answer: vec![0, 1, 0],
+                other: vec![0, 0, 0],
+            },
+            latency_per_second: LatencyPerSecond::default(),
+            poll_deadline_s: 60.0,
             arrivals: Arrivals {
                 target_per_second: 200.0,
                 achieved_per_second: 199.967,
@@ -404,7 +482,7 @@ pub(crate) mod tests {
             },
             requests: Requests {
                 total: 42_000,
-                per_second: 1381.034,
+                per_second: 1366.667,
                 retried: 0,
             },
             create: Endpoint {
@@ -464,7 +542,7 @@ pub(crate) mod tests {
         let mut r = sample();
         r.requests.retried = 2;
         assert!(r.to_text().contains(
-            "42000 total, 1381.0/s, 2 retried on a new connection (a kept-alive one closed unanswered)\n"
+            "the drain added 1000 in 0.4 s (2427.2/s), 2 retried on a new connection (a kept-alive one closed unanswered)\n"
         ));
         // A report written before the key existed: `--compare` reads it, as zero.
         let mut old = serde_json::to_value(sample()).unwrap();
@@ -475,6 +553,47 @@ pub(crate) mod tests {
             .unwrap();
         let back: Report = serde_json::from_value(old).unwrap();
         assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn a_version_1_baseline_reads_and_its_whole_run_rate_is_not_compared() {
+        // Version 1: no windows, series or deadline, and a rate over the whole run.
+        let mut old = serde_json::to_value(sample()).unwrap();
+        let o = old.as_object_mut().unwrap();
+        for key in ["windows", "rate", "per_second", "poll_deadline_s"] {
+            o.remove(key).unwrap();
+        }
+        o.insert("schema_version".into(), 1.into());
+        let old: Report = serde_json::from_value(old).unwrap();
+        let text = compare(&old, &sample());
+        assert!(
+            text.contains(
+                "requests.per_second   not compared: the baseline (schema 1) averaged it over its drain too"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("poll.p99"), "{text}");
+    }
+
+    #[test]
+    fn compare_names_different_arrival_windows() {
+        let mut short = sample();
+        short.windows.arrivals.seconds = 5.0;
+        let text = compare(&short, &sample());
+        assert!(
+            text.contains("note: the baseline's arrivals lasted 5.0 s and this run's 30.0 s"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn deadline_outcomes_say_why() {
+        let mut r = sample();
+        r.outcomes.insert("deadline".into(), 50);
+        insta::assert_snapshot!(
+            r.to_text().lines().find(|l| l.starts_with("  deadline")).unwrap(),
+            @"  deadline      50 still pending at --poll-deadline 60s: the tool stopped polling them, the target had not ended them (an expired-* scenario ends at the validation's timeout, 300 s by default; a longer --poll-deadline sees it)"
+        );
     }
 
     #[test]

@@ -16,9 +16,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::client::{Api, Status};
-use crate::raw::{BadValidationId, RawTarget, RawWorker};
+use crate::outcome::BadValidationId;
+use crate::raw::{RawTarget, RawWorker};
 use crate::report::RunFacts;
 use crate::schedule::Schedule;
+use crate::series::{Answered, Timeline};
 use crate::spec::Mix;
 use crate::stats::{Latency, Stats};
 
@@ -124,6 +126,12 @@ pub async fn run_polling(
     limits: Arc<Limits>,
 ) -> RunFacts {
     let start = Instant::now();
+    let arrival_window = plan.schedule.total_duration();
+    stats.begin(Timeline::new(
+        start,
+        arrival_window,
+        arrival_window + plan.deadline + DRAIN_SLACK,
+    ));
     let mut tasks = JoinSet::new();
     let mut n = 0u64;
     while let Some(offset) = plan.schedule.arrival_offset(n) {
@@ -149,18 +157,22 @@ pub async fn run_polling(
         }
         n += 1;
     }
-    let arrival_window = plan.schedule.total_duration();
     while tasks.join_next().await.is_some() {}
     RunFacts {
         mode: "polling".into(),
         target: String::new(),
         elapsed: start.elapsed(),
         arrival_window,
+        poll_deadline: Some(plan.deadline),
         target_rate: plan.schedule.mean_rate(),
         scheduled: plan.schedule.expected_arrivals(),
         retried: api.pool.retried(),
     }
 }
+
+/// How long past its last arrival's deadline a run's series is sized for (a last poll's
+/// request timeout); later requests still count, in the series' last second.
+const DRAIN_SLACK: Duration = Duration::from_secs(60);
 
 /// One validation: create at its intended instant, then poll until it ends.
 async fn validation(
@@ -203,6 +215,7 @@ async fn lifecycle(
     }
     let created = api.create_with(&account, header, document).await;
     let now = Instant::now();
+    stats.answered_in(now, Answered::of(&created), now - intended);
     stats.creates.fetch_add(1, Ordering::Relaxed);
     Stats::record(&stats.create, now - intended);
     let id = match created {
@@ -225,6 +238,7 @@ async fn lifecycle(
         }
         let seen = api.poll(&request).await;
         let now = Instant::now();
+        stats.answered_in(now, Answered::of(&seen), now - next);
         stats.polls.fetch_add(1, Ordering::Relaxed);
         Stats::record(&stats.poll, now - next);
         polls += 1;
@@ -276,7 +290,7 @@ pub enum RawSetupError {
     #[error(
         "raw get: could not create the validation to read ({0:?}); pass --validation-id or check the target"
     )]
-    Create(crate::client::ErrorClass),
+    Create(crate::outcome::ErrorClass),
     #[error("raw get: {0}")]
     BadId(#[from] BadValidationId),
 }
@@ -307,6 +321,11 @@ pub async fn run_raw(
     });
     let start = Instant::now();
     let end = start + plan.duration;
+    stats.begin(Timeline::new(
+        start,
+        plan.duration,
+        plan.duration + DRAIN_SLACK,
+    ));
     let mut workers = JoinSet::new();
     for w in 0..plan.concurrency.max(1) {
         let (stats, limits) = (stats.clone(), limits.clone());
@@ -323,6 +342,7 @@ pub async fn run_raw(
                 let result = client.send(t0).await;
                 let t1 = Instant::now();
                 local.record(t1 - t0);
+                stats.answered(t1, Answered::of(&result));
                 counter.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = result {
                     stats.error(e.class);
@@ -355,7 +375,10 @@ pub async fn run_raw(
         .into(),
         target: String::new(),
         elapsed: start.elapsed(),
-        arrival_window: Duration::ZERO,
+        // Requests "arrive" for the whole duration; the drain is the requests in flight at
+        // its end.
+        arrival_window: plan.duration,
+        poll_deadline: None,
         target_rate: 0.0,
         scheduled: 0,
         // Raw workers never resend (each counts what wrk would); only the pool's setup

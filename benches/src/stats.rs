@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::client::ErrorClass;
+use crate::outcome::ErrorClass;
+use crate::series::{Answered, Timeline};
 
 /// Longest latency a histogram holds (one hour); longer values are clamped to it.
 const MAX_MICROS: u64 = 3_600_000_000;
@@ -124,6 +125,9 @@ pub struct Stats {
     pub dropped: AtomicU64,
     pub in_flight: AtomicU64,
     pub outcomes: Mutex<BTreeMap<String, u64>>,
+    /// Requests per second by answer, and those within the arrival window; set when the run
+    /// starts ([`Stats::begin`]).
+    pub timeline: std::sync::OnceLock<Timeline>,
 }
 
 impl Stats {
@@ -142,6 +146,27 @@ impl Stats {
     pub fn outcome(&self, kind: &str) {
         if let Ok(mut m) = self.outcomes.lock() {
             *m.entry(kind.to_string()).or_insert(0) += 1;
+        }
+    }
+
+    /// Starts the run's timeline (once; a second call keeps the first).
+    pub fn begin(&self, timeline: Timeline) {
+        let _ = self.timeline.set(timeline);
+    }
+
+    /// Counts a finished request in the timeline, at `at`.
+    pub fn answered(&self, at: tokio::time::Instant, answered: Answered) {
+        if let Some(t) = self.timeline.get() {
+            t.record(at, answered);
+        }
+    }
+
+    /// Counts a finished request and its latency in the timeline (the polling model; raw
+    /// mode's lock-free loop keeps per-worker histograms and no per-second latency).
+    pub fn answered_in(&self, at: tokio::time::Instant, answered: Answered, latency: Duration) {
+        if let Some(t) = self.timeline.get() {
+            t.record(at, answered);
+            t.record_latency(at, latency);
         }
     }
 

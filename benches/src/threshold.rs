@@ -3,41 +3,9 @@
 
 use std::fmt;
 
+use crate::metrics::{self, Kind};
 use crate::report::Report;
 use crate::spec::SpecError;
-
-/// Metrics a threshold can name; latency ones take a unit (`ms`, `s`, `us`), the others a
-/// plain number (`errors.rate` also takes `%`).
-/// (The fleet-only counts are listed in `FLEET_METRICS`, after these in error messages.)
-pub const METRICS: &[&str] = &[
-    "create.{p50,p90,p99,p999,max,mean}",
-    "poll.{p50,p90,p99,p999,max,mean}",
-    "ttt.{p50,p90,p99,p999,max,mean} (time to terminal)",
-    "requests.per_second",
-    "requests.total",
-    "errors.total",
-    "errors.rate",
-    "validations.dropped",
-    "arrivals.achieved_ratio",
-    "fleet mode (--client, --client-url): detection_lag.{p50,p90,p99,p999,max,mean}, e2e.{…}, start_delay.{…}",
-];
-
-/// Metrics only a fleet run (`--client`, `--client-url`) reports.
-const FLEET_METRICS: &[&str] = &[
-    "polls_per_validation.mean",
-    "polls_per_validation.p50",
-    "polls_per_validation.p99",
-    "polls_per_validation.max",
-    "peak_to_mean",
-    "requests.after_terminal",
-    "retries.total",
-    "throttled.total",
-    "retry_after.honoured",
-    "wrong_outcomes.total",
-    "undetected.total",
-    "gave_up.total",
-    "client_errors.total",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -63,34 +31,11 @@ impl fmt::Display for Threshold {
 }
 
 fn is_latency(metric: &str) -> bool {
-    let Some((group, stat)) = metric.split_once('.') else {
-        return false;
-    };
-    matches!(
-        group,
-        "create" | "poll" | "ttt" | "detection_lag" | "e2e" | "start_delay"
-    ) && matches!(stat, "p50" | "p90" | "p99" | "p999" | "max" | "mean")
-}
-
-fn known(metric: &str) -> bool {
-    is_latency(metric)
-        || FLEET_METRICS.contains(&metric)
-        || matches!(
-            metric,
-            "requests.per_second"
-                | "requests.total"
-                | "errors.total"
-                | "errors.rate"
-                | "validations.dropped"
-                | "arrivals.achieved_ratio"
-        )
+    metrics::kind(metric) == Some(Kind::Latency)
 }
 
 fn is_ratio(metric: &str) -> bool {
-    matches!(
-        metric,
-        "errors.rate" | "arrivals.achieved_ratio" | "retry_after.honoured"
-    )
+    metrics::kind(metric) == Some(Kind::Ratio)
 }
 
 /// Parses `poll.p99<50ms`, `errors.rate<=1%`, `requests.per_second>=1000`.
@@ -115,11 +60,10 @@ pub fn parse(s: &str) -> Result<Threshold, SpecError> {
         (false, false) => Op::Gt,
         (false, true) => Op::Ge,
     };
-    if !known(metric) {
+    if metrics::kind(metric).is_none() {
         return Err(SpecError(format!(
-            "threshold `{text}`: unknown metric `{metric}`; known metrics: {}, {}",
-            METRICS.join(", "),
-            FLEET_METRICS.join(", ")
+            "threshold `{text}`: unknown metric `{metric}`; known metrics: {}",
+            metrics::describe()
         )));
     }
     let value = value.trim();
@@ -143,7 +87,13 @@ pub fn parse(s: &str) -> Result<Threshold, SpecError> {
     } else if let Some(n) = value.strip_suffix('%') {
         if !is_ratio(metric) {
             return Err(SpecError(format!(
-                "threshold `{text}`: `%` only applies to errors.rate, arrivals.achieved_ratio and retry_after.honoured"
+                "threshold `{text}`: `%` only applies to ratios ({})",
+                metrics::SCALARS
+                    .iter()
+                    .filter(|(_, k, _)| *k == Kind::Ratio)
+                    .map(|(n, _, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         n.trim().parse::<f64>().map_err(|_| bad_value())? / 100.0
@@ -163,36 +113,7 @@ pub fn parse(s: &str) -> Result<Threshold, SpecError> {
 
 /// The report's value of a metric (latencies in ms, rates as fractions).
 pub fn value(report: &Report, metric: &str) -> Option<f64> {
-    if let Some((group, stat)) = metric.split_once('.').filter(|_| is_latency(metric)) {
-        let p = match group {
-            "create" => &report.create.latency_ms,
-            "poll" => &report.poll.latency_ms,
-            _ => &report.time_to_terminal_ms,
-        };
-        return Some(match stat {
-            "p50" => p.p50,
-            "p90" => p.p90,
-            "p99" => p.p99,
-            "p999" => p.p999,
-            "max" => p.max,
-            _ => p.mean,
-        });
-    }
-    Some(match metric {
-        "requests.per_second" => report.requests.per_second,
-        "requests.total" => report.requests.total as f64,
-        "errors.total" => report.errors.total as f64,
-        "errors.rate" => report.errors.total as f64 / (report.requests.total.max(1)) as f64,
-        "validations.dropped" => report.validations.dropped as f64,
-        "arrivals.achieved_ratio" => {
-            if report.arrivals.target_per_second > 0.0 {
-                report.arrivals.achieved_per_second / report.arrivals.target_per_second
-            } else {
-                1.0
-            }
-        }
-        _ => return None,
-    })
+    report.value(metric)
 }
 
 /// The outcome of one threshold.

@@ -86,6 +86,8 @@ async fn measured_as_the_journal_shows(url: String, mock: Mock) {
         seed: 7,
         quiet_window: Duration::from_millis(500),
         target: None,
+        mock_port: 0,
+        hold: false,
     };
     let (server, run, before) = match mock {
         Mock::Own => {
@@ -113,7 +115,8 @@ async fn measured_as_the_journal_shows(url: String, mock: Mock) {
                 api_key: EXTERNAL_KEY.into(),
                 admin_token: Some(ADMIN_TOKEN.into()),
             });
-            let run = run_fleet(plan.clone(), Display::Off).await.unwrap();
+            let (run, held) = run_fleet(plan.clone(), Display::Off).await.unwrap();
+            assert!(held.is_none(), "an external target is never held");
             (server, run, before)
         }
     };
@@ -157,7 +160,11 @@ async fn measured_as_the_journal_shows(url: String, mock: Mock) {
     assert_eq!(f.reported, saw_outcome, "{:?}", run.problems);
     assert_eq!(f.wrong_outcomes, 0, "{:?}", run.problems);
     // The per-second series adds up to every request the mock received.
-    assert_eq!(f.rate.per_second.iter().sum::<u64>(), api.len() as u64);
+    assert_eq!(f.per_second.totals().iter().sum::<u64>(), api.len() as u64);
+    assert_eq!(
+        f.windows.arrivals.requests + f.windows.drain.requests,
+        api.len() as u64
+    );
     server.shutdown().await;
 }
 
@@ -182,4 +189,52 @@ async fn create_one(base: &str) -> u16 {
     .await
     .unwrap();
     resp.status
+}
+
+/// `load fleet --mock-port P --hold`: the fleet's mock listens on P, and after the run it is
+/// handed back still serving (its dashboard answers) until the caller lets it go.
+#[tokio::test]
+async fn the_fleets_mock_takes_the_chosen_port_and_is_held_open_after_the_run() {
+    use truidentidad_conformance::http::{Method, Req, send};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let plan = FleetPlan {
+        // A client that prints no result: one run, counted as failed.
+        client: ClientSpec::Command("true".into()),
+        schedule: Schedule::constant(1.0, Duration::from_secs(1)),
+        mix: Mix::parse("success").unwrap(),
+        concurrency: 1,
+        deadline: Duration::from_secs(5),
+        client_limit: Duration::from_secs(10),
+        rate_limit: None,
+        brownouts: Vec::new(),
+        seed: 3,
+        quiet_window: Duration::from_millis(100),
+        target: None,
+        mock_port: port,
+        hold: true,
+    };
+    let (run, held) = run_fleet(plan, Display::Off).await.unwrap();
+    let server = held.expect("--hold hands the mock back");
+    assert_eq!(server.address().port(), port);
+    assert_eq!(run.mock_url, format!("http://127.0.0.1:{port}"));
+    assert_eq!(run.figures.client_failed, 1);
+    let dashboard = send(
+        Req {
+            method: Method::GET,
+            url: format!("{}/dashboard", run.mock_url),
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        dashboard.status, 200,
+        "the dashboard is still served after the run"
+    );
+    server.shutdown().await;
 }

@@ -804,6 +804,39 @@ async fn merged_runs_add_up_and_thresholds_judge_the_merged_figures() {
         )
     );
 
+    // Each run's requests are split between its arrivals and its drain, and its per-second
+    // series holds every one of them; merged, both add up.
+    let at = |v: &serde_json::Value, p: &str| v.pointer(p).and_then(|x| x.as_u64()).unwrap_or(0);
+    let series = |v: &serde_json::Value| -> u64 {
+        ["2xx", "429", "5xx", "no_answer", "other"]
+            .iter()
+            .flat_map(|k| v["per_second"][k].as_array().cloned().unwrap_or_default())
+            .filter_map(|x| x.as_u64())
+            .sum()
+    };
+    for r in [&ja, &jb, &m] {
+        let total = at(r, "/requests/total");
+        assert_eq!(
+            at(r, "/windows/arrivals/requests") + at(r, "/windows/drain/requests"),
+            total,
+            "{r}"
+        );
+        assert_eq!(series(r), total, "{r}");
+    }
+    assert_eq!(m["schema_version"], 2);
+
+    // The merged report as a page.
+    let html = dir.path().join("all.html");
+    assert_eq!(
+        run_async(merge(&["--html", html.to_str().unwrap()]))
+            .await
+            .unwrap(),
+        ExitCode::SUCCESS
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.contains("<h2 id=\"h-rate\">"), "{page}");
+
     let failing = merge(&["--threshold", "requests.total<1"]);
     assert_eq!(
         run_async(failing).await.unwrap(),

@@ -2,9 +2,18 @@
 
 export declare const ENV_BIN: 'TRUIDENTIDAD_MOCK_BIN';
 export declare const DEFAULT_API_KEY: string;
+export declare const ENV_SKIP_VERSION_CHECK: 'TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK';
+/** This package's version; startMock() refuses a binary reporting another. */
+export declare const VERSION: string;
+/** This machine's platform package, e.g. '@truidentidad-mock/linux-x64'. */
+export declare const PLATFORM_PACKAGE: string;
+/** $TRUIDENTIDAD_MOCK_BIN, else the platform package's binary, else 'truidentidad-mock' (PATH). */
+export declare function findBinary(): string;
+/** Throws MockError saying what to do when the binary's --version is not VERSION. */
+export declare function checkVersion(binary: string): void;
 
 export interface StartOptions {
-  /** The binary; default $TRUIDENTIDAD_MOCK_BIN, else `truidentidad-mock` on PATH. */
+  /** The binary; default findBinary(): $TRUIDENTIDAD_MOCK_BIN, the platform package, PATH. */
   binary?: string;
   /** Extra `serve` flags, e.g. ['--scenarios', 'my.toml']. */
   args?: string[];
@@ -71,13 +80,49 @@ export declare class MockError extends Error {
   body?: unknown;
 }
 
-export declare class MockHandle {
+// BEGIN scenario names (generated from the built-in catalogue by tests/client_types.rs;
+// regenerate with UPDATE_CLIENT_TYPES=1 cargo test --test client_types)
+/** A built-in scenario's name (`truidentidad-mock scenarios list`). */
+export type ScenarioName =
+  | 'success'
+  | 'slow-success'
+  | 'declined-face-mismatch'
+  | 'declined-registry-mismatch'
+  | 'declined-deceased'
+  | 'declined-unregistered-document'
+  | 'declined-registrar-inconsistency'
+  | 'declined-liveness'
+  | 'declined-geolocation-denied'
+  | 'declined-data-authorization'
+  | 'expired-not-finished'
+  | 'expired-not-started'
+  | 'system-error'
+  | 'never-completes'
+  | 'flaky-5xx-then-success'
+  | 'rate-limited'
+  | 'create-rate-limited'
+  | 'slow-responses'
+  | 'connection-reset-mid-poll'
+  | 'stalled-poll'
+  | 'malformed-body-once'
+  | 'slow-body'
+  | 'success-after-polls';
+// END scenario names
+
+/**
+ * A scenario name: one of the built-in catalogue's, with editor completion, or any name a
+ * `--scenarios` file adds.
+ */
+export type ScenarioArg = ScenarioName | (string & {});
+
+/** One running server (`MockServer` in the Python and Rust helpers too). */
+export declare class MockServer {
   readonly url: string;
   readonly apiKey: string;
   readonly adminToken?: string;
   advance(seconds: number): Promise<Clock>;
   complete(validationId: string, outcome?: Outcome): Promise<ValidationDetail>;
-  arm(scenario: string, count?: number): Promise<{ armed: number; scenario: string }>;
+  arm(scenario: ScenarioArg, count?: number): Promise<{ armed: number; scenario: string }>;
   journal(filter?: JournalFilter): Promise<JournalEntry[]>;
   validation(validationId: string): Promise<ValidationDetail>;
   reset(): Promise<void>;
@@ -85,4 +130,9 @@ export declare class MockHandle {
   stop(): Promise<void>;
 }
 
-export declare function startMock(options?: StartOptions): Promise<MockHandle>;
+/** The old name of {@link MockServer}, kept so existing imports still compile. */
+export declare const MockHandle: typeof MockServer;
+/** The old name of {@link MockServer}, kept so existing imports still compile. */
+export type MockHandle = MockServer;
+
+export declare function startMock(options?: StartOptions): Promise<MockServer>;

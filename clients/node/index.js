@@ -1,11 +1,60 @@
 // Starts the truidentidad-mock binary on a free loopback port and steers it through its
 // control API (/_mock/). No dependencies: child_process and the global fetch (Node 18+).
-// The binary comes from `options.binary`, else $TRUIDENTIDAD_MOCK_BIN, else PATH.
-import { spawn } from 'node:child_process';
+// The binary comes from `options.binary`, else $TRUIDENTIDAD_MOCK_BIN, else the platform
+// package npm installed with this one (@truidentidad-mock/linux-x64 and so on, an optional
+// dependency each, as esbuild ships), else PATH.
+import { execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const ENV_BIN = 'TRUIDENTIDAD_MOCK_BIN';
+/** Set to 1 to start a binary whose version differs from this package's. */
+export const ENV_SKIP_VERSION_CHECK = 'TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK';
 export const DEFAULT_API_KEY = 'test-key';
+
+const require = createRequire(import.meta.url);
+/** This package's version: the binary it starts must report the same. */
+export const VERSION = require('./package.json').version;
+
+/** The platform package's name for this machine, e.g. `@truidentidad-mock/linux-x64`. */
+export const PLATFORM_PACKAGE = `@truidentidad-mock/${process.platform}-${process.arch}`;
+
+/** The binary startMock() runs when given none: see the top of this file for the order. */
+export function findBinary() {
+  if (process.env[ENV_BIN]) return process.env[ENV_BIN];
+  try {
+    const dir = path.dirname(require.resolve(`${PLATFORM_PACKAGE}/package.json`));
+    return path.join(dir, 'bin', process.platform === 'win32' ? 'truidentidad-mock.exe' : 'truidentidad-mock');
+  } catch {
+    // Not installed (another platform, or --omit=optional): fall back to PATH.
+    return 'truidentidad-mock';
+  }
+}
+
+const checked = new Map();
+
+/**
+ * Throws MockError, saying what to do, when `binary --version` is not this package's
+ * version: a helper and a server of different versions disagree on the control API.
+ */
+export function checkVersion(binary) {
+  if (process.env[ENV_SKIP_VERSION_CHECK] === '1' || checked.get(binary) === VERSION) return;
+  let reported;
+  try {
+    reported = execFileSync(binary, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15000 })
+      .trim().replace(/^truidentidad-mock\s*/, '');
+  } catch (e) {
+    throw new MockError(e.code === 'ENOENT'
+      ? `the truidentidad-mock binary was not found: npm installs it with this package through ${PLATFORM_PACKAGE} (reinstall without --omit=optional: npm install --save-dev truidentidad-mock@${VERSION}); or set ${ENV_BIN} to a binary you built (cargo install truidentidad-mock)`
+      : `${binary} --version failed: ${e.message}`);
+  }
+  const version = reported.split(' ')[0];
+  if (version !== VERSION) {
+    throw new MockError(`${binary} is truidentidad-mock ${reported}, but the truidentidad-mock npm package is ${VERSION}; the two must match. Either install the matching package (npm install --save-dev truidentidad-mock@${version}), or use the binary this package brings (npm install --save-dev truidentidad-mock@${VERSION}, and unset ${ENV_BIN} if it points at another build). To start it anyway, set ${ENV_SKIP_VERSION_CHECK}=1.`);
+  }
+  checked.set(binary, version);
+}
 
 /** A refused control call or a failed start; `status` and `body` carry the server's answer. */
 export class MockError extends Error {
@@ -23,7 +72,7 @@ export class MockError extends Error {
  */
 export async function startMock(options = {}) {
   const {
-    binary = process.env[ENV_BIN] || 'truidentidad-mock',
+    binary = findBinary(),
     args = [],
     manualClock = true,
     seed = 42,
@@ -31,6 +80,7 @@ export async function startMock(options = {}) {
     adminToken,
     timeoutMs = 15000,
   } = options;
+  checkVersion(binary);
   const argv = ['serve', '--port', '0', '--no-request-log', '--api-key', apiKey];
   if (manualClock) argv.push('--clock', 'manual');
   if (seed !== null && seed !== undefined) argv.push('--seed', String(seed));
@@ -69,7 +119,7 @@ export async function startMock(options = {}) {
     });
   });
   track(child);
-  return new MockHandle(child, url, apiKey, adminToken);
+  return new MockServer(child, url, apiKey, adminToken);
 }
 
 /** Servers started and not yet exited; killed when Node exits. */
@@ -99,7 +149,7 @@ function killRunning() {
 }
 
 /** One running server. Methods map one to one to the control API. */
-export class MockHandle {
+export class MockServer {
   #child;
 
   constructor(child, url, apiKey, adminToken) {
@@ -190,3 +240,6 @@ export class MockHandle {
     return text ? JSON.parse(text) : undefined;
   }
 }
+
+/** The old name of {@link MockServer}, kept so existing imports still work. */
+export { MockServer as MockHandle };

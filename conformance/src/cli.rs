@@ -39,7 +39,7 @@ const RUN_HELP: &str = "\
 The client gets TRUORA_API_BASE_URL, TRUORA_API_KEY, TRUORA_ACCOUNT_ID and
 TRUORA_POLL_DEADLINE_SECONDS, creates one validation, follows it, prints one JSON object
 ({\"validation_id\": ..., \"validation_status\": ..., \"failure_status\": ...}) as its last line
-of stdout and exits 0. See conformance/README.md.
+of stdout and exits 0. See `truidentidad-mock docs conformance`.
 
 Exit codes: 0 nothing FAILED, 1 a case FAILED or was INTERRUPTED (or an --expect entry
 matched nothing), 2 the suite itself could not run (bad arguments or files).

@@ -20,6 +20,10 @@
 //! - [`server_check`]: `conformance server`, the same spirit for a server implementation.
 //! - [`http`]: a minimal HTTP/1 client shared by the URL driver and the server checks.
 
+/// `conformance/README.md`, embedded: `truidentidad-mock docs conformance` prints it, so the
+/// help that points to it holds wherever the binary is installed.
+pub const README_MD: &str = include_str!("../README.md");
+
 pub mod catalogue;
 pub mod check_id;
 pub mod checks;

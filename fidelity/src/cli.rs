@@ -23,7 +23,9 @@ then stop the proxy with Ctrl-C. DIR gets recording.har and timelines/<validatio
 API keys hashed and document numbers, names, IP addresses and media URLs redacted.
 
 Example:
-  truidentidad-mock record --upstream http://127.0.0.1:8443 --out recording/ --listen 127.0.0.1:8090")]
+  truidentidad-mock record --upstream http://127.0.0.1:8443 --out recording/ --listen 127.0.0.1:8090
+
+The guide (what is redacted, HTTPS, the diff, sending a finding back): truidentidad-mock docs record")]
 pub struct RecordArgs {
     /// The service to record: http://host[:port] (Truora's API through a TLS tunnel, or a
     /// sandbox).

@@ -213,7 +213,7 @@
       el('caption', { class: 'sr-only', text: 'Requests received for this validation' }),
       el('thead', {}, [el('tr', {}, ['Received (s after create)', 'Method', 'Path', 'Kind', 'Status', 'Fault'].map(function (h) { return el('th', { scope: 'col', text: h }); }))]),
       el('tbody', {}, v.requests.map(function (r) {
-        return el('tr', {}, [r.received.toFixed(3), r.method, r.path, r.kind, String(r.status), r.fault || ''].map(function (c) { return el('td', { text: c }); }));
+        return el('tr', {}, [r.after_create_seconds.toFixed(3), r.method, r.path, r.kind, String(r.status), r.fault || ''].map(function (c) { return el('td', { text: c }); }));
       }))
     ])]);
     $('detail-body').replaceChildren(

@@ -131,7 +131,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
             C::Metrics => {
                 // A scraper calls every few seconds; its calls would crowd the journal.
                 ex.skip_journal = true;
-                let mut r = json_response(StatusCode::OK, crate::metrics::render(state));
+                let mut r = json_response(StatusCode::OK, state.metrics_text());
                 r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE));
                 Ok(Reply::Response(r))
             }
@@ -411,7 +411,17 @@ pub fn detail_json(state: &AppState, view: &View) -> Value {
         &poll_arrivals,
         view.now,
     ));
-    v["requests"] = requests.iter().map(JournalEntry::to_json).collect();
+    // `received` counts from the server's start; the dashboard's column and a reader want
+    // seconds after this validation's create (the create itself reads 0).
+    let created = view.record.created;
+    v["requests"] = requests
+        .iter()
+        .map(|e| {
+            let mut j = e.to_json();
+            j["after_create_seconds"] = json!(e.received.saturating_sub(created).as_secs_f64());
+            j
+        })
+        .collect();
     v
 }
 
@@ -431,7 +441,7 @@ fn limit_param(q: &[(String, String)]) -> Result<usize, ApiError> {
             .ok_or_else(|| {
                 ApiError::bad_request(format!(
                     "limit must be a whole number from 1 to {MAX_LIST_LIMIT}, got `{}`",
-                    truncate(l, 32)
+                    crate::text::shown(l, 32)
                 ))
             }),
     }
@@ -445,7 +455,7 @@ pub fn status_filter(value: &str) -> Result<ValidationStatus, ApiError> {
         "failure" => Ok(ValidationStatus::Failure),
         other => Err(ApiError::bad_request(format!(
             "status filter must be pending, success or failure, got `{}`",
-            truncate(other, 32)
+            crate::text::shown(other, 32)
         ))),
     }
 }
@@ -466,17 +476,18 @@ fn list_validations(state: &AppState, query: Option<&str>) -> Result<Reply, ApiE
 }
 
 /// A `kind` filter of the journal: one kind or several, comma-separated (`kind=create,poll`
-/// shows what an integrator's backend sent, without the Web SDK's own polling).
+/// shows what an integrator's backend sent, without the Web SDK's own polling). Each kind as
+/// named, untrimmed: a value outside the enum is a 400, never a filter that drops out.
 fn kind_filter(value: &str) -> Result<Vec<Kind>, ApiError> {
     value
         .split(',')
         .map(|k| {
-            Kind::parse(k.trim()).ok_or_else(|| {
+            Kind::parse(k).ok_or_else(|| {
                 let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
                 ApiError::bad_request(format!(
                     "kind filter must be one or more of {}, comma-separated; got `{}`",
                     known.join(", "),
-                    truncate(k, 32)
+                    crate::text::shown(k, 32)
                 ))
             })
         })

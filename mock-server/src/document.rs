@@ -34,7 +34,7 @@ pub fn normalise(raw: &str) -> Result<String, BadDocument> {
     {
         Ok(digits)
     } else {
-        Err(BadDocument(crate::form::truncate(raw.trim(), 32)))
+        Err(BadDocument(crate::text::truncate(raw.trim(), 32)))
     }
 }
 

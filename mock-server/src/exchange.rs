@@ -7,9 +7,21 @@ use std::time::Duration;
 
 use http::{HeaderValue, Method};
 
+use truidentidad_scenarios::catalogue::ScenarioId;
+
 use crate::conn::ConnControl;
 use crate::ids::ValidationId;
 use crate::journal::{AppliedFault, FormFields, KeyState, Kind, Observed};
+use crate::store::ChosenBy;
+
+/// How a create's scenario was chosen: what its log line says, and, for a magic
+/// `account_id` a typo away from a scenario name, the scenario it probably meant.
+#[derive(Debug, Clone, Copy)]
+pub struct Chosen {
+    pub scenario: ScenarioId,
+    pub by: ChosenBy,
+    pub near_miss: Option<ScenarioId>,
+}
 
 /// What the accept loop knows about a connection.
 #[derive(Debug)]
@@ -37,6 +49,13 @@ pub struct Exchange {
     pub fault: AppliedFault,
     /// The validation state the response body carries, if it carries one.
     pub observed: Option<Observed>,
+    /// On a create that stored a validation: how its scenario was chosen, for the log line.
+    pub chosen: Option<Chosen>,
+    /// The store counted this request as a poll of its validation: set by the poll handler
+    /// once the store's poll step answered, whatever the response then became (a scenario's
+    /// own 429 or 503 on that poll was counted; a rate limit's or brown-out's was not). What
+    /// the control API replays a validation's polls from: evidence, not a guess from the status.
+    pub poll_counted: bool,
     /// Leaves the request out of the journal: the dashboard's own refreshes would otherwise
     /// crowd out the requests an integrator is looking for.
     pub skip_journal: bool,

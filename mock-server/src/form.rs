@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::error::ApiError;
 use crate::store::CreateParams;
+pub use crate::text::truncate;
 
 /// Validation types Truora documents. Only `government` is emulated; the others get a 400
 /// that says so instead of a generic "invalid type".
@@ -219,14 +220,6 @@ pub fn parse_create(body: &[u8]) -> Result<CreateForm, ApiError> {
             owner: None,
         },
     })
-}
-
-/// Cuts `s` to at most `max` characters for echoing in messages.
-pub fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -45,12 +45,14 @@ pub mod reply;
 pub mod request_body;
 pub mod response_body;
 pub mod router;
+pub mod saved;
 pub mod server;
 pub mod service;
 pub mod snapshotter;
 pub mod state;
 pub mod stop;
 pub mod store;
+pub mod text;
 pub mod traffic;
 pub mod web;
 

@@ -101,7 +101,16 @@ impl LogSink {
 
     /// Appends one request line in the log's line format (see `LineFormat` in the binary):
     /// `2026-11-26T12:00:00.123456Z  INFO method=GET path=/v1/... status=200 latency_ms=0.024`.
-    pub fn request_line(&self, method: &http::Method, path: &str, status: u16, latency: Duration) {
+    /// `facts` (` key=value` pieces, e.g. a create's validation id and scenario) go in
+    /// before the latency, which stays last.
+    pub fn request_line(
+        &self,
+        method: &http::Method,
+        path: &str,
+        status: u16,
+        facts: &[&[u8]],
+        latency: Duration,
+    ) {
         let since_epoch = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
@@ -130,6 +139,9 @@ impl LogSink {
             buf.extend_from_slice(path.as_bytes());
             buf.extend_from_slice(b" status=");
             push_padded(buf, u64::from(status), 1);
+            for piece in facts {
+                buf.extend_from_slice(piece);
+            }
             buf.extend_from_slice(b" latency_ms=");
             push_padded(buf, u64::try_from(latency_us / 1000).unwrap_or(u64::MAX), 1);
             buf.push(b'.');
@@ -278,7 +290,13 @@ mod tests {
         let (sink, guard) = LogSink::start(out.clone()).unwrap();
         let before = SystemTime::now();
         for us in [0, 999, 1_000, 1_234_567] {
-            sink.request_line(&http::Method::POST, "/", 201, Duration::from_micros(us));
+            sink.request_line(
+                &http::Method::POST,
+                "/",
+                201,
+                &[],
+                Duration::from_micros(us),
+            );
         }
         let after = SystemTime::now();
         drop(guard);
@@ -313,6 +331,7 @@ mod tests {
             &http::Method::GET,
             "/v1/validations/VLD1",
             200,
+            &[],
             Duration::from_micros(24),
         );
         drop(guard);

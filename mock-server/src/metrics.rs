@@ -11,7 +11,6 @@
 //! validation gauges are read from the store at scrape time (one pass over every record, the
 //! scrape's cost, not the request path's).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
@@ -25,7 +24,6 @@ use prometheus_client::registry::{Registry, Unit};
 use truidentidad_scenarios::{Observation, ValidationStatus};
 
 use crate::journal::{AppliedFault, FaultEffect, Kind};
-use crate::state::AppState;
 
 /// The `Content-Type` of the Prometheus text format the endpoint answers with.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -127,10 +125,23 @@ impl Metrics {
     }
 }
 
-/// The metrics in the Prometheus text format (version 0.0.4), as `GET /_mock/metrics`
-/// answers.
-pub fn render(state: &AppState) -> String {
-    text("truidentidad_mock", Snapshot::take(state))
+/// What a scrape reads from outside the counters: the store's validations and the journal's
+/// losses. The caller (the state, which owns both) gathers them, so this module depends on
+/// nothing above it.
+#[derive(Debug, Default)]
+pub struct Gauges {
+    /// (scenario, status label from [`status_label`]) → validations stored now.
+    pub validations: BTreeMap<(String, &'static str), u64>,
+    pub evicted: u64,
+    pub journal_dropped: u64,
+}
+
+impl Metrics {
+    /// The metrics in the Prometheus text format (version 0.0.4), as `GET /_mock/metrics`
+    /// answers.
+    pub fn render(&self, gauges: Gauges) -> String {
+        text("truidentidad_mock", Snapshot::take(self, gauges))
+    }
 }
 
 /// One scrape's figures in the Prometheus text format, every name under `prefix`; the load
@@ -171,8 +182,7 @@ struct KindLatency {
 }
 
 impl Snapshot {
-    fn take(state: &AppState) -> Self {
-        let m = &state.metrics;
+    fn take(m: &Metrics, gauges: Gauges) -> Self {
         let mut requests = Vec::new();
         let mut latency = Vec::new();
         for kind in Kind::ALL {
@@ -214,39 +224,17 @@ impl Snapshot {
             requests,
             latency,
             faults,
-            validations: validations(state),
-            evicted: state.store.evicted(),
-            journal_dropped: state.journal.dropped(),
+            validations: gauges.validations,
+            evicted: gauges.evicted,
+            journal_dropped: gauges.journal_dropped,
             open_connections: m.open_connections.load(Ordering::Relaxed),
         }
     }
 }
 
-/// Stored validations by scenario and status (`pending`, `success`, or the failure status).
-fn validations(state: &AppState) -> BTreeMap<(String, &'static str), u64> {
-    let counts: RefCell<BTreeMap<(u16, &'static str), u64>> = RefCell::default();
-    // The filter sees every record and keeps none, so nothing is cloned.
-    let listed = state.store.list(state.clock.now(), 0, &|r, o| {
-        *counts
-            .borrow_mut()
-            .entry((r.scenario, status_label(o)))
-            .or_default() += 1;
-        false
-    });
-    // A Redis store that does not answer leaves the gauge out of this scrape rather than
-    // failing the request counters with it (they are this process's own).
-    if let Err(e) = listed {
-        tracing::warn!("metrics: validations by scenario left out: {e}");
-        return BTreeMap::new();
-    }
-    counts
-        .into_inner()
-        .into_iter()
-        .map(|((s, status), n)| ((state.catalogue.get(s).name.clone(), status), n))
-        .collect()
-}
-
-fn status_label(o: &Observation) -> &'static str {
+/// The `status` label of a validation in the `validations` gauge: `pending`, `success`, or
+/// the failure status.
+pub fn status_label(o: &Observation) -> &'static str {
     match o.status {
         ValidationStatus::Pending => "pending",
         ValidationStatus::Success => "success",

@@ -11,25 +11,19 @@
 //! Truora), a manual clock resumes exactly where it stood.
 
 use std::io::Write;
-use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use truidentidad_scenarios::model::RetryAfter;
-use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
-use truidentidad_scenarios::{Outcome, ValidationStatus};
 
 use crate::ids::ValidationId;
-use crate::journal::{
-    AppliedFault, FaultEffect, FormFields, JournalEntry, KeyState, Kind, Observed,
-};
+pub use crate::saved::{SavedEntry, SavedObserved, SavedOutcome};
+use crate::saved::{SavedRecord, load_entry, load_record, ns, save_entry, save_record};
 use crate::state::{AppState, Resume};
-use crate::store::{Changes, ChosenBy, CreateParams, Record};
 
-/// Bumped when the layout changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped when the layout changes incompatibly: 2 saves each validation in the form the Redis
+/// store writes too (`saved::SavedRecord`), journey included.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
@@ -66,149 +60,15 @@ pub struct StateFile {
     pub journal: Vec<SavedEntry>,
 }
 
+/// A saved validation: its id and poll counters beside its record in the one saved form
+/// the Redis store writes too ([`SavedRecord`], journey included).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SavedValidation {
     pub validation_id: String,
-    pub seq: u64,
-    pub account_id: String,
-    pub scenario: String,
-    pub created_ns: u64,
-    pub scenario_start_ns: u64,
-    pub polls_at_scenario_start: u32,
-    pub timeout_s: u64,
     pub polls_total: u32,
     pub polls_counted: u32,
-    pub forced: Option<SavedOutcome>,
-    pub ip: IpAddr,
-    pub user_authorized: Option<bool>,
-    pub country: Option<String>,
-    pub threshold: Option<f64>,
-    pub document_number: Option<String>,
-    /// What picked the scenario (absent in files saved before it was recorded: `default`).
-    #[serde(default)]
-    pub chosen_by: Option<String>,
-    /// `--key-isolation`'s fingerprint of the creating key (never the key itself).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_key: Option<u64>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SavedOutcome {
-    pub status: String,
-    pub failure_status: Option<String>,
-    pub reason: Option<String>,
-    pub at_ns: u64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SavedEntry {
-    pub received_ns: u64,
-    pub sent_ns: u64,
-    pub method: String,
-    pub path: String,
-    pub kind: String,
-    pub validation_id: Option<String>,
-    pub status: u16,
-    pub fault: Option<String>,
-    pub api_key: KeyState,
-    pub content_type: Option<String>,
-    pub form: Vec<(String, String)>,
-    pub remote: SocketAddr,
-    /// The state the response carried (files saved before it was kept have none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed: Option<SavedObserved>,
-    /// The Retry-After a throttling fault sent, which the fault's text leaves out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after_seconds: Option<u64>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SavedObserved {
-    pub status: String,
-    pub outcome: Option<SavedOutcome>,
-}
-
-/// A saved validation's [`Changes`], or none when it had none (nothing forced, scenario
-/// never switched), so a restored record is as small as a fresh one.
-fn changes(
-    forced: Option<(Outcome, Duration)>,
-    created_ns: u64,
-    scenario_start_ns: u64,
-    polls_at_scenario_start: u32,
-) -> Option<Box<Changes>> {
-    (forced.is_some() || scenario_start_ns != created_ns || polls_at_scenario_start != 0).then(
-        || {
-            Box::new(Changes {
-                forced,
-                scenario_start: Duration::from_nanos(scenario_start_ns),
-                polls_at_scenario_start,
-            })
-        },
-    )
-}
-
-fn ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-pub(crate) fn save_outcome(o: Outcome, at: Duration) -> SavedOutcome {
-    SavedOutcome {
-        status: o.status().as_str().into(),
-        failure_status: o.failure_status().map(str::to_string),
-        reason: o
-            .declined_reason()
-            .or(o.expired_reason())
-            .map(str::to_string),
-        at_ns: ns(at),
-    }
-}
-
-pub(crate) fn load_outcome(s: &SavedOutcome) -> Result<Outcome, String> {
-    let known = |list: &[&'static str]| -> Result<&'static str, String> {
-        let r = s.reason.as_deref().unwrap_or_default();
-        list.iter()
-            .find(|k| **k == r)
-            .copied()
-            .ok_or_else(|| format!("unknown reason `{r}`"))
-    };
-    match (s.status.as_str(), s.failure_status.as_deref()) {
-        ("success", _) => Ok(Outcome::Success),
-        ("failure", Some("declined")) => Ok(Outcome::Declined {
-            reason: known(DECLINED_REASONS)?,
-        }),
-        ("failure", Some("expired")) => Ok(Outcome::Expired {
-            reason: known(EXPIRED_REASONS)?,
-        }),
-        ("failure", Some("system_error")) => Ok(Outcome::SystemError),
-        (st, fs) => Err(format!("unknown outcome {st}/{fs:?}")),
-    }
-}
-
-/// A journaled fault from its text and the Retry-After the text leaves out.
-fn load_fault(text: Option<&str>, retry_after: Option<u64>) -> Result<AppliedFault, String> {
-    let mut fault = match text {
-        Some(f) => f.parse::<AppliedFault>().map_err(|e| e.to_string())?,
-        None => AppliedFault::default(),
-    };
-    if let (Some(FaultEffect::Status { retry_after: r, .. }), Some(s)) =
-        (fault.effect.as_mut(), retry_after)
-    {
-        *r = Some(RetryAfter::Seconds(s));
-    }
-    Ok(fault)
-}
-
-fn load_observed(o: &SavedObserved) -> Result<Observed, String> {
-    let status = match o.status.as_str() {
-        "pending" => ValidationStatus::Pending,
-        "success" => ValidationStatus::Success,
-        "failure" => ValidationStatus::Failure,
-        other => return Err(format!("unknown validation status `{other}`")),
-    };
-    Ok(Observed {
-        status,
-        outcome: o.outcome.as_ref().map(load_outcome).transpose()?,
-    })
+    #[serde(flatten)]
+    pub record: SavedRecord,
 }
 
 /// Captures the server's state.
@@ -221,29 +81,11 @@ pub fn snapshot(state: &AppState) -> StateFile {
         .unwrap_or_default()
         .into_iter()
         .rev()
-        .map(|v| {
-            let r = v.record;
-            let p = r.params.as_deref().cloned().unwrap_or_default();
-            SavedValidation {
-                validation_id: r.id.to_string(),
-                seq: r.seq,
-                account_id: r.account_id.to_string(),
-                scenario: state.catalogue.get(r.scenario).name.clone(),
-                created_ns: ns(r.created),
-                scenario_start_ns: ns(r.scenario_start()),
-                polls_at_scenario_start: r.polls_at_scenario_start(),
-                timeout_s: r.timeout.as_secs(),
-                polls_total: r.polls_total,
-                polls_counted: r.polls_counted,
-                forced: r.forced().map(|(o, at)| save_outcome(o, at)),
-                ip: r.ip,
-                user_authorized: p.user_authorized,
-                country: p.country,
-                threshold: p.threshold,
-                document_number: p.document_number,
-                chosen_by: Some(r.chosen_by.as_str().to_string()),
-                owner_key: p.owner,
-            }
+        .map(|v| SavedValidation {
+            validation_id: v.record.id.to_string(),
+            polls_total: v.record.polls_total,
+            polls_counted: v.record.polls_counted,
+            record: save_record(&v.record, &state.catalogue),
         })
         .collect();
     let journal = state
@@ -354,56 +196,14 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
         detail,
     };
     let mut records = Vec::with_capacity(file.validations.len());
-    for v in &file.validations {
+    for v in file.validations {
         let id: ValidationId = v
             .validation_id
             .parse()
             .map_err(|_| corrupt(format!("bad validation_id `{}`", v.validation_id)))?;
-        let scenario = state.catalogue.id_of(&v.scenario).ok_or_else(|| {
-            corrupt(format!(
-                "validation {id} uses scenario `{}`, which is not loaded; pass the --scenarios file that defines it",
-                v.scenario
-            ))
-        })?;
-        let forced = match &v.forced {
-            None => None,
-            Some(o) => Some((
-                load_outcome(o).map_err(&corrupt)?,
-                Duration::from_nanos(o.at_ns),
-            )),
-        };
-        let chosen_by = match v.chosen_by.as_deref() {
-            None => ChosenBy::Default,
-            Some(c) => ChosenBy::parse(c).ok_or_else(|| {
-                corrupt(format!("validation {id} has an unknown chosen_by `{c}`"))
-            })?,
-        };
-        records.push(Record {
-            id,
-            seq: v.seq,
-            account_id: v.account_id.as_str().into(),
-            scenario,
-            chosen_by,
-            created: Duration::from_nanos(v.created_ns),
-            timeout: Duration::from_secs(v.timeout_s),
-            polls_total: v.polls_total,
-            polls_counted: v.polls_counted,
-            changes: changes(
-                forced,
-                v.created_ns,
-                v.scenario_start_ns,
-                v.polls_at_scenario_start,
-            ),
-            ip: v.ip,
-            params: Some(Arc::new(CreateParams {
-                user_authorized: v.user_authorized,
-                country: v.country.clone(),
-                threshold: v.threshold,
-                document_number: v.document_number.clone(),
-                owner: v.owner_key,
-            })),
-            journey: None,
-        });
+        let counters = (v.polls_total, v.polls_counted);
+        records
+            .push(load_record(id, v.record, counters, None, &state.catalogue).map_err(&corrupt)?);
     }
     let n = records.len();
     for r in records {
@@ -414,114 +214,4 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
     }
     state.set_seq(file.next_seq);
     Ok(n)
-}
-
-/// A journal entry as the state file (and the Redis store's journal stream) saves it.
-pub(crate) fn save_entry(e: JournalEntry) -> SavedEntry {
-    SavedEntry {
-        received_ns: ns(e.received),
-        sent_ns: ns(e.sent),
-        method: e.method.to_string(),
-        path: e.path,
-        kind: e.kind.as_str().to_string(),
-        validation_id: e.validation_id.map(|i| i.to_string()),
-        status: e.status,
-        fault: (!e.fault.is_none()).then(|| e.fault.to_string()),
-        api_key: e.api_key,
-        content_type: e.content_type,
-        form: e.form.pairs(),
-        remote: e.remote,
-        observed: e.observed.map(|o| SavedObserved {
-            status: o.status.as_str().into(),
-            outcome: o.outcome.map(|o| save_outcome(o, Duration::ZERO)),
-        }),
-        retry_after_seconds: match e.fault.effect {
-            Some(FaultEffect::Status {
-                retry_after: Some(RetryAfter::Seconds(s)),
-                ..
-            }) => Some(s),
-            _ => None,
-        },
-    }
-}
-
-/// A saved journal entry read back; `Err` says what is wrong with it.
-pub(crate) fn load_entry(e: SavedEntry) -> Result<JournalEntry, String> {
-    let validation_id = match e.validation_id {
-        Some(s) => Some(
-            s.parse()
-                .map_err(|_| format!("bad validation_id `{s}` in journal"))?,
-        ),
-        None => None,
-    };
-    Ok(JournalEntry {
-        seq: 0,
-        received: Duration::from_nanos(e.received_ns),
-        sent: Duration::from_nanos(e.sent_ns),
-        method: http::Method::from_bytes(e.method.as_bytes())
-            .map_err(|_| format!("bad method `{}` in journal", e.method))?,
-        path: e.path,
-        // A kind this version does not know was saved by another: keep it as `other`.
-        kind: Kind::parse(&e.kind).unwrap_or(Kind::Other),
-        validation_id,
-        status: e.status,
-        fault: load_fault(e.fault.as_deref(), e.retry_after_seconds)
-            .map_err(|err| format!("{err} in journal"))?,
-        observed: e
-            .observed
-            .as_ref()
-            .map(load_observed)
-            .transpose()
-            .map_err(|err| format!("{err} in journal"))?,
-        api_key: e.api_key,
-        content_type: e.content_type,
-        form: FormFields::from_pairs(e.form.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        remote: e.remote,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_throttled_entry_keeps_its_retry_after_across_a_restart() {
-        let f = load_fault(Some("delay 5ms, http_error 429"), Some(3)).unwrap();
-        assert_eq!(
-            f.effect,
-            Some(FaultEffect::Status {
-                status: 429,
-                retry_after: Some(RetryAfter::Seconds(3))
-            })
-        );
-        assert_eq!(f.delay, Some(Duration::from_millis(5)));
-        assert!(load_fault(Some("not a fault"), None).is_err());
-    }
-
-    #[test]
-    fn what_an_answer_carried_reads_back() {
-        let saved = SavedObserved {
-            status: "failure".into(),
-            outcome: Some(save_outcome(
-                Outcome::Declined {
-                    reason: DECLINED_REASONS[0],
-                },
-                Duration::ZERO,
-            )),
-        };
-        let o = load_observed(&saved).unwrap();
-        assert_eq!(o.status, ValidationStatus::Failure);
-        assert_eq!(
-            o.outcome.and_then(|o| o.declined_reason()),
-            Some(DECLINED_REASONS[0])
-        );
-        let bad = SavedObserved {
-            status: "done".into(),
-            outcome: None,
-        };
-        assert_eq!(
-            load_observed(&bad).unwrap_err(),
-            "unknown validation status `done`"
-        );
-    }
 }

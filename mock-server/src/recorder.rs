@@ -89,12 +89,33 @@ impl<S: Deref<Target = AppState>> Recorder<S> {
         state.metrics.record(ex.kind, status, latency, &ex.fault);
         if state.config.request_log {
             let path = ex.uri.path_and_query().map_or("/", |p| p.as_str());
+            // A create that stored a validation says which, and what chose its scenario.
+            let id = ex.validation_id.map(|id| id.encode());
+            let facts: &[&[u8]] = match (ex.chosen, &id) {
+                (Some(c), Some(id)) => &[
+                    b" validation_id=",
+                    id,
+                    b" scenario=",
+                    state.catalogue.get(c.scenario).name.as_bytes(),
+                    b" chosen_by=",
+                    c.by.as_str().as_bytes(),
+                    if c.near_miss.is_some() {
+                        b" did_you_mean="
+                    } else {
+                        b""
+                    },
+                    c.near_miss
+                        .map_or(&b""[..], |m| state.catalogue.get(m).name.as_bytes()),
+                ],
+                _ => &[],
+            };
             match &state.config.log_sink {
-                Some(sink) => sink.request_line(&ex.method, path, status, latency),
+                Some(sink) => sink.request_line(&ex.method, path, status, facts, latency),
                 None => tracing::info!(
                     target: "truidentidad_mock::request",
-                    "method={} path={path} status={status} latency_ms={:.3}",
+                    "method={} path={path} status={status}{} latency_ms={:.3}",
                     ex.method,
+                    facts.iter().map(|p| String::from_utf8_lossy(p)).collect::<String>(),
                     latency.as_secs_f64() * 1e3,
                 ),
             }
@@ -119,6 +140,7 @@ impl<S: Deref<Target = AppState>> Recorder<S> {
                 form: std::mem::take(&mut ex.form),
                 remote: self.remote,
                 observed: ex.observed,
+                poll_counted: ex.poll_counted,
             });
         }
     }

@@ -67,6 +67,8 @@ pub fn handle(state: &Arc<AppState>, conn: &Arc<ConnInfo>, req: Request<Incoming
         form: FormFields::default(),
         fault: AppliedFault::default(),
         observed: None,
+        chosen: None,
+        poll_counted: false,
         skip_journal: false,
     };
     let routed = route(state, req, &mut ex);

@@ -1,6 +1,6 @@
 //! Shared server state: one instance per server, behind an `Arc`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,7 +13,7 @@ use crate::conditions::Conditions;
 use crate::config::{ClockMode, ConfigError, ServerConfig, StoreConfig};
 use crate::ids::ValidationId;
 use crate::journal::Journal;
-use crate::metrics::Metrics;
+use crate::metrics::{Gauges, Metrics, status_label};
 use crate::store::redis::RedisStore;
 use crate::store::redis::cluster::{CREATE_COUNT_LIMIT, RedisClock, SeqBlocks};
 use crate::store::redis::journal::RedisJournal;
@@ -183,6 +183,30 @@ impl AppState {
     /// The counters behind `GET /_mock/metrics`.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// `GET /_mock/metrics`: the counters, with the validations stored now by scenario and
+    /// status (one pass over every record: the scrape's cost, not the request path's), the
+    /// evictions and the journal's losses.
+    pub fn metrics_text(&self) -> String {
+        let mut counts: BTreeMap<(ScenarioId, &'static str), u64> = BTreeMap::new();
+        let scanned = self.store.scan(self.clock.now(), &mut |r, o| {
+            *counts.entry((r.scenario, status_label(o))).or_default() += 1;
+        });
+        // A Redis store that does not answer leaves the gauge out of this scrape rather than
+        // failing the request counters with it (they are this process's own).
+        if let Err(e) = scanned {
+            tracing::warn!("metrics: validations by scenario left out: {e}");
+            counts.clear();
+        }
+        self.metrics.render(Gauges {
+            validations: counts
+                .into_iter()
+                .map(|((s, status), n)| ((self.catalogue.get(s).name.clone(), status), n))
+                .collect(),
+            evicted: self.store.evicted(),
+            journal_dropped: self.journal.dropped(),
+        })
     }
 
     /// Where validations are kept.

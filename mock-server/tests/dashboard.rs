@@ -251,3 +251,34 @@ async fn traffic_counts_api_requests_per_second_and_idle_costs_a_304() {
     assert_eq!(bad.status, 400);
     insta::assert_snapshot!(bad.json()["message"].as_str().unwrap(), @"seconds must be a whole number, 1 to 299, got `0`");
 }
+
+/// Enum-valued and numeric query parameters accept exactly their values: no trimming, so a
+/// status padded with U+0085 (which Unicode trims as whitespace) is a 400 in Truora's envelope
+/// rather than a filter that drops out and lists everything (found by Schemathesis).
+#[tokio::test]
+async fn query_values_outside_their_enum_are_400_even_when_they_trim_to_one() {
+    let server = manual_server().await;
+    create_id(&server, "type=government&account_id=success.a").await;
+    let mut answers = String::new();
+    for path in [
+        format!("{LIST}?status=%C2%85"),
+        format!("{LIST}?status=pending%C2%85"),
+        format!("{LIST}?status=%20pending"),
+        format!("{LIST}?status=Pending"),
+        format!("{LIST}?limit=%C2%855"),
+        "/dashboard/api/traffic?seconds=%C2%8510".to_string(),
+        "/_mock/validations?status=%C2%85".to_string(),
+        "/_mock/journal?kind=poll%C2%85".to_string(),
+        "/_mock/journal?kind=create,%20poll".to_string(),
+    ] {
+        let r = get(&server, &path).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        answers.push_str(&format!("GET {path}\n{}\n\n", r.text()));
+    }
+    insta::assert_snapshot!(answers);
+    // The exact values still filter.
+    let r = get(&server, &format!("{LIST}?status=pending")).await;
+    assert_eq!((r.status, r.json()["count"].as_u64()), (200, Some(1)));
+    let r = get(&server, &format!("{LIST}?status=success")).await;
+    assert_eq!((r.status, r.json()["count"].as_u64()), (200, Some(0)));
+}

@@ -444,6 +444,17 @@ async fn state_file_survives_a_restart() {
     // A validation switched to another scenario after two polls: its timeline and poll
     // count restart at the switch, and must restart there again after the restart.
     let s = create_id(&server, "type=government&account_id=never-completes.s").await;
+    // A validation followed through the browser journey: its steps, events and the scenario
+    // a test identity chose are kept too (the state file once dropped the journey).
+    let j = create_id(&server, "type=government&account_id=never-completes.j").await;
+    for (step, body) in [
+        ("open", r#"{"device":"phone"}"#),
+        ("steps/intro", "{}"),
+        ("steps/document", r#"{"document_number":"9930000001"}"#),
+    ] {
+        let path = format!("/web-adapter/v1/validations/{j}/{step}");
+        assert_eq!(post_json(&server, &path, body).await.status, 200, "{step}");
+    }
     poll(&server, &a).await;
     poll(&server, &s).await;
     poll(&server, &s).await;
@@ -469,6 +480,10 @@ async fn state_file_survives_a_restart() {
     let before_s = get(&server, &format!("/_mock/validations/{s}"))
         .await
         .json();
+    let before_j = get(&server, &format!("/_mock/validations/{j}"))
+        .await
+        .json();
+    assert_eq!(before_j["journey"]["step"], "consent", "{before_j}");
     let journal_before = get(&server, "/_mock/journal").await.json()["entries"]
         .as_array()
         .unwrap()
@@ -498,6 +513,10 @@ async fn state_file_survives_a_restart() {
     assert_eq!(strip(before_b), strip(after_b));
     assert_eq!(before_s["scenario"], "success-after-polls");
     assert_eq!(strip(before_s), strip(after_s));
+    let after_j = get(&server, &format!("/_mock/validations/{j}"))
+        .await
+        .json();
+    assert_eq!(strip(before_j), strip(after_j));
     // The journal came back too (the reads above added entries after the restart).
     assert!(after_a["requests"].as_array().unwrap().len() >= 2);
     let journal_after = get(&server, "/_mock/journal").await.json()["entries"]

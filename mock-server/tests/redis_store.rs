@@ -386,3 +386,111 @@ async fn a_store_outage_answers_503_promptly_and_service_resumes_by_itself() {
     let fresh = create_id(&a, "type=government").await;
     assert_eq!(poll(&a, &fresh).await.status, 200);
 }
+
+/// The validation gauges of `/_mock/metrics` with Redis: every scenario and status, the same
+/// lines the memory store prints for the same requests (the Redis store once printed none:
+/// the count was made through a `list` with limit 0, which Redis never filtered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_list_every_scenario_and_status_as_the_memory_store_does() {
+    let redis = Redis::start();
+    let shared = replica(&redis, "metrics").await;
+    let memory = MockServer::builder()
+        .manual_clock()
+        .start()
+        .await
+        .expect("a memory server starts");
+    let gauges = |text: String| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("truidentidad_mock_validations{"))
+            .map(str::to_owned)
+            .collect()
+    };
+    for server in [&shared, &memory] {
+        for account in [
+            "success.a",
+            "success.b",
+            "declined-face-mismatch.c",
+            "never-completes.d",
+        ] {
+            create_id(server, &format!("type=government&account_id={account}")).await;
+        }
+        let done = create_id(server, "type=government&account_id=never-completes.e").await;
+        let r = post(
+            server,
+            &format!("/_mock/validations/{done}/complete"),
+            "status=failure&failure_status=system_error",
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        post(server, "/_mock/clock/advance", "seconds=30").await;
+    }
+    let from_redis = gauges(get(&shared, "/_mock/metrics").await.text());
+    let from_memory = gauges(get(&memory, "/_mock/metrics").await.text());
+    assert_eq!(from_redis, from_memory);
+    insta::assert_snapshot!(from_redis.join("\n"));
+}
+
+/// The poll-counting rule is written twice, in Rust (`Record::count_poll`) and in the poll
+/// script's Lua, which counts in Redis without decoding the record. Over many cases (an
+/// expiring scenario or not, any timeout, a journey holding the clock or not, polls before
+/// and after the timeout) the counters Redis stores after each poll equal the memory store's.
+#[test]
+fn the_lua_poll_count_equals_the_rust_rule() {
+    use std::sync::Arc;
+    use truidentidad_mock_server::ids::ValidationId;
+    use truidentidad_mock_server::store::{
+        ChosenBy, MemoryStore, NewValidation, ValidationStore, redis::RedisStore,
+    };
+    use truidentidad_scenarios::Catalogue;
+
+    let redis = Redis::start();
+    let catalogue = Arc::new(Catalogue::builtin());
+    let cases = std::sync::atomic::AtomicU64::new(0);
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 200,
+        failure_persistence: None,
+        ..Default::default()
+    });
+    let strategy = (
+        proptest::sample::select(vec!["success-after-polls", "never-completes", "success"]),
+        1u64..20,
+        proptest::bool::ANY,
+        proptest::collection::vec(0u64..30_000, 1..10),
+    );
+    runner
+        .run(
+            &strategy,
+            |(scenario, timeout_s, await_person, mut polls_ms)| {
+                polls_ms.sort_unstable();
+                let n = cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let url = redis.url(&format!("count{n}")).parse().expect("URL");
+                let shared = RedisStore::new(&url, 100, catalogue.clone(), false).expect("store");
+                let memory = MemoryStore::new(100, catalogue.clone());
+                let new = NewValidation {
+                    account_id: "acc".into(),
+                    scenario: catalogue.id_of(scenario).expect("a built-in scenario"),
+                    chosen_by: ChosenBy::AccountId,
+                    timeout: Duration::from_secs(timeout_s),
+                    ip: "127.0.0.1".parse().expect("an IP"),
+                    params: None,
+                    await_person,
+                };
+                let id = ValidationId(u128::from(n) + 1);
+                let stores: [&dyn ValidationStore; 2] = [&memory, &shared];
+                for s in stores {
+                    assert!(s.insert(id, n, new.clone(), Duration::ZERO).is_ok());
+                }
+                for ms in polls_ms {
+                    let at = Duration::from_millis(ms);
+                    let [a, b] = stores.map(|s| {
+                        let nth = s.poll(id, &|| at).expect("poll").expect("found").1;
+                        let stored = s.get(id, at).expect("get").expect("found");
+                        format!("{nth} {:?} {:?}", stored.record, stored.observation)
+                    });
+                    proptest::prop_assert_eq!(a, b, "poll at {:?}", at);
+                }
+                Ok(())
+            },
+        )
+        .expect("Redis counts polls as the Rust rule does");
+}

@@ -70,3 +70,56 @@ async fn a_poll_driven_outcome_is_timed_from_the_poll_that_completed_it() {
         "{at:?} vs {arrivals:?}"
     );
 }
+
+/// A poll a scenario itself answers 429 or 503 was counted by the store, so the control API's
+/// `terminal_at_seconds` replays it: the exchange records that the store counted the poll
+/// rather than the journal guessing from the status (which took a 503 for a brown-out's).
+#[tokio::test]
+async fn a_poll_a_scenario_answers_503_counts_toward_terminal_at() {
+    let mut catalogue = truidentidad_scenarios::Catalogue::builtin();
+    catalogue
+        .load_file(
+            "polls.toml",
+            r#"
+[[scenario]]
+name = "unavailable-then-polls"
+description = "the 1st poll is a 503, the 2nd a 429; success once polled 3 times"
+[[scenario.phase]]
+until_polls = 3
+[scenario.outcome]
+status = "success"
+[[scenario.fault]]
+request = "poll"
+nth = 1
+status = 503
+[[scenario.fault]]
+request = "poll"
+nth = 2
+status = 429
+"#,
+        )
+        .expect("the scenario parses");
+    let server = truidentidad_mock_server::MockServer::builder()
+        .seed(7)
+        .manual_clock()
+        .configure(|c| c.catalogue = std::sync::Arc::new(catalogue))
+        .start()
+        .await
+        .expect("start");
+    let id = create_id(&server, "type=government&account_id=unavailable-then-polls").await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        server.advance(Duration::from_secs(1));
+        statuses.push(poll(&server, &id).await.status);
+    }
+    assert_eq!(statuses, [503, 429, 200, 200]);
+    let detail = common::get(&server, &format!("/_mock/validations/{id}"))
+        .await
+        .json();
+    assert_eq!(detail["validation_status"], "success", "{detail}");
+    assert_eq!(detail["polls"], 4, "{detail}");
+    // The third poll (at 3 s) completed it, counting the 503 and the 429: terminal from the
+    // next millisecond on. Guessed from the statuses, only two polls counted and it read as
+    // never terminal (null).
+    assert_eq!(detail["terminal_at_seconds"], 3.001, "{detail}");
+}

@@ -108,6 +108,15 @@ impl Catalogue {
         self.id_of(prefix)
     }
 
+    /// The scenario a magic `account_id` probably meant when its prefix names none: a prefix
+    /// a typo or two from a name (`declined-decesed.user-1` → `declined-deceased`). It
+    /// selects nothing (the create gets what it would have got); the server warns with it.
+    pub fn near_miss_account_id(&self, account_id: &str) -> Option<ScenarioId> {
+        let prefix = account_id.split_once('.').map_or(account_id, |(p, _)| p);
+        crate::near_miss::closest(prefix, self.scenarios.iter().map(|s| s.name.as_str()))
+            .map(|i| i as ScenarioId)
+    }
+
     /// The scenario a test identity's document number selects (digits only, as the document
     /// rule leaves them); an ordinary number selects nothing. See [`crate::identities`].
     pub fn from_document_number(&self, digits: &str) -> Option<ScenarioId> {
@@ -243,6 +252,14 @@ mod tests {
         );
         assert_eq!(c.from_account_id("user-42"), None);
         assert_eq!(c.from_account_id("declined-deceasedx"), None);
+        // ... but it is a near miss, as is the typo of the issue that asked for warnings.
+        assert_eq!(c.near_miss_account_id("declined-deceasedx"), Some(deceased));
+        assert_eq!(
+            c.near_miss_account_id("declined-decesed.user-1"),
+            Some(deceased)
+        );
+        assert_eq!(c.near_miss_account_id("declined-deceased.user-1"), None);
+        assert_eq!(c.near_miss_account_id("user-42"), None);
     }
 
     #[test]

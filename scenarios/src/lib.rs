@@ -9,6 +9,7 @@
 //! - [`format`]: the TOML file format, with `file:line:column` errors.
 //! - [`engine`]: [`engine::observe`], the one function that says what a poll sees.
 //! - [`catalogue`]: the built-in scenarios and name lookup (magic `account_id`s, mixes).
+//! - [`near_miss`]: magic `account_id` prefixes a typo away from a scenario name.
 //! - [`identities`]: test document numbers that select an outcome, and synthetic test people.
 //! - [`rng`]: the seeded, version-stable random stream behind ids, mixes and jitter.
 
@@ -17,6 +18,7 @@ pub mod engine;
 pub mod format;
 pub mod identities;
 pub mod model;
+pub mod near_miss;
 pub mod reasons;
 pub mod rng;
 

@@ -17,7 +17,7 @@ pub enum Format {
 Examples:
   truidentidad-mock identities --count 12 --seed 7 --format csv > people.csv
   truidentidad-mock identities --count 1000 --format json > people.json
-  truidentidad-mock load --identities people.csv --rate 20 --duration 30s
+  truidentidad-mock load run --identities people.csv --rate 20 --duration 30s
 
 Person i gets the outcome of row i mod 12 of the README's table (\"Test identities\"), so any
 12 consecutive people cover every outcome. The same seed always prints the same people.")]

@@ -1,5 +1,6 @@
 //! Command-line definitions and dispatch.
 
+mod docs;
 mod health;
 mod identities;
 mod log;
@@ -8,10 +9,19 @@ mod serve;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 const ABOUT: &str = "Offline simulator and conformance harness for Truora's TruIdentidad \
 (face validation against Colombia's Registraduría).";
+
+/// `--version`: the crate version and the commit it was built from (see build.rs). The
+/// Python and Node.js helpers read the version from it to check they match the binary.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TRUIDENTIDAD_MOCK_COMMIT"),
+    ")"
+);
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -24,10 +34,12 @@ Examples:
 
 Force an outcome from unchanged client code with a magic account_id:
   curl -s -X POST http://127.0.0.1:8080/v1/validations -H 'Truora-API-Key: test' \\
-       -d type=government -d account_id=declined-deceased.user-42";
+       -d type=government -d account_id=declined-deceased.user-42
+
+Documentation, embedded in this binary: truidentidad-mock docs (README, SCHEMA, ...).";
 
 #[derive(Debug, Parser)]
-#[command(name = "truidentidad-mock", version, about = ABOUT, after_help = AFTER_HELP)]
+#[command(name = "truidentidad-mock", version = VERSION, about = ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,7 +55,7 @@ enum Command {
     Scenarios(scenarios::ScenariosCommand),
     /// Grade a TruIdentidad client (or server) against the spec.
     Conformance(truidentidad_conformance::cli::ConformanceArgs),
-    /// Load-test polling: create validations at a rate and poll each to its end.
+    /// Load tests: the polling model (`load run`), raw endpoints, your fleet of pollers; merge.
     Load(Box<truidentidad_load::cli::LoadArgs>),
     /// Print synthetic Colombian test people whose document numbers select an outcome.
     Identities(identities::IdentitiesArgs),
@@ -54,6 +66,33 @@ enum Command {
     /// Compare a recording with the mock: structural diff, and the facts it bears on.
     #[command(subcommand)]
     Fidelity(truidentidad_fidelity::cli::FidelityCommand),
+    /// Print the documentation the help refers to (embedded: no checkout needed).
+    Docs(docs::DocsArgs),
+}
+
+/// Parses the command line. `serve -h` lists each option with its first sentence only (about
+/// 40 options: the full text is `serve --help`); elsewhere `-h` and `--help` are the same.
+pub fn parse() -> Cli {
+    let command = Cli::command().mut_subcommand("serve", |serve| serve.mut_args(first_sentence));
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// Keeps an option's full help for `--help` and gives `-h` its first sentence.
+fn first_sentence(arg: clap::Arg) -> clap::Arg {
+    let Some(full) = arg.get_help().map(|h| h.to_string()) else {
+        return arg;
+    };
+    if arg.get_long_help().is_some() {
+        return arg;
+    }
+    // A sentence ends at ". " before a capital: "e.g. success=70" does not end one.
+    let end = full
+        .match_indices(". ")
+        .find(|(i, _)| full[i + 2..].starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|(i, _)| i);
+    let short = end.map_or_else(|| full.clone(), |i| full[..i].to_string());
+    arg.long_help(full).help(short)
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -69,5 +108,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve::shutdown_signal(),
         )?),
         Command::Fidelity(cmd) => Ok(truidentidad_fidelity::cli::run_fidelity(cmd)?),
+        Command::Docs(args) => docs::run(args),
     }
 }

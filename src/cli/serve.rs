@@ -16,6 +16,11 @@ use truidentidad_mock_server::{ClockMode, ServerConfig};
 
 use super::scenarios::load_catalogue;
 
+/// After `serve -h`'s one-line option list: where the rest is.
+const SHORT_HELP: &str = "\
+Examples and every option in full: truidentidad-mock serve --help. Documentation:
+truidentidad-mock docs (README, scale-out, ...).";
+
 const AFTER_HELP: &str = "\
 Examples:
   truidentidad-mock serve
@@ -37,7 +42,7 @@ enum ClockArg {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = AFTER_HELP)]
+#[command(after_help = SHORT_HELP, after_long_help = AFTER_HELP)]
 pub struct ServeArgs {
     /// Address to listen on. Keep it on loopback unless other machines must reach the mock.
     #[arg(long, env = "TRUIDENTIDAD_MOCK_BIND", default_value = "127.0.0.1")]
@@ -161,7 +166,7 @@ pub struct ServeArgs {
     /// Where validations live: `memory` (this process, the default) or a Redis shared by
     /// replicas behind a load balancer, e.g. redis://127.0.0.1:6379/0. Options after `?`:
     /// namespace=NAME (key prefix, default tim) and timeout_ms=N (longest wait per Redis
-    /// call before a 503, default 1000). See docs/scale-out.md.
+    /// call before a 503, default 1000). See `truidentidad-mock docs scale-out`.
     #[arg(
         long,
         env = "TRUIDENTIDAD_MOCK_STORE",

@@ -2,10 +2,12 @@
 //! validation's requests (from the journal), its client run, and when the mock's validation
 //! became terminal. No I/O, so the figures are tested on hand-made sequences.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::series::{Answered, Peaks, PerSecond, Windows};
 use crate::stats::{Latency, Percentiles};
 
 /// How a request's answer looked to the client.
@@ -24,6 +26,17 @@ pub enum Answer {
 }
 
 impl Answer {
+    /// The class the per-second series stacks it in.
+    pub fn answered(self) -> Answered {
+        match self {
+            Answer::Ok { .. } => Answered::Ok,
+            Answer::Throttled { .. } => Answered::Throttled,
+            Answer::ServerError => Answered::ServerError,
+            Answer::ClientError => Answered::Other,
+            Answer::NoAnswer => Answered::NoAnswer,
+        }
+    }
+
     fn failed(self) -> bool {
         matches!(
             self,
@@ -49,6 +62,9 @@ pub enum ClientResult {
     Reported { right: bool },
     /// It reported `pending` (it gave up) while the mock's validation had ended.
     GaveUp,
+    /// It reported `pending` at its deadline, and the mock's validation was still pending
+    /// too: right, and not an outcome (an `expired-*` validation ends after its timeout).
+    Deadline,
     /// It exited non-zero, or its last line was not a result.
     Failed,
     /// Killed at the per-client limit.
@@ -69,6 +85,10 @@ pub struct Followed {
     /// How late the client started after its scheduled arrival (waiting for `--concurrency`).
     pub start_delay: Duration,
     pub result: ClientResult,
+    /// What the client reported (`success`, the failure status, `pending`), if it did.
+    pub said: Option<String>,
+    /// What the mock's validation ended with, if the run made one.
+    pub mock: Option<String>,
 }
 
 impl Followed {
@@ -130,47 +150,6 @@ impl CountSummary {
     }
 }
 
-/// The request rate the mock received, second by second.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct RateSeries {
-    /// Requests received in each second of the run, from its start.
-    pub per_second: Vec<u64>,
-    /// The busiest second.
-    pub peak: u64,
-    /// The mean over the seconds from the first request to the last.
-    pub mean: f64,
-    /// `peak / mean`: near 1 when requests spread evenly, high when pollers move in step
-    /// and hit the service in waves.
-    pub peak_to_mean: f64,
-}
-
-impl RateSeries {
-    pub fn of<'a>(requests: impl IntoIterator<Item = &'a Req>) -> Self {
-        let mut per_second: Vec<u64> = Vec::new();
-        for r in requests {
-            let s = r.received.as_secs() as usize;
-            if per_second.len() <= s {
-                per_second.resize(s + 1, 0);
-            }
-            per_second[s] += 1;
-        }
-        let first = per_second.iter().position(|n| *n > 0).unwrap_or(0);
-        let active = &per_second[first..];
-        let peak = active.iter().copied().max().unwrap_or(0);
-        let mean = if active.is_empty() {
-            0.0
-        } else {
-            active.iter().sum::<u64>() as f64 / active.len() as f64
-        };
-        RateSeries {
-            peak,
-            mean,
-            peak_to_mean: if mean > 0.0 { peak as f64 / mean } else { 0.0 },
-            per_second,
-        }
-    }
-}
-
 /// How the fleet took throttling and errors.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Pushback {
@@ -197,7 +176,12 @@ pub struct FleetFigures {
     /// Validations that became terminal but whose client never saw it.
     pub undetected: usize,
     pub polls_per_validation: CountSummary,
-    pub rate: RateSeries,
+    /// Requests the mock received in each second, by answer.
+    pub per_second: PerSecond,
+    /// The busiest second of the arrival window over its mean.
+    pub rate: Peaks,
+    /// The requests of the arrival window and of the drain after it.
+    pub windows: Windows,
     pub requests: u64,
     pub after_terminal: u64,
     pub retries: u64,
@@ -206,9 +190,14 @@ pub struct FleetFigures {
     pub wrong_outcomes: usize,
     /// Reported `pending` (gave up) although the validation ended.
     pub gave_up: usize,
+    /// Reported `pending` while the mock's validation was still pending.
+    pub deadline: usize,
     pub client_failed: usize,
     pub client_killed: usize,
     pub client_unreachable: usize,
+    /// What the clients reported against what the mock ended with: `(said, mock) → count`
+    /// (`-` where there is nothing: no result line, no validation).
+    pub said_vs_mock: BTreeMap<(String, String), u64>,
 }
 
 /// Slack under a Retry-After before a wait counts as not honouring it (timer granularity).
@@ -216,8 +205,14 @@ const RETRY_AFTER_SLACK: Duration = Duration::from_millis(50);
 
 /// The figures of a fleet. `unattributed` are requests no validation can be tied to (a create
 /// refused before its form was read, such as a throttled one): they count in the rate, the
-/// totals and the pushback, not in any validation's figures.
-pub fn figures(fleet: &[Followed], unattributed: &[Req]) -> FleetFigures {
+/// totals and the pushback, not in any validation's figures. `arrivals` is how long client
+/// runs kept starting and `wall` the whole run: each rate is over the window it describes.
+pub fn figures(
+    fleet: &[Followed],
+    unattributed: &[Req],
+    arrivals: Duration,
+    wall: Duration,
+) -> FleetFigures {
     let mut end_to_end = Latency::default();
     let mut start_delay = Latency::default();
     let mut detection_lag = Latency::default();
@@ -226,8 +221,13 @@ pub fn figures(fleet: &[Followed], unattributed: &[Req]) -> FleetFigures {
     let (mut with_retry_after, mut honoured) = (0u64, 0u64);
     let mut waits_after_failure: Vec<Duration> = Vec::new();
     let (mut reported, mut wrong, mut failed, mut killed, mut unreachable) = (0, 0, 0, 0, 0);
-    let mut gave_up = 0;
+    let (mut gave_up, mut deadline) = (0, 0);
+    let mut said_vs_mock: BTreeMap<(String, String), u64> = BTreeMap::new();
     for f in fleet {
+        let label = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        *said_vs_mock
+            .entry((label(&f.said), label(&f.mock)))
+            .or_insert(0) += 1;
         end_to_end.record(f.elapsed);
         start_delay.record(f.start_delay);
         match f.detection_lag() {
@@ -259,6 +259,7 @@ pub fn figures(fleet: &[Followed], unattributed: &[Req]) -> FleetFigures {
                 }
             }
             ClientResult::GaveUp => gave_up += 1,
+            ClientResult::Deadline => deadline += 1,
             ClientResult::Failed => failed += 1,
             ClientResult::Killed => killed += 1,
             ClientResult::Unreachable => unreachable += 1,
@@ -274,16 +275,26 @@ pub fn figures(fleet: &[Followed], unattributed: &[Req]) -> FleetFigures {
     pushback.wait_after_failure_p50_ms = waits_after_failure
         .get(waits_after_failure.len() / 2)
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let all = || fleet.iter().flat_map(|f| &f.requests).chain(unattributed);
+    let mut per_second = PerSecond::default();
+    for r in all() {
+        per_second.add(r.received.as_secs() as usize, r.answer.answered());
+    }
+    let requests = all().count() as u64;
+    let during = all().filter(|r| r.received <= arrivals).count() as u64;
     FleetFigures {
         validations: fleet.len(),
+        rate: per_second.peaks(arrivals),
+        per_second,
+        windows: Windows::split(arrivals, wall, requests, during),
+        deadline,
+        said_vs_mock,
         end_to_end,
         start_delay,
         detection_lag,
         undetected,
         polls_per_validation: CountSummary::of(fleet.iter().map(|f| f.polls() as u64).collect()),
-        rate: RateSeries::of(fleet.iter().flat_map(|f| &f.requests).chain(unattributed)),
-        requests: fleet.iter().map(|f| f.requests.len() as u64).sum::<u64>()
-            + unattributed.len() as u64,
+        requests,
         after_terminal: fleet.iter().map(|f| f.after_terminal() as u64).sum(),
         retries: fleet.iter().map(|f| f.retries() as u64).sum(),
         pushback,
@@ -339,6 +350,8 @@ mod tests {
             elapsed: ms(5_000),
             start_delay: ms(0),
             result: ClientResult::Reported { right: true },
+            said: Some("success".into()),
+            mock: Some("success".into()),
         }
     }
 
@@ -366,7 +379,7 @@ mod tests {
             Some(3_000),
         );
         assert_eq!(f.detection_lag(), None);
-        assert_eq!(figures(&[f], &[]).undetected, 1);
+        assert_eq!(figures(&[f], &[], ms(10_000), ms(20_000)).undetected, 1);
     }
 
     #[test]
@@ -396,7 +409,7 @@ mod tests {
             Some(0),
         );
         assert_eq!(f.retries(), 3);
-        let fig = figures(&[f], &[]);
+        let fig = figures(&[f], &[], ms(10_000), ms(20_000));
         assert_eq!(fig.pushback.throttled, 2);
         assert_eq!(fig.pushback.server_errors, 1);
         assert_eq!(fig.pushback.retry_after_honoured, 0.5);
@@ -410,14 +423,17 @@ mod tests {
         let in_step: Vec<Req> = (0..10)
             .flat_map(|_| [1_000, 3_000, 5_000].map(|t| req(t, true, PENDING)))
             .collect();
-        let waves = RateSeries::of(&in_step);
-        assert_eq!(waves.per_second, vec![0, 10, 0, 10, 0, 10]);
+        let arrivals = ms(6_000);
+        let f = |reqs: Vec<Req>| figures(&[followed(reqs, None)], &[], arrivals, arrivals);
+        let in_step = f(in_step);
+        assert_eq!(in_step.per_second.totals(), vec![0, 10, 0, 10, 0, 10]);
+        let waves = in_step.rate;
         assert_eq!((waves.peak, waves.mean), (10, 6.0));
         // The same 30 polls spread over the same seconds.
         let spread: Vec<Req> = (0..30)
             .map(|i| req(1_000 + i * 166, true, PENDING))
             .collect();
-        let even = RateSeries::of(&spread);
+        let even = f(spread).rate;
         assert!(even.peak_to_mean < 1.25, "{even:?}");
         assert!(waves.peak_to_mean > 1.6);
     }
@@ -428,11 +444,71 @@ mod tests {
         a.result = ClientResult::Reported { right: false };
         let mut b = followed(vec![], None);
         b.result = ClientResult::Killed;
-        let fig = figures(&[a, b, followed(vec![], None)], &[]);
-        assert_eq!(
-            (fig.reported, fig.wrong_outcomes, fig.client_killed),
-            (2, 1, 1)
+        a.said = Some("declined".into());
+        b.said = None;
+        let mut c = followed(vec![], None);
+        c.result = ClientResult::Deadline;
+        c.said = Some("pending".into());
+        c.mock = Some("pending".into());
+        let mut d = followed(vec![], None);
+        d.result = ClientResult::GaveUp;
+        d.said = Some("pending".into());
+        d.mock = Some("expired".into());
+        let fig = figures(
+            &[a, b, followed(vec![], None), c, d],
+            &[],
+            ms(10_000),
+            ms(20_000),
         );
+        assert_eq!(
+            (
+                fig.reported,
+                fig.wrong_outcomes,
+                fig.client_killed,
+                fig.deadline,
+                fig.gave_up
+            ),
+            (2, 1, 1, 1, 1)
+        );
+        let pairs: Vec<(&str, &str, u64)> = fig
+            .said_vs_mock
+            .iter()
+            .map(|((s, m), n)| (s.as_str(), m.as_str(), *n))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("-", "success", 1),
+                ("declined", "success", 1),
+                ("pending", "expired", 1),
+                ("pending", "pending", 1),
+                ("success", "success", 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_drain_is_apart_from_the_arrivals() {
+        // Arrivals for 2 s; a straggler polls on at 30 s.
+        let reqs = vec![
+            req(0, false, PENDING),
+            req(1_000, true, PENDING),
+            req(1_900, true, DONE),
+            req(30_000, true, PENDING),
+        ];
+        let fig = figures(&[followed(reqs, None)], &[], ms(2_000), ms(32_000));
+        assert_eq!(
+            (fig.windows.arrivals.requests, fig.windows.drain.requests),
+            (3, 1)
+        );
+        assert_eq!(fig.windows.arrivals.per_second, 1.5);
+        assert_eq!(fig.windows.drain.seconds, 30.0);
+        // Peak-to-mean over the arrivals only: 2 and 1 requests in seconds 0 and 1.
+        assert_eq!(fig.rate.peak_to_mean, round(2.0 / 1.5));
+    }
+
+    fn round(x: f64) -> f64 {
+        (x * 1000.0).round() / 1000.0
     }
 
     #[test]

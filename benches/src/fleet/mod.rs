@@ -61,6 +61,10 @@ pub struct FleetPlan {
     /// An external truidentidad-mock to run against instead of an in-process one, and the
     /// API key its clients are handed.
     pub target: Option<ExternalTarget>,
+    /// The in-process mock's port (`--mock-port`; 0 picks a free one).
+    pub mock_port: u16,
+    /// Keep the in-process mock (and its dashboard) open after the run (`--hold`).
+    pub hold: bool,
 }
 
 /// `load --client … --target URL`: a mock that is already running (shared, or replicas
@@ -78,6 +82,8 @@ pub struct FleetRun {
     pub figures: FleetFigures,
     /// Wall time from the first arrival to the end of the quiet window.
     pub wall: Duration,
+    /// How long client runs kept starting.
+    pub arrivals: Duration,
     pub planned: u64,
     /// The mock every client talked to.
     pub mock_url: String,
@@ -113,7 +119,12 @@ pub enum FleetError {
 const JOURNAL_PER_VALIDATION: usize = 200;
 
 /// Runs the fleet to its end against a mock of its own (or `plan.target`), and measures it.
-pub async fn run_fleet(plan: FleetPlan, display: Display) -> Result<FleetRun, FleetError> {
+/// With `plan.hold`, the in-process mock is handed back still serving, for the caller to keep
+/// open until Ctrl-C; otherwise it is shut down here.
+pub async fn run_fleet(
+    plan: FleetPlan,
+    display: Display,
+) -> Result<(FleetRun, Option<MockServer>), FleetError> {
     if let Some(target) = &plan.target {
         let remote = Remote::new(&target.url, target.admin_token.clone());
         // Both before the first client: a wrong URL or token fails here, not after the run.
@@ -128,12 +139,15 @@ pub async fn run_fleet(plan: FleetPlan, display: Display) -> Result<FleetRun, Fl
         let (seen, lost) = remote.requests_since(from_seq).await?;
         let truths = remote.truths(validation_ids(&seen).collect()).await?;
         let records = Records { seen, lost, truths };
-        return Ok(measure(driven, records, watch.base_url()));
+        return Ok((measure(driven, records, watch.base_url()), None));
     }
     let server = start_mock(&plan).await?;
     let run = drive(&server, &plan, display).await;
+    if plan.hold {
+        return Ok((run, Some(server)));
+    }
     server.shutdown().await;
-    Ok(run)
+    Ok((run, None))
 }
 
 /// The mock a fleet runs against, and how its records are read.
@@ -217,6 +231,7 @@ pub async fn start_mock(plan: &FleetPlan) -> Result<MockServer, FleetError> {
         .seed(plan.seed)
         .api_key(FLEET_API_KEY)
         .configure(|c| {
+            c.port = plan.mock_port;
             c.rate_limit = plan.rate_limit;
             c.brownouts = plan.brownouts.clone();
             c.journal_capacity = capacity;
@@ -240,6 +255,8 @@ struct Driven {
     /// The mock's clock when the run began.
     run_start: Duration,
     wall: Duration,
+    /// How long arrivals lasted (the schedule's length).
+    arrivals: Duration,
     planned: u64,
 }
 
@@ -352,6 +369,7 @@ async fn run_clients(watch: &Watch<'_>, plan: &FleetPlan, display: Display) -> D
         runs,
         run_start,
         wall: origin.elapsed(),
+        arrivals: plan.schedule.total_duration(),
         planned,
     }
 }
@@ -382,8 +400,9 @@ fn measure(driven: Driven, records: Records, mock_url: String) -> FleetRun {
     let (fleet, unattributed, problems) = follow(&records, driven.run_start, driven.runs);
     FleetRun {
         problems,
-        figures: analysis::figures(&fleet, &unattributed),
+        figures: analysis::figures(&fleet, &unattributed, driven.arrivals, driven.wall),
         wall: driven.wall,
+        arrivals: driven.arrivals,
         planned: driven.planned,
         mock_url,
         journal_overflow: records.lost,
@@ -426,8 +445,11 @@ fn follow(
             let requests: Vec<Req> = mine.iter().map(|e| to_req(e, run_start)).collect();
             let truth = id.and_then(|id| records.truths.get(&id));
             let result = result_of(&run, truth);
-            if result != (ClientResult::Reported { right: true }) && problems.len() < PROBLEMS_SHOWN
-            {
+            let fine = matches!(
+                result,
+                ClientResult::Reported { right: true } | ClientResult::Deadline
+            );
+            if !fine && problems.len() < PROBLEMS_SHOWN {
                 problems.push(Problem {
                     what: describe(&run, result, truth),
                     account_id: account.clone(),
@@ -440,6 +462,10 @@ fn follow(
                 elapsed: run.ended.saturating_sub(run.started),
                 start_delay,
                 result,
+                said: run.report.as_ref().and_then(|r| {
+                    outcome_label(r.validation_status.as_deref()?, r.failure_status.as_deref())
+                }),
+                mock: truth.and_then(|t| outcome_label(&t.status, t.failure_status.as_deref())),
             }
         })
         .collect();
@@ -482,6 +508,9 @@ fn describe(run: &ClientRun, result: ClientResult, truth: Option<&Truth>) -> Str
             _ => "no result".into(),
         },
         ClientResult::GaveUp => "reported pending (gave up) before the outcome".into(),
+        ClientResult::Deadline => {
+            "reported pending at its deadline; the mock still had it pending".into()
+        }
         ClientResult::Reported { .. } => {
             let said = run.report.as_ref().map_or(String::new(), |r| {
                 format!(
@@ -504,6 +533,15 @@ fn describe(run: &ClientRun, result: ClientResult, truth: Option<&Truth>) -> Str
             format!("reported {said}, the mock has {was}")
         }
     }
+}
+
+/// An outcome as the reports name it: `success`, the failure status (`declined`, `expired`,
+/// …), `pending`, or the status itself when a failure has no failure status.
+fn outcome_label(status: &str, failure_status: Option<&str>) -> Option<String> {
+    Some(match (status, failure_status) {
+        ("failure", Some(f)) => f.to_string(),
+        (s, _) => s.to_string(),
+    })
 }
 
 /// How the client saw a recorded answer.
@@ -537,8 +575,12 @@ fn result_of(run: &ClientRun, truth: Option<&Truth>) -> ClientResult {
     };
     // Reporting `pending` after giving up (its deadline, too many errors) is not a wrong
     // outcome, even when the mock has one by now: the client said it does not know.
-    if report.validation_status.as_deref() == Some("pending") && t.status != "pending" {
-        return ClientResult::GaveUp;
+    if report.validation_status.as_deref() == Some("pending") {
+        return if t.status == "pending" {
+            ClientResult::Deadline
+        } else {
+            ClientResult::GaveUp
+        };
     }
     let right = report.validation_status.as_deref() == Some(t.status.as_str())
         && report.failure_status == t.failure_status;

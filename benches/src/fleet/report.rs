@@ -4,11 +4,10 @@
 use serde::Serialize;
 
 use super::FleetRun;
-use super::analysis::{CountSummary, Pushback, RateSeries};
+use super::analysis::{CountSummary, Pushback};
+use crate::report::SCHEMA_VERSION;
+use crate::series::{Peaks, PerSecond, Windows};
 use crate::stats::Percentiles;
-
-/// Version of the fleet JSON document.
-pub const FLEET_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetReport {
@@ -17,7 +16,12 @@ pub struct FleetReport {
     pub client: String,
     pub mock_url: String,
     pub wall_seconds: f64,
+    /// The arrival window (client runs starting) and the drain after it (the last clients
+    /// finishing, then the 2 s quiet window), each with its requests and rate.
+    pub windows: Windows,
     pub validations: Validations,
+    /// What the clients reported against what the mock ended with.
+    pub outcomes: Vec<SaidVsMock>,
     /// Client run time per validation, from start to exit (or the service's answer).
     pub end_to_end_ms: Percentiles,
     /// How long arrivals waited for a free `--concurrency` slot.
@@ -27,8 +31,10 @@ pub struct FleetReport {
     pub polls_per_validation: CountSummary,
     pub requests: Requests,
     pub pushback: Pushback,
-    /// The request rate the mock received, per second, and its peak-to-mean ratio.
-    pub rate: RateSeries,
+    /// The busiest second of the arrival window over its mean.
+    pub rate: Peaks,
+    /// Requests the mock received in each second of the run, by answer.
+    pub per_second: PerSecond,
     /// Set when the mock's journal could not hold every request (figures are incomplete).
     pub journal_overflow: bool,
     /// The first client runs that failed or reported a wrong outcome.
@@ -41,8 +47,11 @@ pub struct Validations {
     pub run: usize,
     /// Validations that became terminal without their client ever seeing it.
     pub undetected: usize,
+    /// Reported an outcome (right or wrong).
     pub reported: usize,
     pub wrong_outcomes: usize,
+    /// Reported `pending` at the client's deadline while the mock still had it pending.
+    pub deadline: usize,
     /// Reported `pending` (gave up) although the validation ended.
     pub gave_up: usize,
     /// Exited non-zero or printed no result.
@@ -51,9 +60,19 @@ pub struct Validations {
     pub client_unreachable: usize,
 }
 
+/// How many client runs reported `said` while the mock's validation ended `mock` (`-`: no
+/// result line, or no validation).
+#[derive(Debug, Clone, Serialize)]
+pub struct SaidVsMock {
+    pub said: String,
+    pub mock: String,
+    pub count: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Requests {
     pub total: u64,
+    /// Over the arrival window (`windows.arrivals.per_second`).
     pub per_second: f64,
     /// Requests after the client already had its terminal answer.
     pub after_terminal: u64,
@@ -66,7 +85,17 @@ impl FleetReport {
         let f = &run.figures;
         let wall = run.wall.as_secs_f64();
         FleetReport {
-            schema_version: FLEET_SCHEMA_VERSION,
+            schema_version: SCHEMA_VERSION,
+            windows: f.windows,
+            outcomes: f
+                .said_vs_mock
+                .iter()
+                .map(|((said, mock), count)| SaidVsMock {
+                    said: said.clone(),
+                    mock: mock.clone(),
+                    count: *count,
+                })
+                .collect(),
             mode: "fleet",
             client: client.to_string(),
             mock_url: run.mock_url.clone(),
@@ -77,6 +106,7 @@ impl FleetReport {
                 undetected: f.undetected,
                 reported: f.reported,
                 wrong_outcomes: f.wrong_outcomes,
+                deadline: f.deadline,
                 gave_up: f.gave_up,
                 client_failed: f.client_failed,
                 client_killed: f.client_killed,
@@ -88,16 +118,13 @@ impl FleetReport {
             polls_per_validation: f.polls_per_validation,
             requests: Requests {
                 total: f.requests,
-                per_second: if wall > 0.0 {
-                    f.requests as f64 / wall
-                } else {
-                    0.0
-                },
+                per_second: f.windows.arrivals.per_second,
                 after_terminal: f.after_terminal,
                 retries: f.retries,
             },
             pushback: f.pushback,
-            rate: f.rate.clone(),
+            rate: f.rate,
+            per_second: f.per_second.clone(),
             journal_overflow: run.journal_overflow,
             problems: run.problems.clone(),
         }
@@ -113,9 +140,10 @@ impl FleetReport {
             )
         };
         let mut out = String::new();
+        let w = &self.windows;
         out.push_str(&format!(
-            "TruIdentidad fleet load: client `{}`, {} validations in {:.1} s against {}\n\n",
-            self.client, v.run, self.wall_seconds, self.mock_url
+            "TruIdentidad fleet load: client `{}`, {} validations in {:.1} s ({:.1} s of arrivals, then {:.1} s of drain) against {}\n\n",
+            self.client, v.run, self.wall_seconds, w.arrivals.seconds, w.drain.seconds, self.mock_url
         ));
         out.push_str(&format!(
             "  detection lag (ms)      {}\n",
@@ -135,12 +163,13 @@ impl FleetReport {
             c.mean, c.p50, c.p99, c.max
         ));
         out.push_str(&format!(
-            "  requests at the mock    {} ({:.1}/s); busiest second {}, mean {:.1}/s, peak-to-mean {:.2}\n",
+            "  requests at the mock    {} total: {}\n",
             self.requests.total,
-            self.requests.per_second,
-            self.rate.peak,
-            self.rate.mean,
-            self.rate.peak_to_mean
+            w.describe()
+        ));
+        out.push_str(&format!(
+            "  waves                   {}\n",
+            self.rate.describe()
         ));
         out.push_str(&format!(
             "  after a terminal answer {}   retries {}\n",
@@ -155,11 +184,11 @@ impl FleetReport {
             b.retry_after_honoured * 100.0,
             b.wait_after_failure_p50_ms
         ));
+        let right = v.reported - v.wrong_outcomes;
         out.push_str(&format!(
-            "  clients                 {} reported ({} wrong outcome{}), {} gave up, {} failed, {} killed, {} unreachable; {} outcome{} never seen\n",
-            v.reported,
+            "  clients                 {right} right, {} wrong, {} deadline (pending, and still pending in the mock), {} gave up (pending after the mock ended it), {} failed, {} killed, {} unreachable; {} outcome{} never seen\n",
             v.wrong_outcomes,
-            if v.wrong_outcomes == 1 { "" } else { "s" },
+            v.deadline,
             v.gave_up,
             v.client_failed,
             v.client_killed,
@@ -167,6 +196,14 @@ impl FleetReport {
             v.undetected,
             if v.undetected == 1 { "" } else { "s" },
         ));
+        if !self.outcomes.is_empty() {
+            let pairs: Vec<String> = self
+                .outcomes
+                .iter()
+                .map(|o| format!("{} → {} {}", o.said, o.mock, o.count))
+                .collect();
+            out.push_str(&format!("  client said → mock had  {}\n", pairs.join(", ")));
+        }
         for p in &self.problems {
             out.push_str(&format!("  problem: {}: {}\n", p.account_id, p.what));
             if let Some(last) = p.stderr_tail.lines().last() {
@@ -208,6 +245,9 @@ impl FleetReport {
             "polls_per_validation.p99" => c.p99 as f64,
             "polls_per_validation.max" => c.max as f64,
             "peak_to_mean" => self.rate.peak_to_mean,
+            "drain.seconds" => self.windows.drain.seconds,
+            "drain.requests" => self.windows.drain.requests as f64,
+            "deadline.total" => v.deadline as f64,
             "requests.total" => self.requests.total as f64,
             "requests.per_second" => self.requests.per_second,
             "requests.after_terminal" => self.requests.after_terminal as f64,
@@ -222,5 +262,100 @@ impl FleetReport {
             }
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::fleet::analysis::{Answer, ClientResult, Followed, Req, figures};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// One client run of each kind, as the summary names them.
+    fn fleet() -> Vec<Followed> {
+        let run = |result, said: Option<&str>, mock: Option<&str>, at: u64| Followed {
+            requests: vec![
+                Req {
+                    received: ms(at),
+                    sent: ms(at + 2),
+                    poll: false,
+                    answer: Answer::Ok { terminal: false },
+                },
+                Req {
+                    received: ms(at + 1_500),
+                    sent: ms(at + 1_502),
+                    poll: true,
+                    answer: Answer::Ok {
+                        terminal: mock.is_some_and(|m| m != "pending"),
+                    },
+                },
+            ],
+            terminal_at: mock.filter(|m| *m != "pending").map(|_| ms(at + 800)),
+            elapsed: ms(1_500),
+            start_delay: ms(0),
+            result,
+            said: said.map(String::from),
+            mock: mock.map(String::from),
+        };
+        vec![
+            run(
+                ClientResult::Reported { right: true },
+                Some("success"),
+                Some("success"),
+                0,
+            ),
+            run(
+                ClientResult::Reported { right: false },
+                Some("success"),
+                Some("declined"),
+                100,
+            ),
+            run(
+                ClientResult::Deadline,
+                Some("pending"),
+                Some("pending"),
+                200,
+            ),
+            run(ClientResult::GaveUp, Some("pending"), Some("expired"), 300),
+            run(ClientResult::Failed, None, Some("success"), 400),
+            run(ClientResult::Killed, None, Some("pending"), 500),
+            run(ClientResult::Unreachable, None, None, 600),
+        ]
+    }
+
+    fn report() -> FleetReport {
+        let run = FleetRun {
+            figures: figures(&fleet(), &[], ms(1_000), ms(4_000)),
+            wall: ms(4_000),
+            arrivals: ms(1_000),
+            planned: 7,
+            mock_url: "http://127.0.0.1:40000".into(),
+            journal_overflow: false,
+            problems: Vec::new(),
+        };
+        FleetReport::new(&run, "python3 service.py")
+    }
+
+    #[test]
+    fn the_summary_names_every_outcome_and_both_windows() {
+        insta::assert_snapshot!(report().to_text());
+    }
+
+    #[test]
+    fn every_outcome_has_a_threshold_value() {
+        let r = report();
+        assert_eq!(r.value("deadline.total"), Some(1.0));
+        assert_eq!(r.value("gave_up.total"), Some(1.0));
+        assert_eq!(r.value("wrong_outcomes.total"), Some(1.0));
+        assert_eq!(r.value("client_errors.total"), Some(3.0));
+        // 7 creates within the 1 s of arrivals, and 7 polls a second later, in the drain.
+        assert_eq!(r.value("drain.requests"), Some(7.0));
+        assert_eq!(r.requests.per_second, 7.0);
+        assert_eq!(r.schema_version, crate::report::SCHEMA_VERSION);
     }
 }

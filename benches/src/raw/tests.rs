@@ -9,6 +9,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use super::*;
 use crate::client::create_form;
+use crate::http1::*;
 
 /// A reader that hands out scripted pieces, one per read (split further if the buffer is
 /// smaller), then an error or end of stream. Every read is ready, so no runtime is needed.

@@ -2,9 +2,12 @@
 // globalSetup recipe run under node --test with a two-line stand-in for Vitest's `provide`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock, MockError } from '../index.js';
+import { startMock, MockError, MockServer, MockHandle, VERSION, findBinary } from '../index.js';
 import setup from '../recipes/vitest.global-setup.js';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 async function create(mock, accountId) {
   const res = await fetch(`${mock.url}/v1/validations`, {
@@ -84,4 +87,48 @@ console.log(mock.url);`;
   const url = out.trim();
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   await assert.rejects(fetch(`${url}/_mock/health`), 'the server went with the script');
+});
+
+test('the handle is a MockServer, and MockHandle still names it', async () => {
+  assert.equal(MockHandle, MockServer);
+  const mock = await startMock();
+  try {
+    assert.ok(mock instanceof MockServer);
+  } finally {
+    await mock.stop();
+  }
+});
+
+test('a binary of another version is refused with what to do', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tim-version-'));
+  const binary = path.join(dir, 'truidentidad-mock');
+  fs.writeFileSync(binary, "#!/bin/sh\necho 'truidentidad-mock 9.9.9 (commit 0123456789ab)'\n", { mode: 0o755 });
+  const skip = process.env.TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK;
+  delete process.env.TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK;
+  try {
+    await assert.rejects(startMock({ binary }), (e) => {
+      assert.ok(e instanceof MockError);
+      assert.equal(e.message, `${binary} is truidentidad-mock 9.9.9 (commit 0123456789ab), but the truidentidad-mock npm package is ${VERSION}; the two must match. Either install the matching package (npm install --save-dev truidentidad-mock@9.9.9), or use the binary this package brings (npm install --save-dev truidentidad-mock@${VERSION}, and unset TRUIDENTIDAD_MOCK_BIN if it points at another build). To start it anyway, set TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK=1.`);
+      return true;
+    });
+  } finally {
+    if (skip !== undefined) process.env.TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK = skip;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the binary found reports this package\'s version', () => {
+  const printed = execFileSync(findBinary(), ['--version'], { encoding: 'utf8' });
+  assert.match(printed, new RegExp(`^truidentidad-mock ${VERSION.replaceAll('.', '\\.')} \\(commit ([0-9a-f]{12}|unknown)\\)\n$`));
+});
+
+test('TRUIDENTIDAD_MOCK_BIN wins over the platform package and PATH', () => {
+  const before = process.env.TRUIDENTIDAD_MOCK_BIN;
+  process.env.TRUIDENTIDAD_MOCK_BIN = '/opt/elsewhere/truidentidad-mock';
+  try {
+    assert.equal(findBinary(), '/opt/elsewhere/truidentidad-mock');
+  } finally {
+    if (before === undefined) delete process.env.TRUIDENTIDAD_MOCK_BIN;
+    else process.env.TRUIDENTIDAD_MOCK_BIN = before;
+  }
 });

@@ -12,7 +12,7 @@ from typing import Any, Dict
 
 import pytest
 
-from truidentidad_mock import MockError, MockServer, find_binary
+from truidentidad_mock import MockError, MockServer, __version__, binary_version, find_binary
 
 
 def create(mock: MockServer, account_id: str) -> str:
@@ -104,3 +104,32 @@ def test_a_server_never_stopped_does_not_outlive_the_interpreter() -> None:
     assert url.startswith("http://127.0.0.1:")
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{url}/_mock/health", timeout=5)
+
+
+def fake_binary(tmp_path: Any, version_line: str) -> str:
+    """An executable that answers ``--version`` as a binary of another release would."""
+    path = tmp_path / "truidentidad-mock"
+    path.write_text(f"#!/bin/sh\necho '{version_line}'\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_binary_of_another_version_is_refused_with_what_to_do(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK", raising=False)
+    binary = fake_binary(tmp_path, "truidentidad-mock 9.9.9 (commit 0123456789ab)")
+    with pytest.raises(MockError) as e:
+        MockServer.start(binary)
+    assert str(e.value) == (
+        f"{binary} is truidentidad-mock 9.9.9 (commit 0123456789ab), but the truidentidad-mock "
+        f"Python package is {__version__}; the two must match. Either install the matching "
+        "package (pip install truidentidad-mock==9.9.9), or use the binary this package brings "
+        f"(pip install --force-reinstall truidentidad-mock=={__version__}, and unset "
+        "TRUIDENTIDAD_MOCK_BIN if it points at another build). To start it anyway, set "
+        "TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK=1."
+    )
+
+
+def test_the_binary_started_reports_this_packages_version() -> None:
+    assert binary_version(find_binary()).split(" ")[0] == __version__

@@ -13,7 +13,7 @@ use truidentidad_scenarios::{Fault, FaultAction, RequestKind, rng};
 use crate::api::throttle;
 use crate::auth::{Owner, authenticate};
 use crate::error::ApiError;
-use crate::exchange::{ConnInfo, Exchange};
+use crate::exchange::{Chosen, ConnInfo, Exchange};
 use crate::faults;
 use crate::form::{self, truncate};
 use crate::ids::{ValidationId, derive_account_id};
@@ -27,6 +27,10 @@ use crate::store::{ChosenBy, CreateParams, InsertError, NewValidation};
 /// The header that picks a scenario on create.
 pub const SCENARIO_HEADER: &str = "x-mock-scenario";
 
+/// The response header of a create whose magic `account_id` prefix is a typo away from a
+/// scenario name: which scenario it probably meant, and what the validation got instead.
+pub const WARNING_HEADER: &str = "x-mock-warning";
+
 /// The header that turns await-person mode on (`true`) or off (`false`) for one validation.
 pub const AWAIT_PERSON_HEADER: &str = "x-mock-await-person";
 
@@ -35,6 +39,8 @@ static SCENARIO_NAME: http::header::HeaderName =
     http::header::HeaderName::from_static(SCENARIO_HEADER);
 static AWAIT_PERSON_NAME: http::header::HeaderName =
     http::header::HeaderName::from_static(AWAIT_PERSON_HEADER);
+static WARNING_NAME: http::header::HeaderName =
+    http::header::HeaderName::from_static(WARNING_HEADER);
 
 /// What a create needs once its head has passed the checks: the body to read and the
 /// scenario header. The request itself is not kept: the boxed future of every create holds
@@ -114,7 +120,7 @@ pub async fn create(
         Err(e) => return e.into(),
     };
     let await_person = head.await_person.unwrap_or(state.config.await_person);
-    match create_from_body(
+    let mut reply = match create_from_body(
         state,
         conn,
         head.header_scenario.as_deref(),
@@ -124,7 +130,26 @@ pub async fn create(
     ) {
         Created::Done(reply) => reply,
         Created::Fault(fault) => fault.await,
+    };
+    if let (Some(chosen), Reply::Response(response)) = (ex.chosen, &mut reply)
+        && let Some(warning) = near_miss_warning(state, chosen)
+    {
+        response.headers_mut().insert(WARNING_NAME.clone(), warning);
     }
+    reply
+}
+
+/// The `X-Mock-Warning` of a near-miss create. It names only scenarios, never the account id
+/// as typed, so the value is always a valid header.
+fn near_miss_warning(state: &AppState, chosen: Chosen) -> Option<http::HeaderValue> {
+    let meant = &state.catalogue.get(chosen.near_miss?).name;
+    let got = &state.catalogue.get(chosen.scenario).name;
+    http::HeaderValue::from_str(&format!(
+        "account_id prefix is not a scenario name; did you mean `{meant}`? \
+         This validation got `{got}` (chosen by {})",
+        chosen.by.as_str()
+    ))
+    .ok()
 }
 
 /// The end of a create: done, or a fault still to apply (boxed: a cold path, and inline its
@@ -175,6 +200,14 @@ fn create_from_body<'a>(
     ) {
         Ok(chosen) => chosen,
         Err(e) => return e.into(),
+    };
+    // Only when the account id chose nothing stronger did it (maybe) miss.
+    let near_miss = match chosen_by {
+        ChosenBy::Header | ChosenBy::AccountId => None,
+        _ => form
+            .account_id
+            .as_deref()
+            .and_then(|a| state.catalogue.near_miss_account_id(a)),
     };
     let scenario = state.catalogue.get(scenario_id);
     let account_id: Arc<str> = match &form.account_id {
@@ -248,6 +281,11 @@ fn create_from_body<'a>(
         attempt_seq = attempt_seq.wrapping_add(1 << 40);
     };
     ex.validation_id = Some(view.record.id);
+    ex.chosen = Some(Chosen {
+        scenario: scenario_id,
+        by: chosen_by,
+        near_miss,
+    });
     ex.observed = Some(Observed {
         status: view.observation.status,
         outcome: view.observation.outcome,

@@ -124,6 +124,7 @@ pub fn poll(state: &AppState, req: &Request<Incoming>, id: &str, ex: &mut Exchan
         Ok(None) => return unknown().into(),
         Err(e) => return ApiError::from(e).into(),
     };
+    ex.poll_counted = true;
     ex.observed = Some(Observed {
         status: view.observation.status,
         outcome: view.observation.outcome,

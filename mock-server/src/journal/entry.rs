@@ -112,19 +112,26 @@ pub struct JournalEntry {
     /// conformance suite); the control API's journal does not show it.
     #[serde(skip)]
     pub observed: Option<Observed>,
+    /// The store counted this request as a poll ([`crate::exchange::Exchange::poll_counted`]).
+    /// In-process, in the state file and in the Redis journal; not in the control API's JSON.
+    #[serde(skip)]
+    pub poll_counted: bool,
 }
 
-/// A poll that reached the store (and so moved a poll-driven scenario on): one that
-/// `--rate-limit` or a brown-out turned away answered 429 or 503 before the store. Also what a
-/// reader of the control API's journal replays a validation's polls by.
+/// Whether a poll reached the store, guessed from its status for an entry that does not
+/// record it: the control API's JSON (the load tool's fleet reader) and state files saved
+/// before entries kept [`JournalEntry::poll_counted`]. A rate limit or brown-out answers 429
+/// or 503 before the store; the guess is wrong for a scenario's own 429 or 503, which was
+/// counted, so in-process readers use the recorded evidence instead.
 pub fn reached_store_as_poll(kind: Kind, status: u16) -> bool {
     kind == Kind::Poll && status != 429 && status != 503
 }
 
 impl JournalEntry {
-    /// See [`reached_store_as_poll`].
+    /// Whether the store counted this request as a poll (and so moved a poll-driven scenario
+    /// on): recorded when it was answered, never inferred from the status.
     pub fn reached_store_as_poll(&self) -> bool {
-        reached_store_as_poll(self.kind, self.status)
+        self.poll_counted
     }
 
     /// The entry as the control API and the dashboard show it: its serialized fields, plus

@@ -201,6 +201,7 @@ mod tests {
             status: 200,
             fault: AppliedFault::default(),
             observed: None,
+            poll_counted: true,
             api_key: KeyState::Accepted,
             content_type: None,
             form: FormFields::default(),

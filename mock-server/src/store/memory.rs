@@ -7,9 +7,9 @@
 //!
 //! Capacity: at most `capacity` records. When a shard is full, the oldest *finished*
 //! validation among its 32 oldest is evicted; if all of those are still pending, the oldest
-//! one is evicted. Either way memory stays bounded on long runs. ("Oldest" is creation order,
-//! give or take: evicting a finished record from behind a pending one moves the pending one
-//! into its place, see [`Shard::evict_one`].)
+//! one is evicted ([`super::eviction_victim`], the Redis store's rule too). Either way memory
+//! stays bounded on long runs. ("Oldest" is creation order; a small capacity keeps one shard,
+//! so it is the whole store's, see [`MemoryStore::new`].)
 //!
 //! Layout: each shard keeps its records in a ring in creation order, with a small index from
 //! id to position. A create appends at the back and evicts from the front, so the records it
@@ -23,16 +23,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use truidentidad_scenarios::catalogue::ScenarioId;
-use truidentidad_scenarios::{Catalogue, Observation, Outcome};
+use truidentidad_scenarios::{Catalogue, Observation};
 
-use super::{
-    ChosenBy, InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View,
-};
+use super::{InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View};
 use crate::ids::{IdHashBuilder, ValidationId};
 
 const SHARDS: usize = 64;
-const EVICTION_SCAN: usize = 32;
+/// Capacities below this keep one shard (see [`MemoryStore::new`]): contention is no concern
+/// at a few thousand validations, and eviction then matches the Redis store's exactly.
+const ONE_SHARD_BELOW: usize = SHARDS * super::EVICTION_SCAN;
 
 /// One shard's records: a ring in creation order plus an index from id to position.
 #[derive(Debug, Default)]
@@ -80,27 +79,22 @@ impl Shard {
         Ok(self.records.len() - 1)
     }
 
-    /// Evicts the oldest finished record among the first [`EVICTION_SCAN`], or the front one
-    /// if none of them has finished. A finished record found behind the front trades places
-    /// with the front one first, so eviction always pops the front: the pending record that
-    /// moved back is still among the oldest and is looked at again by the next eviction.
+    /// Evicts the record [`super::eviction_victim`] picks among the oldest.
     fn evict_one(&mut self, catalogue: &Catalogue, now: Duration) -> bool {
-        let finished = self
-            .records
-            .iter()
-            .take(EVICTION_SCAN)
-            .position(|r| r.observe(catalogue, now).status.is_terminal())
-            .unwrap_or(0);
-        if finished > 0 {
-            self.records.swap(0, finished);
-            let moved = self.records[finished].id;
-            self.index.insert(moved, self.base + finished as u64);
-        }
-        let Some(victim) = self.records.pop_front() else {
+        let Some(at) = super::eviction_victim(self.records.iter(), catalogue, now) else {
+            return false;
+        };
+        // Removed in place, so the ring stays in creation order (the Redis store's index is
+        // too): the records in front of it move back one slot, which `base` moving on by one
+        // leaves right for those behind it, and at most EVICTION_SCAN index entries fix.
+        let Some(victim) = self.records.remove(at) else {
             return false;
         };
         self.base += 1;
         self.index.remove(&victim.id);
+        for (slot, r) in self.records.iter().take(at).enumerate() {
+            self.index.insert(r.id, self.base + slot as u64);
+        }
         true
     }
 
@@ -126,11 +120,19 @@ impl std::fmt::Debug for MemoryStore {
 }
 
 impl MemoryStore {
-    /// A store holding at most `capacity` validations (rounded up to a multiple of 64).
+    /// A store holding at most `capacity` validations. Below [`ONE_SHARD_BELOW`] it keeps
+    /// one shard, so eviction chooses among all records exactly as the Redis store does (a
+    /// small `--max-validations` is where a test sees eviction); above, 64 shards each hold
+    /// their share (the capacity rounded up to a multiple of 64) and evict among their own.
     pub fn new(capacity: usize, catalogue: Arc<Catalogue>) -> Self {
-        let per_shard = capacity.div_ceil(SHARDS).max(1);
+        let shards = if capacity < ONE_SHARD_BELOW {
+            1
+        } else {
+            SHARDS
+        };
+        let per_shard = capacity.div_ceil(shards).max(1);
         MemoryStore {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
             per_shard,
             catalogue,
             evicted: Default::default(),
@@ -142,28 +144,7 @@ impl MemoryStore {
     }
 
     fn shard(&self, id: ValidationId) -> &Mutex<Shard> {
-        &self.shards[id.shard(SHARDS)]
-    }
-
-    /// Applies `change` to a validation still pending at `now`, under its shard lock:
-    /// terminal states are final.
-    fn change_pending(
-        &self,
-        id: ValidationId,
-        now: Duration,
-        change: impl FnOnce(&mut Record),
-    ) -> Result<View, StoreError> {
-        let mut shard = self.shard(id).lock();
-        let record = shard.get_mut(id).ok_or(StoreError::NotFound)?;
-        if record.observe(&self.catalogue, now).status.is_terminal() {
-            return Err(StoreError::AlreadyFinished);
-        }
-        change(record);
-        Ok(View {
-            observation: record.observe(&self.catalogue, now),
-            record: record.clone(),
-            now,
-        })
+        &self.shards[id.shard(self.shards.len())]
     }
 
     fn evict_one(&self, shard: &mut Shard, now: Duration) {
@@ -177,7 +158,7 @@ impl MemoryStore {
 // Each method holds one shard's lock for the whole read-observe-update.
 impl ValidationStore for MemoryStore {
     fn capacity(&self) -> usize {
-        self.per_shard * SHARDS
+        self.per_shard * self.shards.len()
     }
 
     fn insert(
@@ -270,41 +251,21 @@ impl ValidationStore for MemoryStore {
         }))
     }
 
-    fn complete(
-        &self,
-        id: ValidationId,
-        outcome: Outcome,
-        now: Duration,
-    ) -> Result<View, StoreError> {
-        self.change_pending(id, now, |record| record.force(outcome, now))
+    fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
-    fn set_scenario(
-        &self,
-        id: ValidationId,
-        scenario: ScenarioId,
-        now: Duration,
-    ) -> Result<View, StoreError> {
-        self.change_pending(id, now, |record| {
-            record.switch_scenario(scenario, ChosenBy::Control, now);
-        })
-    }
-
-    fn update_record(
+    fn modify(
         &self,
         id: ValidationId,
         clock: &dyn Fn() -> Duration,
-        change: &mut dyn FnMut(&mut Record, Duration),
-    ) -> Result<bool, Unavailable> {
+        change: &mut dyn FnMut(&mut Record, Duration) -> Result<(), StoreError>,
+    ) -> Result<(Record, Duration), StoreError> {
         let mut shard = self.shard(id).lock();
         let now = clock();
-        Ok(match shard.get_mut(id) {
-            Some(record) => {
-                change(record, now);
-                true
-            }
-            None => false,
-        })
+        let record = shard.get_mut(id).ok_or(StoreError::NotFound)?;
+        change(record, now)?;
+        Ok((record.clone(), now))
     }
 
     fn list(
@@ -314,6 +275,9 @@ impl ValidationStore for MemoryStore {
         filter: &dyn Fn(&Record, &Observation) -> bool,
     ) -> Result<Vec<View>, Unavailable> {
         let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
         for shard in self.shards.iter() {
             let shard = shard.lock();
             for r in shard.iter() {
@@ -330,6 +294,19 @@ impl ValidationStore for MemoryStore {
         out.sort_by_key(|v| std::cmp::Reverse(v.record.seq));
         out.truncate(limit);
         Ok(out)
+    }
+
+    fn scan(
+        &self,
+        now: Duration,
+        visit: &mut dyn FnMut(&Record, &Observation),
+    ) -> Result<(), Unavailable> {
+        for shard in self.shards.iter() {
+            for r in shard.lock().iter() {
+                visit(r, &r.observe(&self.catalogue, now));
+            }
+        }
+        Ok(())
     }
 
     fn len(&self) -> Result<usize, Unavailable> {
@@ -352,6 +329,8 @@ impl ValidationStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ChosenBy;
+    use truidentidad_scenarios::Outcome;
 
     fn store(capacity: usize) -> MemoryStore {
         MemoryStore::new(capacity, Arc::new(Catalogue::builtin()))
@@ -374,6 +353,8 @@ mod tests {
         for shard in s.shards.iter() {
             let sh = shard.lock();
             assert_eq!(sh.index.len(), sh.records.len());
+            // Creation order, which eviction's "oldest" reads (as the Redis index does).
+            assert!(sh.records.iter().is_sorted_by_key(|r| r.seq));
             for (i, r) in sh.records.iter().enumerate() {
                 assert_eq!(
                     sh.index.get(&r.id),
@@ -410,10 +391,10 @@ mod tests {
         /// Whatever the sequence of creates, completions and polls: a lookup finds the record
         /// of that id or nothing, a taken id is refused, the store stays within its capacity
         /// and counts what it evicted, and a full shard evicts a finished validation while it
-        /// has one (this store's shards hold 2, so both are among the oldest looked at).
+        /// has one (this store holds 8, all among the oldest looked at).
         #[test]
         fn records_stay_with_their_ids_under_eviction(ops in proptest::collection::vec(op(), 1..200)) {
-            let s = store(128);
+            let s = store(8);
             let c = s.catalogue().clone();
             let now = Duration::from_secs(1);
             let mut stored_ok = 0u64;
@@ -424,14 +405,14 @@ mod tests {
                         let was_there = s.get(id, now).unwrap().is_some();
                         let same_shard: Vec<(ValidationId, bool)> = (0u8..24)
                             .map(id_of)
-                            .filter(|o| o.shard(SHARDS) == id.shard(SHARDS))
+                            .filter(|o| o.shard(s.shards.len()) == id.shard(s.shards.len()))
                               .filter_map(|o| s.get(o, now).unwrap().map(|v| (o, v.observation.status.is_terminal())))
                             .collect();
                         let got = s.insert(id, seq as u64, new(&c, "never-completes"), now);
                         proptest::prop_assert_eq!(got.is_ok(), !was_there);
                         if got.is_ok() {
                             stored_ok += 1;
-                            if same_shard.len() >= 2 && same_shard.iter().any(|(_, done)| *done) {
+                            if same_shard.len() >= s.per_shard && same_shard.iter().any(|(_, done)| *done) {
                                 for (other, done) in &same_shard {
                                     if !done {
                                         proptest::prop_assert!(s.get(*other, now).unwrap().is_some(), "a pending validation was evicted before a finished one");
@@ -467,9 +448,9 @@ mod tests {
     #[test]
     fn a_pending_validation_skipped_by_eviction_is_still_found_and_evicted_later() {
         // One shard of four: the oldest is pending, the next finished. Evicting the finished
-        // one moves the pending one back in the ring; it must stay reachable by id, and be
-        // the one evicted once nothing finished is left.
-        let s = store(4 * 64);
+        // one from behind it shifts the ring; the others must stay reachable by id, and the
+        // oldest pending one is evicted once nothing finished is left.
+        let s = store(4);
         let c = s.catalogue().clone();
         let now = Duration::from_secs(1);
         let ids: Vec<ValidationId> = (1..=6).map(|k| ValidationId(k << 6)).collect();
@@ -495,6 +476,17 @@ mod tests {
         );
         assert_consistent(&s);
         assert_eq!(s.evicted(), 2);
+    }
+
+    #[test]
+    fn small_capacities_are_exact_and_large_ones_sharded() {
+        // Below 2,048 one shard holds exactly the capacity (and evicts as Redis does).
+        assert_eq!(store(4).capacity(), 4);
+        assert_eq!(store(2047).capacity(), 2047);
+        assert_eq!(store(2047).shards.len(), 1);
+        // From there on 64 shards, the capacity rounded up to a multiple of 64.
+        assert_eq!(store(2048).shards.len(), SHARDS);
+        assert_eq!(store(3000).capacity(), 3008);
     }
 
     #[test]
@@ -527,9 +519,8 @@ mod tests {
 
     #[test]
     fn eviction_prefers_finished_validations() {
-        let s = store(64); // one record per shard
+        let s = store(1);
         let c = s.catalogue().clone();
-        // Same shard: ids differing only above the shard bits.
         let pending = ValidationId(64);
         let finished = ValidationId(128);
         let newest = ValidationId(192);
@@ -538,7 +529,7 @@ mod tests {
         assert_eq!(s.len().unwrap(), 1);
         s.insert(finished, 1, new(&c, "never-completes"), Duration::ZERO)
             .unwrap();
-        // Shard capacity 1: the first was evicted (the only candidate).
+        // Capacity 1: the first was evicted (the only candidate).
         assert!(s.get(pending, Duration::ZERO).unwrap().is_none());
         s.complete(finished, Outcome::Success, Duration::from_secs(1))
             .unwrap();

@@ -23,12 +23,33 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use truidentidad_scenarios::catalogue::ScenarioId;
-use truidentidad_scenarios::{Observation, Outcome};
+use truidentidad_scenarios::{Catalogue, Observation, Outcome};
 
 pub use memory::MemoryStore;
 pub use record::{Changes, ChosenBy, CreateParams, Record};
 
 use crate::ids::ValidationId;
+
+/// How many of the oldest records eviction looks at for a finished one.
+pub const EVICTION_SCAN: usize = 32;
+
+/// Which record to evict to make room, as a position in `oldest_first` (creation order): the
+/// oldest finished one among the first [`EVICTION_SCAN`], or the oldest if none of them has
+/// finished (memory stays bounded even when everything is pending). One rule for both stores.
+pub fn eviction_victim<'a>(
+    oldest_first: impl Iterator<Item = &'a Record>,
+    catalogue: &Catalogue,
+    now: Duration,
+) -> Option<usize> {
+    let mut any = false;
+    for (i, r) in oldest_first.take(EVICTION_SCAN).enumerate() {
+        any = true;
+        if r.observe(catalogue, now).status.is_terminal() {
+            return Some(i);
+        }
+    }
+    any.then_some(0)
+}
 
 /// A record and what it looked like at one instant.
 #[derive(Debug, Clone)]
@@ -116,13 +137,31 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
     /// The state at `now` without counting a poll (control API, dashboard, Web Adapter).
     fn get(&self, id: ValidationId, now: Duration) -> Result<Option<View>, Unavailable>;
 
+    /// The scenarios records are observed against.
+    fn catalogue(&self) -> &Catalogue;
+
+    /// The one read-change-write step every change goes through: runs `change` on the record
+    /// with a clock reading taken in the same atomic step, so a change and the state it was
+    /// checked against cannot be split by a concurrent poll, and returns the record as
+    /// stored with that reading. `change` returns `Err` before changing anything to store
+    /// nothing. A networked store may run it again on a fresh copy when another replica
+    /// changed the record in between (optimistic concurrency).
+    fn modify(
+        &self,
+        id: ValidationId,
+        clock: &dyn Fn() -> Duration,
+        change: &mut dyn FnMut(&mut Record, Duration) -> Result<(), StoreError>,
+    ) -> Result<(Record, Duration), StoreError>;
+
     /// Forces an outcome now. Fails if the validation already finished: terminal is final.
     fn complete(
         &self,
         id: ValidationId,
         outcome: Outcome,
         now: Duration,
-    ) -> Result<View, StoreError>;
+    ) -> Result<View, StoreError> {
+        change_pending(self, id, now, &mut |record, now| record.force(outcome, now))
+    }
 
     /// Switches a pending validation to another scenario, whose timeline starts now.
     fn set_scenario(
@@ -130,25 +169,46 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
         id: ValidationId,
         scenario: ScenarioId,
         now: Duration,
-    ) -> Result<View, StoreError>;
+    ) -> Result<View, StoreError> {
+        change_pending(self, id, now, &mut |record, now| {
+            record.switch_scenario(scenario, ChosenBy::Control, now);
+        })
+    }
 
-    /// Runs `change` on the record in one atomic step with a clock reading taken inside it,
-    /// so a change (the Web Adapter moving the journey on) and the state it was checked
-    /// against cannot be split by a concurrent poll. `false` for an unknown id.
+    /// Runs `change` on the record through [`modify`](ValidationStore::modify) (the Web
+    /// Adapter moving the journey on). `false` for an unknown id.
     fn update_record(
         &self,
         id: ValidationId,
         clock: &dyn Fn() -> Duration,
         change: &mut dyn FnMut(&mut Record, Duration),
-    ) -> Result<bool, Unavailable>;
+    ) -> Result<bool, Unavailable> {
+        match self.modify(id, clock, &mut |record, now| {
+            change(record, now);
+            Ok(())
+        }) {
+            Ok(_) | Err(StoreError::AlreadyFinished) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(StoreError::Unavailable(u)) => Err(u),
+        }
+    }
 
-    /// Every record matching `filter`, newest first, at most `limit`.
+    /// Every record matching `filter`, newest first, at most `limit` (none for a limit of 0:
+    /// a pass over every record is [`scan`](ValidationStore::scan), not a list).
     fn list(
         &self,
         now: Duration,
         limit: usize,
         filter: &dyn Fn(&Record, &Observation) -> bool,
     ) -> Result<Vec<View>, Unavailable>;
+
+    /// Shows every stored record and what it looks like at `now` to `visit`, in no particular
+    /// order, cloning nothing (`/_mock/metrics` counts by scenario and status this way).
+    fn scan(
+        &self,
+        now: Duration,
+        visit: &mut dyn FnMut(&Record, &Observation),
+    ) -> Result<(), Unavailable>;
 
     /// How many validations are stored.
     fn len(&self) -> Result<usize, Unavailable>;
@@ -167,6 +227,29 @@ pub trait ValidationStore: Send + Sync + std::fmt::Debug {
     fn ready(&self) -> Result<(), Unavailable> {
         Ok(())
     }
+}
+
+/// A change to a validation still pending at `now` (terminal is final), written once for
+/// every store through its [`ValidationStore::modify`].
+fn change_pending<S: ValidationStore + ?Sized>(
+    store: &S,
+    id: ValidationId,
+    now: Duration,
+    change: &mut dyn FnMut(&mut Record, Duration),
+) -> Result<View, StoreError> {
+    let catalogue = store.catalogue();
+    let (record, now) = store.modify(id, &|| now, &mut |record, now| {
+        if record.observe(catalogue, now).status.is_terminal() {
+            return Err(StoreError::AlreadyFinished);
+        }
+        change(record, now);
+        Ok(())
+    })?;
+    Ok(View {
+        observation: record.observe(catalogue, now),
+        record,
+        now,
+    })
 }
 
 impl dyn ValidationStore + '_ {

@@ -149,7 +149,7 @@ fn traffic(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
         .iter()
         .rev()
         .find(|(k, _)| k == "seconds")
-        .map(|(_, v)| v.trim());
+        .map(|(_, v)| v.as_str());
     let seconds = number(asked, "seconds", 1, crate::traffic::WINDOW_SECONDS - 1)?
         .unwrap_or(DEFAULT_TRAFFIC_SECONDS);
     let now = state.clock.now();
@@ -190,10 +190,13 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
             )));
         }
     }
+    // Values as sent, with no trimming: `status=%C2%85` is a status outside the enum (400),
+    // not an absent filter once U+0085 is trimmed as whitespace. The page trims what is typed
+    // and leaves out empty fields; an empty value still means no filter.
     let get = |k: &str| {
         q.iter()
-            .find(|(key, v)| key == k && !v.trim().is_empty())
-            .map(|(_, v)| v.trim())
+            .find(|(key, v)| key == k && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     };
     let status = get("status")
         .map(crate::control::status_filter)
@@ -249,7 +252,7 @@ fn number(
                 };
                 ApiError::bad_request(format!(
                     "{name} must be a whole number, {range}, got `{}`",
-                    truncate(l, 32)
+                    crate::text::shown(l, 32)
                 ))
             })
     })

@@ -13,6 +13,6 @@ whole session.
 ...                   data={"type": "government", "account_id": "declined-deceased.u1"})
 """
 
-from ._server import MockError, MockServer, find_binary
+from ._server import MockError, MockServer, __version__, binary_version, find_binary
 
-__all__ = ["MockError", "MockServer", "find_binary"]
+__all__ = ["MockError", "MockServer", "__version__", "binary_version", "find_binary"]

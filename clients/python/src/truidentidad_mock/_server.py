@@ -7,6 +7,7 @@ import os
 import selectors
 import shutil
 import subprocess
+import sysconfig
 import tempfile
 import time
 import urllib.error
@@ -16,7 +17,13 @@ import weakref
 from typing import Any, Dict, List, Optional, Sequence
 
 ENV_BIN = "TRUIDENTIDAD_MOCK_BIN"
+#: Set to 1 to start a binary whose version differs from this package's.
+ENV_SKIP_VERSION_CHECK = "TRUIDENTIDAD_MOCK_SKIP_VERSION_CHECK"
 DEFAULT_API_KEY = "test-key"
+#: This package's version; the binary it starts must report the same (tests/client_types.rs
+#: holds it equal to pyproject.toml and the crate).
+__version__ = "0.1.0"
+BINARY = "truidentidad-mock.exe" if os.name == "nt" else "truidentidad-mock"
 
 
 class MockError(RuntimeError):
@@ -34,19 +41,57 @@ class MockError(RuntimeError):
 
 
 def find_binary(explicit: Optional[str] = None) -> str:
-    """The ``truidentidad-mock`` binary: ``explicit``, else ``$TRUIDENTIDAD_MOCK_BIN``, else PATH."""
+    """The ``truidentidad-mock`` binary: ``explicit``, else ``$TRUIDENTIDAD_MOCK_BIN``, else the
+    one the wheel installed next to this Python (the environment's ``bin``/``Scripts``, found
+    even when the environment is not activated), else ``PATH``."""
     candidate = explicit or os.environ.get(ENV_BIN)
     if candidate:
         if not (os.path.isfile(candidate) and os.access(candidate, os.X_OK)):
             raise MockError(f"{candidate} is not an executable file (from {ENV_BIN} or the argument)")
         return candidate
+    beside = os.path.join(sysconfig.get_path("scripts"), BINARY)
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return beside
     found = shutil.which("truidentidad-mock")
     if found is None:
         raise MockError(
-            "truidentidad-mock is not on PATH; install it (cargo install --path . in the "
-            f"repository) or set {ENV_BIN} to the binary"
+            "the truidentidad-mock binary was not found: the truidentidad-mock wheel for your "
+            f"platform installs it ({_REINSTALL}); or set {ENV_BIN} to a binary you built "
+            "(cargo install truidentidad-mock)"
         )
     return found
+
+
+_REINSTALL = f"pip install --force-reinstall truidentidad-mock=={__version__}"
+_checked: Dict[str, str] = {}
+
+
+def binary_version(binary: str) -> str:
+    """What ``binary --version`` prints after the name, e.g. ``0.1.0 (commit 1a2b3c4d5e6f)``."""
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, timeout=15, check=True,
+                             stdin=subprocess.DEVNULL).stdout.decode(errors="replace")
+    except (OSError, subprocess.SubprocessError) as e:
+        raise MockError(f"{binary} --version failed: {e}") from None
+    return out.strip().removeprefix("truidentidad-mock").strip()
+
+
+def check_version(binary: str) -> None:
+    """Raises :class:`MockError`, saying what to do, when ``binary`` is not this package's
+    version: a plugin and a server of different versions disagree on the control API."""
+    if os.environ.get(ENV_SKIP_VERSION_CHECK) == "1" or _checked.get(binary) == __version__:
+        return
+    reported = binary_version(binary)
+    version = reported.split(" ", 1)[0]
+    if version != __version__:
+        raise MockError(
+            f"{binary} is truidentidad-mock {reported}, but the truidentidad-mock Python package "
+            f"is {__version__}; the two must match. Either install the matching package "
+            f"(pip install truidentidad-mock=={version}), or use the binary this package "
+            f"brings ({_REINSTALL}, and unset {ENV_BIN} if it points at another build). "
+            f"To start it anyway, set {ENV_SKIP_VERSION_CHECK}=1."
+        )
+    _checked[binary] = version
 
 
 def _kill(process: "subprocess.Popen[bytes]") -> None:
@@ -94,7 +139,9 @@ class MockServer:
 
         ``args`` are extra ``serve`` flags, e.g. ``["--scenarios", "my.toml"]``.
         """
-        command: List[str] = [find_binary(binary), "serve", "--port", "0", "--no-request-log",
+        found = find_binary(binary)
+        check_version(found)
+        command: List[str] = [found, "serve", "--port", "0", "--no-request-log",
                               "--api-key", api_key]
         if manual_clock:
             command += ["--clock", "manual"]

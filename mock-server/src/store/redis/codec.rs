@@ -6,50 +6,15 @@
 //! (`d`) that only Rust reads and writes. `ver` counts writes of `d`, for the optimistic
 //! updates of [`super::RedisStore::update_record`].
 
-use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 use truidentidad_scenarios::Catalogue;
 
 use crate::ids::ValidationId;
-use crate::persist::{SavedOutcome, load_outcome, save_outcome};
-use crate::store::journey::Journey;
-use crate::store::{Changes, ChosenBy, CreateParams, Record};
+pub(crate) use crate::saved::ns;
+use crate::saved::{SavedRecord, load_record, save_record};
+use crate::store::Record;
 
 /// The fields read back for a record, in this order (`HMGET`).
 pub(crate) const FIELDS: [&str; 5] = ["d", "pt", "pc", "hp", "ver"];
-
-/// The JSON part of a record.
-#[derive(Debug, Serialize, Deserialize)]
-struct Data {
-    seq: u64,
-    account_id: String,
-    /// By name: replicas agree on names, not necessarily on catalogue order.
-    scenario: String,
-    /// What chose the scenario, by name ([`ChosenBy::as_str`]), so a replica's journey knows
-    /// whether a test identity typed later may replace it.
-    #[serde(default, skip_serializing_if = "is_default")]
-    chosen_by: String,
-    created_ns: u64,
-    timeout_ns: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    forced: Option<SavedOutcome>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    scenario_start_ns: Option<u64>,
-    #[serde(default)]
-    polls_at_scenario_start: u32,
-    ip: IpAddr,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    params: Option<CreateParams>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    journey: Option<Journey>,
-}
-
-fn is_default(chosen_by: &str) -> bool {
-    chosen_by.is_empty() || chosen_by == ChosenBy::Default.as_str()
-}
 
 /// A record as fields to `HSET` (besides the counters, which the store sets itself).
 #[derive(Debug)]
@@ -64,26 +29,8 @@ pub(crate) struct Encoded {
     pub held_polls: u32,
 }
 
-pub(crate) fn ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 pub(crate) fn encode(r: &Record, catalogue: &Catalogue) -> Encoded {
-    let changes = r.changes.as_deref();
-    let data = Data {
-        seq: r.seq,
-        account_id: r.account_id.to_string(),
-        scenario: catalogue.get(r.scenario).name.clone(),
-        chosen_by: r.chosen_by.as_str().to_string(),
-        created_ns: ns(r.created),
-        timeout_ns: ns(r.timeout),
-        forced: r.forced().map(|(o, at)| save_outcome(o, at)),
-        scenario_start_ns: changes.map(|c| ns(c.scenario_start)),
-        polls_at_scenario_start: r.polls_at_scenario_start(),
-        ip: r.ip,
-        params: r.params.as_deref().cloned(),
-        journey: r.journey.as_deref().cloned(),
-    };
+    let data = save_record(r, catalogue);
     Encoded {
         // Only strings, numbers and derived enums: serializing cannot fail.
         data: serde_json::to_string(&data).unwrap_or_default(),
@@ -120,54 +67,24 @@ pub(crate) fn decode(
     catalogue: &Catalogue,
 ) -> Result<Record, DecodeError> {
     let err = |why: String| DecodeError { id, why };
-    let d: Data = serde_json::from_str(&s.data).map_err(|e| err(e.to_string()))?;
-    let scenario = catalogue
-        .id_of(&d.scenario)
-        .ok_or_else(|| err(format!("unknown scenario `{}`", d.scenario)))?;
-    let chosen_by = if d.chosen_by.is_empty() {
-        ChosenBy::Default
-    } else {
-        ChosenBy::parse(&d.chosen_by)
-            .ok_or_else(|| err(format!("unknown chosen_by `{}`", d.chosen_by)))?
-    };
-    let forced = d
-        .forced
-        .as_ref()
-        .map(|o| load_outcome(o).map(|out| (out, Duration::from_nanos(o.at_ns))))
-        .transpose()
-        .map_err(err)?;
-    let changes = (forced.is_some() || d.scenario_start_ns.is_some()).then(|| {
-        Box::new(Changes {
-            forced,
-            scenario_start: Duration::from_nanos(d.scenario_start_ns.unwrap_or(d.created_ns)),
-            polls_at_scenario_start: d.polls_at_scenario_start,
-        })
-    });
-    let journey = d.journey.map(|mut j| {
-        j.set_held_polls(s.held_polls);
-        Box::new(j)
-    });
-    Ok(Record {
+    let d: SavedRecord = serde_json::from_str(&s.data).map_err(|e| err(e.to_string()))?;
+    load_record(
         id,
-        seq: d.seq,
-        account_id: Arc::from(d.account_id),
-        scenario,
-        chosen_by,
-        created: Duration::from_nanos(d.created_ns),
-        timeout: Duration::from_nanos(d.timeout_ns),
-        polls_total: s.polls_total,
-        polls_counted: s.polls_counted,
-        changes,
-        ip: d.ip,
-        params: d.params.map(Arc::new),
-        journey,
-    })
+        d,
+        (s.polls_total, s.polls_counted),
+        Some(s.held_polls),
+        catalogue,
+    )
+    .map_err(err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::journey::Device;
+    use crate::store::journey::{Device, Journey};
+    use crate::store::{ChosenBy, CreateParams};
+    use std::sync::Arc;
+    use std::time::Duration;
     use truidentidad_scenarios::Outcome;
 
     fn stored(e: &Encoded, r: &Record) -> Stored {

@@ -17,7 +17,7 @@ use redis::Script;
 
 use super::RedisStore;
 use crate::journal::{JournalEntry, RemoteJournal};
-use crate::persist::{SavedEntry, load_entry, save_entry};
+use crate::saved::{SavedEntry, load_entry, save_entry};
 
 /// Entries queued for the writer; past this, new ones are dropped (Redis is too slow).
 const QUEUE: usize = 65_536;

@@ -25,16 +25,13 @@ mod url;
 use std::sync::Arc;
 use std::time::Duration;
 
-use truidentidad_scenarios::catalogue::ScenarioId;
-use truidentidad_scenarios::{Catalogue, Observation, Outcome};
+use truidentidad_scenarios::{Catalogue, Observation};
 
 pub use url::{RedisUrl, RedisUrlError};
 
 use self::codec::{Encoded, Stored};
 use self::pool::Pool;
-use super::{
-    ChosenBy, InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View,
-};
+use super::{InsertError, NewValidation, Record, StoreError, Unavailable, ValidationStore, View};
 use crate::ids::ValidationId;
 
 /// Optimistic writes retried this many times before the store gives up (never reached
@@ -130,59 +127,73 @@ impl RedisStore {
         }))
     }
 
-    /// Reads, changes and writes back `id` until the write finds the record as it was read.
-    /// `change` returns `Err` to write nothing.
-    fn modify<T>(
-        &self,
-        id: ValidationId,
-        now: &dyn Fn() -> Duration,
-        change: &mut dyn FnMut(&mut Record, Duration) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let key = self.record_key(id);
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Some(mut read) = self.read(id)? else {
-                return Err(StoreError::NotFound);
-            };
-            let at = now();
-            let out = change(&mut read.record, at)?;
-            let fields = Self::fields(&codec::encode(&read.record, &self.catalogue));
-            let written: i64 = self.pool.run(|c| {
-                let mut inv = scripts::WRITE_IF_UNCHANGED.prepare_invoke();
-                inv.key(&key).arg(read.version).arg(read.polls_total);
-                for (k, v) in &fields {
-                    inv.arg(*k).arg(v);
-                }
-                inv.invoke(c)
-            })?;
-            match written {
-                1 => return Ok(out),
-                -1 => return Err(StoreError::NotFound),
-                _ => continue,
+    /// The records under `ids` (as the index lists them), in that order, in one round trip;
+    /// ids whose record is gone are skipped.
+    fn read_many(&self, ids: &[String]) -> Result<Vec<Record>, Unavailable> {
+        let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
+        let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
+            let mut pipe = redis::pipe();
+            for id in &parsed {
+                pipe.cmd("HMGET")
+                    .arg(self.record_key(*id))
+                    .arg(&codec::FIELDS);
+            }
+            pipe.query(c)
+        })?;
+        let mut out = Vec::with_capacity(parsed.len());
+        for (id, row) in parsed.into_iter().zip(rows) {
+            if let Some(s) = stored(&row) {
+                out.push(self.decode(id, &s)?);
             }
         }
-        Err(StoreError::Unavailable(Unavailable(Arc::from(format!(
-            "validation {id} changed under {MAX_WRITE_ATTEMPTS} attempts to update it in Redis; try again"
-        )))))
+        Ok(out)
     }
 
-    fn change_pending(
+    /// The id of the record to evict now, by [`super::eviction_victim`] over the oldest
+    /// records (empty when there are none: the insert script then evicts the oldest).
+    fn victim(&self, now: Duration) -> Result<String, Unavailable> {
+        let idx = self.key("idx");
+        let ids: Vec<String> = self.pool.run(|c| {
+            redis::cmd("ZRANGE")
+                .arg(&idx)
+                .arg(0)
+                .arg(super::EVICTION_SCAN - 1)
+                .query(c)
+        })?;
+        let oldest = self.read_many(&ids)?;
+        Ok(super::eviction_victim(oldest.iter(), &self.catalogue, now)
+            .map(|i| oldest[i].id.to_string())
+            .unwrap_or_default())
+    }
+
+    /// Shows `visit` every record, newest first, until it returns `false`; the one pass both
+    /// [`list`](ValidationStore::list) and [`scan`](ValidationStore::scan) make.
+    fn walk(
         &self,
-        id: ValidationId,
         now: Duration,
-        change: impl Fn(&mut Record, Duration),
-    ) -> Result<View, StoreError> {
-        let catalogue = &self.catalogue;
-        self.modify(id, &|| now, &mut |record, now| {
-            if record.observe(catalogue, now).status.is_terminal() {
-                return Err(StoreError::AlreadyFinished);
+        visit: &mut dyn FnMut(Record, Observation) -> bool,
+    ) -> Result<(), Unavailable> {
+        let idx = self.key("idx");
+        let mut start: isize = 0;
+        loop {
+            let ids: Vec<String> = self.pool.run(|c| {
+                redis::cmd("ZREVRANGE")
+                    .arg(&idx)
+                    .arg(start)
+                    .arg(start + LIST_CHUNK - 1)
+                    .query(c)
+            })?;
+            if ids.is_empty() {
+                return Ok(());
             }
-            change(record, now);
-            Ok(View {
-                observation: record.observe(catalogue, now),
-                record: record.clone(),
-                now,
-            })
-        })
+            start += LIST_CHUNK;
+            for record in self.read_many(&ids)? {
+                let observation = record.observe(&self.catalogue, now);
+                if !visit(record, observation) {
+                    return Ok(());
+                }
+            }
+        }
     }
 }
 
@@ -237,9 +248,8 @@ impl ValidationStore for RedisStore {
         let key = self.record_key(id);
         let (idx, evicted) = (self.key("idx"), self.key("evicted"));
         let prefix = self.key("v:");
-        let stored: i64 = self
-            .pool
-            .run(|c| {
+        let try_insert = |victim: &str| {
+            self.pool.run(|c| {
                 let mut inv = scripts::INSERT.prepare_invoke();
                 inv.key(&key)
                     .key(&idx)
@@ -247,14 +257,22 @@ impl ValidationStore for RedisStore {
                     .arg(id.to_string())
                     .arg(seq)
                     .arg(self.capacity)
-                    .arg(&prefix);
+                    .arg(&prefix)
+                    .arg(victim);
                 for (k, v) in &fields {
                     inv.arg(*k).arg(v);
                 }
                 inv.arg("pt").arg(0).arg("pc").arg(0).arg("ver").arg(0);
-                inv.invoke(c)
+                inv.invoke::<i64>(c)
             })
-            .map_err(InsertError::Unavailable)?;
+        };
+        let mut stored = try_insert("").map_err(InsertError::Unavailable)?;
+        if stored == -1 {
+            // Full: choose the victim among the oldest by the stores' one rule, then insert
+            // evicting it (two more round trips, only while the store is at capacity).
+            let victim = self.victim(now).map_err(InsertError::Unavailable)?;
+            stored = try_insert(&victim).map_err(InsertError::Unavailable)?;
+        }
         if stored == 0 {
             return Err(InsertError::Taken(new));
         }
@@ -324,41 +342,42 @@ impl ValidationStore for RedisStore {
         }))
     }
 
-    fn complete(
-        &self,
-        id: ValidationId,
-        outcome: Outcome,
-        now: Duration,
-    ) -> Result<View, StoreError> {
-        self.change_pending(id, now, |record, now| record.force(outcome, now))
+    fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
-    fn set_scenario(
+    /// Reads, changes and writes back `id` until the write finds the record as it was read.
+    fn modify(
         &self,
         id: ValidationId,
-        scenario: ScenarioId,
-        now: Duration,
-    ) -> Result<View, StoreError> {
-        self.change_pending(id, now, |record, now| {
-            record.switch_scenario(scenario, ChosenBy::Control, now);
-        })
-    }
-
-    fn update_record(
-        &self,
-        id: ValidationId,
-        clock: &dyn Fn() -> Duration,
-        change: &mut dyn FnMut(&mut Record, Duration),
-    ) -> Result<bool, Unavailable> {
-        match self.modify(id, clock, &mut |record, now| {
-            change(record, now);
-            Ok(())
-        }) {
-            Ok(()) => Ok(true),
-            Err(StoreError::NotFound) => Ok(false),
-            Err(StoreError::Unavailable(u)) => Err(u),
-            Err(StoreError::AlreadyFinished) => Ok(true),
+        now: &dyn Fn() -> Duration,
+        change: &mut dyn FnMut(&mut Record, Duration) -> Result<(), StoreError>,
+    ) -> Result<(Record, Duration), StoreError> {
+        let key = self.record_key(id);
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(mut read) = self.read(id)? else {
+                return Err(StoreError::NotFound);
+            };
+            let at = now();
+            change(&mut read.record, at)?;
+            let fields = Self::fields(&codec::encode(&read.record, &self.catalogue));
+            let written: i64 = self.pool.run(|c| {
+                let mut inv = scripts::WRITE_IF_UNCHANGED.prepare_invoke();
+                inv.key(&key).arg(read.version).arg(read.polls_total);
+                for (k, v) in &fields {
+                    inv.arg(*k).arg(v);
+                }
+                inv.invoke(c)
+            })?;
+            match written {
+                1 => return Ok((read.record, at)),
+                -1 => return Err(StoreError::NotFound),
+                _ => continue,
+            }
         }
+        Err(StoreError::Unavailable(Unavailable(Arc::from(format!(
+            "validation {id} changed under {MAX_WRITE_ATTEMPTS} attempts to update it in Redis; try again"
+        )))))
     }
 
     fn list(
@@ -367,48 +386,32 @@ impl ValidationStore for RedisStore {
         limit: usize,
         filter: &dyn Fn(&Record, &Observation) -> bool,
     ) -> Result<Vec<View>, Unavailable> {
-        let idx = self.key("idx");
         let mut out = Vec::new();
-        let mut start: isize = 0;
-        while out.len() < limit {
-            let ids: Vec<String> = self.pool.run(|c| {
-                redis::cmd("ZREVRANGE")
-                    .arg(&idx)
-                    .arg(start)
-                    .arg(start + LIST_CHUNK - 1)
-                    .query(c)
-            })?;
-            if ids.is_empty() {
-                break;
-            }
-            start += LIST_CHUNK;
-            let parsed: Vec<ValidationId> = ids.iter().filter_map(|s| s.parse().ok()).collect();
-            let rows: Vec<Vec<Option<String>>> = self.pool.run(|c| {
-                let mut pipe = redis::pipe();
-                for id in &parsed {
-                    pipe.cmd("HMGET")
-                        .arg(self.record_key(*id))
-                        .arg(&codec::FIELDS);
-                }
-                pipe.query(c)
-            })?;
-            for (id, row) in parsed.into_iter().zip(rows) {
-                let Some(s) = stored(&row) else { continue };
-                let record = self.decode(id, &s)?;
-                let observation = record.observe(&self.catalogue, now);
-                if filter(&record, &observation) {
-                    out.push(View {
-                        record,
-                        observation,
-                        now,
-                    });
-                    if out.len() >= limit {
-                        break;
-                    }
-                }
-            }
+        if limit == 0 {
+            return Ok(out);
         }
+        self.walk(now, &mut |record, observation| {
+            if filter(&record, &observation) {
+                out.push(View {
+                    record,
+                    observation,
+                    now,
+                });
+            }
+            out.len() < limit
+        })?;
         Ok(out)
+    }
+
+    fn scan(
+        &self,
+        now: Duration,
+        visit: &mut dyn FnMut(&Record, &Observation),
+    ) -> Result<(), Unavailable> {
+        self.walk(now, &mut |record, observation| {
+            visit(&record, &observation);
+            true
+        })
     }
 
     fn len(&self) -> Result<usize, Unavailable> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::Unavailable;
+use crate::store::Unavailable;
 
 /// Idle connections kept for reuse; more are opened when more calls run at once, and closed
 /// after use past this many.

@@ -8,23 +8,35 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Stores a new record unless its id is taken; indexes it by creation order and evicts the
-/// oldest records past the capacity.
+/// Stores a new record unless its id is taken; indexes it by creation order. When the store
+/// is full, it evicts `victim`, the record the caller chose by [`crate::store::eviction_victim`]
+/// (then the oldest, for any room still missing); with no victim given it stores nothing and
+/// answers -1, so the caller reads the oldest records and chooses one.
 ///
 /// KEYS: record, index, evicted counter. ARGV: id, seq, capacity, key prefix of records,
-/// then the record's fields as name/value pairs. Returns 1 when stored, 0 when taken.
+/// victim id (empty: none chosen yet), then the record's fields as name/value pairs. Returns
+/// 1 when stored, 0 when taken, -1 when full and no victim was given.
 pub(crate) static INSERT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+local over = redis.call('ZCARD', KEYS[2]) + 1 - tonumber(ARGV[3])
 if over > 0 then
-  local old = redis.call('ZPOPMIN', KEYS[2], over)
-  for i = 1, #old, 2 do redis.call('DEL', ARGV[4] .. old[i]) end
-  redis.call('INCRBY', KEYS[3], over)
+  if ARGV[5] == '' then return -1 end
+  local evicted = 0
+  if redis.call('ZREM', KEYS[2], ARGV[5]) == 1 then
+    redis.call('DEL', ARGV[4] .. ARGV[5])
+    evicted = 1
+  end
+  if over > evicted then
+    local old = redis.call('ZPOPMIN', KEYS[2], over - evicted)
+    for i = 1, #old, 2 do redis.call('DEL', ARGV[4] .. old[i]) end
+    evicted = evicted + #old / 2
+  end
+  redis.call('INCRBY', KEYS[3], evicted)
 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 ",
     )
