@@ -2,8 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::exchange::{Exchange, header};
 use crate::har::{self, Har};
-use crate::recording::{Exchange, header};
 
 fn headers(h: &[(String, String)]) -> Vec<har::Header> {
     h.iter()
