@@ -526,6 +526,10 @@ const HELP_PAGES: &[&[&str]] = &[
     &["identities"],
     &["health"],
     &["docs"],
+    &["record"],
+    &["fidelity"],
+    &["fidelity", "diff"],
+    &["fidelity", "facts"],
 ];
 
 fn output(args: &[&str]) -> (bool, String) {

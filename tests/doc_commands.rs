@@ -210,6 +210,26 @@ const PLAN: &[Entry] = &[
             "a 100,000-validation restart whose figures RELIABILITY.md records; tests/cli.rs restarts `serve --state-file` under SIGTERM",
         ),
     },
+    Entry {
+        file: "docs/record.md",
+        marker: "# 1. A plain-HTTP way to Truora's API",
+        plan: Plan::FlagsParse,
+    },
+    Entry {
+        file: "docs/record.md",
+        marker: "--write-baseline accepted.toml",
+        plan: Plan::FlagsParse,
+    },
+    Entry {
+        file: "docs/record.md",
+        marker: "fidelity facts recording --json facts.json",
+        plan: Plan::FlagsParse,
+    },
+    Entry {
+        file: "docs/record.md",
+        marker: "--pending-for 0s &",
+        plan: Plan::Runs("record_md_try_it_with_no_credentials"),
+    },
 ];
 
 /// One ```sh block: where it is and its text.
@@ -981,4 +1001,27 @@ fn conformance_readme_server_check() {
         "{}",
         ran.describe()
     );
+}
+
+#[test]
+fn record_md_try_it_with_no_credentials() {
+    let b = block("docs/record.md", "--pending-for 0s &");
+    let a = Adapt::default()
+        .port(8443, free_port())
+        .port(8090, free_port());
+    let (ran, dir) = run_block(&b, &a);
+    // The block ends with `fidelity facts`: nothing the mock says contradicts a fact.
+    assert_eq!(ran.status, Some(0), "{}", ran.describe());
+    assert!(
+        ran.stdout.contains("time-to-terminal success")
+            && ran
+                .stdout
+                .contains("RESULT FAILED: 1 difference(s), 1 new, 0 accepted"),
+        "the diff names the one difference, the upstream finishing at once\n{}",
+        ran.describe()
+    );
+    assert!(ran.stdout.contains("F-create-200"), "{}", ran.describe());
+    for file in ["recording/recording.har", "recording/timelines"] {
+        assert!(dir.path().join(file).exists(), "{file}\n{}", ran.describe());
+    }
 }

@@ -23,7 +23,14 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[&str] = &[];
 
 /// The workspace's crates, by the directory holding their `src/`.
-const CRATES: &[&str] = &[".", "scenarios", "mock-server", "conformance", "benches"];
+const CRATES: &[&str] = &[
+    ".",
+    "scenarios",
+    "mock-server",
+    "conformance",
+    "benches",
+    "fidelity",
+];
 
 /// One module file and where it sits.
 struct Module {

@@ -87,7 +87,7 @@ pub async fn send(req: Req, timeout: Duration) -> Result<Resp, HttpError> {
 }
 
 /// The error and its causes on one line (hyper's top-level message alone says little).
-fn describe(e: &dyn std::error::Error) -> String {
+pub fn describe(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

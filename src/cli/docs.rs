@@ -30,6 +30,11 @@ pub const DOCS: &[(&str, &str, &str)] = &[
         include_str!("../../docs/scale-out.md"),
     ),
     (
+        "record",
+        "recording the real service through `record`; `fidelity diff` and `fidelity facts`",
+        include_str!("../../docs/record.md"),
+    ),
+    (
         "packaging",
         "the pip and npm packages: release matrix, building them",
         include_str!("../../docs/packaging.md"),

@@ -61,6 +61,11 @@ enum Command {
     Identities(identities::IdentitiesArgs),
     /// Exit 0 if a running mock answers GET /_mock/health (for container HEALTHCHECKs).
     Health(health::HealthArgs),
+    /// Proxy to the real TruIdentidad API and record each validation's exchanges, redacted.
+    Record(truidentidad_fidelity::cli::RecordArgs),
+    /// Compare a recording with the mock: structural diff, and the facts it bears on.
+    #[command(subcommand)]
+    Fidelity(truidentidad_fidelity::cli::FidelityCommand),
     /// Print the documentation the help refers to (embedded: no checkout needed).
     Docs(docs::DocsArgs),
 }
@@ -98,6 +103,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Load(args) => Ok(truidentidad_load::cli::run(*args)?),
         Command::Identities(args) => identities::run(args),
         Command::Health(args) => health::run(args),
+        Command::Record(args) => Ok(truidentidad_fidelity::cli::run_record(
+            args,
+            serve::shutdown_signal(),
+        )?),
+        Command::Fidelity(cmd) => Ok(truidentidad_fidelity::cli::run_fidelity(cmd)?),
         Command::Docs(args) => docs::run(args),
     }
 }
