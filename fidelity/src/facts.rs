@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use truidentidad_conformance::http::Resp;
 use truidentidad_conformance::server_check::{check_envelope, is_truora_date, is_validation_id};
-use truidentidad_conformance::server_facts::{FACTS, Fact};
+use truidentidad_conformance::server_facts::{FACTS, Fact, FactId};
 use truidentidad_scenarios::reasons::{DECLINED_REASONS, EXPIRED_REASONS};
 
 use crate::recording::{
@@ -127,7 +127,7 @@ fn text<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 fn observe(t: &Timeline, i: usize, x: &Exchange, tally: &mut [Tally]) {
     let place = format!("{}#{}", t.name, i + 1);
     let mut note = |id: &str, holds: bool, why: &dyn Fn() -> String| {
-        if let Some(n) = FACTS.iter().position(|f| f.id == id) {
+        if let Some(n) = FACTS.iter().position(|f| f.id.as_str() == id) {
             tally[n].add(holds, &place, why);
         }
     };
@@ -283,7 +283,7 @@ fn expiry(t: &Timeline, tally: &mut [Tally]) {
     };
     let n = FACTS
         .iter()
-        .position(|f| f.id == "F-timeout-expiry")
+        .position(|f| f.id == FactId::TimeoutExpiry)
         .unwrap_or(0);
     for (i, x) in t.exchanges.iter().enumerate() {
         let Some((_, v)) = ok_json(x) else { continue };
@@ -342,7 +342,7 @@ pub fn facts(dir: &Path) -> Result<FactsReport, RecordingError> {
                 Bearing::NotTouched => "nothing in the recording bears on it".into(),
             };
             FactRow {
-                id: f.id,
+                id: f.id.as_str(),
                 tag: f.tag,
                 text: f.text,
                 bearing,

@@ -6,6 +6,9 @@
 // honoured for the rest of the polling, capped back-off on errors, a 5 s timeout on every
 // request, and a total deadline (TRUORA_POLL_DEADLINE_SECONDS, default 300). Prints one JSON
 // object as the last line of stdout.
+//
+// `--defect ignores-retry-after` makes it a corpus breaker with that one defect: after a 429 or
+// 503 it waits its own back-off instead of the Retry-After (and never raises its floor).
 
 import { pathToFileURL } from 'node:url';
 
@@ -13,6 +16,8 @@ const SCHEDULE = [1, 2, 4, 8, 16, 30];
 const REQUEST_TIMEOUT_MS = 5000;
 const MAX_CONSECUTIVE_ERRORS = 2; // the 3rd failure in a row ends the run
 const MAX_BACKOFF = 30;
+// The one defect a corpus breaker built on this client carries (see expected.toml), or null.
+const DEFECT = process.argv.includes('--defect') ? process.argv[process.argv.indexOf('--defect') + 1] : null;
 
 class Transient extends Error {
   constructor(message, retryAfter = null) {
@@ -62,7 +67,7 @@ export async function follow({ baseUrl, apiKey, accountId, deadline = 300 }) {
   }
 
   function waitAfterError(errors, retryAfter) {
-    if (retryAfter !== null && retryAfter !== undefined) {
+    if (DEFECT !== 'ignores-retry-after' && retryAfter !== null && retryAfter !== undefined) {
       floor = Math.max(floor, retryAfter);
       // The floor, not this Retry-After: a shorter one later does not undo a slow-down.
       return jittered(Math.max(floor, 1));

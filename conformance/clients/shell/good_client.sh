@@ -6,6 +6,9 @@
 # honoured for the rest of the polling, capped back-off on errors, a 5 s timeout on every
 # request (--max-time), and a total deadline (TRUORA_POLL_DEADLINE_SECONDS, default 300).
 # Prints one JSON object as the last line of stdout.
+#
+# `--defect no-request-timeout` makes it a corpus breaker with that one defect: curl runs without
+# --max-time, so a request the server never answers is never abandoned.
 set -u
 
 : "${TRUORA_API_BASE_URL:?missing TRUORA_API_BASE_URL}"
@@ -17,6 +20,8 @@ MAX_ERRORS=2   # the 3rd failure in a row ends the run
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 FLOOR_MS=1000   # minimum wait; a Retry-After raises it for good
+MAX_TIME=5      # seconds for each request; empty: no --max-time at all
+[ "${1:-}" = --defect ] && [ "${2:-}" = no-request-timeout ] && MAX_TIME=""
 
 log() { echo "$*" >&2; }
 
@@ -34,11 +39,11 @@ field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$2" | head -n1; }
 # request METHOD PATH [FORM]: sets STATUS (000 on timeout/reset) and RETRY_AFTER_MS; body in $TMP/body.
 request() {
   if [ -n "${3:-}" ]; then
-    STATUS=$(curl -sS --max-time 5 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$1" \
+    STATUS=$(curl -sS ${MAX_TIME:+--max-time "$MAX_TIME"} -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$1" \
       -H "Truora-API-Key: $TRUORA_API_KEY" -H 'Content-Type: application/x-www-form-urlencoded' \
       --data "$3" "$BASE$2" 2>"$TMP/err") || STATUS=000
   else
-    STATUS=$(curl -sS --max-time 5 -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' \
+    STATUS=$(curl -sS ${MAX_TIME:+--max-time "$MAX_TIME"} -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' \
       -H "Truora-API-Key: $TRUORA_API_KEY" "$BASE$2" 2>"$TMP/err") || STATUS=000
   fi
   RETRY_AFTER_MS=""

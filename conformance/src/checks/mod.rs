@@ -12,6 +12,7 @@ use crate::trace::Trace;
 use crate::verdict::Finding;
 
 mod common;
+pub mod server;
 
 mod abort_stalled_request;
 mod api_key_on_every_request;
