@@ -241,14 +241,7 @@ impl Report {
                 "ttt" => &report.time_to_terminal_ms,
                 _ => return None,
             };
-            return Some(match stat {
-                "p50" => p.p50,
-                "p90" => p.p90,
-                "p99" => p.p99,
-                "p999" => p.p999,
-                "max" => p.max,
-                _ => p.mean,
-            });
+            return p.stat(stat);
         }
         Some(match metric {
             "requests.per_second" => report.requests.per_second,

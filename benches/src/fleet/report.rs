@@ -226,15 +226,7 @@ impl FleetReport {
                 _ => None,
             };
             if let Some(p) = latency {
-                return match stat {
-                    "p50" => Some(p.p50),
-                    "p90" => Some(p.p90),
-                    "p99" => Some(p.p99),
-                    "p999" => Some(p.p999),
-                    "max" => Some(p.max),
-                    "mean" => Some(p.mean),
-                    _ => None,
-                };
+                return p.stat(stat);
             }
         }
         let v = &self.validations;
