@@ -93,54 +93,54 @@ pub struct Exported {
     pub metric: Option<&'static str>,
 }
 
+impl Exported {
+    const fn new(name: &'static str, help: &'static str, metric: Option<&'static str>) -> Self {
+        Exported { name, help, metric }
+    }
+}
+
 /// Requests sent, labelled by `kind` (create, poll).
-pub const EXPORT_REQUESTS: Exported = Exported {
-    name: "requests",
-    help: "Requests sent, by kind",
-    metric: Some("requests.total"),
-};
+pub const EXPORT_REQUESTS: Exported =
+    Exported::new("requests", "Requests sent, by kind", Some("requests.total"));
 /// Failed requests, labelled by `class`.
-pub const EXPORT_ERRORS: Exported = Exported {
-    name: "errors",
-    help: "Failed requests, by class (connect, timeout, 429, 4xx, 5xx, other)",
-    metric: Some("errors.total"),
-};
+pub const EXPORT_ERRORS: Exported = Exported::new(
+    "errors",
+    "Failed requests, by class (connect, timeout, 429, 4xx, 5xx, other)",
+    Some("errors.total"),
+);
 /// Validations whose create was sent.
-pub const EXPORT_STARTED: Exported = Exported {
-    name: "validations_started",
-    help: "Validations whose create was sent",
-    metric: None,
-};
+pub const EXPORT_STARTED: Exported = Exported::new(
+    "validations_started",
+    "Validations whose create was sent",
+    None,
+);
 /// Validations followed to the end.
-pub const EXPORT_FINISHED: Exported = Exported {
-    name: "validations_finished",
-    help: "Validations followed to a terminal state or the deadline",
-    metric: None,
-};
+pub const EXPORT_FINISHED: Exported = Exported::new(
+    "validations_finished",
+    "Validations followed to a terminal state or the deadline",
+    None,
+);
 /// Arrivals dropped at `--max-in-flight`.
-pub const EXPORT_DROPPED: Exported = Exported {
-    name: "validations_dropped",
-    help: "Arrivals dropped because --max-in-flight was reached",
-    metric: Some("validations.dropped"),
-};
+pub const EXPORT_DROPPED: Exported = Exported::new(
+    "validations_dropped",
+    "Arrivals dropped because --max-in-flight was reached",
+    Some("validations.dropped"),
+);
 /// Validations being followed at the moment of the scrape.
-pub const EXPORT_IN_FLIGHT: Exported = Exported {
-    name: "validations_in_flight",
-    help: "Validations being followed now",
-    metric: None,
-};
+pub const EXPORT_IN_FLIGHT: Exported = Exported::new(
+    "validations_in_flight",
+    "Validations being followed now",
+    None,
+);
 /// Validations finished, labelled by `outcome`.
-pub const EXPORT_OUTCOMES: Exported = Exported {
-    name: "outcomes",
-    help: "Validations finished, by outcome",
-    metric: None,
-};
+pub const EXPORT_OUTCOMES: Exported =
+    Exported::new("outcomes", "Validations finished, by outcome", None);
 /// Latency quantiles, labelled by `kind` (one of [`EXPORTED_LATENCY`]) and `quantile`.
-pub const EXPORT_LATENCY: Exported = Exported {
-    name: "latency",
-    help: "Latency quantiles since the start of the run, by kind",
-    metric: None,
-};
+pub const EXPORT_LATENCY: Exported = Exported::new(
+    "latency",
+    "Latency quantiles since the start of the run, by kind",
+    None,
+);
 
 /// Every family the exporter serves, in the order it writes them.
 pub const EXPORTED: &[Exported] = &[
