@@ -27,6 +27,10 @@ use tokio::task::JoinHandle;
 
 use truidentidad_mock_server::metrics::counters;
 
+use crate::metrics::{
+    EXPORT_DROPPED, EXPORT_ERRORS, EXPORT_FINISHED, EXPORT_IN_FLIGHT, EXPORT_LATENCY,
+    EXPORT_OUTCOMES, EXPORT_REQUESTS, EXPORT_STARTED, EXPORTED_LATENCY, EXPORTED_QUANTILES,
+};
 use crate::outcome::ErrorClass;
 use crate::stats::{Percentiles, Stats};
 
@@ -80,7 +84,7 @@ struct Snapshot {
     dropped: u64,
     in_flight: u64,
     outcomes: Vec<(String, u64)>,
-    latency: [(&'static str, Percentiles); 3],
+    latency: Vec<(&'static str, Percentiles)>,
 }
 
 impl Snapshot {
@@ -103,14 +107,18 @@ impl Snapshot {
                 .lock()
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
                 .unwrap_or_default(),
-            latency: [
-                ("create", Stats::snapshot(&s.create).summary()),
-                ("poll", Stats::snapshot(&s.poll).summary()),
-                (
-                    "time_to_terminal",
-                    Stats::snapshot(&s.time_to_terminal).summary(),
-                ),
-            ],
+            latency: EXPORTED_LATENCY
+                .iter()
+                .filter_map(|(group, label)| {
+                    let h = match *group {
+                        "create" => &s.create,
+                        "poll" => &s.poll,
+                        "ttt" => &s.time_to_terminal,
+                        _ => return None,
+                    };
+                    Some((*label, Stats::snapshot(h).summary()))
+                })
+                .collect(),
         }
     }
 }
@@ -119,52 +127,37 @@ impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         counters(
             &mut encoder,
-            ("requests", "Requests sent, by kind"),
+            (EXPORT_REQUESTS.name, EXPORT_REQUESTS.help),
             "kind",
             &self.requests,
         )?;
         counters(
             &mut encoder,
-            (
-                "errors",
-                "Failed requests, by class (connect, timeout, 429, 4xx, 5xx, other)",
-            ),
+            (EXPORT_ERRORS.name, EXPORT_ERRORS.help),
             "class",
             &self.errors,
         )?;
-        for (name, help, n) in [
-            (
-                "validations_started",
-                "Validations whose create was sent",
-                self.started,
-            ),
-            (
-                "validations_finished",
-                "Validations followed to a terminal state or the deadline",
-                self.finished,
-            ),
-            (
-                "validations_dropped",
-                "Arrivals dropped because --max-in-flight was reached",
-                self.dropped,
-            ),
+        for (family, n) in [
+            (EXPORT_STARTED, self.started),
+            (EXPORT_FINISHED, self.finished),
+            (EXPORT_DROPPED, self.dropped),
         ] {
             ConstCounter::new(n).encode(encoder.encode_descriptor(
-                name,
-                help,
+                family.name,
+                family.help,
                 None,
                 MetricType::Counter,
             )?)?;
         }
         ConstGauge::new(self.in_flight as i64).encode(encoder.encode_descriptor(
-            "validations_in_flight",
-            "Validations being followed now",
+            EXPORT_IN_FLIGHT.name,
+            EXPORT_IN_FLIGHT.help,
             None,
             MetricType::Gauge,
         )?)?;
         counters(
             &mut encoder,
-            ("outcomes", "Validations finished, by outcome"),
+            (EXPORT_OUTCOMES.name, EXPORT_OUTCOMES.help),
             "outcome",
             &self.outcomes,
         )?;
@@ -172,20 +165,16 @@ impl Collector for Snapshot {
         // start of the run: a gauge per quantile, as the text format has no summary type
         // that prometheus-client writes.
         let mut family = encoder.encode_descriptor(
-            "latency",
-            "Latency quantiles since the start of the run, by kind",
+            EXPORT_LATENCY.name,
+            EXPORT_LATENCY.help,
             Some(&Unit::Seconds),
             MetricType::Gauge,
         )?;
         for (kind, p) in &self.latency {
-            for (q, ms) in [
-                ("0.5", p.p50),
-                ("0.9", p.p90),
-                ("0.99", p.p99),
-                ("0.999", p.p999),
-            ] {
+            for (q, stat) in EXPORTED_QUANTILES {
+                let ms = p.stat(stat).unwrap_or(f64::NAN);
                 ConstGauge::new(ms / 1000.0)
-                    .encode(family.encode_family(&[("kind", *kind), ("quantile", q)])?)?;
+                    .encode(family.encode_family(&[("kind", *kind), ("quantile", *q)])?)?;
             }
         }
         Ok(())
@@ -212,6 +201,47 @@ mod tests {
         stats.outcome("declined");
         Stats::record(&stats.poll, Duration::from_millis(4));
         insta::assert_snapshot!(render(&stats));
+    }
+
+    /// Every registry name the exporter serves is one `--threshold` accepts, so a dashboard's
+    /// figure and a CI gate's figure are the same metric.
+    #[test]
+    fn every_exported_metric_is_a_threshold_metric() {
+        let names = crate::metrics::exported_metrics();
+        assert!(names.contains(&"poll.p999".to_string()), "{names:?}");
+        for name in names {
+            let limit = match crate::metrics::kind(&name) {
+                Some(crate::metrics::Kind::Latency) => "1ms",
+                _ => "1",
+            };
+            let t = crate::threshold::parse(&format!("{name}<{limit}"))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(t.metric, name);
+        }
+    }
+
+    /// The exporter writes only the families the registry lists, each under its name.
+    #[test]
+    fn every_served_family_is_in_the_registry() {
+        let text = render(&Stats::default());
+        let served: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE truidentidad_load_"))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        let listed: Vec<String> = crate::metrics::EXPORTED
+            .iter()
+            .map(|e| e.name.to_string())
+            .collect();
+        assert_eq!(served.len(), listed.len(), "{served:?} vs {listed:?}");
+        for (s, l) in served.iter().zip(&listed) {
+            assert!(
+                *s == l
+                    || s.strip_prefix(l.as_str())
+                        .is_some_and(|t| t.starts_with('_')),
+                "{s} is served but the registry says {l}"
+            );
+        }
     }
 
     async fn get(addr: SocketAddr, path: &str) -> String {

@@ -178,7 +178,9 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
         requests: Requests {
             total: sum(|r| r.requests.total),
             per_second: windows.arrivals.per_second,
-            retried: sum(|r| r.requests.retried),
+            retried: Some(sum(|r| r.requests.retried.unwrap_or(0))),
+            after_terminal: None,
+            retries: None,
         },
         create: Endpoint {
             count: sum(|r| r.create.count),

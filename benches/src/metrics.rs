@@ -1,6 +1,8 @@
 //! The one list of metric names: what `--threshold` accepts, what `--compare` prints, and how
 //! each is read and shown (a latency takes a unit, a ratio takes `%`). Thresholds, the compare
 //! table and their error messages all read it, so a name cannot exist in one and not another.
+//! The Prometheus exporter takes its family names from [`EXPORTED`] here too, each tied to the
+//! registry metric a threshold reads for the same figure.
 
 /// What a metric measures, which decides how a threshold's value is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +78,111 @@ pub const COMPARED: &[&str] = &[
     "errors.total",
     "validations.dropped",
 ];
+
+/// A family the Prometheus exporter (`load --metrics-addr`) serves live. Its name and help
+/// live here so the exporter cannot invent a name the rest of the registry does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exported {
+    /// The family's name after the `truidentidad_load_` prefix (prometheus-client adds
+    /// `_total` to counters and the unit to the latency family).
+    pub name: &'static str,
+    /// The `# HELP` text.
+    pub help: &'static str,
+    /// The registry metric a `--threshold` reads for the same figure at the end of the run;
+    /// `None` for a figure that only means something live (how many are in flight now).
+    pub metric: Option<&'static str>,
+}
+
+impl Exported {
+    const fn new(name: &'static str, help: &'static str, metric: Option<&'static str>) -> Self {
+        Exported { name, help, metric }
+    }
+}
+
+/// Requests sent, labelled by `kind` (create, poll).
+pub const EXPORT_REQUESTS: Exported =
+    Exported::new("requests", "Requests sent, by kind", Some("requests.total"));
+/// Failed requests, labelled by `class`.
+pub const EXPORT_ERRORS: Exported = Exported::new(
+    "errors",
+    "Failed requests, by class (connect, timeout, 429, 4xx, 5xx, other)",
+    Some("errors.total"),
+);
+/// Validations whose create was sent.
+pub const EXPORT_STARTED: Exported = Exported::new(
+    "validations_started",
+    "Validations whose create was sent",
+    None,
+);
+/// Validations followed to the end.
+pub const EXPORT_FINISHED: Exported = Exported::new(
+    "validations_finished",
+    "Validations followed to a terminal state or the deadline",
+    None,
+);
+/// Arrivals dropped at `--max-in-flight`.
+pub const EXPORT_DROPPED: Exported = Exported::new(
+    "validations_dropped",
+    "Arrivals dropped because --max-in-flight was reached",
+    Some("validations.dropped"),
+);
+/// Validations being followed at the moment of the scrape.
+pub const EXPORT_IN_FLIGHT: Exported = Exported::new(
+    "validations_in_flight",
+    "Validations being followed now",
+    None,
+);
+/// Validations finished, labelled by `outcome`.
+pub const EXPORT_OUTCOMES: Exported =
+    Exported::new("outcomes", "Validations finished, by outcome", None);
+/// Latency quantiles, labelled by `kind` (one of [`EXPORTED_LATENCY`]) and `quantile`.
+pub const EXPORT_LATENCY: Exported = Exported::new(
+    "latency",
+    "Latency quantiles since the start of the run, by kind",
+    None,
+);
+
+/// Every family the exporter serves, in the order it writes them.
+pub const EXPORTED: &[Exported] = &[
+    EXPORT_REQUESTS,
+    EXPORT_ERRORS,
+    EXPORT_STARTED,
+    EXPORT_FINISHED,
+    EXPORT_DROPPED,
+    EXPORT_IN_FLIGHT,
+    EXPORT_OUTCOMES,
+    EXPORT_LATENCY,
+];
+
+/// The latency groups the exporter serves: (group in [`LATENCY_GROUPS`], its `kind` label).
+/// The label keeps its long spelling so existing dashboards still match.
+pub const EXPORTED_LATENCY: &[(&str, &str)] = &[
+    ("create", "create"),
+    ("poll", "poll"),
+    ("ttt", "time_to_terminal"),
+];
+
+/// The quantiles the exporter serves: (its `quantile` label, the stat in [`LATENCY_STATS`]).
+pub const EXPORTED_QUANTILES: &[(&str, &str)] = &[
+    ("0.5", "p50"),
+    ("0.9", "p90"),
+    ("0.99", "p99"),
+    ("0.999", "p999"),
+];
+
+/// Every registry name the exporter serves: the scalars and `group.stat` for each latency
+/// quantile, each one a name `--threshold` accepts.
+pub fn exported_metrics() -> Vec<String> {
+    EXPORTED
+        .iter()
+        .filter_map(|e| e.metric.map(str::to_string))
+        .chain(EXPORTED_LATENCY.iter().flat_map(|(group, _)| {
+            EXPORTED_QUANTILES
+                .iter()
+                .map(move |(_, stat)| format!("{group}.{stat}"))
+        }))
+        .collect()
+}
 
 /// The kind of a known metric, `None` for an unknown name.
 pub fn kind(metric: &str) -> Option<Kind> {

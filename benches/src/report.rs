@@ -80,6 +80,9 @@ pub struct Arrivals {
     pub scheduled: u64,
 }
 
+/// The `requests` section, one type for every report: server runs (polling, raw, merged) fill
+/// `retried`, fleet runs `after_terminal` and `retries`; a key a run does not measure is left
+/// out of the JSON rather than written as a zero nobody counted.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Requests {
     /// Requests that got a response or failed, creates and polls together.
@@ -87,12 +90,18 @@ pub struct Requests {
     /// Requests per second over the arrival window (`windows.arrivals.per_second`); in a
     /// version 1 report, over the whole run, drain included.
     pub per_second: f64,
-    /// Requests sent a second time on a new connection because the reused keep-alive
-    /// connection they first went out on closed before answering ([`crate::pool`]); each is
-    /// still one request in `total`. A key added within schema version 1, hence the
-    /// default: a `--compare` baseline written before it existed still reads (as 0).
-    #[serde(default)]
-    pub retried: u64,
+    /// Server runs: requests sent a second time on a new connection because the reused
+    /// keep-alive connection they first went out on closed before answering
+    /// ([`crate::pool`]); each is still one request in `total`. A key added within schema
+    /// version 1: a `--compare` baseline written before it existed still reads (as none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retried: Option<u64>,
+    /// Fleet runs: requests after the client already had its terminal answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_terminal: Option<u64>,
+    /// Fleet runs: requests sent right after a failed one (429, 5xx, no answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -193,7 +202,9 @@ impl Report {
             requests: Requests {
                 total,
                 per_second: windows.arrivals.per_second,
-                retried: facts.retried,
+                retried: Some(facts.retried),
+                after_terminal: None,
+                retries: None,
             },
             create: Endpoint {
                 count: creates,
@@ -241,14 +252,7 @@ impl Report {
                 "ttt" => &report.time_to_terminal_ms,
                 _ => return None,
             };
-            return Some(match stat {
-                "p50" => p.p50,
-                "p90" => p.p90,
-                "p99" => p.p99,
-                "p999" => p.p999,
-                "max" => p.max,
-                _ => p.mean,
-            });
+            return p.stat(stat);
         }
         Some(match metric {
             "requests.per_second" => report.requests.per_second,
@@ -301,11 +305,10 @@ impl Report {
             w.describe()
         );
         // Only when it happened: a resend is rare, and the line stays as it was otherwise.
-        if self.requests.retried > 0 {
+        if let Some(retried) = self.requests.retried.filter(|n| *n > 0) {
             let _ = write!(
                 s,
-                ", {} retried on a new connection (a kept-alive one closed unanswered)",
-                self.requests.retried
+                ", {retried} retried on a new connection (a kept-alive one closed unanswered)"
             );
         }
         let _ = writeln!(s);
@@ -483,7 +486,9 @@ pub(crate) mod tests {
             requests: Requests {
                 total: 42_000,
                 per_second: 1366.667,
-                retried: 0,
+                retried: Some(0),
+                after_terminal: None,
+                retries: None,
             },
             create: Endpoint {
                 count: 6000,
@@ -540,18 +545,21 @@ pub(crate) mod tests {
     #[test]
     fn retried_shows_when_nonzero_and_old_reports_without_it_still_read() {
         let mut r = sample();
-        r.requests.retried = 2;
+        r.requests.retried = Some(2);
         assert!(r.to_text().contains(
             "the drain added 1000 in 0.4 s (2427.2/s), 2 retried on a new connection (a kept-alive one closed unanswered)\n"
         ));
-        // A report written before the key existed: `--compare` reads it, as zero.
+        // A report written before the key existed: `--compare` reads it, with no resends.
         let mut old = serde_json::to_value(sample()).unwrap();
         old["requests"]
             .as_object_mut()
             .unwrap()
             .remove("retried")
             .unwrap();
-        let back: Report = serde_json::from_value(old).unwrap();
+        let mut back: Report = serde_json::from_value(old).unwrap();
+        assert_eq!(back.requests.retried, None);
+        assert!(!back.to_text().contains("retried"));
+        back.requests.retried = Some(0);
         assert_eq!(back, sample());
     }
 

@@ -110,6 +110,22 @@ pub struct Percentiles {
     pub mean: f64,
 }
 
+impl Percentiles {
+    /// The figure for one of [`crate::metrics::LATENCY_STATS`] (`p50` ... `mean`), `None` for
+    /// any other name: thresholds, reports and the exporter all read a stat through here.
+    pub fn stat(&self, name: &str) -> Option<f64> {
+        Some(match name {
+            "p50" => self.p50,
+            "p90" => self.p90,
+            "p99" => self.p99,
+            "p999" => self.p999,
+            "max" => self.max,
+            "mean" => self.mean,
+            _ => return None,
+        })
+    }
+}
+
 /// Everything a run counts, shared by all its tasks.
 #[derive(Debug, Default)]
 pub struct Stats {

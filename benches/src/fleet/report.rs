@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::FleetRun;
 use super::analysis::{CountSummary, Pushback};
-use crate::report::SCHEMA_VERSION;
+use crate::report::{Requests, SCHEMA_VERSION};
 use crate::series::{Peaks, PerSecond, Windows};
 use crate::stats::Percentiles;
 
@@ -69,17 +69,6 @@ pub struct SaidVsMock {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Requests {
-    pub total: u64,
-    /// Over the arrival window (`windows.arrivals.per_second`).
-    pub per_second: f64,
-    /// Requests after the client already had its terminal answer.
-    pub after_terminal: u64,
-    /// Requests sent right after a failed one (429, 5xx, no answer).
-    pub retries: u64,
-}
-
 impl FleetReport {
     pub fn new(run: &FleetRun, client: &str) -> Self {
         let f = &run.figures;
@@ -119,8 +108,9 @@ impl FleetReport {
             requests: Requests {
                 total: f.requests,
                 per_second: f.windows.arrivals.per_second,
-                after_terminal: f.after_terminal,
-                retries: f.retries,
+                retried: None,
+                after_terminal: Some(f.after_terminal),
+                retries: Some(f.retries),
             },
             pushback: f.pushback,
             rate: f.rate,
@@ -173,7 +163,8 @@ impl FleetReport {
         ));
         out.push_str(&format!(
             "  after a terminal answer {}   retries {}\n",
-            self.requests.after_terminal, self.requests.retries
+            self.requests.after_terminal.unwrap_or(0),
+            self.requests.retries.unwrap_or(0)
         ));
         let b = &self.pushback;
         out.push_str(&format!(
@@ -226,15 +217,7 @@ impl FleetReport {
                 _ => None,
             };
             if let Some(p) = latency {
-                return match stat {
-                    "p50" => Some(p.p50),
-                    "p90" => Some(p.p90),
-                    "p99" => Some(p.p99),
-                    "p999" => Some(p.p999),
-                    "max" => Some(p.max),
-                    "mean" => Some(p.mean),
-                    _ => None,
-                };
+                return p.stat(stat);
             }
         }
         let v = &self.validations;
@@ -250,8 +233,8 @@ impl FleetReport {
             "deadline.total" => v.deadline as f64,
             "requests.total" => self.requests.total as f64,
             "requests.per_second" => self.requests.per_second,
-            "requests.after_terminal" => self.requests.after_terminal as f64,
-            "retries.total" => self.requests.retries as f64,
+            "requests.after_terminal" => self.requests.after_terminal.unwrap_or(0) as f64,
+            "retries.total" => self.requests.retries.unwrap_or(0) as f64,
             "throttled.total" => self.pushback.throttled as f64,
             "retry_after.honoured" => self.pushback.retry_after_honoured,
             "wrong_outcomes.total" => v.wrong_outcomes as f64,
