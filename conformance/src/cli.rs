@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use crate::catalogue::{Catalogue, CatalogueError};
+use crate::catalogue::Catalogue;
 use crate::client::ClientSpec;
-use crate::expect::{self, ExpectError};
+use crate::expect;
 use crate::report;
 use crate::runner::{self, Plan};
 use crate::server_check::{self, ServerPlan};
 use crate::settings::{API_KEY, Settings};
+pub use crate::suite_error::SuiteError;
+use crate::suite_error::runtime;
 
 /// Arguments of `truidentidad-mock conformance`.
 #[derive(Debug, Args)]
@@ -195,37 +197,6 @@ fn whole_seconds(arg: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// Errors that stop the suite itself (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub enum SuiteError {
-    #[error("the conformance catalogue is invalid: {0}")]
-    Catalogue(#[from] CatalogueError),
-    #[error(transparent)]
-    Expect(#[from] ExpectError),
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("unknown case `{0}`; run `truidentidad-mock conformance list` for the cases")]
-    UnknownCase(String),
-    #[error("unknown rule `{0}` in --skip; run `truidentidad-mock conformance list` for the rules")]
-    UnknownRule(String),
-    #[error("--jobs must be at least 1")]
-    NoJobs,
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(std::io::Error),
-    #[error("cannot connect to the client service at {url} (is it running and listening there?)")]
-    ClientUnreachable { url: String, source: std::io::Error },
-    #[error("{0}")]
-    CaseFile(#[from] crate::explore::case_file::CaseFileError),
-}
-
 pub fn run(args: ConformanceArgs) -> Result<ExitCode, SuiteError> {
     match args.command {
         Command::List => {
@@ -236,14 +207,6 @@ pub fn run(args: ConformanceArgs) -> Result<ExitCode, SuiteError> {
         Command::Server(a) => run_server(a),
         Command::Explore(a) => crate::explore::cli::run(*a),
     }
-}
-
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, SuiteError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(SuiteError::Runtime)
 }
 
 fn list(c: &Catalogue) -> String {

@@ -40,5 +40,6 @@ pub mod secs;
 pub mod server_check;
 pub mod server_facts;
 pub mod settings;
+pub mod suite_error;
 pub mod trace;
 pub mod verdict;

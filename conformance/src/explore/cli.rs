@@ -9,9 +9,9 @@ use clap::Args;
 
 use super::{Options, report};
 use crate::catalogue::Catalogue;
-use crate::cli::SuiteError;
 use crate::client::ClientSpec;
 use crate::settings::Settings;
+use crate::suite_error::SuiteError;
 
 pub const EXPLORE_HELP: &str = "\
 Generates scenarios from the scenario model (outcomes, phases, 429/503 with Retry-After, 5xx,
@@ -131,7 +131,7 @@ pub fn run(a: ExploreArgs) -> Result<ExitCode, SuiteError> {
             ..Settings::default()
         },
     };
-    let runtime = crate::cli::runtime()?;
+    let runtime = crate::suite_error::runtime()?;
     if let ClientSpec::Url(url) = &opts.client {
         runtime
             .block_on(crate::http::await_listening(url, crate::http::LISTEN_GRACE))
