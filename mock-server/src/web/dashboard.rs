@@ -204,9 +204,12 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
     // Substring matches, case-insensitive: a partial id or account finds what it is part of.
     let id = get("validation_id").map(str::to_ascii_lowercase);
     let account = get("account_id").map(str::to_lowercase);
-    let limit = number(get("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    // Numbers as sent, empty included: `offset=` is no whole number (a 400, as the OpenAPI
+    // document's integer type says), and the page never sends an empty one.
+    let sent = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let limit = number(sent("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     // Bounded so the documented range is one every platform's `usize` holds.
-    let offset = number(get("offset"), "offset", 0, u32::MAX as usize)?.unwrap_or(0);
+    let offset = number(sent("offset"), "offset", 0, u32::MAX as usize)?.unwrap_or(0);
     let views = state.store.list(state.clock.now(), usize::MAX, &|r, o| {
         id.as_deref()
             .is_none_or(|id| r.id.to_string().to_ascii_lowercase().contains(id))
