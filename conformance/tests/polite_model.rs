@@ -188,6 +188,7 @@ fn journaled(
             },
             _ => Seen::Error,
         },
+        poll_counted: !create,
         transport_retry: false,
     }
 }

@@ -120,6 +120,7 @@ fn request(seq: u64, at: u64, status: u16, seen: Seen, verdict: Verdict) -> Grad
             },
             retry_after: (status == 429).then(|| Duration::from_secs(2)),
             seen,
+            poll_counted: !create,
             transport_retry: false,
         },
         verdict,

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{create, create_id, poll};
+use common::{create, create_id, get, poll};
 use truidentidad_mock_server::MockServer;
 use truidentidad_mock_server::journal::FaultEffect;
 
@@ -48,6 +48,47 @@ async fn beyond_the_rate_limit_polls_get_429_with_a_retry_after_that_works() {
     ));
     let view = server.validation(id.parse().unwrap()).unwrap();
     assert_eq!(view.record.polls_total, 2);
+}
+
+/// A reader outside the process (a fleet run against a shared mock) cannot tell a scenario's
+/// own 429 from a `--rate-limit` refusal by the status: the control API's journal says which
+/// polls the store counted, and gives both Retry-After forms in seconds.
+#[tokio::test]
+async fn the_control_journal_says_which_polls_the_store_counted() {
+    let server = server("2/s", &[]).await;
+    server.advance(Duration::from_secs(5));
+    let id = create_id(&server, "type=government&account_id=rate-limited.c").await;
+    // The scenario's own 429s (Retry-After in seconds, then as an HTTP-date), a pending
+    // answer, then the limit's 429 (the third request in one second).
+    assert_eq!(poll(&server, &id).await.status, 429);
+    server.advance(Duration::from_secs(1));
+    assert_eq!(poll(&server, &id).await.status, 429);
+    assert_eq!(poll(&server, &id).await.status, 200);
+    assert_eq!(poll(&server, &id).await.status, 429);
+    let journal = get(&server, "/_mock/journal?kind=poll").await.json();
+    let polls: Vec<(u64, Option<bool>, Option<u64>)> = journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_u64().unwrap(),
+                e["poll_counted"].as_bool(),
+                e["retry_after_seconds"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        polls,
+        vec![
+            (429, Some(true), Some(2)),
+            (429, Some(true), Some(2)),
+            (200, Some(true), None),
+            (429, Some(false), Some(1)),
+        ]
+    );
+    let view = server.validation(id.parse().unwrap()).unwrap();
+    assert_eq!(view.record.polls_total, 3);
 }
 
 #[tokio::test]

@@ -1,58 +1,34 @@
 //! What a fleet did, computed from what the mock recorded: pure functions over each
 //! validation's requests (from the journal), its client run, and when the mock's validation
 //! became terminal. No I/O, so the figures are tested on hand-made sequences.
+//!
+//! What counts as a retry, a failure, a request after the terminal answer or a Retry-After
+//! honoured is the conformance suite's own reading ([`truidentidad_conformance::evidence`],
+//! [`Facts`]), graded with its default limits ([`Settings::default`]: 50 ms of tolerance, a
+//! 1 s minimum interval for telling a transport retry apart), so a fleet report and
+//! `conformance run` say the same of the same requests.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
+use truidentidad_conformance::evidence::{Facts, Request, first_terminal};
+use truidentidad_conformance::settings::Settings;
 
 use crate::series::{Answered, Peaks, PerSecond, Windows};
 use crate::stats::{Latency, Percentiles};
 
-/// How a request's answer looked to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
-    /// A normal answer; `terminal` when it carried a terminal status.
-    Ok { terminal: bool },
-    /// 429, with its Retry-After in seconds when it had one.
-    Throttled { retry_after: Option<u64> },
-    /// 5xx.
-    ServerError,
-    /// Another 4xx (a client mistake: not retried by a polite client).
-    ClientError,
-    /// No HTTP answer: the connection was reset, closed or stalled.
-    NoAnswer,
-}
+pub use truidentidad_conformance::evidence::Answer;
 
-impl Answer {
-    /// The class the per-second series stacks it in.
-    pub fn answered(self) -> Answered {
-        match self {
-            Answer::Ok { .. } => Answered::Ok,
-            Answer::Throttled { .. } => Answered::Throttled,
-            Answer::ServerError => Answered::ServerError,
-            Answer::ClientError => Answered::Other,
-            Answer::NoAnswer => Answered::NoAnswer,
-        }
+/// The class the per-second series stacks an answer in.
+pub fn answered(a: Answer) -> Answered {
+    match a {
+        Answer::Ok { .. } => Answered::Ok,
+        Answer::Throttled { .. } => Answered::Throttled,
+        Answer::ServerError => Answered::ServerError,
+        Answer::ClientError => Answered::Other,
+        Answer::NoAnswer => Answered::NoAnswer,
     }
-
-    fn failed(self) -> bool {
-        matches!(
-            self,
-            Answer::Throttled { .. } | Answer::ServerError | Answer::NoAnswer
-        )
-    }
-}
-
-/// One API request of a validation (its creates and its polls), from the journal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Req {
-    /// Since the run started.
-    pub received: Duration,
-    pub sent: Duration,
-    pub poll: bool,
-    pub answer: Answer,
 }
 
 /// How the client run for one validation ended.
@@ -74,10 +50,11 @@ pub enum ClientResult {
 }
 
 /// One validation as the run followed it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Followed {
-    /// Its requests in arrival order.
-    pub requests: Vec<Req>,
+    /// Its requests in arrival order, timed since the run started, transport retries marked
+    /// ([`follow_requests`]).
+    pub requests: Vec<Request>,
     /// When the mock's validation became terminal (since the run started), if it did.
     pub terminal_at: Option<Duration>,
     /// How long the client run took.
@@ -91,37 +68,31 @@ pub struct Followed {
     pub mock: Option<String>,
 }
 
-impl Followed {
-    /// The first request whose answer carried the terminal status.
-    fn first_terminal(&self) -> Option<&Req> {
-        self.requests
-            .iter()
-            .find(|r| r.answer == Answer::Ok { terminal: true })
+/// One validation's requests as a fleet follows them: in arrival order, timed since
+/// `run_start` (the mock's clock when the run began), with transport retries marked by the
+/// suite's rule.
+pub fn follow_requests(mut requests: Vec<Request>, run_start: Duration) -> Vec<Request> {
+    for r in &mut requests {
+        r.received = r.received.saturating_sub(run_start);
+        r.sent = r.sent.saturating_sub(run_start);
     }
+    requests.sort_by_key(|r| (r.received, r.seq));
+    truidentidad_conformance::evidence::mark_transport_retries(&mut requests, &Settings::default());
+    requests
+}
 
+impl Followed {
     /// From the moment the validation became terminal to the first request that saw it.
     pub fn detection_lag(&self) -> Option<Duration> {
         let at = self.terminal_at?;
-        Some(self.first_terminal()?.received.saturating_sub(at))
+        let requests: Vec<&Request> = self.requests.iter().collect();
+        Some(first_terminal(&requests)?.received.saturating_sub(at))
     }
 
-    /// Requests that arrived after the client had its terminal answer.
-    pub fn after_terminal(&self) -> usize {
-        self.first_terminal().map_or(0, |t| {
-            self.requests.iter().filter(|r| r.received > t.sent).count()
-        })
-    }
-
-    /// Requests sent right after a failed one (429, 5xx, no answer).
-    pub fn retries(&self) -> usize {
-        self.requests
-            .windows(2)
-            .filter(|w| w[0].answer.failed())
-            .count()
-    }
-
-    pub fn polls(&self) -> usize {
-        self.requests.iter().filter(|r| r.poll).count()
+    /// What the client did about this validation, by the suite's rules.
+    pub fn facts(&self) -> Facts {
+        let requests: Vec<&Request> = self.requests.iter().collect();
+        Facts::of(&requests, &Settings::default())
     }
 }
 
@@ -200,16 +171,13 @@ pub struct FleetFigures {
     pub said_vs_mock: BTreeMap<(String, String), u64>,
 }
 
-/// Slack under a Retry-After before a wait counts as not honouring it (timer granularity).
-const RETRY_AFTER_SLACK: Duration = Duration::from_millis(50);
-
 /// The figures of a fleet. `unattributed` are requests no validation can be tied to (a create
 /// refused before its form was read, such as a throttled one): they count in the rate, the
 /// totals and the pushback, not in any validation's figures. `arrivals` is how long client
 /// runs kept starting and `wall` the whole run: each rate is over the window it describes.
 pub fn figures(
     fleet: &[Followed],
-    unattributed: &[Req],
+    unattributed: &[Request],
     arrivals: Duration,
     wall: Duration,
 ) -> FleetFigures {
@@ -219,6 +187,7 @@ pub fn figures(
     let mut undetected = 0;
     let mut pushback = Pushback::default();
     let (mut with_retry_after, mut honoured) = (0u64, 0u64);
+    let (mut polls, mut after_terminal, mut retries) = (Vec::new(), 0u64, 0u64);
     let mut waits_after_failure: Vec<Duration> = Vec::new();
     let (mut reported, mut wrong, mut failed, mut killed, mut unreachable) = (0, 0, 0, 0, 0);
     let (mut gave_up, mut deadline) = (0, 0);
@@ -235,22 +204,14 @@ pub fn figures(
             None if f.terminal_at.is_some() => undetected += 1,
             None => {}
         }
-        count_failures(&mut pushback, &f.requests);
-        for w in f.requests.windows(2) {
-            let wait = w[1].received.saturating_sub(w[0].sent);
-            if let Answer::Throttled {
-                retry_after: Some(secs),
-            } = w[0].answer
-            {
-                with_retry_after += 1;
-                if wait + RETRY_AFTER_SLACK >= Duration::from_secs(secs) {
-                    honoured += 1;
-                }
-            }
-            if matches!(w[0].answer, Answer::Throttled { .. } | Answer::ServerError) {
-                waits_after_failure.push(wait);
-            }
-        }
+        let facts = f.facts();
+        count_failures(&mut pushback, &facts);
+        with_retry_after += facts.retry_after_followed as u64;
+        honoured += facts.retry_after_honoured as u64;
+        polls.push(facts.polls as u64);
+        after_terminal += facts.after_terminal as u64;
+        retries += facts.retries as u64;
+        waits_after_failure.extend(facts.waits_after_failure);
         match f.result {
             ClientResult::Reported { right } => {
                 reported += 1;
@@ -265,7 +226,11 @@ pub fn figures(
             ClientResult::Unreachable => unreachable += 1,
         }
     }
-    count_failures(&mut pushback, unattributed);
+    let unattributed_refs: Vec<&Request> = unattributed.iter().collect();
+    count_failures(
+        &mut pushback,
+        &Facts::of(&unattributed_refs, &Settings::default()),
+    );
     pushback.retry_after_honoured = if with_retry_after > 0 {
         honoured as f64 / with_retry_after as f64
     } else {
@@ -278,7 +243,7 @@ pub fn figures(
     let all = || fleet.iter().flat_map(|f| &f.requests).chain(unattributed);
     let mut per_second = PerSecond::default();
     for r in all() {
-        per_second.add(r.received.as_secs() as usize, r.answer.answered());
+        per_second.add(r.received.as_secs() as usize, answered(r.answer()));
     }
     let requests = all().count() as u64;
     let during = all().filter(|r| r.received <= arrivals).count() as u64;
@@ -293,10 +258,10 @@ pub fn figures(
         start_delay,
         detection_lag,
         undetected,
-        polls_per_validation: CountSummary::of(fleet.iter().map(|f| f.polls() as u64).collect()),
+        polls_per_validation: CountSummary::of(polls),
         requests,
-        after_terminal: fleet.iter().map(|f| f.after_terminal() as u64).sum(),
-        retries: fleet.iter().map(|f| f.retries() as u64).sum(),
+        after_terminal,
+        retries,
         pushback,
         reported,
         wrong_outcomes: wrong,
@@ -307,15 +272,10 @@ pub fn figures(
     }
 }
 
-fn count_failures(pushback: &mut Pushback, requests: &[Req]) {
-    for r in requests {
-        match r.answer {
-            Answer::Throttled { .. } => pushback.throttled += 1,
-            Answer::ServerError => pushback.server_errors += 1,
-            Answer::NoAnswer => pushback.no_answer += 1,
-            _ => {}
-        }
-    }
+fn count_failures(pushback: &mut Pushback, facts: &Facts) {
+    pushback.throttled += facts.throttled as u64;
+    pushback.server_errors += facts.server_errors as u64;
+    pushback.no_answer += facts.no_answer as u64;
 }
 
 /// The summary of a latency histogram, in ms.
@@ -323,27 +283,73 @@ pub fn ms(l: &Latency) -> Percentiles {
     l.summary()
 }
 
+/// Hand-made requests for the tests of the figures and the report.
+#[cfg(test)]
+pub(crate) mod test_requests {
+    use super::*;
+    use truidentidad_conformance::evidence::Seen;
+    use truidentidad_mock_server::journal::{AppliedFault, KeyState, Kind};
+
+    /// A request about one validation answered as `answer` (its seq is its arrival in ms),
+    /// for tests of the figures.
+    pub(crate) fn request(
+        received: Duration,
+        sent: Duration,
+        poll: bool,
+        answer: Answer,
+    ) -> Request {
+        let (status, terminal, retry_after) = match answer {
+            Answer::Ok { terminal } => (200, terminal, None),
+            Answer::Throttled { retry_after } => (429, false, retry_after),
+            Answer::ServerError => (503, false, None),
+            Answer::ClientError => (400, false, None),
+            Answer::NoAnswer => (0, false, None),
+        };
+        Request {
+            seq: received.as_millis() as u64,
+            received,
+            sent,
+            method: if poll { "GET" } else { "POST" }.into(),
+            path: "/v1/validations/VLDa".into(),
+            kind: if poll { Kind::Poll } else { Kind::Create },
+            validation_id: Some("VLDa".into()),
+            status,
+            fault: AppliedFault::default(),
+            api_key: KeyState::Accepted,
+            content_type: None,
+            form: Vec::new(),
+            retry_after: retry_after.map(Duration::from_secs),
+            seen: match (status, terminal) {
+                (200, true) => Seen::Terminal {
+                    validation_status: "success".into(),
+                    failure_status: None,
+                },
+                (200, false) => Seen::Pending,
+                _ => Seen::Error,
+            },
+            poll_counted: poll && status != 0,
+            transport_retry: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_requests::request;
     use super::*;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
     }
 
-    fn req(at: u64, poll: bool, answer: Answer) -> Req {
-        Req {
-            received: ms(at),
-            sent: ms(at + 5),
-            poll,
-            answer,
-        }
+    fn req(at: u64, poll: bool, answer: Answer) -> Request {
+        request(ms(at), ms(at + 5), poll, answer)
     }
 
     const PENDING: Answer = Answer::Ok { terminal: false };
     const DONE: Answer = Answer::Ok { terminal: true };
 
-    fn followed(requests: Vec<Req>, terminal_at: Option<u64>) -> Followed {
+    fn followed(requests: Vec<Request>, terminal_at: Option<u64>) -> Followed {
         Followed {
             requests,
             terminal_at: terminal_at.map(ms),
@@ -368,8 +374,8 @@ mod tests {
             Some(3_200),
         );
         assert_eq!(f.detection_lag(), Some(ms(3_800)));
-        assert_eq!(f.after_terminal(), 1);
-        assert_eq!(f.polls(), 4);
+        assert_eq!(f.facts().after_terminal, 1);
+        assert_eq!(f.facts().polls, 4);
     }
 
     #[test]
@@ -408,7 +414,7 @@ mod tests {
             ],
             Some(0),
         );
-        assert_eq!(f.retries(), 3);
+        assert_eq!(f.facts().retries, 3);
         let fig = figures(&[f], &[], ms(10_000), ms(20_000));
         assert_eq!(fig.pushback.throttled, 2);
         assert_eq!(fig.pushback.server_errors, 1);
@@ -420,17 +426,17 @@ mod tests {
     #[test]
     fn pollers_in_step_show_as_a_high_peak_to_mean() {
         // Ten pollers, all polling at 1 s, 3 s, 5 s: waves every other second.
-        let in_step: Vec<Req> = (0..10)
+        let in_step: Vec<Request> = (0..10)
             .flat_map(|_| [1_000, 3_000, 5_000].map(|t| req(t, true, PENDING)))
             .collect();
         let arrivals = ms(6_000);
-        let f = |reqs: Vec<Req>| figures(&[followed(reqs, None)], &[], arrivals, arrivals);
+        let f = |reqs: Vec<Request>| figures(&[followed(reqs, None)], &[], arrivals, arrivals);
         let in_step = f(in_step);
         assert_eq!(in_step.per_second.totals(), vec![0, 10, 0, 10, 0, 10]);
         let waves = in_step.rate;
         assert_eq!((waves.peak, waves.mean), (10, 6.0));
         // The same 30 polls spread over the same seconds.
-        let spread: Vec<Req> = (0..30)
+        let spread: Vec<Request> = (0..30)
             .map(|i| req(1_000 + i * 166, true, PENDING))
             .collect();
         let even = f(spread).rate;

@@ -35,8 +35,9 @@ use truidentidad_mock_server::{MockServer, ServeError};
 use crate::progress::{Display, Progress};
 use crate::schedule::Schedule;
 use crate::spec::Mix;
-use analysis::{Answer, ClientResult, FleetFigures, Followed, Req};
-use source::{Remote, RemoteError, Seen, Truth};
+use analysis::{ClientResult, FleetFigures, Followed, follow_requests};
+use source::{Remote, RemoteError, Truth};
+use truidentidad_conformance::evidence::Request;
 
 /// The API key the fleet's mock accepts and hands every client.
 pub const FLEET_API_KEY: &str = "fleet-load-key";
@@ -179,10 +180,10 @@ impl Watch<'_> {
 
 /// Every create and poll an in-process mock recorded, and its view of each validation.
 fn own_records(server: &MockServer) -> Records {
-    let seen: Vec<Seen> = server
+    let seen: Vec<Request> = server
         .requests(|e| matches!(e.kind, Kind::Create | Kind::Poll))
         .iter()
-        .map(Seen::of)
+        .map(Request::from_entry)
         .collect();
     let truths = validation_ids(&seen)
         .filter_map(|id| {
@@ -201,22 +202,27 @@ fn own_records(server: &MockServer) -> Records {
 
 /// What the mock recorded of a run.
 struct Records {
-    seen: Vec<Seen>,
+    seen: Vec<Request>,
     lost: bool,
     truths: HashMap<ValidationId, Truth>,
 }
 
 /// The validations the run's creates made.
-fn validation_ids(seen: &[Seen]) -> impl Iterator<Item = ValidationId> + '_ {
+fn validation_ids(seen: &[Request]) -> impl Iterator<Item = ValidationId> + '_ {
     seen.iter()
-        .filter(|e| e.kind == Kind::Create && e.status == 200)
-        .filter_map(|e| e.validation_id)
+        .filter(|e| e.is_create() && e.status == 200)
+        .filter_map(validation_of)
 }
 
-/// When `id`'s counted polls arrived.
-fn store_polls(seen: &[Seen], id: ValidationId) -> Vec<Duration> {
+/// The validation a request is about, as the mock names it.
+fn validation_of(e: &Request) -> Option<ValidationId> {
+    e.validation_id.as_deref()?.parse().ok()
+}
+
+/// When `id`'s counted polls arrived: the store's own record ([`Request::poll_counted`]).
+fn store_polls(seen: &[Request], id: ValidationId) -> Vec<Duration> {
     seen.iter()
-        .filter(|e| e.validation_id == Some(id) && e.reached_store)
+        .filter(|e| validation_of(e) == Some(id) && e.poll_counted)
         .map(|e| e.received)
         .collect()
 }
@@ -421,35 +427,34 @@ fn follow(
     records: &Records,
     run_start: Duration,
     runs: Vec<(String, Duration, ClientRun)>,
-) -> (Vec<Followed>, Vec<Req>, Vec<Problem>) {
+) -> (Vec<Followed>, Vec<Request>, Vec<Problem>) {
     let mut problems = Vec::new();
     let since = |t: Duration| t.saturating_sub(run_start);
     // Each account's validation, from its (last successful) create.
-    let mut validation_of: HashMap<&str, ValidationId> = HashMap::new();
-    let mut by_account: HashMap<&str, Vec<&Seen>> = HashMap::new();
-    for e in records.seen.iter().filter(|e| e.kind == Kind::Create) {
-        let account = e.account_id.as_deref().unwrap_or_default();
-        if let (Some(id), 200) = (e.validation_id, e.status) {
-            validation_of.insert(account, id);
+    let mut validation_by_account: HashMap<&str, ValidationId> = HashMap::new();
+    let mut by_account: HashMap<&str, Vec<&Request>> = HashMap::new();
+    for e in records.seen.iter().filter(|e| e.is_create()) {
+        let account = e.form_value("account_id").unwrap_or_default();
+        if let (Some(id), 200) = (validation_of(e), e.status) {
+            validation_by_account.insert(account, id);
         }
         by_account.entry(account).or_default().push(e);
     }
-    let mut polls_of: HashMap<ValidationId, Vec<&Seen>> = HashMap::new();
-    for e in records.seen.iter().filter(|e| e.kind == Kind::Poll) {
-        if let Some(id) = e.validation_id {
+    let mut polls_of: HashMap<ValidationId, Vec<&Request>> = HashMap::new();
+    for e in records.seen.iter().filter(|e| e.is_poll()) {
+        if let Some(id) = validation_of(e) {
             polls_of.entry(id).or_default().push(e);
         }
     }
     let fleet = runs
         .into_iter()
         .map(|(account, start_delay, run)| {
-            let id = validation_of.get(account.as_str()).copied();
-            let mut mine: Vec<&Seen> = by_account.remove(account.as_str()).unwrap_or_default();
+            let id = validation_by_account.get(account.as_str()).copied();
+            let mut mine: Vec<&Request> = by_account.remove(account.as_str()).unwrap_or_default();
             if let Some(id) = id {
                 mine.extend(polls_of.remove(&id).unwrap_or_default());
             }
-            mine.sort_by_key(|e| (e.received, e.seq));
-            let requests: Vec<Req> = mine.iter().map(|e| to_req(e, run_start)).collect();
+            let requests = follow_requests(mine.into_iter().cloned().collect(), run_start);
             let truth = id.and_then(|id| records.truths.get(&id));
             let result = result_of(&run, truth);
             let fine = matches!(
@@ -482,18 +487,10 @@ fn follow(
         .into_values()
         .flatten()
         .chain(polls_of.into_values().flatten())
-        .map(|e| to_req(e, run_start))
+        .cloned()
         .collect();
+    let unattributed = follow_requests(unattributed, run_start);
     (fleet, unattributed, problems)
-}
-
-fn to_req(e: &Seen, run_start: Duration) -> Req {
-    Req {
-        received: e.received.saturating_sub(run_start),
-        sent: e.sent.saturating_sub(run_start),
-        poll: e.kind == Kind::Poll,
-        answer: answer(e),
-    }
 }
 
 /// One line on what went wrong with a client run.
@@ -549,21 +546,6 @@ fn outcome_label(status: &str, failure_status: Option<&str>) -> Option<String> {
         ("failure", Some(f)) => f.to_string(),
         (s, _) => s.to_string(),
     })
-}
-
-/// How the client saw a recorded answer.
-fn answer(e: &Seen) -> Answer {
-    match e.status {
-        0 => Answer::NoAnswer,
-        429 => Answer::Throttled {
-            retry_after: e.retry_after,
-        },
-        s if s >= 500 => Answer::ServerError,
-        s if s >= 400 => Answer::ClientError,
-        _ => Answer::Ok {
-            terminal: e.saw_terminal,
-        },
-    }
 }
 
 /// Whether the client finished and reported what the mock has.

@@ -253,7 +253,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::fleet::analysis::{Answer, ClientResult, Followed, Req, figures};
+    use crate::fleet::analysis::test_requests::request;
+    use crate::fleet::analysis::{Answer, ClientResult, Followed, figures};
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -263,20 +264,15 @@ mod tests {
     fn fleet() -> Vec<Followed> {
         let run = |result, said: Option<&str>, mock: Option<&str>, at: u64| Followed {
             requests: vec![
-                Req {
-                    received: ms(at),
-                    sent: ms(at + 2),
-                    poll: false,
-                    answer: Answer::Ok { terminal: false },
-                },
-                Req {
-                    received: ms(at + 1_500),
-                    sent: ms(at + 1_502),
-                    poll: true,
-                    answer: Answer::Ok {
+                request(ms(at), ms(at + 2), false, Answer::Ok { terminal: false }),
+                request(
+                    ms(at + 1_500),
+                    ms(at + 1_502),
+                    true,
+                    Answer::Ok {
                         terminal: mock.is_some_and(|m| m != "pending"),
                     },
-                },
+                ),
             ],
             terminal_at: mock.filter(|m| *m != "pending").map(|_| ms(at + 800)),
             elapsed: ms(1_500),

@@ -2,41 +2,20 @@
 //! control API of an external one (`load --client … --target URL`, e.g. a shared mock or
 //! replicas behind a balancer), as one neutral record per request and per validation.
 //!
-//! Both give the same facts: a request's arrival, status, Retry-After and whether its body
-//! carried a terminal state, and a validation's status and the moment it became terminal, on
-//! the mock's own clock. So the figures are computed the same way whichever mock served.
+//! Both give the same facts: each request reduced by the conformance suite's one reading of
+//! the journal ([`truidentidad_conformance::evidence`]: [`Request::from_entry`] in-process,
+//! [`ControlEntry`] over the control API, with the recorded `poll_counted`), and a
+//! validation's status and the moment it became terminal, on the mock's own clock. So the
+//! figures are computed the same way whichever mock served.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
+use truidentidad_conformance::evidence::{ControlEntry, Request};
 use truidentidad_conformance::http::{self, Method, Req as HttpReq};
 use truidentidad_mock_server::MockServer;
 use truidentidad_mock_server::ids::ValidationId;
-use truidentidad_mock_server::journal::{FaultEffect, JournalEntry, Kind, reached_store_as_poll};
-use truidentidad_scenarios::model::RetryAfter;
-
-/// One API request (a create or a poll) as the mock recorded it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
-    pub seq: u64,
-    /// On the mock's clock.
-    pub received: Duration,
-    pub sent: Duration,
-    pub kind: Kind,
-    pub validation_id: Option<ValidationId>,
-    /// 0 when no HTTP answer was sent (a reset, close or stall).
-    pub status: u16,
-    /// The Retry-After a throttling answer carried, in seconds.
-    pub retry_after: Option<u64>,
-    /// A create's `account_id` field (how a client run is matched to its validation).
-    pub account_id: Option<String>,
-    /// The body reached the client and carried a terminal status.
-    pub saw_terminal: bool,
-    /// A poll the store counted (not turned away by a rate limit or brown-out).
-    pub reached_store: bool,
-}
 
 /// A validation as the mock has it at the end of the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,38 +24,6 @@ pub struct Truth {
     pub failure_status: Option<String>,
     /// When it became terminal, on the mock's clock.
     pub terminal_at: Option<Duration>,
-}
-
-impl Seen {
-    pub fn of(e: &JournalEntry) -> Seen {
-        let retry_after = match e.fault.effect {
-            Some(FaultEffect::Status {
-                retry_after: Some(RetryAfter::Seconds(s)),
-                ..
-            }) => Some(s),
-            _ => None,
-        };
-        Seen {
-            seq: e.seq,
-            received: e.received,
-            sent: e.sent,
-            kind: e.kind,
-            validation_id: e.validation_id,
-            status: e.status,
-            retry_after,
-            account_id: (e.kind == Kind::Create).then(|| account_of(&e.form.pairs())),
-            saw_terminal: e.observed.is_some_and(|o| o.status.is_terminal()),
-            reached_store: e.reached_store_as_poll(),
-        }
-    }
-}
-
-fn account_of(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == "account_id")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
 }
 
 /// The in-process mock's view of one validation, its terminal moment replayed from `polls`
@@ -131,28 +78,7 @@ const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Deserialize)]
 struct JournalPage {
     next_seq: u64,
-    entries: Vec<RemoteEntry>,
-}
-
-#[derive(Deserialize)]
-struct RemoteEntry {
-    seq: u64,
-    received: f64,
-    sent: f64,
-    kind: String,
-    validation_id: Option<String>,
-    status: u16,
-    #[serde(default)]
-    retry_after_seconds: Option<u64>,
-    #[serde(default)]
-    form: Vec<(String, String)>,
-    #[serde(default)]
-    observed: Option<RemoteObserved>,
-}
-
-#[derive(Deserialize)]
-struct RemoteObserved {
-    validation_status: String,
+    entries: Vec<ControlEntry>,
 }
 
 #[derive(Deserialize)]
@@ -239,7 +165,7 @@ impl Remote {
 
     /// Every create and poll recorded from `from` on, and whether some fell out of the
     /// journal before they could be read (the figures are then incomplete).
-    pub async fn requests_since(&self, from: u64) -> Result<(Vec<Seen>, bool), RemoteError> {
+    pub async fn requests_since(&self, from: u64) -> Result<(Vec<Request>, bool), RemoteError> {
         let mut out = Vec::new();
         let mut next = from;
         let mut lost = false;
@@ -253,11 +179,17 @@ impl Remote {
             if next == from {
                 // The oldest entry kept is past where the run started (other traffic counts
                 // too, so only a first entry beyond the start proves a loss).
-                lost = page.entries.first().is_some_and(|e| e.seq > from)
+                lost = page.entries.first().is_some_and(|e| e.seq() > from)
                     && self.oldest_seq().await? > from;
             }
             let full = page.entries.len() == PAGE;
-            out.extend(page.entries.into_iter().filter_map(RemoteEntry::into_seen));
+            for e in page.entries {
+                let read = e.into_request().map_err(|detail| RemoteError::Unreadable {
+                    url: format!("{}/_mock/journal", self.base),
+                    detail,
+                })?;
+                out.extend(read);
+            }
             if !full || page.next_seq <= next {
                 break;
             }
@@ -271,7 +203,7 @@ impl Remote {
         let p: JournalPage = self
             .get("reading the journal", "/_mock/journal?from_seq=0&limit=1")
             .await?;
-        Ok(p.entries.first().map_or(p.next_seq, |e| e.seq))
+        Ok(p.entries.first().map_or(p.next_seq, |e| e.seq()))
     }
 
     /// The mock's view of each of `ids`, a few read at once.
@@ -305,30 +237,6 @@ impl Remote {
             }
         }
         Ok(out)
-    }
-}
-
-impl RemoteEntry {
-    fn into_seen(self) -> Option<Seen> {
-        let kind = Kind::parse(&self.kind)?;
-        let reached_store = reached_store_as_poll(kind, self.status);
-        Some(Seen {
-            seq: self.seq,
-            received: secs(self.received),
-            sent: secs(self.sent),
-            kind,
-            validation_id: self
-                .validation_id
-                .as_deref()
-                .and_then(|s| ValidationId::from_str(s).ok()),
-            status: self.status,
-            retry_after: self.retry_after_seconds,
-            account_id: (kind == Kind::Create).then(|| account_of(&self.form)),
-            saw_terminal: self
-                .observed
-                .is_some_and(|o| matches!(o.validation_status.as_str(), "success" | "failure")),
-            reached_store,
-        })
     }
 }
 

@@ -1,9 +1,12 @@
 //! Helpers the checks share: wording (lists of requests, plurals) and the request sequences
-//! whose pacing is graded.
+//! whose pacing is graded. How waits are measured (`gaps`, `done_at`) and when a wait breaks a
+//! Retry-After are rules of what the client did, so they live in [`crate::evidence`], which
+//! the fleet report reads too.
 
 use std::time::Duration;
 
 use crate::client::ClientEnd;
+pub(super) use crate::evidence::{breaks_retry_after, done_at, gaps};
 use crate::trace::{Request, Trace, fmt_secs};
 use crate::verdict::Finding;
 
@@ -71,76 +74,6 @@ pub(super) fn sequences(t: &Trace) -> Vec<Vec<&Request>> {
         .into_iter()
         .map(|id| t.timeline(id))
         .collect()
-}
-
-/// When the client was done with `r`, as the journal can tell it. Normally the moment the
-/// response was handed to the socket. For a request the client abandoned (it closed the socket
-/// before any response), the journal's `sent` is when the mock *noticed* the close, which a
-/// loaded machine can delay by hundreds of milliseconds while the client's next request is
-/// already on its way; so the close is taken as up to `close_slack` earlier (the suite passes
-/// `--request-timeout-slack`, which covers the same noticing delay for `abort-stalled-request`).
-/// The price: a client that re-polls less than `close_slack` after abandoning a request is
-/// given that much benefit of the doubt by the pacing rules; one that re-polls at once is
-/// still flagged.
-pub(super) fn done_at(r: &Request, close_slack: Duration) -> Duration {
-    if r.fault.client_closed {
-        r.sent.saturating_sub(close_slack).max(r.received)
-    } else {
-        r.sent
-    }
-}
-
-/// `(previous, next, gap)` for the requests of a sequence, in the order they arrived: `previous`
-/// is the last response the client had before `next` (the one done latest, see [`done_at`],
-/// among the requests that arrived earlier), and the gap runs from it to `next`. A request that
-/// arrived while an earlier one was still unanswered has no gap: the two were in flight
-/// together, which is `one-poll-in-flight`'s business, not an interval the client chose, so it
-/// is left out. So is the wait before a transport retry ([`Request::transport_retry`]): the
-/// HTTP stack re-sent the request by itself, so no rule that reads poll spacing grades it (the
-/// wait after its response is graded as usual).
-pub(super) fn gaps<'a>(
-    seq: &[&'a Request],
-    close_slack: Duration,
-) -> Vec<(&'a Request, &'a Request, Duration)> {
-    let mut by_arrival: Vec<&Request> = seq.to_vec();
-    by_arrival.sort_by_key(|r| (r.received, r.seq));
-    let mut out = Vec::new();
-    let mut latest: Option<&Request> = None;
-    for next in by_arrival {
-        if let Some(prev) = latest {
-            if !overlaps(prev, next, close_slack) && !next.transport_retry {
-                let gap = next.received.saturating_sub(done_at(prev, close_slack));
-                out.push((prev, next, gap));
-            }
-            if done_at(next, close_slack) > done_at(prev, close_slack) {
-                latest = Some(next);
-            }
-        } else {
-            latest = Some(next);
-        }
-    }
-    out
-}
-
-/// Whether `next`, `gap` after `prev`'s response, came sooner than the `Retry-After` that
-/// response carried (less the tolerance). That wait is `honour-retry-after`'s finding; the
-/// other pacing rules (`min-poll-interval`, `slow-down-persists`) leave it to that rule, so the
-/// one decision (ignoring the hint) is one finding.
-pub(super) fn breaks_retry_after(
-    prev: &Request,
-    next: &Request,
-    gap: Duration,
-    tolerance: Duration,
-) -> bool {
-    prev.retry_after
-        .is_some_and(|ra| next.kind == prev.kind && gap + tolerance < ra)
-}
-
-/// Whether `next` arrived while `prev` (which arrived earlier) was still unanswered.
-pub(super) fn overlaps(prev: &Request, next: &Request, close_slack: Duration) -> bool {
-    next.received < done_at(prev, close_slack)
-        && prev.received <= next.received
-        && prev.seq != next.seq
 }
 
 /// All graded sequences: each validation's timeline, plus the creates in order.

@@ -1,28 +1,18 @@
 //! Rule `stop-after-terminal`: Polling stops once success or failure is returned.
 
 use super::common::list;
-use crate::trace::{Request, Seen, Trace, fmt_secs};
+use crate::evidence::after_terminal;
+use crate::trace::{Seen, Trace, fmt_secs};
 use crate::verdict::Finding;
 
 pub(super) fn stop_after_terminal(t: &Trace) -> Vec<Finding> {
     let mut out = Vec::new();
     for id in t.validation_ids() {
-        let timeline = t.timeline(id);
-        let Some(pos) = timeline
-            .iter()
-            .position(|r| matches!(r.seen, Seen::Terminal { .. }))
-        else {
-            continue;
-        };
-        let end = timeline[pos];
         // Only requests sent after the client could have read the terminal response count: one
         // already in flight when it was sent is `one-poll-in-flight`'s business.
-        let mut after: Vec<&Request> = timeline
-            .iter()
-            .filter(|r| r.seq != end.seq && r.received >= end.sent)
-            .copied()
-            .collect();
-        after.sort_by_key(|r| (r.received, r.seq));
+        let Some((end, after)) = after_terminal(&t.timeline(id)) else {
+            continue;
+        };
         if let (
             Some(first),
             Seen::Terminal {

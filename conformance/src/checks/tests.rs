@@ -42,6 +42,7 @@ fn create(seq: u64, at: u64, status: u16) -> Request {
         } else {
             Seen::Error
         },
+        poll_counted: false,
         transport_retry: false,
     }
 }
@@ -66,6 +67,7 @@ fn poll(seq: u64, at: u64, status: u16) -> Request {
         } else {
             Seen::Error
         },
+        poll_counted: true,
         transport_retry: false,
     }
 }

@@ -113,14 +113,15 @@ pub struct JournalEntry {
     #[serde(skip)]
     pub observed: Option<Observed>,
     /// The store counted this request as a poll ([`crate::exchange::Exchange::poll_counted`]).
-    /// In-process, in the state file and in the Redis journal; not in the control API's JSON.
+    /// In-process, in the state file, in the Redis journal, and on polls in the control API's
+    /// JSON ([`JournalEntry::to_json`]).
     #[serde(skip)]
     pub poll_counted: bool,
 }
 
 /// Whether a poll reached the store, guessed from its status for an entry that does not
-/// record it: the control API's JSON (the load tool's fleet reader) and state files saved
-/// before entries kept [`JournalEntry::poll_counted`]. A rate limit or brown-out answers 429
+/// record it: state files saved, and control-API JSON served, before entries kept
+/// [`JournalEntry::poll_counted`] (the fleet reader may follow an older mock). A rate limit or brown-out answers 429
 /// or 503 before the store; the guess is wrong for a scenario's own 429 or 503, which was
 /// counted, so in-process readers use the recorded evidence instead.
 pub fn reached_store_as_poll(kind: Kind, status: u16) -> bool {
@@ -136,8 +137,10 @@ impl JournalEntry {
 
     /// The entry as the control API and the dashboard show it: its serialized fields, plus
     /// what a reader outside the process needs to grade it the way the in-process suite does:
-    /// the state the response carried (`observed`) and the Retry-After a throttling fault sent
-    /// (`retry_after_seconds`).
+    /// the state the response carried (`observed`), the Retry-After a throttling fault sent
+    /// (`retry_after_seconds`, an HTTP-date as the seconds it stood for) and, on a poll,
+    /// whether the store counted it (`poll_counted`: a scenario's own 429 was counted, a
+    /// `--rate-limit` 429 was not, which the status alone cannot tell).
     pub fn to_json(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(o) = self.observed {
@@ -147,11 +150,14 @@ impl JournalEntry {
             });
         }
         if let Some(super::FaultEffect::Status {
-            retry_after: Some(truidentidad_scenarios::model::RetryAfter::Seconds(s)),
+            retry_after: Some(ra),
             ..
         }) = self.fault.effect
         {
-            v["retry_after_seconds"] = s.into();
+            v["retry_after_seconds"] = ra.seconds().into();
+        }
+        if self.kind == Kind::Poll {
+            v["poll_counted"] = self.poll_counted.into();
         }
         v
     }
