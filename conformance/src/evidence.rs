@@ -26,7 +26,7 @@ use truidentidad_mock_server::journal::{
 };
 use truidentidad_scenarios::model::RetryAfter;
 
-use crate::secs::{fmt_secs, opt_secs, secs};
+use crate::secs::{fmt_secs, from_secs, opt_secs, secs};
 use crate::settings::Settings;
 
 /// What a response showed the client.
@@ -140,6 +140,45 @@ impl Request {
             retry_after: retry_after(&e.fault),
             seen: seen(e.status, e.observed.map(|o| shown(&o))),
             poll_counted: e.reached_store_as_poll(),
+            transport_retry: false,
+        }
+    }
+
+    /// A request as a hand-made schedule describes it (a model of a client, the tests of the
+    /// checks and of the fleet's figures): `kind` about `validation_id`, answered `status` (a
+    /// 200 showing the validation pending), with no fault, form or Retry-After; a poll counted
+    /// by the store.
+    pub fn answered(
+        seq: u64,
+        kind: Kind,
+        validation_id: Option<&str>,
+        (received, sent): (Duration, Duration),
+        status: u16,
+    ) -> Request {
+        let create = kind == Kind::Create;
+        Request {
+            seq,
+            received,
+            sent,
+            method: if create { "POST" } else { "GET" }.into(),
+            path: match (create, validation_id) {
+                (false, Some(id)) => format!("/v1/validations/{id}"),
+                _ => "/v1/validations".into(),
+            },
+            kind,
+            validation_id: validation_id.map(str::to_string),
+            status,
+            fault: AppliedFault::default(),
+            api_key: KeyState::Accepted,
+            content_type: None,
+            form: Vec::new(),
+            retry_after: None,
+            seen: if status == 200 {
+                Seen::Pending
+            } else {
+                Seen::Error
+            },
+            poll_counted: !create,
             transport_retry: false,
         }
     }
@@ -281,10 +320,6 @@ impl ControlEntry {
             transport_retry: false,
         }))
     }
-}
-
-fn from_secs(s: f64) -> Duration {
-    Duration::try_from_secs_f64(s).unwrap_or_default()
 }
 
 /// The validation a request is about: for a poll, the id the client asked for (even when the

@@ -1,5 +1,5 @@
 //! How the suite writes time: seconds as numbers (microsecond precision) in JSON, and `1.234s`
-//! in messages.
+//! in messages; and how it reads the mock's seconds back ([`from_secs`]).
 
 use std::time::Duration;
 
@@ -18,4 +18,10 @@ pub fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::O
 /// `1.234s`, the one way durations appear in messages.
 pub fn fmt_secs(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
+}
+
+/// Seconds as the mock's control API writes them (`received`, `now_seconds`), read back; a
+/// negative or non-finite number reads as zero.
+pub fn from_secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or_default()
 }

@@ -288,7 +288,7 @@ pub fn ms(l: &Latency) -> Percentiles {
 pub(crate) mod test_requests {
     use super::*;
     use truidentidad_conformance::evidence::Seen;
-    use truidentidad_mock_server::journal::{AppliedFault, KeyState, Kind};
+    use truidentidad_mock_server::journal::Kind;
 
     /// A request about one validation answered as `answer` (its seq is its arrival in ms),
     /// for tests of the figures.
@@ -305,31 +305,21 @@ pub(crate) mod test_requests {
             Answer::ClientError => (400, false, None),
             Answer::NoAnswer => (0, false, None),
         };
-        Request {
-            seq: received.as_millis() as u64,
-            received,
-            sent,
-            method: if poll { "GET" } else { "POST" }.into(),
-            path: "/v1/validations/VLDa".into(),
-            kind: if poll { Kind::Poll } else { Kind::Create },
-            validation_id: Some("VLDa".into()),
+        let mut r = Request::answered(
+            received.as_millis() as u64,
+            if poll { Kind::Poll } else { Kind::Create },
+            Some("VLDa"),
+            (received, sent),
             status,
-            fault: AppliedFault::default(),
-            api_key: KeyState::Accepted,
-            content_type: None,
-            form: Vec::new(),
-            retry_after: retry_after.map(Duration::from_secs),
-            seen: match (status, terminal) {
-                (200, true) => Seen::Terminal {
-                    validation_status: "success".into(),
-                    failure_status: None,
-                },
-                (200, false) => Seen::Pending,
-                _ => Seen::Error,
-            },
-            poll_counted: poll && status != 0,
-            transport_retry: false,
+        );
+        r.retry_after = retry_after.map(Duration::from_secs);
+        if terminal {
+            r.seen = Seen::Terminal {
+                validation_status: "success".into(),
+                failure_status: None,
+            };
         }
+        r
     }
 }
 

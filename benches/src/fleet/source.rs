@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use truidentidad_conformance::evidence::{ControlEntry, Request};
 use truidentidad_conformance::http::{self, Method, Req as HttpReq};
+use truidentidad_conformance::secs::from_secs;
 use truidentidad_mock_server::MockServer;
 use truidentidad_mock_server::ids::ValidationId;
 
@@ -152,7 +153,7 @@ impl Remote {
     /// The mock's clock now.
     pub async fn now(&self) -> Result<Duration, RemoteError> {
         let c: RemoteClock = self.get("reading the clock", "/_mock/clock").await?;
-        Ok(secs(c.now_seconds))
+        Ok(from_secs(c.now_seconds))
     }
 
     /// The sequence number the next journal entry will get: where a run's requests start.
@@ -231,15 +232,11 @@ impl Remote {
                     Truth {
                         status: v.validation_status,
                         failure_status: v.failure_status,
-                        terminal_at: v.terminal_at_seconds.map(secs),
+                        terminal_at: v.terminal_at_seconds.map(from_secs),
                     },
                 );
             }
         }
         Ok(out)
     }
-}
-
-fn secs(s: f64) -> Duration {
-    Duration::try_from_secs_f64(s).unwrap_or_default()
 }

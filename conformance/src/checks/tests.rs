@@ -48,28 +48,7 @@ fn create(seq: u64, at: u64, status: u16) -> Request {
 }
 
 fn poll(seq: u64, at: u64, status: u16) -> Request {
-    Request {
-        seq,
-        received: ms(at),
-        sent: ms(at + 5),
-        method: "GET".into(),
-        path: format!("/v1/validations/{ID}"),
-        kind: Kind::Poll,
-        validation_id: Some(ID.into()),
-        status,
-        fault: AppliedFault::default(),
-        api_key: KeyState::Accepted,
-        content_type: None,
-        form: Vec::new(),
-        retry_after: None,
-        seen: if status == 200 {
-            Seen::Pending
-        } else {
-            Seen::Error
-        },
-        poll_counted: true,
-        transport_retry: false,
-    }
+    Request::answered(seq, Kind::Poll, Some(ID), (ms(at), ms(at + 5)), status)
 }
 
 fn terminal(mut r: Request) -> Request {

@@ -4,24 +4,8 @@ use super::*;
 use truidentidad_scenarios::model::RetryAfter;
 
 fn request(seq: u64, kind: Kind, id: Option<&str>, received: u64, sent: u64) -> Request {
-    Request {
-        seq,
-        received: Duration::from_millis(received),
-        sent: Duration::from_millis(sent),
-        method: if kind == Kind::Create { "POST" } else { "GET" }.into(),
-        path: "/v1/validations".into(),
-        kind,
-        validation_id: id.map(str::to_string),
-        status: 200,
-        fault: AppliedFault::default(),
-        api_key: KeyState::Accepted,
-        content_type: None,
-        form: Vec::new(),
-        retry_after: None,
-        seen: Seen::Pending,
-        poll_counted: kind == Kind::Poll,
-        transport_retry: false,
-    }
+    let ms = Duration::from_millis;
+    Request::answered(seq, kind, id, (ms(received), ms(sent)), 200)
 }
 
 /// Polls wait from the last response about their validation, creates from the last
@@ -55,13 +39,67 @@ fn gaps_are_measured_within_each_validation_and_between_creates() {
 }
 
 fn poll(seq: u64, received: u64, status: u16) -> Request {
-    let mut r = request(seq, Kind::Poll, Some("VLDa"), received, received + 5);
-    r.path = "/v1/validations/VLDa".into();
-    r.status = status;
-    if status != 200 {
-        r.seen = Seen::Error;
-    }
+    let ms = Duration::from_millis;
+    Request::answered(
+        seq,
+        Kind::Poll,
+        Some("VLDa"),
+        (ms(received), ms(received + 5)),
+        status,
+    )
+}
+
+fn terminal(mut r: Request) -> Request {
+    r.seen = Seen::Terminal {
+        validation_status: "success".into(),
+        failure_status: None,
+    };
     r
+}
+
+/// The rules over one validation where they are easy to get wrong: a 503's Retry-After counts
+/// like a 429's; a re-send that fails too is still one attempt, so the poll after it is one
+/// retry; polls in flight together have no wait between them; and a poll that arrived before
+/// the terminal answer was sent is not "after" it.
+#[test]
+fn facts_apply_each_rule_once() {
+    let mut unavailable = poll(1, 1_000, 503);
+    unavailable.fault.effect = Some(FaultEffect::Status {
+        status: 503,
+        retry_after: Some(RetryAfter::Seconds(3)),
+    });
+    unavailable.retry_after = Some(Duration::from_secs(3));
+    let mut reqs = vec![
+        request(0, Kind::Create, Some("VLDa"), 0, 5),
+        unavailable,
+        poll(2, 4_100, 0),
+        poll(3, 4_200, 0),
+        poll(4, 5_300, 200),
+        terminal(poll(5, 5_302, 200)),
+        terminal(poll(6, 5_306, 200)),
+    ];
+    let settings = Settings::default();
+    mark_transport_retries(&mut reqs, &settings);
+    let refs: Vec<&Request> = reqs.iter().collect();
+    assert_eq!(
+        Facts::of(&refs, &settings),
+        Facts {
+            requests: 7,
+            polls: 6,
+            counted_polls: 6,
+            transport_retries: 1,
+            retries: 2,
+            after_terminal: 0,
+            throttled: 0,
+            server_errors: 1,
+            no_answer: 2,
+            retry_after_followed: 1,
+            retry_after_honoured: 1,
+            waits_after_failure: vec![Duration::from_millis(3_095)],
+        }
+    );
+    let (end, after) = after_terminal(&refs).unwrap();
+    assert_eq!((end.seq, after.len()), (5, 0));
 }
 
 fn throttled(seq: u64, received: u64, retry_after: u64, counted: bool) -> Request {
@@ -73,55 +111,6 @@ fn throttled(seq: u64, received: u64, retry_after: u64, counted: bool) -> Reques
     r.retry_after = Some(Duration::from_secs(retry_after));
     r.poll_counted = counted;
     r
-}
-
-fn terminal(mut r: Request) -> Request {
-    r.seen = Seen::Terminal {
-        validation_status: "success".into(),
-        failure_status: None,
-    };
-    r
-}
-
-/// Each rule counted once over one validation: a reset and the stack's re-send of it (one
-/// attempt), a scenario's 429 (counted by the store) honoured, a rate-limit 429 (not counted)
-/// ignored, and one poll after the terminal answer.
-#[test]
-fn facts_count_each_rule_once() {
-    let mut reqs = vec![
-        request(0, Kind::Create, Some("VLDa"), 0, 5),
-        poll(1, 1_000, 0),
-        poll(2, 1_100, 200),
-        throttled(3, 2_200, 2, true),
-        throttled(4, 4_300, 2, false),
-        terminal(poll(5, 5_400, 200)),
-        terminal(poll(6, 6_500, 200)),
-    ];
-    let settings = Settings::default();
-    mark_transport_retries(&mut reqs, &settings);
-    let refs: Vec<&Request> = reqs.iter().collect();
-    let f = Facts::of(&refs, &settings);
-    let ms = Duration::from_millis;
-    assert_eq!(
-        f,
-        Facts {
-            requests: 7,
-            polls: 6,
-            counted_polls: 5,
-            transport_retries: 1,
-            // After each 429; the re-send after the reset is the same attempt.
-            retries: 2,
-            after_terminal: 1,
-            throttled: 2,
-            server_errors: 0,
-            no_answer: 1,
-            retry_after_followed: 2,
-            retry_after_honoured: 1,
-            waits_after_failure: vec![ms(2_095), ms(1_095)],
-        }
-    );
-    let (end, after) = after_terminal(&refs).unwrap();
-    assert_eq!((end.seq, after.len()), (5, 1));
 }
 
 /// The control API's JSON reads back to the same request the in-process journal gives, with

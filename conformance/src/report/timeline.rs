@@ -17,6 +17,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::escape;
+use crate::evidence::Answer;
 use crate::trace::{Request, Seen, fmt_secs, gaps_before};
 use crate::verdict::{CaseReport, Verdict};
 
@@ -51,13 +52,14 @@ fn verdict_colour(v: Verdict) -> &'static str {
     }
 }
 
-fn status_colour(status: u16) -> &'static str {
-    match status {
-        0 => NO_RESPONSE,
-        429 => TOO_MANY,
-        s if s >= 500 => SERVER_ERROR,
-        s if s >= 400 => CLIENT_ERROR,
-        _ => OK,
+/// A request's colour by its answer's class ([`Answer`], the fleet report's classes too).
+fn answer_colour(answer: Answer) -> &'static str {
+    match answer {
+        Answer::NoAnswer => NO_RESPONSE,
+        Answer::Throttled { .. } => TOO_MANY,
+        Answer::ServerError => SERVER_ERROR,
+        Answer::ClientError => CLIENT_ERROR,
+        Answer::Ok { .. } => OK,
     }
 }
 
@@ -201,7 +203,7 @@ pub fn svg(case: &CaseReport) -> Option<String> {
             "<rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"6\" fill=\"{}\" fill-opacity=\"0.45\"><title>#{} fault: {} (t={} to {})</title></rect>",
             y - 3.0,
             (x1 - x0).max(2.0),
-            status_colour(r.status),
+            answer_colour(r.answer()),
             r.seq,
             escape(&r.fault.to_string()),
             fmt_secs(r.received),
@@ -231,7 +233,7 @@ pub fn svg(case: &CaseReport) -> Option<String> {
                 verdict_colour(g.verdict)
             );
         }
-        let fill = status_colour(r.status);
+        let fill = answer_colour(r.answer());
         if r.is_create() {
             let _ = write!(
                 s,
