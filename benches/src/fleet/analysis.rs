@@ -130,8 +130,9 @@ pub struct Pushback {
     pub server_errors: u64,
     /// Requests without an HTTP answer (reset, closed, stalled).
     pub no_answer: u64,
-    /// Of the 429s with a Retry-After that were followed by another request, the share whose
-    /// next request waited at least that long (less 50 ms of timer slack).
+    /// Of the answers with a Retry-After (429 or 503) that were followed by another request of
+    /// the same kind, the share whose next request waited at least that long (less 50 ms of
+    /// timer slack): [`Facts::retry_after_honoured`], the `honour-retry-after` rule's reading.
     pub retry_after_honoured: f64,
     /// The median wait after a 429 or 5xx before the next request, in ms.
     pub wait_after_failure_p50_ms: f64,
