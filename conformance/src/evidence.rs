@@ -10,12 +10,17 @@
 //! records, `conformance` judges; ARCHITECTURE.md). `benches` already depends on
 //! `conformance` (for the client contract), so this module sits below both of its readers and
 //! above `mock-server`'s journal types, with no edge back up: it imports only the journal, the
-//! scenario model and [`crate::settings`].
+//! scenario model, [`crate::settings`] (the limits a rule reads) and [`crate::secs`]. Not in
+//! `mock-server`'s journal module, which would put grading rules in the server.
 //!
 //! What a response showed comes from the journal's typed record of it: the [`Observed`] state
 //! the body carried (absent when a fault replaced or cut the body), the [`AppliedFault`], the
 //! `Retry-After` the fault sent, and whether the store counted the request as a poll. Nothing
-//! is recomputed or read back from text, so the evidence is exactly what the client received.
+//! is recomputed, so the evidence is exactly what the client received. Over the control API
+//! the same facts arrive as JSON: the fault as its one line of text (read back by the
+//! journal's own `FromStr`), and `poll_counted`, except from a mock older than that field,
+//! where [`reached_store_as_poll`] guesses it from the status. That guess is kept only for
+//! such mocks; it is wrong for a scenario's own 429 or 503, which the store counted.
 
 use std::str::FromStr;
 use std::time::Duration;
