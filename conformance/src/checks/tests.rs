@@ -19,32 +19,14 @@ fn ms(n: u64) -> Duration {
 }
 
 fn create(seq: u64, at: u64, status: u16) -> Request {
-    Request {
-        seq,
-        received: ms(at),
-        sent: ms(at + 5),
-        method: "POST".into(),
-        path: "/v1/validations".into(),
-        kind: Kind::Create,
-        validation_id: Some(ID.into()),
-        status,
-        fault: AppliedFault::default(),
-        api_key: KeyState::Accepted,
-        content_type: Some("application/x-www-form-urlencoded".into()),
-        form: vec![
-            ("type".into(), "government".into()),
-            ("account_id".into(), "conformance-success.success".into()),
-            ("user_authorized".into(), "true".into()),
-        ],
-        retry_after: None,
-        seen: if status == 200 {
-            Seen::Pending
-        } else {
-            Seen::Error
-        },
-        poll_counted: false,
-        transport_retry: false,
-    }
+    let mut r = Request::answered(seq, Kind::Create, Some(ID), (ms(at), ms(at + 5)), status);
+    r.content_type = Some("application/x-www-form-urlencoded".into());
+    r.form = vec![
+        ("type".into(), "government".into()),
+        ("account_id".into(), "conformance-success.success".into()),
+        ("user_authorized".into(), "true".into()),
+    ];
+    r
 }
 
 fn poll(seq: u64, at: u64, status: u16) -> Request {
