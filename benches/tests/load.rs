@@ -823,7 +823,7 @@ async fn merged_runs_add_up_and_thresholds_judge_the_merged_figures() {
         );
         assert_eq!(series(r), total, "{r}");
     }
-    assert_eq!(m["schema_version"], 2);
+    assert_eq!(m["schema_version"], 3);
 
     // The merged report as a page.
     let html = dir.path().join("all.html");
