@@ -463,30 +463,49 @@ pub fn run_merge(args: &MergeArgs) -> Result<ExitCode, LoadError> {
     report.run = RunInfo::new(command_line(), None);
     println!("Merged {} runs:", args.reports.len());
     print!("{}", report.to_text());
-    finish(
-        report,
-        &args.thresholds,
-        args.json.as_deref(),
-        args.html.as_deref(),
-        &[],
-    )
+    finish(report, Outputs::from(args), &[])
+}
+
+/// What a run was asked to judge and write: `--threshold`, `--json`, `--html`.
+struct Outputs<'a> {
+    thresholds: &'a [threshold::Threshold],
+    json: Option<&'a std::path::Path>,
+    html: Option<&'a std::path::Path>,
+}
+
+impl<'a> From<&'a LoadArgs> for Outputs<'a> {
+    fn from(args: &'a LoadArgs) -> Self {
+        Outputs {
+            thresholds: &args.thresholds,
+            json: args.json.as_deref(),
+            html: args.html.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a MergeArgs> for Outputs<'a> {
+    fn from(args: &'a MergeArgs) -> Self {
+        Outputs {
+            thresholds: &args.thresholds,
+            json: args.json.as_deref(),
+            html: args.html.as_deref(),
+        }
+    }
 }
 
 /// Judges the report, writes its JSON and HTML as asked, prints the verdicts and picks the
 /// exit code: the same end for every mode.
 fn finish(
     mut report: Report,
-    thresholds: &[threshold::Threshold],
-    json: Option<&std::path::Path>,
-    html: Option<&std::path::Path>,
+    out: Outputs<'_>,
     shades: &[crate::html::Shade],
 ) -> Result<ExitCode, LoadError> {
-    let verdicts = threshold::check(&report, thresholds);
+    let verdicts = threshold::check(&report, out.thresholds);
     report.judge(&verdicts);
-    if let Some(path) = json {
+    if let Some(path) = out.json {
         write_json(path, &report)?;
     }
-    if let Some(path) = html {
+    if let Some(path) = out.html {
         let ctx = crate::html::Context {
             shades: shades.to_vec(),
         };
@@ -600,13 +619,7 @@ pub async fn run_async(mut args: LoadArgs) -> Result<ExitCode, LoadError> {
         println!();
         print!("{}", compare(base, &report)?);
     }
-    finish(
-        report,
-        &args.thresholds,
-        args.json.as_deref(),
-        args.html.as_deref(),
-        &[],
-    )
+    finish(report, Outputs::from(&args), &[])
 }
 
 /// The base URL a server run loads when `--target` is not given.
@@ -672,13 +685,7 @@ async fn run_fleet_mode(args: &LoadArgs, plan: FleetPlan) -> Result<ExitCode, Lo
         println!();
         print!("{}", compare(base, &report)?);
     }
-    let code = finish(
-        report,
-        &args.thresholds,
-        args.json.as_deref(),
-        args.html.as_deref(),
-        &shades,
-    )?;
+    let code = finish(report, Outputs::from(args), &shades)?;
     if let Some(server) = held {
         use std::io::Write as _;
         let _ = std::io::stdout().flush();

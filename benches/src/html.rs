@@ -733,6 +733,29 @@ mod tests {
     }
 
     #[test]
+    fn a_fleet_run_gets_its_own_sections_from_the_same_page() {
+        let html = page(&crate::fleet::report::tests::report(), &Context::default());
+        for id in [
+            "h-rate",
+            "h-lag",
+            "h-polls",
+            "h-outcomes",
+            "h-said",
+            "h-run",
+        ] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+        for id in ["h-create-poll", "h-ttt"] {
+            assert!(
+                !html.contains(&format!("id=\"{id}\"")),
+                "{id} on a fleet page"
+            );
+        }
+        assert!(html.contains("<th scope=\"row\">gave up</th><td>1</td>"));
+        assert!(html.contains("Fleet load of python3 service.py"));
+    }
+
+    #[test]
     fn numbers_lose_needless_decimals() {
         assert_eq!(trim(30.5), "30.5");
         assert_eq!(trim(61.0), "61");

@@ -163,6 +163,14 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_json_reads_back_as_the_same_report() {
+        // What `--compare` reads from a fleet baseline.
+        let r = report();
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
     fn a_fleet_run_compares_with_a_fleet_run() {
         let base = report();
         let mut now = report();
