@@ -501,7 +501,7 @@ fn finish(
     shades: &[crate::html::Shade],
 ) -> Result<ExitCode, LoadError> {
     let verdicts = threshold::check(&report, out.thresholds);
-    report.judge(&verdicts);
+    report.thresholds = verdicts.iter().map(threshold::Verdict::result).collect();
     if let Some(path) = out.json {
         write_json(path, &report)?;
     }

@@ -673,7 +673,7 @@ mod tests {
                 threshold::parse("poll.p99<0.1ms").unwrap(),
             ],
         );
-        r.judge(&verdicts);
+        r.thresholds = verdicts.iter().map(threshold::Verdict::result).collect();
         r.run = crate::report::RunInfo::new(
             "truidentidad-mock load run --rate 200 <script>".into(),
             Some(7),

@@ -451,18 +451,6 @@ impl Report {
         })
     }
 
-    /// Records the `--threshold` verdicts in the report (its `thresholds` section).
-    pub fn judge(&mut self, verdicts: &[crate::threshold::Verdict]) {
-        self.thresholds = verdicts
-            .iter()
-            .map(|v| ThresholdResult {
-                threshold: v.threshold.text.clone(),
-                actual: v.actual.is_finite().then_some(v.actual),
-                passed: v.passed,
-            })
-            .collect();
-    }
-
     /// Whether this is a fleet run (a client driven against a mock) rather than a server run.
     pub fn is_fleet(&self) -> bool {
         self.fleet.is_some()
@@ -805,35 +793,6 @@ pub(crate) mod tests {
             compare(&fleet, &sample()).unwrap_err().to_string(),
             "the baseline is a `fleet` run and this is a `polling` run: --compare compares runs of one mode (a fleet run with a fleet run, a polling run with a polling run)"
         );
-    }
-
-    #[test]
-    fn every_registry_metric_reads_on_the_modes_that_measure_it() {
-        use crate::metrics::{LATENCY_GROUPS, LATENCY_STATS, SCALARS, Scope};
-        let server = sample();
-        let fleet = crate::fleet::report::tests::report();
-        let names = LATENCY_GROUPS
-            .iter()
-            .flat_map(|(g, scope, _)| {
-                LATENCY_STATS
-                    .iter()
-                    .map(move |s| (format!("{g}.{s}"), *scope))
-            })
-            .chain(SCALARS.iter().map(|(n, _, scope)| (n.to_string(), *scope)));
-        for (name, scope) in names {
-            let on_server = matches!(scope, Scope::Server | Scope::Both);
-            let on_fleet = matches!(scope, Scope::Fleet | Scope::Both);
-            assert_eq!(
-                server.value(&name).is_some(),
-                on_server,
-                "{name} on a polling run"
-            );
-            assert_eq!(
-                fleet.value(&name).is_some(),
-                on_fleet,
-                "{name} on a fleet run"
-            );
-        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::metrics::{self, Kind};
-use crate::report::Report;
+use crate::report::{Report, ThresholdResult};
 use crate::spec::SpecError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +140,17 @@ impl fmt::Display for Verdict {
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+impl Verdict {
+    /// The verdict as the report's `thresholds` section records it.
+    pub fn result(&self) -> ThresholdResult {
+        ThresholdResult {
+            threshold: self.threshold.text.clone(),
+            actual: self.actual.is_finite().then_some(self.actual),
+            passed: self.passed,
+        }
+    }
 }
 
 /// Checks `thresholds` against a report of any mode ([`Report::value`]); a metric the run

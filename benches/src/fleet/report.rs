@@ -181,6 +181,35 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn every_registry_metric_reads_on_the_modes_that_measure_it() {
+        use crate::metrics::{LATENCY_GROUPS, LATENCY_STATS, SCALARS, Scope};
+        let server = crate::report::tests::sample();
+        let fleet = report();
+        let names = LATENCY_GROUPS
+            .iter()
+            .flat_map(|(g, scope, _)| {
+                LATENCY_STATS
+                    .iter()
+                    .map(move |s| (format!("{g}.{s}"), *scope))
+            })
+            .chain(SCALARS.iter().map(|(n, _, scope)| (n.to_string(), *scope)));
+        for (name, scope) in names {
+            let on_server = matches!(scope, Scope::Server | Scope::Both);
+            let on_fleet = matches!(scope, Scope::Fleet | Scope::Both);
+            assert_eq!(
+                server.value(&name).is_some(),
+                on_server,
+                "{name} on a polling run"
+            );
+            assert_eq!(
+                fleet.value(&name).is_some(),
+                on_fleet,
+                "{name} on a fleet run"
+            );
+        }
+    }
+
+    #[test]
     fn every_outcome_has_a_threshold_value() {
         let r = report();
         assert_eq!(r.value("deadline.total"), Some(1.0));
