@@ -12,10 +12,9 @@ use truidentidad_conformance::http::await_listening;
 use truidentidad_mock_server::conditions::{Brownout, RateLimit};
 
 use crate::client::{Api, TargetError};
-use crate::fleet::report::FleetReport;
 use crate::fleet::{ExternalTarget, FleetPlan};
 use crate::progress::{Display, Progress};
-use crate::report::{Report, RunFacts, compare};
+use crate::report::{Report, RunFacts, RunInfo, compare};
 use crate::run::{
     Limits, PollPolicy, PollingPlan, RawEndpoint, RawPlan, Selector, run_polling, run_raw,
 };
@@ -288,19 +287,10 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
-    #[error("reading the baseline {path}: {source}")]
-    ReadBaseline {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the baseline {path} is not a load report (schema_version {expected}): {source}")]
-    BadBaseline {
-        path: PathBuf,
-        expected: u32,
-        #[source]
-        source: serde_json::Error,
-    },
+    #[error("the baseline: {0}")]
+    Baseline(#[from] crate::report::ReadError),
+    #[error(transparent)]
+    Compare(#[from] crate::report::ModesDiffer),
     #[error("raw mode: {0}")]
     Raw(#[from] crate::run::RawSetupError),
     #[error(transparent)]
@@ -469,23 +459,64 @@ pub fn run(args: LoadArgs) -> Result<ExitCode, LoadError> {
 
 /// `load merge`: the merged summary, its JSON and its thresholds.
 pub fn run_merge(args: &MergeArgs) -> Result<ExitCode, LoadError> {
-    let report = crate::merge::merge_files(&args.reports)?;
+    let mut report = crate::merge::merge_files(&args.reports)?;
+    report.run = RunInfo::new(command_line(), None);
     println!("Merged {} runs:", args.reports.len());
     print!("{}", report.to_text());
-    if let Some(path) = &args.json {
+    finish(report, Outputs::from(args), &[])
+}
+
+/// What a run was asked to judge and write: `--threshold`, `--json`, `--html`.
+struct Outputs<'a> {
+    thresholds: &'a [threshold::Threshold],
+    json: Option<&'a std::path::Path>,
+    html: Option<&'a std::path::Path>,
+}
+
+impl<'a> From<&'a LoadArgs> for Outputs<'a> {
+    fn from(args: &'a LoadArgs) -> Self {
+        Outputs {
+            thresholds: &args.thresholds,
+            json: args.json.as_deref(),
+            html: args.html.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a MergeArgs> for Outputs<'a> {
+    fn from(args: &'a MergeArgs) -> Self {
+        Outputs {
+            thresholds: &args.thresholds,
+            json: args.json.as_deref(),
+            html: args.html.as_deref(),
+        }
+    }
+}
+
+/// Judges the report, writes its JSON and HTML as asked, prints the verdicts and picks the
+/// exit code: the same end for every mode.
+fn finish(
+    mut report: Report,
+    out: Outputs<'_>,
+    shades: &[crate::html::Shade],
+) -> Result<ExitCode, LoadError> {
+    let verdicts = threshold::check(&report, out.thresholds);
+    report.thresholds = verdicts.iter().map(threshold::Verdict::result).collect();
+    if let Some(path) = out.json {
         write_json(path, &report)?;
     }
-    let verdicts = threshold::check(&report, &args.thresholds);
-    if let Some(path) = &args.html {
-        let page = crate::html::load_page(&report, &verdicts, &html_context(None, Vec::new()));
-        write_file(path, page.as_bytes())?;
+    if let Some(path) = out.html {
+        let ctx = crate::html::Context {
+            shades: shades.to_vec(),
+        };
+        write_file(path, crate::html::page(&report, &ctx).as_bytes())?;
     }
     Ok(print_verdicts(&verdicts))
 }
 
-/// What the HTML page says about how the run was made.
-fn html_context(seed: Option<u64>, shades: Vec<crate::html::Shade>) -> crate::html::Context {
-    let command_line = std::env::args()
+/// The command line as typed, shell-quoted, for the report's `run` section.
+fn command_line() -> String {
+    std::env::args()
         .map(|a| {
             if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$*?<>|&;".contains(c))
             {
@@ -495,12 +526,7 @@ fn html_context(seed: Option<u64>, shades: Vec<crate::html::Shade>) -> crate::ht
             }
         })
         .collect::<Vec<_>>()
-        .join(" ");
-    crate::html::Context {
-        command_line,
-        seed,
-        shades,
-    }
+        .join(" ")
 }
 
 /// The whole run inside an existing runtime (what tests call).
@@ -522,16 +548,21 @@ pub async fn run_async(mut args: LoadArgs) -> Result<ExitCode, LoadError> {
     if let Mode::Fleet(fleet) = mode {
         return run_fleet_mode(&args, fleet).await;
     }
-    let seed = match &mode {
-        Mode::Polling(p) => Some(p.seed),
-        _ => None,
+    let (seed, mode_name) = match &mode {
+        Mode::Polling(p) => (Some(p.seed), "polling"),
+        Mode::Raw(r) if r.endpoint == crate::run::RawEndpoint::Get => (None, "raw-get"),
+        _ => (None, "raw-create"),
     };
     let target = args
         .target
         .clone()
         .unwrap_or_else(|| DEFAULT_TARGET.to_string());
     // Read the baseline first: a typo in its path should not cost a whole run.
-    let baseline = args.compare.as_deref().map(read_baseline).transpose()?;
+    let baseline = args
+        .compare
+        .as_deref()
+        .map(|path| read_baseline(path, mode_name))
+        .transpose()?;
     let api = Arc::new(Api::new(
         &target,
         &args.api_key,
@@ -579,23 +610,16 @@ pub async fn run_async(mut args: LoadArgs) -> Result<ExitCode, LoadError> {
     }
     let facts = RunFacts {
         target: target.clone(),
+        run: RunInfo::new(command_line(), seed),
         ..facts?
     };
     let report = Report::from_stats(&stats, &facts);
     print!("{}", report.to_text());
     if let Some(base) = &baseline {
         println!();
-        print!("{}", compare(base, &report));
+        print!("{}", compare(base, &report)?);
     }
-    if let Some(path) = &args.json {
-        write_json(path, &report)?;
-    }
-    let verdicts = threshold::check(&report, &args.thresholds);
-    if let Some(path) = &args.html {
-        let page = crate::html::load_page(&report, &verdicts, &html_context(seed, Vec::new()));
-        write_file(path, page.as_bytes())?;
-    }
-    Ok(print_verdicts(&verdicts))
+    finish(report, Outputs::from(&args), &[])
 }
 
 /// The base URL a server run loads when `--target` is not given.
@@ -647,18 +671,21 @@ async fn run_fleet_mode(args: &LoadArgs, plan: FleetPlan) -> Result<ExitCode, Lo
     if let Some(target) = &plan.target {
         check_reachable(&target.url).await?;
     }
+    let baseline = args
+        .compare
+        .as_deref()
+        .map(|path| read_baseline(path, "fleet"))
+        .transpose()?;
+    let deadline = plan.deadline;
     let (run, held) = crate::fleet::run_fleet(plan, Display::auto(args.quiet)).await?;
-    let report = FleetReport::new(&run, &client);
+    let mut report = Report::from_fleet(&run, &client, RunInfo::new(command_line(), Some(seed)));
+    report.poll_deadline_s = crate::report::round3(deadline.as_secs_f64());
     print!("{}", report.to_text());
-    if let Some(path) = &args.json {
-        write_json(path, &report)?;
+    if let Some(base) = &baseline {
+        println!();
+        print!("{}", compare(base, &report)?);
     }
-    let verdicts = threshold::check_with(&args.thresholds, |m| report.value(m));
-    if let Some(path) = &args.html {
-        let page = crate::html::fleet_page(&report, &verdicts, &html_context(Some(seed), shades));
-        write_file(path, page.as_bytes())?;
-    }
-    let code = print_verdicts(&verdicts);
+    let code = finish(report, Outputs::from(args), &shades)?;
     if let Some(server) = held {
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
@@ -709,16 +736,12 @@ fn print_verdicts(verdicts: &[threshold::Verdict]) -> ExitCode {
     }
 }
 
-fn read_baseline(path: &std::path::Path) -> Result<Report, LoadError> {
-    let text = std::fs::read(path).map_err(|source| LoadError::ReadBaseline {
-        path: path.into(),
-        source,
-    })?;
-    serde_json::from_slice(&text).map_err(|source| LoadError::BadBaseline {
-        path: path.into(),
-        expected: crate::report::SCHEMA_VERSION,
-        source,
-    })
+/// Reads the `--compare` baseline and checks it is a run of `mode`, before the run, so a
+/// typo in its path or a baseline of another mode does not cost a whole run.
+fn read_baseline(path: &std::path::Path, mode: &str) -> Result<Report, LoadError> {
+    let baseline = crate::report::read(path)?;
+    crate::report::comparable(&baseline.mode, mode)?;
+    Ok(baseline)
 }
 
 /// One TCP connect before the run, so a wrong port is one clear error instead of thousands of

@@ -9,11 +9,9 @@ use std::fmt::Write as _;
 
 use truidentidad_conformance::report::escape as esc;
 
-use crate::fleet::report::FleetReport;
-use crate::report::Report;
+use crate::report::{Report, ThresholdResult};
 use crate::series::{LatencyPerSecond, PerSecond};
 use crate::stats::Percentiles;
-use crate::threshold::Verdict;
 
 /// A period of the run to shade on the request-rate chart (a rate limit, a brown-out).
 #[derive(Debug, Clone, PartialEq)]
@@ -23,12 +21,10 @@ pub struct Shade {
     pub label: String,
 }
 
-/// What the page says about how the run was made.
+/// What the page shows beyond the report: the periods to shade (the report holds the rest,
+/// command line and seed included).
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    /// The command line as typed.
-    pub command_line: String,
-    pub seed: Option<u64>,
     pub shades: Vec<Shade>,
 }
 
@@ -41,44 +37,87 @@ const ANSWERS: [(&str, &str); 5] = [
     ("other", "#6a1b9a"),
 ];
 
-/// The page of a polling, raw or merged run.
-pub fn load_page(r: &Report, verdicts: &[Verdict], ctx: &Context) -> String {
-    let mut p = Page::new(&format!("Load run against {} ({})", r.target, r.mode));
+/// The page of any run: each section the report's mode filled, in one order.
+pub fn page(r: &Report, ctx: &Context) -> String {
+    let title = match &r.fleet {
+        Some(f) => format!("Fleet load of {}", f.client),
+        None => format!("Load run against {} ({})", r.target, r.mode),
+    };
+    let mut p = Page::new(&title);
     let w = &r.windows;
+    let intro = match &r.fleet {
+        Some(f) => format!(
+            "{} validations in {:.1} s. Requests at the mock",
+            f.run, r.elapsed_s
+        ),
+        None => format!("{:.1} s in all. Requests", r.elapsed_s),
+    };
     p.para(&format!(
-        "{:.1} s in all. Requests: {}. {}.",
-        r.elapsed_s,
+        "{intro}: {}. {}.",
         w.describe(),
         sentence(&r.rate.describe())
     ));
     p.rate_chart(&r.per_second, w.arrivals.seconds, &ctx.shades);
     p.latency_chart(&r.latency_per_second);
-    p.percentiles(
-        "create-poll",
-        "Request latency",
-        &[
-            ("create", &r.create.latency_ms),
-            ("poll", &r.poll.latency_ms),
-        ],
-    );
-    if r.mode == "polling" {
-        p.percentiles(
-            "ttt",
-            "Time to terminal",
-            &[("to terminal", &r.time_to_terminal_ms)],
-        );
+    let endpoints: Vec<(&str, &Percentiles)> = [("create", &r.create), ("poll", &r.poll)]
+        .into_iter()
+        .filter_map(|(name, e)| e.as_ref().map(|e| (name, &e.latency_ms)))
+        .collect();
+    if !endpoints.is_empty() {
+        p.percentiles("create-poll", "Request latency", &endpoints);
+    }
+    let polling = r.mode == "polling";
+    if let Some(ttt) = r.time_to_terminal_ms.as_ref().filter(|_| polling) {
+        p.percentiles("ttt", "Time to terminal", &[("to terminal", ttt)]);
+    }
+    let lags: Vec<(&str, &Percentiles)> = [
+        ("detection lag", &r.detection_lag_ms),
+        ("end to end", &r.end_to_end_ms),
+        ("start delay", &r.start_delay_ms),
+    ]
+    .into_iter()
+    .filter_map(|(name, p)| p.as_ref().map(|p| (name, p)))
+    .collect();
+    if !lags.is_empty() {
+        p.percentiles("lag", "Detection lag and client run time", &lags);
+    }
+    // Polls per validation: a fleet run has its distribution, a polling run its mean.
+    let polls: Vec<(String, f64)> = ["mean", "p50", "p99", "max"]
+        .iter()
+        .filter_map(|stat| {
+            r.value(&format!("polls_per_validation.{stat}"))
+                .map(|v| (stat.to_string(), v))
+        })
+        .collect();
+    if polling || r.fleet.is_some() {
+        p.bars("polls", "Polls per validation", "polls", &polls);
+    }
+    if let Some(f) = &r.fleet {
+        let rows: Vec<(String, f64)> = crate::report::FLEET_OUTCOMES
+            .iter()
+            .map(|(key, _)| {
+                let n = r.outcomes.get(*key).copied().unwrap_or(0);
+                (key.replace('_', " "), n as f64)
+            })
+            .collect();
         p.bars(
-            "polls",
-            "Polls per validation",
-            "polls",
-            &[("mean".to_string(), r.validations.polls_per_validation)],
+            "outcomes",
+            "Outcomes: what the clients reported against what the mock had",
+            "client runs",
+            &rows,
         );
-        let mut rows: Vec<(String, f64)> = r
+        let pairs: Vec<(String, f64)> = f
+            .said_vs_mock
+            .iter()
+            .map(|o| (format!("{} → {}", o.said, o.mock), o.count as f64))
+            .collect();
+        p.bars("said", "Client said → mock had", "client runs", &pairs);
+    } else if polling {
+        let rows: Vec<(String, f64)> = r
             .outcomes
             .iter()
             .map(|(k, n)| (k.clone(), *n as f64))
             .collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
         p.bars("outcomes", "Outcomes", "validations", &rows);
         if r.outcomes.get("deadline").is_some_and(|n| *n > 0) {
             p.para(&format!(
@@ -87,73 +126,12 @@ pub fn load_page(r: &Report, verdicts: &[Verdict], ctx: &Context) -> String {
             ));
         }
     }
-    p.thresholds(verdicts);
-    p.run_facts(
-        ctx,
-        &[("mode", r.mode.clone()), ("target", r.target.clone())],
-    );
-    p.finish()
-}
-
-/// The page of a fleet run.
-pub fn fleet_page(r: &FleetReport, verdicts: &[Verdict], ctx: &Context) -> String {
-    let mut p = Page::new(&format!("Fleet load of {}", r.client));
-    let w = &r.windows;
-    p.para(&format!(
-        "{} validations in {:.1} s. Requests at the mock: {}. {}.",
-        r.validations.run,
-        r.wall_seconds,
-        w.describe(),
-        sentence(&r.rate.describe())
-    ));
-    p.rate_chart(&r.per_second, w.arrivals.seconds, &ctx.shades);
-    p.percentiles(
-        "lag",
-        "Detection lag and client run time",
-        &[
-            ("detection lag", &r.detection_lag_ms),
-            ("end to end", &r.end_to_end_ms),
-            ("start delay", &r.start_delay_ms),
-        ],
-    );
-    let c = &r.polls_per_validation;
-    p.bars(
-        "polls",
-        "Polls per validation",
-        "polls",
-        &[
-            ("mean".to_string(), c.mean),
-            ("p50".to_string(), c.p50 as f64),
-            ("p99".to_string(), c.p99 as f64),
-            ("max".to_string(), c.max as f64),
-        ],
-    );
-    let v = &r.validations;
-    p.bars(
-        "outcomes",
-        "Outcomes: what the clients reported against what the mock had",
-        "client runs",
-        &[
-            ("right".to_string(), (v.reported - v.wrong_outcomes) as f64),
-            ("wrong".to_string(), v.wrong_outcomes as f64),
-            ("deadline".to_string(), v.deadline as f64),
-            ("gave up".to_string(), v.gave_up as f64),
-            ("failed".to_string(), v.client_failed as f64),
-            ("killed".to_string(), v.client_killed as f64),
-            ("unreachable".to_string(), v.client_unreachable as f64),
-        ],
-    );
-    let pairs: Vec<(String, f64)> = r
-        .outcomes
-        .iter()
-        .map(|o| (format!("{} → {}", o.said, o.mock), o.count as f64))
-        .collect();
-    p.bars("said", "Client said → mock had", "client runs", &pairs);
-    p.thresholds(verdicts);
-    p.run_facts(
-        ctx,
-        &[("client", r.client.clone()), ("mock", r.mock_url.clone())],
-    );
+    p.thresholds(&r.thresholds);
+    let mut facts = vec![("mode", r.mode.clone()), ("target", r.target.clone())];
+    if let Some(f) = &r.fleet {
+        facts = vec![("client", f.client.clone()), ("mock", r.target.clone())];
+    }
+    p.run_facts(r, &facts);
     p.finish()
 }
 
@@ -461,7 +439,7 @@ impl Page {
         self.html.push_str("</svg></figure>\n");
     }
 
-    fn thresholds(&mut self, verdicts: &[Verdict]) {
+    fn thresholds(&mut self, verdicts: &[ThresholdResult]) {
         self.section("thresholds", "Thresholds");
         if verdicts.is_empty() {
             self.para("No --threshold was given.");
@@ -482,8 +460,8 @@ impl Page {
                 let _ = write!(
                     self.html,
                     "<tr><td><code>{}</code></td><td>{}</td><td class=\"{class}\">{word}</td></tr>",
-                    esc(&v.threshold.text),
-                    trim(v.actual)
+                    esc(&v.threshold),
+                    trim(v.actual.unwrap_or(f64::NAN))
                 );
             }
             self.html.push_str("</tbody></table>\n");
@@ -491,22 +469,22 @@ impl Page {
         self.end_section();
     }
 
-    fn run_facts(&mut self, ctx: &Context, extra: &[(&str, String)]) {
+    fn run_facts(&mut self, r: &Report, extra: &[(&str, String)]) {
         self.section("run", "The run");
         self.html.push_str("<dl>");
         let mut facts: Vec<(&str, String)> = vec![
-            ("command line", ctx.command_line.clone()),
+            ("command line", r.run.command_line.clone()),
             (
                 "truidentidad-mock",
                 format!(
                     "{} (load report schema {})",
-                    env!("CARGO_PKG_VERSION"),
-                    crate::report::SCHEMA_VERSION
+                    r.run.version, r.schema_version
                 ),
             ),
             (
                 "seed",
-                ctx.seed
+                r.run
+                    .seed
                     .map_or("from the time of day".into(), |s| s.to_string()),
             ),
         ];
@@ -686,20 +664,23 @@ mod tests {
     use crate::report::tests::sample;
     use crate::threshold;
 
-    fn page() -> String {
+    fn sample_page() -> String {
+        let mut r = sample();
         let verdicts = threshold::check(
-            &sample(),
+            &r,
             &[
                 threshold::parse("poll.p99<1ms").unwrap(),
                 threshold::parse("poll.p99<0.1ms").unwrap(),
             ],
         );
-        load_page(
-            &sample(),
-            &verdicts,
+        r.thresholds = verdicts.iter().map(threshold::Verdict::result).collect();
+        r.run = crate::report::RunInfo::new(
+            "truidentidad-mock load run --rate 200 <script>".into(),
+            Some(7),
+        );
+        page(
+            &r,
             &Context {
-                command_line: "truidentidad-mock load run --rate 200 <script>".into(),
-                seed: Some(7),
                 shades: vec![Shade {
                     from_s: 1.0,
                     to_s: 2.0,
@@ -711,7 +692,7 @@ mod tests {
 
     #[test]
     fn the_page_is_self_contained_and_has_every_section() {
-        let html = page();
+        let html = sample_page();
         for needle in ["http://", "https://", "<script", "src=", "@import", "url("] {
             // The only URL is the target, shown as text in the title and facts.
             let outside = html.replace("http://127.0.0.1:8080", "");
@@ -739,7 +720,7 @@ mod tests {
 
     #[test]
     fn every_second_is_drawn_stacked_by_answer() {
-        let html = page();
+        let html = sample_page();
         // sample(): 3 seconds; second 1 has 1420 2xx, 2 429s and 1 without an answer.
         assert!(html.contains("<title>1 s: 1420 2xx</title>"));
         assert!(html.contains("<title>1 s: 2 429</title>"));
@@ -749,6 +730,29 @@ mod tests {
             "empty classes are not drawn"
         );
         assert!(html.contains("<th scope=\"row\">2</th><td>1380</td>"));
+    }
+
+    #[test]
+    fn a_fleet_run_gets_its_own_sections_from_the_same_page() {
+        let html = page(&crate::fleet::report::tests::report(), &Context::default());
+        for id in [
+            "h-rate",
+            "h-lag",
+            "h-polls",
+            "h-outcomes",
+            "h-said",
+            "h-run",
+        ] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+        for id in ["h-create-poll", "h-ttt"] {
+            assert!(
+                !html.contains(&format!("id=\"{id}\"")),
+                "{id} on a fleet page"
+            );
+        }
+        assert!(html.contains("<th scope=\"row\">gave up</th><td>1</td>"));
+        assert!(html.contains("Fleet load of python3 service.py"));
     }
 
     #[test]

@@ -43,4 +43,5 @@ pub mod schedule;
 pub mod series;
 pub mod spec;
 pub mod stats;
+pub mod summary;
 pub mod threshold;

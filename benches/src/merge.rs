@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::report::{
-    Arrivals, EncodedHistograms, Endpoint, Errors, Report, Requests, SCHEMA_VERSION, Validations,
-    round_p, round3,
+    Arrivals, EncodedHistograms, Endpoint, Errors, ReadError, Report, Requests, SCHEMA_VERSION,
+    Validations, round_p, round3,
 };
 use crate::series::{PerSecond, Window, Windows};
 use crate::stats::{DecodeError, Latency};
@@ -22,23 +22,16 @@ use crate::stats::{DecodeError, Latency};
 pub enum MergeError {
     #[error("give at least two reports to merge (got {0})")]
     TooFew(usize),
-    #[error("reading {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error(
-        "{path} was written with schema version {found}, whose rates were over the whole run; merge reports of version {SCHEMA_VERSION} (re-run them)"
+        "{path} was written with schema version {found}, whose rates were over the whole run; merge reports of version 2 or {SCHEMA_VERSION} (re-run it)"
     )]
     OldSchema { path: PathBuf, found: u32 },
-    #[error("{path} is not the `--json` of a `load` run{hint}: {source}")]
-    NotAReport {
-        path: PathBuf,
-        hint: &'static str,
-        #[source]
-        source: serde_json::Error,
-    },
+    #[error(
+        "{path} is a fleet report: fleet runs follow one mock's journal and are not merged (merge polling or raw runs)"
+    )]
+    Fleet { path: PathBuf },
     #[error(
         "{path} has no histograms (written by a version before `load merge`): its percentiles cannot be combined exactly; re-run it"
     )]
@@ -72,20 +65,11 @@ pub fn merge_files(paths: &[PathBuf]) -> Result<Report, MergeError> {
 }
 
 fn read(path: &Path) -> Result<Report, MergeError> {
-    let bytes = std::fs::read(path).map_err(|source| MergeError::Read {
-        path: path.into(),
-        source,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|source| MergeError::NotAReport {
-        path: path.into(),
-        // A fleet report has a `fleet` key and no `create`; say so rather than "missing field".
-        hint: if String::from_utf8_lossy(&bytes).contains("\"detection_lag") {
-            " (it is a fleet report: fleet runs follow one mock's journal and are not merged)"
-        } else {
-            ""
-        },
-        source,
-    })
+    let report = crate::report::read(path)?;
+    if report.is_fleet() {
+        return Err(MergeError::Fleet { path: path.into() });
+    }
+    Ok(report)
 }
 
 /// Merges reports of runs made side by side; each is named by its path in errors.
@@ -97,7 +81,9 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
     let mut poll = Latency::default();
     let mut terminal = Latency::default();
     for (path, r) in reports {
-        if r.schema_version < SCHEMA_VERSION {
+        // Version 2 server reports differ from version 3 only by sections they lack (`run`,
+        // `thresholds`), so they merge as they are; version 1 rates were over the whole run.
+        if r.schema_version < 2 {
             return Err(MergeError::OldSchema {
                 path: path.clone(),
                 found: r.schema_version,
@@ -133,8 +119,9 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
     // Validations that got an id, recovered from each run's polls per validation.
     let with_id: f64 = reports
         .iter()
-        .filter(|(_, r)| r.validations.polls_per_validation > 0.0)
-        .map(|(_, r)| (r.poll.count as f64 / r.validations.polls_per_validation).round())
+        .map(|(_, r)| (r.validations.unwrap_or_default(), count(&r.poll)))
+        .filter(|(v, _)| v.polls_per_validation > 0.0)
+        .map(|(v, polls)| (polls as f64 / v.polls_per_validation).round())
         .sum();
     let mut targets: Vec<&str> = reports.iter().map(|(_, r)| r.target.as_str()).collect();
     targets.dedup();
@@ -144,7 +131,7 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
             *outcomes.entry(k.clone()).or_insert(0) += v;
         }
     }
-    let polls = sum(|r| r.poll.count);
+    let polls = sum(|r| count(&r.poll));
     let mut per_second = PerSecond::default();
     for (_, r) in reports {
         per_second.merge(&r.per_second);
@@ -170,11 +157,12 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
         latency_per_second: Default::default(),
         windows,
         poll_deadline_s: longest(|r| r.poll_deadline_s),
-        arrivals: Arrivals {
-            target_per_second: sum_f(|r| r.arrivals.target_per_second),
-            achieved_per_second: sum_f(|r| r.arrivals.achieved_per_second),
-            scheduled: sum(|r| r.arrivals.scheduled),
-        },
+        run: Default::default(),
+        arrivals: Some(Arrivals {
+            target_per_second: sum_f(|r| scheduled_arrivals(r).target_per_second),
+            achieved_per_second: sum_f(|r| scheduled_arrivals(r).achieved_per_second),
+            scheduled: sum(|r| scheduled_arrivals(r).scheduled),
+        }),
         requests: Requests {
             total: sum(|r| r.requests.total),
             per_second: windows.arrivals.per_second,
@@ -182,39 +170,62 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
             after_terminal: None,
             retries: None,
         },
-        create: Endpoint {
-            count: sum(|r| r.create.count),
+        create: Some(Endpoint {
+            count: sum(|r| count(&r.create)),
             latency_ms: round_p(create.summary()),
-        },
-        poll: Endpoint {
+        }),
+        poll: Some(Endpoint {
             count: polls,
             latency_ms: round_p(poll.summary()),
-        },
-        time_to_terminal_ms: round_p(terminal.summary()),
-        validations: Validations {
-            started: sum(|r| r.validations.started),
-            finished: sum(|r| r.validations.finished),
-            dropped: sum(|r| r.validations.dropped),
+        }),
+        time_to_terminal_ms: Some(round_p(terminal.summary())),
+        detection_lag_ms: None,
+        end_to_end_ms: None,
+        start_delay_ms: None,
+        validations: Some(Validations {
+            started: sum(|r| validations(r).started),
+            finished: sum(|r| validations(r).finished),
+            dropped: sum(|r| validations(r).dropped),
             polls_per_validation: if with_id > 0.0 {
                 round3(polls as f64 / with_id)
             } else {
                 0.0
             },
-        },
+        }),
         outcomes,
-        errors: Errors {
-            total: sum(|r| r.errors.total),
-            connect: sum(|r| r.errors.connect),
-            timeout: sum(|r| r.errors.timeout),
-            client_4xx: sum(|r| r.errors.client_4xx),
-            too_many: sum(|r| r.errors.too_many),
-            server_5xx: sum(|r| r.errors.server_5xx),
-            other: sum(|r| r.errors.other),
-        },
+        errors: Some(Errors {
+            total: sum(|r| errors(r).total),
+            connect: sum(|r| errors(r).connect),
+            timeout: sum(|r| errors(r).timeout),
+            client_4xx: sum(|r| errors(r).client_4xx),
+            too_many: sum(|r| errors(r).too_many),
+            server_5xx: sum(|r| errors(r).server_5xx),
+            other: sum(|r| errors(r).other),
+        }),
+        pushback: None,
+        fleet: None,
+        thresholds: Vec::new(),
         histograms: Some(EncodedHistograms {
             create: create.encode(),
             poll: poll.encode(),
             time_to_terminal: terminal.encode(),
         }),
     })
+}
+
+/// A server report's sections, read as zeros where a run left one out.
+fn count(e: &Option<Endpoint>) -> u64 {
+    e.map_or(0, |e| e.count)
+}
+
+fn scheduled_arrivals(r: &Report) -> Arrivals {
+    r.arrivals.unwrap_or_default()
+}
+
+fn validations(r: &Report) -> Validations {
+    r.validations.unwrap_or_default()
+}
+
+fn errors(r: &Report) -> Errors {
+    r.errors.unwrap_or_default()
 }

@@ -50,22 +50,23 @@ pub const SCALARS: &[(&str, Kind, Scope)] = &[
     ("errors.rate", Kind::Ratio, Scope::Server),
     ("validations.dropped", Kind::Number, Scope::Server),
     ("arrivals.achieved_ratio", Kind::Ratio, Scope::Server),
-    ("polls_per_validation.mean", Kind::Number, Scope::Fleet),
+    ("polls_per_validation.mean", Kind::Number, Scope::Both),
     ("polls_per_validation.p50", Kind::Number, Scope::Fleet),
     ("polls_per_validation.p99", Kind::Number, Scope::Fleet),
     ("polls_per_validation.max", Kind::Number, Scope::Fleet),
     ("requests.after_terminal", Kind::Number, Scope::Fleet),
     ("retries.total", Kind::Number, Scope::Fleet),
-    ("throttled.total", Kind::Number, Scope::Fleet),
+    ("throttled.total", Kind::Number, Scope::Both),
     ("retry_after.honoured", Kind::Ratio, Scope::Fleet),
     ("wrong_outcomes.total", Kind::Number, Scope::Fleet),
     ("undetected.total", Kind::Number, Scope::Fleet),
     ("gave_up.total", Kind::Number, Scope::Fleet),
-    ("deadline.total", Kind::Number, Scope::Fleet),
+    ("deadline.total", Kind::Number, Scope::Both),
     ("client_errors.total", Kind::Number, Scope::Fleet),
 ];
 
-/// The rows `--compare` prints, in order.
+/// The rows `--compare` prints, in order; each run prints the rows its mode measures (a fleet
+/// run has no `poll.p99`, a polling run no `detection_lag.p99`).
 pub const COMPARED: &[&str] = &[
     "requests.per_second",
     "drain.seconds",
@@ -75,8 +76,15 @@ pub const COMPARED: &[&str] = &[
     "poll.p99",
     "poll.p999",
     "ttt.p99",
+    "detection_lag.p50",
+    "detection_lag.p99",
+    "e2e.p99",
+    "polls_per_validation.mean",
     "errors.total",
     "validations.dropped",
+    "wrong_outcomes.total",
+    "gave_up.total",
+    "client_errors.total",
 ];
 
 /// A family the Prometheus exporter (`load --metrics-addr`) serves live. Its name and help

@@ -6,27 +6,46 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::fleet::Problem;
+use crate::fleet::analysis::{CountSummary, Pushback};
+use crate::metrics::{self, Kind};
 use crate::outcome::ErrorClass;
 use crate::series::{LatencyPerSecond, Peaks, PerSecond, Windows};
 use crate::stats::{Percentiles, Stats};
 
 /// Bumped only when a key changes meaning or disappears; new keys may appear at any version.
-/// One version for every report the load tool writes (polling, raw, fleet, merged).
-/// 2: `requests.per_second` is over the arrival window, no longer over the whole run
-/// (benches/SCHEMA.md, "Migrating from version 1").
-pub const SCHEMA_VERSION: u32 = 2;
+/// One version for every report the load tool writes (polling, raw, merged and fleet: one
+/// [`Report`] type).
+/// 2: `requests.per_second` is over the arrival window, no longer over the whole run.
+/// 3: fleet reports are the same document as the others: their `outcomes` is the map of
+/// client results, the said-vs-mock list and client facts moved into `fleet`, `wall_seconds`
+/// is `elapsed_s`, `mock_url` is `target` (benches/SCHEMA.md, "Migrating from version 2").
+pub const SCHEMA_VERSION: u32 = 3;
 
+/// The one report of every mode: polling (`load run`), raw (`load raw`), merged (`load
+/// merge`) and fleet (`load fleet`). The sections every run measures are always there (the
+/// windows, the series, the requests, the outcomes); a section only some modes measure is an
+/// `Option` each mode fills or leaves out, so the JSON never holds a zero nobody counted.
+/// Thresholds, `--compare`, the text, the JSON and the HTML all read this one value, through
+/// [`Report::value`] and the names in [`crate::metrics`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub schema_version: u32,
-    /// `polling` (create then poll each validation to its end) or `raw-get` / `raw-create`.
+    /// `polling` (create then poll each validation to its end), `raw-get` / `raw-create`, or
+    /// `fleet` (a client program run once per validation against a mock).
     pub mode: String,
+    /// The server under load (fleet runs: the mock the clients talked to).
     pub target: String,
-    /// Wall time from the first intended arrival to the last response, seconds.
+    /// Wall time from the first intended arrival to the last response, seconds (fleet runs:
+    /// to the end of the quiet window after the last client).
     pub elapsed_s: f64,
+    /// How the run was made: command line, version, seed.
+    #[serde(default)]
+    pub run: RunInfo,
     /// The arrival window and the drain after it, each with its requests and rate. Absent
     /// (zeros) in version 1 reports.
     #[serde(default)]
@@ -37,30 +56,147 @@ pub struct Report {
     /// Requests in each second of the run, by answer.
     #[serde(default)]
     pub per_second: PerSecond,
-    /// Latency percentiles of each second (polling mode; empty in raw and merged reports).
+    /// Latency percentiles of each second (polling mode; empty in the others).
     #[serde(default, skip_serializing_if = "LatencyPerSecond::is_empty")]
     pub latency_per_second: LatencyPerSecond,
-    /// `--poll-deadline` in seconds (polling mode; 0 otherwise): why a `deadline` outcome is one.
+    /// `--poll-deadline` in seconds (polling and fleet runs; 0 otherwise): why a `deadline`
+    /// outcome is one.
     #[serde(default)]
     pub poll_deadline_s: f64,
-    pub arrivals: Arrivals,
+    /// Server runs: the schedule against what was achieved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<Arrivals>,
     pub requests: Requests,
-    pub create: Endpoint,
-    pub poll: Endpoint,
-    /// From each validation's intended start to the response that showed it terminal.
-    pub time_to_terminal_ms: Percentiles,
-    pub validations: Validations,
-    /// Finished validations by how they ended: `success`, the `failure_status` (`declined`,
-    /// `expired`, …), `deadline` (still pending at `--poll-deadline`), `create_failed`,
-    /// `cut` (stopped by the request cap).
+    /// Server runs: `POST /v1/validations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<Endpoint>,
+    /// Server runs: `GET /v1/validations/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Endpoint>,
+    /// Server runs: from each validation's intended start to the response that showed it
+    /// terminal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_to_terminal_ms: Option<Percentiles>,
+    /// Fleet runs: from the moment the mock's validation became terminal to the first request
+    /// that saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection_lag_ms: Option<Percentiles>,
+    /// Fleet runs: client run time per validation, from start to exit (or the answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_to_end_ms: Option<Percentiles>,
+    /// Fleet runs: how long arrivals waited for a free `--concurrency` slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_delay_ms: Option<Percentiles>,
+    /// Server runs: validations started, finished, dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validations: Option<Validations>,
+    /// Finished validations by how they ended. Server runs: `success`, the `failure_status`
+    /// (`declined`, `expired`, …), `deadline` (still pending at `--poll-deadline`),
+    /// `create_failed`, `cut` (stopped by the request cap). Fleet runs: what each client run
+    /// came to ([`FLEET_OUTCOMES`]).
+    #[serde(default)]
     pub outcomes: BTreeMap<String, u64>,
-    pub errors: Errors,
+    /// Server runs: failed requests by class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Errors>,
+    /// Fleet runs: how the mock pushed back and how the clients took it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushback: Option<Pushback>,
+    /// Fleet runs: the clients, what they reported against what the mock had, and problems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetSection>,
     /// The latency histograms themselves, so `load merge` can combine runs from several
-    /// machines with exact percentiles. A key added within schema version 1: reports written
-    /// before it read as `None` (and cannot be merged).
+    /// machines with exact percentiles (server runs; reports written before the key existed
+    /// read as `None` and cannot be merged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histograms: Option<EncodedHistograms>,
+    /// The `--threshold` verdicts on this report, as the run judged them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdResult>,
 }
+
+/// How a run was made, for whoever reads the report later.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunInfo {
+    /// The command line as typed (shell-quoted); empty in reports written before version 3.
+    #[serde(default)]
+    pub command_line: String,
+    /// The `truidentidad-mock` version that wrote the report.
+    #[serde(default)]
+    pub version: String,
+    /// `--seed` (or the one picked from the time of day); absent for runs without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+impl RunInfo {
+    /// This build, with the given command line and seed.
+    pub fn new(command_line: String, seed: Option<u64>) -> Self {
+        RunInfo {
+            command_line,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            seed,
+        }
+    }
+}
+
+/// One `--threshold` and what the report gave it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThresholdResult {
+    /// The threshold as written, e.g. `poll.p99<50ms`.
+    pub threshold: String,
+    /// The report's value of its metric (latencies in ms, ratios as fractions; `null` when
+    /// the run does not measure it).
+    pub actual: Option<f64>,
+    pub passed: bool,
+}
+
+/// The fleet run's own facts: the client, what each reported against what the mock had.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FleetSection {
+    /// The command or URL driven.
+    pub client: String,
+    /// Arrivals the schedule held.
+    pub planned: u64,
+    /// Client runs started.
+    pub run: u64,
+    /// Runs that exited 0 with a result line naming an outcome (right or wrong).
+    pub reported: u64,
+    /// Validations that became terminal without their client ever seeing it.
+    pub undetected: u64,
+    /// What the clients reported against what the mock ended with.
+    pub said_vs_mock: Vec<SaidVsMock>,
+    /// Polls the mock received per validation.
+    pub polls_per_validation: CountSummary,
+    /// Set when the mock's journal could not hold every request (figures are incomplete).
+    pub journal_overflow: bool,
+    /// The first client runs that failed or reported a wrong outcome.
+    pub problems: Vec<Problem>,
+}
+
+/// How many client runs reported `said` while the mock's validation ended `mock` (`-`: no
+/// result line, or no validation).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SaidVsMock {
+    pub said: String,
+    pub mock: String,
+    pub count: u64,
+}
+
+/// The `outcomes` keys of a fleet run, in the order the summary names them: what each client
+/// run came to against what the mock had.
+pub const FLEET_OUTCOMES: [(&str, &str); 7] = [
+    ("right", "right"),
+    ("wrong", "wrong"),
+    (
+        "deadline",
+        "deadline (pending, and still pending in the mock)",
+    ),
+    ("gave_up", "gave up (pending after the mock ended it)"),
+    ("failed", "failed"),
+    ("killed", "killed"),
+    ("unreachable", "unreachable"),
+];
 
 /// Each latency histogram, HdrHistogram V2 + DEFLATE, base64 ([`crate::stats::Latency::encode`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -70,7 +206,7 @@ pub struct EncodedHistograms {
     pub time_to_terminal: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Arrivals {
     /// Mean arrival rate the schedule asked for, per second.
     pub target_per_second: f64,
@@ -80,7 +216,7 @@ pub struct Arrivals {
     pub scheduled: u64,
 }
 
-/// The `requests` section, one type for every report: server runs (polling, raw, merged) fill
+/// The `requests` section: server runs (polling, raw, merged) fill
 /// `retried`, fleet runs `after_terminal` and `retries`; a key a run does not measure is left
 /// out of the JSON rather than written as a zero nobody counted.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -112,7 +248,7 @@ pub struct Endpoint {
     pub latency_ms: Percentiles,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Validations {
     pub started: u64,
     /// Reached an outcome (terminal, deadline, failed create or cut).
@@ -151,6 +287,8 @@ pub struct RunFacts {
     pub scheduled: u64,
     /// Requests the client's pool resent ([`Requests::retried`]).
     pub retried: u64,
+    /// Command line and seed, for the report's `run` section.
+    pub run: RunInfo,
 }
 
 impl Report {
@@ -176,6 +314,7 @@ impl Report {
             });
         let windows = Windows::split(facts.arrival_window, facts.elapsed, total, during);
         Report {
+            run: facts.run.clone(),
             windows,
             rate: per_second.peaks(facts.arrival_window),
             per_second,
@@ -190,7 +329,7 @@ impl Report {
             mode: facts.mode.clone(),
             target: facts.target.clone(),
             elapsed_s: round3(facts.elapsed.as_secs_f64()),
-            arrivals: Arrivals {
+            arrivals: Some(Arrivals {
                 target_per_second: round3(facts.target_rate),
                 achieved_per_second: if window > 0.0 {
                     round3((started + dropped) as f64 / window)
@@ -198,7 +337,7 @@ impl Report {
                     0.0
                 },
                 scheduled: facts.scheduled,
-            },
+            }),
             requests: Requests {
                 total,
                 per_second: windows.arrivals.per_second,
@@ -206,16 +345,19 @@ impl Report {
                 after_terminal: None,
                 retries: None,
             },
-            create: Endpoint {
+            create: Some(Endpoint {
                 count: creates,
                 latency_ms: round_p(create.summary()),
-            },
-            poll: Endpoint {
+            }),
+            poll: Some(Endpoint {
                 count: polls,
                 latency_ms: round_p(poll.summary()),
-            },
-            time_to_terminal_ms: round_p(time_to_terminal.summary()),
-            validations: Validations {
+            }),
+            time_to_terminal_ms: Some(round_p(time_to_terminal.summary())),
+            detection_lag_ms: None,
+            end_to_end_ms: None,
+            start_delay_ms: None,
+            validations: Some(Validations {
                 started,
                 finished: load(&stats.finished),
                 dropped,
@@ -224,9 +366,9 @@ impl Report {
                 } else {
                     0.0
                 },
-            },
+            }),
             outcomes: stats.outcomes.lock().map(|m| m.clone()).unwrap_or_default(),
-            errors: Errors {
+            errors: Some(Errors {
                 total: stats.errors_total(),
                 connect: err(ErrorClass::Connect),
                 timeout: err(ErrorClass::Timeout),
@@ -234,142 +376,157 @@ impl Report {
                 too_many: err(ErrorClass::TooMany),
                 server_5xx: err(ErrorClass::Server5xx),
                 other: err(ErrorClass::Other),
-            },
+            }),
+            pushback: None,
+            fleet: None,
+            thresholds: Vec::new(),
+        }
+    }
+
+    /// The percentiles of a latency group of the registry ([`metrics::LATENCY_GROUPS`]);
+    /// `None` when this run does not measure it.
+    pub fn latency(&self, group: &str) -> Option<&Percentiles> {
+        match group {
+            "create" => self.create.as_ref().map(|e| &e.latency_ms),
+            "poll" => self.poll.as_ref().map(|e| &e.latency_ms),
+            "ttt" => self.time_to_terminal_ms.as_ref(),
+            "detection_lag" => self.detection_lag_ms.as_ref(),
+            "e2e" => self.end_to_end_ms.as_ref(),
+            "start_delay" => self.start_delay_ms.as_ref(),
+            _ => None,
         }
     }
 
     /// The value of a [`crate::metrics`] name (latencies in ms, ratios as fractions); `None`
-    /// for a metric only fleet runs have.
+    /// for an unknown name or a figure this run's mode does not measure. The one lookup
+    /// thresholds, `--compare` and the HTML read.
     pub fn value(&self, metric: &str) -> Option<f64> {
-        let report = self;
-        if let Some((group, stat)) = metric
-            .split_once('.')
-            .filter(|_| crate::metrics::kind(metric) == Some(crate::metrics::Kind::Latency))
-        {
-            let p = match group {
-                "create" => &report.create.latency_ms,
-                "poll" => &report.poll.latency_ms,
-                "ttt" => &report.time_to_terminal_ms,
-                _ => return None,
-            };
-            return p.stat(stat);
+        if metrics::kind(metric)? == Kind::Latency {
+            let (group, stat) = metric.split_once('.')?;
+            return self.latency(group)?.stat(stat);
         }
+        let outcome = |k: &str| self.outcomes.get(k).copied().unwrap_or(0) as f64;
+        let fleet = self.fleet.as_ref();
+        let polls = fleet.map(|f| f.polls_per_validation);
         Some(match metric {
-            "requests.per_second" => report.requests.per_second,
-            "requests.total" => report.requests.total as f64,
-            "errors.total" => report.errors.total as f64,
-            "errors.rate" => report.errors.total as f64 / (report.requests.total.max(1)) as f64,
-            "validations.dropped" => report.validations.dropped as f64,
-            "drain.seconds" => report.windows.drain.seconds,
-            "drain.requests" => report.windows.drain.requests as f64,
-            "peak_to_mean" => report.rate.peak_to_mean,
+            "requests.per_second" => self.requests.per_second,
+            "requests.total" => self.requests.total as f64,
+            "drain.seconds" => self.windows.drain.seconds,
+            "drain.requests" => self.windows.drain.requests as f64,
+            "peak_to_mean" => self.rate.peak_to_mean,
+            // Polling runs count `deadline` outcomes too: a validation still pending at the end.
+            "deadline.total" => outcome("deadline"),
+            "errors.total" => self.errors?.total as f64,
+            "errors.rate" => self.errors?.total as f64 / (self.requests.total.max(1)) as f64,
+            "validations.dropped" => self.validations?.dropped as f64,
             "arrivals.achieved_ratio" => {
-                if report.arrivals.target_per_second > 0.0 {
-                    report.arrivals.achieved_per_second / report.arrivals.target_per_second
+                let a = self.arrivals?;
+                if a.target_per_second > 0.0 {
+                    a.achieved_per_second / a.target_per_second
                 } else {
                     1.0
                 }
+            }
+            "polls_per_validation.mean" => polls
+                .map(|c| c.mean)
+                .or(self.validations.map(|v| v.polls_per_validation))?,
+            "polls_per_validation.p50" => polls?.p50 as f64,
+            "polls_per_validation.p99" => polls?.p99 as f64,
+            "polls_per_validation.max" => polls?.max as f64,
+            "requests.after_terminal" => self.requests.after_terminal? as f64,
+            "retries.total" => self.requests.retries? as f64,
+            // 429s received: the fleet's pushback, or a server run's 429 errors.
+            "throttled.total" => self
+                .pushback
+                .map(|p| p.throttled)
+                .or(self.errors.map(|e| e.too_many))? as f64,
+            "retry_after.honoured" => self.pushback?.retry_after_honoured,
+            "undetected.total" => fleet?.undetected as f64,
+            "wrong_outcomes.total" => fleet.map(|_| outcome("wrong"))?,
+            "gave_up.total" => fleet.map(|_| outcome("gave_up"))?,
+            "client_errors.total" => {
+                fleet.map(|_| outcome("failed") + outcome("killed") + outcome("unreachable"))?
             }
             _ => return None,
         })
     }
 
-    /// The summary printed at the end of a run.
-    pub fn to_text(&self) -> String {
-        let mut s = String::new();
-        let w = &self.windows;
-        let _ = writeln!(
-            s,
-            "Load run against {} ({}), {:.1} s: {:.1} s of arrivals, then {:.1} s of drain",
-            self.target, self.mode, self.elapsed_s, w.arrivals.seconds, w.drain.seconds
-        );
-        if self.mode == "polling" {
-            let _ = writeln!(
-                s,
-                "  arrivals      {:.1}/s achieved of {:.1}/s target ({} scheduled)",
-                self.arrivals.achieved_per_second,
-                self.arrivals.target_per_second,
-                self.arrivals.scheduled
-            );
-            let v = &self.validations;
-            let _ = writeln!(
-                s,
-                "  validations   {} started, {} finished, {} dropped (in-flight cap), {:.2} polls each",
-                v.started, v.finished, v.dropped, v.polls_per_validation
-            );
-        }
-        let _ = write!(
-            s,
-            "  requests      {} total: {}",
-            self.requests.total,
-            w.describe()
-        );
-        // Only when it happened: a resend is rare, and the line stays as it was otherwise.
-        if let Some(retried) = self.requests.retried.filter(|n| *n > 0) {
-            let _ = write!(
-                s,
-                ", {retried} retried on a new connection (a kept-alive one closed unanswered)"
-            );
-        }
-        let _ = writeln!(s);
-        let _ = writeln!(s, "  waves         {}", self.rate.describe());
-        let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "  latency (ms)      count        p50        p90        p99      p99.9        max"
-        );
-        let mut row = |name: &str, count: u64, p: &Percentiles| {
-            if count > 0 {
-                let _ = writeln!(
-                    s,
-                    "  {name:<14}{count:>9}{:>11.3}{:>11.3}{:>11.3}{:>11.3}{:>11.3}",
-                    p.p50, p.p90, p.p99, p.p999, p.max
-                );
-            }
-        };
-        row("create", self.create.count, &self.create.latency_ms);
-        row("poll", self.poll.count, &self.poll.latency_ms);
-        row(
-            "to terminal",
-            self.outcomes
-                .iter()
-                .filter(|(k, _)| is_terminal_kind(k))
-                .map(|(_, n)| n)
-                .sum(),
-            &self.time_to_terminal_ms,
-        );
-        if !self.outcomes.is_empty() {
-            let _ = writeln!(s);
-            let list: Vec<String> = self
-                .outcomes
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
-            let _ = writeln!(s, "  outcomes      {}", list.join(", "));
-            if let Some(n) = self.outcomes.get("deadline").filter(|n| **n > 0) {
-                let _ = writeln!(
-                    s,
-                    "  deadline      {n} still pending at --poll-deadline {}s: the tool stopped polling them, the target had not ended them (an expired-* scenario ends at the validation's timeout, 300 s by default; a longer --poll-deadline sees it)",
-                    self.poll_deadline_s
-                );
-            }
-        }
-        let e = &self.errors;
-        if e.total == 0 {
-            let _ = writeln!(s, "  errors        none");
-        } else {
-            let _ = writeln!(
-                s,
-                "  errors        {} (connect {}, timeout {}, 4xx {}, 429 {}, 5xx {}, other {})",
-                e.total, e.connect, e.timeout, e.client_4xx, e.too_many, e.server_5xx, e.other
-            );
-        }
-        s
+    /// Whether this is a fleet run (a client driven against a mock) rather than a server run.
+    pub fn is_fleet(&self) -> bool {
+        self.fleet.is_some()
+    }
+}
+
+/// Why a file could not be read back as a report (`--compare`, `load merge`).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is a fleet report of schema version {found}, whose fleet keys moved in version {SCHEMA_VERSION} (benches/SCHEMA.md, \"Migrating from version 2\"): re-run it with this version"
+    )]
+    OldFleet { path: PathBuf, found: u64 },
+    #[error(
+        "{path} is not the `--json` of a `load` run (schema_version {SCHEMA_VERSION}): {source}"
+    )]
+    NotAReport {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Reads a `--json` report back. Server reports of versions 1 and 2 read as they are (their
+/// keys kept their places; the sections they lack are empty); a fleet report older than
+/// version 3 is refused with a message, since its keys moved.
+pub fn read(path: &Path) -> Result<Report, ReadError> {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let not_a_report = |source| ReadError::NotAReport {
+        path: path.into(),
+        source,
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(not_a_report)?;
+    let found = value["schema_version"].as_u64().unwrap_or(0);
+    if value["mode"] == "fleet" && found < u64::from(SCHEMA_VERSION) {
+        return Err(ReadError::OldFleet {
+            path: path.into(),
+            found,
+        });
+    }
+    serde_json::from_value(value).map_err(not_a_report)
+}
+
+/// `--compare` of runs of different modes: their figures do not measure the same thing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the baseline is a `{baseline}` run and this is a `{current}` run: --compare compares runs of one mode (a fleet run with a fleet run, a polling run with a polling run)"
+)]
+pub struct ModesDiffer {
+    pub baseline: String,
+    pub current: String,
+}
+
+/// Whether a baseline of `baseline` mode can be compared with a run of `current` mode.
+pub fn comparable(baseline: &str, current: &str) -> Result<(), ModesDiffer> {
+    if baseline == current {
+        Ok(())
+    } else {
+        Err(ModesDiffer {
+            baseline: baseline.into(),
+            current: current.into(),
+        })
     }
 }
 
 /// Outcomes that are the target's verdict (as opposed to the tool giving up).
-fn is_terminal_kind(k: &str) -> bool {
+pub(crate) fn is_terminal_kind(k: &str) -> bool {
     !matches!(k, "deadline" | "create_failed" | "cut")
 }
 
@@ -396,12 +553,14 @@ pub(crate) fn round_p(p: Percentiles) -> Percentiles {
     }
 }
 
-/// `--compare baseline.json`: the change of each headline figure, one line each.
+/// `--compare baseline.json`: the change of each headline figure this mode measures, one line
+/// each; runs of different modes are refused ([`ModesDiffer`]).
 ///
 /// Like is compared with like: every rate is over the arrival window of its own run, the
 /// drain's length is a row of its own, and a figure a version 1 baseline measured differently
 /// (its request rate spanned the drain) is named and left out rather than compared.
-pub fn compare(baseline: &Report, current: &Report) -> String {
+pub fn compare(baseline: &Report, current: &Report) -> Result<String, ModesDiffer> {
+    comparable(&baseline.mode, &current.mode)?;
     let mut s = String::from("Compared with the baseline:\n");
     let old_rate = baseline.schema_version < 2;
     for name in crate::metrics::COMPARED {
@@ -409,7 +568,7 @@ pub fn compare(baseline: &Report, current: &Report) -> String {
         if old_rate && *name == "requests.per_second" {
             let _ = writeln!(
                 s,
-                "  {name:<22}not compared: the baseline (schema 1) averaged it over its drain too"
+                "  {name:<27}not compared: the baseline (schema 1) averaged it over its drain too"
             );
             continue;
         }
@@ -425,7 +584,7 @@ pub fn compare(baseline: &Report, current: &Report) -> String {
         };
         let _ = writeln!(
             s,
-            "  {name:<22}{old:>12.3}{unit} -> {new:>12.3}{unit}{change}"
+            "  {name:<27}{old:>12.3}{unit} -> {new:>12.3}{unit}{change}"
         );
     }
     let (a, b) = (
@@ -438,7 +597,7 @@ pub fn compare(baseline: &Report, current: &Report) -> String {
             "  note: the baseline's arrivals lasted {a:.1} s and this run's {b:.1} s; rates are per second of each run's own arrivals"
         );
     }
-    s
+    Ok(s)
 }
 
 #[cfg(test)]
@@ -460,6 +619,12 @@ pub(crate) mod tests {
             mode: "polling".into(),
             target: "http://127.0.0.1:8080".into(),
             elapsed_s: 30.412,
+            run: RunInfo {
+                command_line: "truidentidad-mock load run --rate 200 --duration 30s --seed 7"
+                    .into(),
+                version: "0.0.0-test".into(),
+                seed: Some(7),
+            },
             windows: Windows {
                 arrivals: crate::series::Window::of(30.0, 41_000),
                 drain: crate::series::Window::of(0.412, 1_000),
@@ -478,11 +643,11 @@ pub(crate) mod tests {
             },
             latency_per_second: LatencyPerSecond::default(),
             poll_deadline_s: 60.0,
-            arrivals: Arrivals {
+            arrivals: Some(Arrivals {
                 target_per_second: 200.0,
                 achieved_per_second: 199.967,
                 scheduled: 6000,
-            },
+            }),
             requests: Requests {
                 total: 42_000,
                 per_second: 1366.667,
@@ -490,21 +655,24 @@ pub(crate) mod tests {
                 after_terminal: None,
                 retries: None,
             },
-            create: Endpoint {
+            create: Some(Endpoint {
                 count: 6000,
                 latency_ms: p(0.25),
-            },
-            poll: Endpoint {
+            }),
+            poll: Some(Endpoint {
                 count: 36_000,
                 latency_ms: p(0.125),
-            },
-            time_to_terminal_ms: p(3000.0),
-            validations: Validations {
+            }),
+            time_to_terminal_ms: Some(p(3000.0)),
+            detection_lag_ms: None,
+            end_to_end_ms: None,
+            start_delay_ms: None,
+            validations: Some(Validations {
                 started: 5990,
                 finished: 5990,
                 dropped: 10,
                 polls_per_validation: 6.01,
-            },
+            }),
             outcomes: [
                 ("declined".to_string(), 900),
                 ("expired".to_string(), 300),
@@ -512,7 +680,7 @@ pub(crate) mod tests {
             ]
             .into_iter()
             .collect(),
-            errors: Errors {
+            errors: Some(Errors {
                 total: 3,
                 connect: 0,
                 timeout: 1,
@@ -520,8 +688,11 @@ pub(crate) mod tests {
                 too_many: 2,
                 server_5xx: 0,
                 other: 0,
-            },
+            }),
+            pushback: None,
+            fleet: None,
             histograms: None,
+            thresholds: Vec::new(),
         }
     }
 
@@ -573,10 +744,10 @@ pub(crate) mod tests {
         }
         o.insert("schema_version".into(), 1.into());
         let old: Report = serde_json::from_value(old).unwrap();
-        let text = compare(&old, &sample());
+        let text = compare(&old, &sample()).unwrap();
         assert!(
             text.contains(
-                "requests.per_second   not compared: the baseline (schema 1) averaged it over its drain too"
+                "requests.per_second        not compared: the baseline (schema 1) averaged it over its drain too"
             ),
             "{text}"
         );
@@ -587,7 +758,7 @@ pub(crate) mod tests {
     fn compare_names_different_arrival_windows() {
         let mut short = sample();
         short.windows.arrivals.seconds = 5.0;
-        let text = compare(&short, &sample());
+        let text = compare(&short, &sample()).unwrap();
         assert!(
             text.contains("note: the baseline's arrivals lasted 5.0 s and this run's 30.0 s"),
             "{text}"
@@ -609,8 +780,48 @@ pub(crate) mod tests {
         let base = sample();
         let mut now = sample();
         now.requests.per_second = 1500.0;
-        now.poll.latency_ms.p99 = 1.0;
-        now.errors.total = 0;
-        insta::assert_snapshot!(compare(&base, &now));
+        now.poll.as_mut().unwrap().latency_ms.p99 = 1.0;
+        now.errors.as_mut().unwrap().total = 0;
+        insta::assert_snapshot!(compare(&base, &now).unwrap());
+    }
+
+    #[test]
+    fn runs_of_different_modes_are_not_compared() {
+        let mut fleet = sample();
+        fleet.mode = "fleet".into();
+        assert_eq!(
+            compare(&fleet, &sample()).unwrap_err().to_string(),
+            "the baseline is a `fleet` run and this is a `polling` run: --compare compares runs of one mode (a fleet run with a fleet run, a polling run with a polling run)"
+        );
+    }
+
+    #[test]
+    fn a_version_2_fleet_report_is_refused_with_the_way_out() {
+        let dir = std::env::temp_dir().join(format!("report-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("fleet-v2.json");
+        std::fs::write(
+            &path,
+            r#"{"schema_version": 2, "mode": "fleet", "outcomes": [], "wall_seconds": 4.0}"#,
+        )
+        .unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "is a fleet report of schema version 2, whose fleet keys moved in version 3"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("re-run it"), "{e}");
+        // A version 2 server report reads as it is: its keys kept their places.
+        let server = dir.join("server-v2.json");
+        let mut old = serde_json::to_value(sample()).unwrap();
+        old["schema_version"] = 2.into();
+        old.as_object_mut().unwrap().remove("run");
+        std::fs::write(&server, old.to_string()).unwrap();
+        let back = read(&server).unwrap();
+        assert_eq!(back.run, RunInfo::default());
+        assert_eq!(back.value("poll.p99"), sample().value("poll.p99"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -167,6 +167,7 @@ pub async fn run_polling(
         target_rate: plan.schedule.mean_rate(),
         scheduled: plan.schedule.expected_arrivals(),
         retried: api.pool.retried(),
+        run: Default::default(),
     }
 }
 
@@ -384,6 +385,7 @@ pub async fn run_raw(
         // Raw workers never resend (each counts what wrk would); only the pool's setup
         // create could have.
         retried: api.pool.retried(),
+        run: Default::default(),
     })
 }
 

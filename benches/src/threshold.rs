@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::metrics::{self, Kind};
-use crate::report::Report;
+use crate::report::{Report, ThresholdResult};
 use crate::spec::SpecError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,11 +111,6 @@ pub fn parse(s: &str) -> Result<Threshold, SpecError> {
     })
 }
 
-/// The report's value of a metric (latencies in ms, rates as fractions).
-pub fn value(report: &Report, metric: &str) -> Option<f64> {
-    report.value(metric)
-}
-
 /// The outcome of one threshold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -147,17 +142,24 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-pub fn check(report: &Report, thresholds: &[Threshold]) -> Vec<Verdict> {
-    check_with(thresholds, |m| value(report, m))
+impl Verdict {
+    /// The verdict as the report's `thresholds` section records it.
+    pub fn result(&self) -> ThresholdResult {
+        ThresholdResult {
+            threshold: self.threshold.text.clone(),
+            actual: self.actual.is_finite().then_some(self.actual),
+            passed: self.passed,
+        }
+    }
 }
 
-/// Checks `thresholds` against any report's values; a metric the report does not have
-/// (a fleet metric on a server run, say) reads as NaN and fails.
-pub fn check_with(thresholds: &[Threshold], value: impl Fn(&str) -> Option<f64>) -> Vec<Verdict> {
+/// Checks `thresholds` against a report of any mode ([`Report::value`]); a metric the run
+/// does not measure (a fleet metric on a server run, say) reads as NaN and fails.
+pub fn check(report: &Report, thresholds: &[Threshold]) -> Vec<Verdict> {
     thresholds
         .iter()
         .map(|t| {
-            let actual = value(&t.metric).unwrap_or(f64::NAN);
+            let actual = report.value(&t.metric).unwrap_or(f64::NAN);
             let passed = match t.op {
                 Op::Lt => actual < t.limit,
                 Op::Le => actual <= t.limit,

@@ -823,7 +823,7 @@ async fn merged_runs_add_up_and_thresholds_judge_the_merged_figures() {
         );
         assert_eq!(series(r), total, "{r}");
     }
-    assert_eq!(m["schema_version"], 2);
+    assert_eq!(m["schema_version"], 3);
 
     // The merged report as a page.
     let html = dir.path().join("all.html");
@@ -841,6 +841,32 @@ async fn merged_runs_add_up_and_thresholds_judge_the_merged_figures() {
     assert_eq!(
         run_async(failing).await.unwrap(),
         ExitCode::from(THRESHOLD_FAILED)
+    );
+
+    // A version 2 report (before `run` and `thresholds`) merges as it is: its keys kept
+    // their places in version 3.
+    let mut v2 = ja.clone();
+    v2["schema_version"] = 2.into();
+    v2.as_object_mut().unwrap().remove("run");
+    std::fs::write(&b, serde_json::to_vec(&v2).unwrap()).unwrap();
+    assert_eq!(run_async(merge(&[])).await.unwrap(), ExitCode::SUCCESS);
+
+    // A fleet report is refused by name: one mock's journal is not merged with another's.
+    let fleet = serde_json::json!({
+        "schema_version": 3, "mode": "fleet", "target": "http://127.0.0.1:1", "elapsed_s": 1.0,
+        "requests": {"total": 0, "per_second": 0.0},
+        "fleet": {"client": "x", "planned": 0, "run": 0, "reported": 0, "undetected": 0,
+            "said_vs_mock": [], "polls_per_validation": {"mean": 0.0, "p50": 0, "p99": 0, "max": 0},
+            "journal_overflow": false, "problems": []}
+    });
+    std::fs::write(&b, serde_json::to_vec(&fleet).unwrap()).unwrap();
+    let err = run_async(merge(&[])).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{} is a fleet report: fleet runs follow one mock's journal and are not merged (merge polling or raw runs)",
+            b.display()
+        )
     );
 
     // A report without histograms (an older version's) is refused by name, not averaged.

@@ -269,6 +269,9 @@ pub struct FleetArgs {
         requires = "target"
     )]
     pub admin_token: Option<String>,
+    /// Compare the figures with an earlier fleet run's --json.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -399,6 +402,7 @@ impl From<FleetArgs> for LoadArgs {
             admin_token: f.admin_token,
             target: f.target,
             api_key: f.api_key,
+            compare: f.compare,
             ..LoadArgs::blank(f.output).with_arrivals(f.arrivals)
         }
     }

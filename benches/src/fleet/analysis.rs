@@ -97,7 +97,7 @@ impl Followed {
 }
 
 /// A count's distribution (polls per validation), exact over the run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct CountSummary {
     pub mean: f64,
     pub p50: u64,
@@ -122,7 +122,7 @@ impl CountSummary {
 }
 
 /// How the fleet took throttling and errors.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Pushback {
     /// 429s the fleet received.
     pub throttled: u64,

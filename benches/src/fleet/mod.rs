@@ -9,7 +9,7 @@
 //! from the mock's journal, where every request of the whole fleet is seen together.
 //!
 //! - [`analysis`]: the figures, as pure functions of what was recorded.
-//! - [`report`]: the summary, the JSON and the threshold metrics.
+//! - [`report`]: the run's [`crate::report::Report`], built from the figures.
 //! - [`source`]: what the mock recorded, from its own in-process journal or from an external
 //!   mock's control API (`--target`).
 
@@ -96,12 +96,12 @@ pub struct FleetRun {
 }
 
 /// A client run that failed or reported the wrong outcome.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub account_id: String,
     pub what: String,
     /// The end of the client's stderr.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub stderr_tail: String,
 }
 

@@ -1,110 +1,38 @@
-//! The fleet run's report: a readable summary, the `--json` document (benches/SCHEMA.md,
-//! `fleet` section) and the values `--threshold` checks.
-
-use serde::Serialize;
+//! A fleet run's [`Report`]: the one report type, with the sections a fleet run measures
+//! (client results, detection lag, pushback) filled from the journal's figures.
 
 use super::FleetRun;
-use super::analysis::{CountSummary, Pushback};
-use crate::report::{Requests, SCHEMA_VERSION};
-use crate::series::{Peaks, PerSecond, Windows};
-use crate::stats::Percentiles;
+use crate::report::{FleetSection, Report, Requests, RunInfo, SCHEMA_VERSION, SaidVsMock};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct FleetReport {
-    pub schema_version: u32,
-    pub mode: &'static str,
-    pub client: String,
-    pub mock_url: String,
-    pub wall_seconds: f64,
-    /// The arrival window (client runs starting) and the drain after it (the last clients
-    /// finishing, then the 2 s quiet window), each with its requests and rate.
-    pub windows: Windows,
-    pub validations: Validations,
-    /// What the clients reported against what the mock ended with.
-    pub outcomes: Vec<SaidVsMock>,
-    /// Client run time per validation, from start to exit (or the service's answer).
-    pub end_to_end_ms: Percentiles,
-    /// How long arrivals waited for a free `--concurrency` slot.
-    pub start_delay_ms: Percentiles,
-    /// From the moment the mock's validation became terminal to the first request that saw it.
-    pub detection_lag_ms: Percentiles,
-    pub polls_per_validation: CountSummary,
-    pub requests: Requests,
-    pub pushback: Pushback,
-    /// The busiest second of the arrival window over its mean.
-    pub rate: Peaks,
-    /// Requests the mock received in each second of the run, by answer.
-    pub per_second: PerSecond,
-    /// Set when the mock's journal could not hold every request (figures are incomplete).
-    pub journal_overflow: bool,
-    /// The first client runs that failed or reported a wrong outcome.
-    pub problems: Vec<super::Problem>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Validations {
-    pub planned: u64,
-    pub run: usize,
-    /// Validations that became terminal without their client ever seeing it.
-    pub undetected: usize,
-    /// Reported an outcome (right or wrong).
-    pub reported: usize,
-    pub wrong_outcomes: usize,
-    /// Reported `pending` at the client's deadline while the mock still had it pending.
-    pub deadline: usize,
-    /// Reported `pending` (gave up) although the validation ended.
-    pub gave_up: usize,
-    /// Exited non-zero or printed no result.
-    pub client_failed: usize,
-    pub client_killed: usize,
-    pub client_unreachable: usize,
-}
-
-/// How many client runs reported `said` while the mock's validation ended `mock` (`-`: no
-/// result line, or no validation).
-#[derive(Debug, Clone, Serialize)]
-pub struct SaidVsMock {
-    pub said: String,
-    pub mock: String,
-    pub count: u64,
-}
-
-impl FleetReport {
-    pub fn new(run: &FleetRun, client: &str) -> Self {
+impl Report {
+    /// The report of a finished fleet run of `client`.
+    pub fn from_fleet(run: &FleetRun, client: &str, info: RunInfo) -> Self {
         let f = &run.figures;
-        let wall = run.wall.as_secs_f64();
-        FleetReport {
+        let right = f.reported.saturating_sub(f.wrong_outcomes);
+        let outcomes = [
+            ("right", right),
+            ("wrong", f.wrong_outcomes),
+            ("deadline", f.deadline),
+            ("gave_up", f.gave_up),
+            ("failed", f.client_failed),
+            ("killed", f.client_killed),
+            ("unreachable", f.client_unreachable),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n as u64))
+        .collect();
+        Report {
             schema_version: SCHEMA_VERSION,
+            mode: "fleet".into(),
+            target: run.mock_url.clone(),
+            elapsed_s: crate::report::round3(run.wall.as_secs_f64()),
+            run: info,
             windows: f.windows,
-            outcomes: f
-                .said_vs_mock
-                .iter()
-                .map(|((said, mock), count)| SaidVsMock {
-                    said: said.clone(),
-                    mock: mock.clone(),
-                    count: *count,
-                })
-                .collect(),
-            mode: "fleet",
-            client: client.to_string(),
-            mock_url: run.mock_url.clone(),
-            wall_seconds: wall,
-            validations: Validations {
-                planned: run.planned,
-                run: f.validations,
-                undetected: f.undetected,
-                reported: f.reported,
-                wrong_outcomes: f.wrong_outcomes,
-                deadline: f.deadline,
-                gave_up: f.gave_up,
-                client_failed: f.client_failed,
-                client_killed: f.client_killed,
-                client_unreachable: f.client_unreachable,
-            },
-            end_to_end_ms: f.end_to_end.summary(),
-            start_delay_ms: f.start_delay.summary(),
-            detection_lag_ms: f.detection_lag.summary(),
-            polls_per_validation: f.polls_per_validation,
+            rate: f.rate,
+            per_second: f.per_second.clone(),
+            latency_per_second: Default::default(),
+            poll_deadline_s: 0.0,
+            arrivals: None,
             requests: Requests {
                 total: f.requests,
                 per_second: f.windows.arrivals.per_second,
@@ -112,144 +40,43 @@ impl FleetReport {
                 after_terminal: Some(f.after_terminal),
                 retries: Some(f.retries),
             },
-            pushback: f.pushback,
-            rate: f.rate,
-            per_second: f.per_second.clone(),
-            journal_overflow: run.journal_overflow,
-            problems: run.problems.clone(),
+            create: None,
+            poll: None,
+            time_to_terminal_ms: None,
+            detection_lag_ms: Some(f.detection_lag.summary()),
+            end_to_end_ms: Some(f.end_to_end.summary()),
+            start_delay_ms: Some(f.start_delay.summary()),
+            validations: None,
+            outcomes,
+            errors: None,
+            pushback: Some(f.pushback),
+            fleet: Some(FleetSection {
+                client: client.to_string(),
+                planned: run.planned,
+                run: f.validations as u64,
+                reported: f.reported as u64,
+                undetected: f.undetected as u64,
+                said_vs_mock: f
+                    .said_vs_mock
+                    .iter()
+                    .map(|((said, mock), count)| SaidVsMock {
+                        said: said.clone(),
+                        mock: mock.clone(),
+                        count: *count,
+                    })
+                    .collect(),
+                polls_per_validation: f.polls_per_validation,
+                journal_overflow: run.journal_overflow,
+                problems: run.problems.clone(),
+            }),
+            histograms: None,
+            thresholds: Vec::new(),
         }
-    }
-
-    /// The summary printed at the end of a run.
-    pub fn to_text(&self) -> String {
-        let v = &self.validations;
-        let p = |x: &Percentiles| {
-            format!(
-                "p50 {:.0}  p90 {:.0}  p99 {:.0}  max {:.0}  mean {:.0}",
-                x.p50, x.p90, x.p99, x.max, x.mean
-            )
-        };
-        let mut out = String::new();
-        let w = &self.windows;
-        out.push_str(&format!(
-            "TruIdentidad fleet load: client `{}`, {} validations in {:.1} s ({:.1} s of arrivals, then {:.1} s of drain) against {}\n\n",
-            self.client, v.run, self.wall_seconds, w.arrivals.seconds, w.drain.seconds, self.mock_url
-        ));
-        out.push_str(&format!(
-            "  detection lag (ms)      {}\n",
-            p(&self.detection_lag_ms)
-        ));
-        out.push_str(&format!(
-            "  end to end (ms)         {}\n",
-            p(&self.end_to_end_ms)
-        ));
-        out.push_str(&format!(
-            "  start delay (ms)        {}\n",
-            p(&self.start_delay_ms)
-        ));
-        let c = &self.polls_per_validation;
-        out.push_str(&format!(
-            "  polls per validation    mean {:.1}  p50 {}  p99 {}  max {}\n",
-            c.mean, c.p50, c.p99, c.max
-        ));
-        out.push_str(&format!(
-            "  requests at the mock    {} total: {}\n",
-            self.requests.total,
-            w.describe()
-        ));
-        out.push_str(&format!(
-            "  waves                   {}\n",
-            self.rate.describe()
-        ));
-        out.push_str(&format!(
-            "  after a terminal answer {}   retries {}\n",
-            self.requests.after_terminal.unwrap_or(0),
-            self.requests.retries.unwrap_or(0)
-        ));
-        let b = &self.pushback;
-        out.push_str(&format!(
-            "  pushback                429s {}  5xx {}  no answer {}; Retry-After honoured {:.0}%; median wait after a 429/5xx {:.0} ms\n",
-            b.throttled,
-            b.server_errors,
-            b.no_answer,
-            b.retry_after_honoured * 100.0,
-            b.wait_after_failure_p50_ms
-        ));
-        let right = v.reported - v.wrong_outcomes;
-        out.push_str(&format!(
-            "  clients                 {right} right, {} wrong, {} deadline (pending, and still pending in the mock), {} gave up (pending after the mock ended it), {} failed, {} killed, {} unreachable; {} outcome{} never seen\n",
-            v.wrong_outcomes,
-            v.deadline,
-            v.gave_up,
-            v.client_failed,
-            v.client_killed,
-            v.client_unreachable,
-            v.undetected,
-            if v.undetected == 1 { "" } else { "s" },
-        ));
-        if !self.outcomes.is_empty() {
-            let pairs: Vec<String> = self
-                .outcomes
-                .iter()
-                .map(|o| format!("{} → {} {}", o.said, o.mock, o.count))
-                .collect();
-            out.push_str(&format!("  client said → mock had  {}\n", pairs.join(", ")));
-        }
-        for p in &self.problems {
-            out.push_str(&format!("  problem: {}: {}\n", p.account_id, p.what));
-            if let Some(last) = p.stderr_tail.lines().last() {
-                out.push_str(&format!("           stderr: {last}\n"));
-            }
-        }
-        if self.journal_overflow {
-            out.push_str("\n  WARNING: the mock's journal overflowed; the figures miss the oldest requests\n");
-        }
-        out
-    }
-
-    /// The value of a fleet metric, for `--threshold` (latencies in ms, ratios as fractions).
-    pub fn value(&self, metric: &str) -> Option<f64> {
-        if let Some((group, stat)) = metric.split_once('.') {
-            let latency = match group {
-                "detection_lag" => Some(&self.detection_lag_ms),
-                "e2e" => Some(&self.end_to_end_ms),
-                "start_delay" => Some(&self.start_delay_ms),
-                _ => None,
-            };
-            if let Some(p) = latency {
-                return p.stat(stat);
-            }
-        }
-        let v = &self.validations;
-        let c = &self.polls_per_validation;
-        Some(match metric {
-            "polls_per_validation.mean" => c.mean,
-            "polls_per_validation.p50" => c.p50 as f64,
-            "polls_per_validation.p99" => c.p99 as f64,
-            "polls_per_validation.max" => c.max as f64,
-            "peak_to_mean" => self.rate.peak_to_mean,
-            "drain.seconds" => self.windows.drain.seconds,
-            "drain.requests" => self.windows.drain.requests as f64,
-            "deadline.total" => v.deadline as f64,
-            "requests.total" => self.requests.total as f64,
-            "requests.per_second" => self.requests.per_second,
-            "requests.after_terminal" => self.requests.after_terminal.unwrap_or(0) as f64,
-            "retries.total" => self.requests.retries.unwrap_or(0) as f64,
-            "throttled.total" => self.pushback.throttled as f64,
-            "retry_after.honoured" => self.pushback.retry_after_honoured,
-            "wrong_outcomes.total" => v.wrong_outcomes as f64,
-            "undetected.total" => v.undetected as f64,
-            "gave_up.total" => v.gave_up as f64,
-            "client_errors.total" => {
-                (v.client_failed + v.client_killed + v.client_unreachable) as f64
-            }
-            _ => return None,
-        })
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use super::*;
@@ -307,7 +134,8 @@ mod tests {
         ]
     }
 
-    fn report() -> FleetReport {
+    /// A fleet run's report with one client run of each kind.
+    pub(crate) fn report() -> Report {
         let run = FleetRun {
             figures: figures(&fleet(), &[], ms(1_000), ms(4_000)),
             wall: ms(4_000),
@@ -317,12 +145,64 @@ mod tests {
             journal_overflow: false,
             problems: Vec::new(),
         };
-        FleetReport::new(&run, "python3 service.py")
+        Report::from_fleet(&run, "python3 service.py", RunInfo::default())
     }
 
     #[test]
     fn the_summary_names_every_outcome_and_both_windows() {
         insta::assert_snapshot!(report().to_text());
+    }
+
+    #[test]
+    fn the_json_has_the_fleet_sections_and_no_server_ones() {
+        insta::assert_json_snapshot!(report());
+    }
+
+    #[test]
+    fn the_json_reads_back_as_the_same_report() {
+        // What `--compare` reads from a fleet baseline.
+        let r = report();
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_fleet_run_compares_with_a_fleet_run() {
+        let base = report();
+        let mut now = report();
+        if let Some(lag) = now.detection_lag_ms.as_mut() {
+            lag.p99 *= 2.0;
+        }
+        insta::assert_snapshot!(crate::report::compare(&base, &now).unwrap());
+    }
+
+    #[test]
+    fn every_registry_metric_reads_on_the_modes_that_measure_it() {
+        use crate::metrics::{LATENCY_GROUPS, LATENCY_STATS, SCALARS, Scope};
+        let server = crate::report::tests::sample();
+        let fleet = report();
+        let names = LATENCY_GROUPS
+            .iter()
+            .flat_map(|(g, scope, _)| {
+                LATENCY_STATS
+                    .iter()
+                    .map(move |s| (format!("{g}.{s}"), *scope))
+            })
+            .chain(SCALARS.iter().map(|(n, _, scope)| (n.to_string(), *scope)));
+        for (name, scope) in names {
+            let on_server = matches!(scope, Scope::Server | Scope::Both);
+            let on_fleet = matches!(scope, Scope::Fleet | Scope::Both);
+            assert_eq!(
+                server.value(&name).is_some(),
+                on_server,
+                "{name} on a polling run"
+            );
+            assert_eq!(
+                fleet.value(&name).is_some(),
+                on_fleet,
+                "{name} on a fleet run"
+            );
+        }
     }
 
     #[test]
@@ -335,6 +215,9 @@ mod tests {
         // 7 creates within the 1 s of arrivals, and 7 polls a second later, in the drain.
         assert_eq!(r.value("drain.requests"), Some(7.0));
         assert_eq!(r.requests.per_second, 7.0);
+        // A fleet run does not measure a server run's figures: their thresholds fail (NaN).
+        assert_eq!(r.value("poll.p99"), None);
+        assert_eq!(r.value("errors.rate"), None);
         assert_eq!(r.schema_version, crate::report::SCHEMA_VERSION);
     }
 }
