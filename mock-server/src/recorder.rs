@@ -89,8 +89,13 @@ impl<S: Deref<Target = AppState>> Recorder<S> {
         state.metrics.record(ex.kind, status, latency, &ex.fault);
         if state.config.request_log {
             let path = ex.uri.path_and_query().map_or("/", |p| p.as_str());
-            // A create that stored a validation says which, and what chose its scenario.
-            let id = ex.validation_id.map(|id| id.encode());
+            // A create that stored a validation says which, and what chose its scenario. The
+            // id's text is built only then: a poll also carries an id, and encoding it on
+            // every poll for nothing cost instructions on the request path.
+            let id = ex
+                .validation_id
+                .filter(|_| ex.chosen.is_some())
+                .map(|id| id.encode());
             let facts: &[&[u8]] = match (ex.chosen, &id) {
                 (Some(c), Some(id)) => &[
                     b" validation_id=",
