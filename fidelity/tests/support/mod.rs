@@ -20,6 +20,7 @@ pub async fn proxy(upstream_url: &str, clock: &MockServer, out: &Path) -> Record
     let state = clock.state().clone();
     RecordingProxy::start(ProxyConfig {
         upstream: upstream_url.to_string(),
+        upstream_ca: None,
         out: out.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         now: Some(Arc::new(move || state.now())),
