@@ -5,15 +5,20 @@
 //! of every later exchange is searched for all of them. Searching value by value made each
 //! exchange cost more than the last. Here the values sit in Aho–Corasick automata, so a text
 //! is scanned once per automaton whatever the number of values in it; and since a value is
-//! learned on almost every create, the automata are not all rebuilt on each one: they are
-//! kept like a binary counter (sizes 1, 2, 4, … values), a new value starts its own automaton,
-//! and two of the same size are merged into one. A value is rebuilt into a larger automaton at
-//! most log₂(n) times, and a text is scanned by one automaton per 1 bit of n (at most
-//! ⌊log₂ n⌋ + 1; 6 for 1,000 values), each scan linear in the text.
+//! learned on almost every create, the automata are not all rebuilt on each one. The newest
+//! values (fewer than [`PENDING`]) are searched one by one; once there are [`PENDING`] of them
+//! they become an automaton, and the automata are kept like a binary counter (sizes 8, 16,
+//! 32, … values): two of the same size are merged into one. A value is rebuilt into a larger
+//! automaton at most log₂(n/8) times, and a text is scanned by one automaton per 1 bit of n/8
+//! (at most log₂(n/8) + 1; 6 for 1,000 values), each scan linear in the text.
 
 use std::collections::HashSet;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
+/// How many new values are searched one by one before they are built into an automaton:
+/// building one costs about as much as redacting a whole exchange.
+const PENDING: usize = 8;
 
 /// One automaton and the values it was built from (kept to rebuild it when merging).
 #[derive(Debug)]
@@ -26,7 +31,12 @@ struct Level {
 
 impl Level {
     fn new(values: Vec<String>) -> Self {
-        let automaton = match AhoCorasick::new(&values) {
+        // A contiguous NFA: a few times cheaper to build than the DFA the crate picks for
+        // small sets, and a value is learned (and small automata rebuilt) on every create.
+        let built = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&values);
+        let automaton = match built {
             Ok(a) => Some(a),
             Err(e) => {
                 tracing::warn!("learned values searched one by one: {e}");
@@ -56,6 +66,8 @@ impl Level {
 #[derive(Debug, Default)]
 pub struct LearnedValues {
     seen: HashSet<String>,
+    /// The newest values, not yet in an automaton (fewer than [`PENDING`]).
+    pending: Vec<String>,
     /// Sizes strictly decreasing from the first to the last.
     levels: Vec<Level>,
 }
@@ -74,7 +86,11 @@ impl LearnedValues {
         if value.is_empty() || !self.seen.insert(value.to_string()) {
             return;
         }
-        let mut carry = vec![value.to_string()];
+        self.pending.push(value.to_string());
+        if self.pending.len() < PENDING {
+            return;
+        }
+        let mut carry = std::mem::take(&mut self.pending);
         while self
             .levels
             .last()
@@ -92,6 +108,12 @@ impl LearnedValues {
     /// before the first name inside it).
     pub fn replace_all(&self, text: &str, with: &str) -> String {
         let mut found = Vec::new();
+        for v in &self.pending {
+            found.extend(
+                text.match_indices(v.as_str())
+                    .map(|(i, _)| (i, i + v.len())),
+            );
+        }
         for level in &self.levels {
             level.find_all(text, &mut found);
         }
@@ -143,8 +165,9 @@ mod tests {
             l.insert(v); // a repeat changes nothing
         }
         assert_eq!(l.len(), 1000);
-        // 1000 = 0b1111101000: one automaton per set bit.
+        // 1000 / 8 = 125 = 0b1111101: one automaton per set bit, none pending.
         assert_eq!(l.levels.len(), 6);
+        assert!(l.pending.is_empty());
         for v in values.iter().step_by(37) {
             assert_eq!(l.replace_all(&format!("<{v}>"), "[r]"), "<[r]>");
         }

@@ -184,13 +184,6 @@ impl Redactor {
             Err(poisoned) => poisoned.into_inner().replace_all(&out, "[redacted]"),
         }
     }
-
-    /// How many personal values this recording has learned so far.
-    pub fn learned(&self) -> usize {
-        self.learned
-            .read()
-            .map_or_else(|p| p.into_inner().len(), |s| s.len())
-    }
 }
 
 fn is_url(s: &str) -> bool {
