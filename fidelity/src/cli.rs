@@ -23,7 +23,7 @@ then stop the proxy with Ctrl-C. DIR gets recording.har and timelines/<validatio
 API keys hashed and document numbers, names, IP addresses and media URLs redacted.
 
 Example:
-  truidentidad-mock record --upstream https://api.validations.truora.com --out recording/ --listen 127.0.0.1:8090
+  truidentidad-mock record --upstream https://api.validations.truora.com --out recording/
 
 HTTPS upstreams are verified against Mozilla's root certificates, built in; a certificate the
 proxy refuses gives your client a 502 saying why. The proxy itself listens on plain HTTP.
