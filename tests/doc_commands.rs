@@ -212,7 +212,7 @@ const PLAN: &[Entry] = &[
     },
     Entry {
         file: "docs/record.md",
-        marker: "# 1. A plain-HTTP way to Truora's API",
+        marker: "# 1. Start the proxy in front of Truora's API",
         plan: Plan::FlagsParse,
     },
     Entry {

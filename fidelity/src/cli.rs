@@ -23,14 +23,21 @@ then stop the proxy with Ctrl-C. DIR gets recording.har and timelines/<validatio
 API keys hashed and document numbers, names, IP addresses and media URLs redacted.
 
 Example:
-  truidentidad-mock record --upstream http://127.0.0.1:8443 --out recording/ --listen 127.0.0.1:8090
+  truidentidad-mock record --upstream https://api.validations.truora.com --out recording/
 
-The guide (what is redacted, HTTPS, the diff, sending a finding back): truidentidad-mock docs record")]
+HTTPS upstreams are verified against Mozilla's root certificates, built in; a certificate the
+proxy refuses gives your client a 502 saying why. The proxy itself listens on plain HTTP.
+
+The guide (what is redacted, the diff, sending a finding back): truidentidad-mock docs record")]
 pub struct RecordArgs {
-    /// The service to record: http://host[:port] (Truora's API through a TLS tunnel, or a
-    /// sandbox).
+    /// The service to record: https://api.validations.truora.com, or any http(s)://host[:port]
+    /// (a sandbox, a mock).
     #[arg(long, value_name = "URL")]
     pub upstream: String,
+    /// PEM file of CA certificates to trust for an https upstream, besides the built-in roots
+    /// (a corporate TLS-inspecting proxy, a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
     /// Directory the recording is written to (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -123,6 +130,7 @@ pub fn run_record(
     runtime()?.block_on(async {
         let proxy = RecordingProxy::start(ProxyConfig {
             upstream: args.upstream.clone(),
+            upstream_ca: args.upstream_ca.clone(),
             out: args.out.clone(),
             listen: args.listen,
             now: None,

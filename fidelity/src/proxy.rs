@@ -2,11 +2,12 @@
 //!
 //! What the client gets is what the upstream sent: status, headers and body as they came, at
 //! the time they came (the body is passed on frame by frame; the proxy adds no wait of its
-//! own and no timeout). Connection faults
+//! own and no timeout). The upstream may be `http://` or `https://` ([`crate::upstream_tls`]).
+//! Connection faults
 //! pass through too: an upstream reset (or an answer cut short) resets the client's
 //! connection; an upstream that stalls leaves the client stalled until it gives up. Only an
-//! upstream that cannot be reached at all is answered by the proxy itself: 502 in Truora's
-//! error envelope. Only `POST /v1/validations` and `GET /v1/validations/{id}` are recorded;
+//! upstream that cannot be reached at all, or whose TLS certificate is refused, is answered by
+//! the proxy itself: 502 in Truora's error envelope, and the reason is logged. Only `POST /v1/validations` and `GET /v1/validations/{id}` are recorded;
 //! anything else is forwarded and not kept.
 
 use std::future::Future;
@@ -23,6 +24,7 @@ use http_body_util::{BodyExt, Either, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -34,6 +36,7 @@ use truidentidad_mock_server::error::ApiError;
 use crate::recording::{
     CallKind, Failure, RawExchange, RecordedRequest, RecordedResponse, Recorder, RecordingError,
 };
+use crate::upstream_tls::{self, CaError};
 
 /// A source of "now" for the timing offsets: real time by default; tests pass the upstream
 /// mock's manual clock so offsets are virtual seconds.
@@ -54,8 +57,10 @@ const POOL_IDLE: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct ProxyConfig {
-    /// `http://host:port` of the service to record, optionally with a base path.
+    /// `http(s)://host[:port]` of the service to record, optionally with a base path.
     pub upstream: String,
+    /// PEM roots trusted besides Mozilla's for an `https://` upstream.
+    pub upstream_ca: Option<PathBuf>,
     pub out: PathBuf,
     pub listen: SocketAddr,
     pub now: Option<NowFn>,
@@ -63,10 +68,10 @@ pub struct ProxyConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
-    #[error(
-        "--upstream `{0}` is not an http://host[:port] URL (for an https upstream, put a TLS-originating forwarder such as nginx in front)"
-    )]
+    #[error("--upstream `{0}` is not an http(s)://host[:port] URL")]
     Upstream(String),
+    #[error(transparent)]
+    Tls(#[from] CaError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -79,7 +84,7 @@ pub enum ProxyError {
 struct ProxyState {
     /// Scheme, authority and base path, no trailing slash.
     base: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     recorder: Recorder,
     now: NowFn,
 }
@@ -104,6 +109,7 @@ impl RecordingProxy {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
         connector.set_nodelay(true);
+        let connector = upstream_tls::connector(connector, config.upstream_ca.as_deref())?;
         // Idle upstream connections are dropped after 5 s, before servers drop them (the
         // mock after 10 s, load balancers after 60 s): reusing one the upstream is closing
         // fails the request, which the proxy would pass on as a reset it did not see happen.
@@ -180,12 +186,15 @@ impl Drop for RecordingProxy {
     }
 }
 
-/// `http://host[:port][/base]` without a trailing slash.
+/// `http(s)://host[:port][/base]` without a trailing slash.
 fn upstream_base(url: &str) -> Result<String, ProxyError> {
     let uri: http::Uri = url
         .parse()
         .map_err(|_| ProxyError::Upstream(url.to_string()))?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() || uri.query().is_some() {
+    if !matches!(uri.scheme_str(), Some("http" | "https"))
+        || uri.host().is_none()
+        || uri.query().is_some()
+    {
         return Err(ProxyError::Upstream(url.to_string()));
     }
     Ok(url.trim_end_matches('/').to_string())
@@ -348,7 +357,16 @@ async fn handle(
     let resp = match state.client.request(upstream).await {
         Ok(resp) => resp,
         Err(e) if e.is_connect() => {
-            let why = describe(&e);
+            let why = match upstream_tls::tls_failure(&e) {
+                Some(tls) => format!(
+                    "TLS handshake failed: {tls} (a private or corporate CA is trusted with --upstream-ca FILE)"
+                ),
+                None => describe(&e),
+            };
+            tracing::warn!(
+                "502 to the client: could not reach the upstream {}: {why}",
+                state.base
+            );
             flight.finish(None, Some(Failure::Unreachable));
             return Ok(unreachable(&state.base, &why));
         }

@@ -9,11 +9,11 @@
 //! - Every `http(s)://` string in a body (image and video links) becomes `[redacted:url]`.
 //! - Anything shaped like an IPv4 address, anywhere, becomes `[redacted:ip]`.
 
-use std::collections::BTreeSet;
-
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use sha2::{Digest, Sha256};
+
+use crate::learned::LearnedValues;
 
 /// The placeholder written for a redacted value of `class`.
 pub fn placeholder(class: &str) -> String {
@@ -58,10 +58,11 @@ fn header_class(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Redacts the texts of one recording, learning personal values as it goes.
+/// Redacts the texts of one recording, learning personal values as it goes. What one text
+/// costs does not depend on how many values were learned before ([`LearnedValues`]).
 #[derive(Debug, Default)]
 pub struct Redactor {
-    learned: Mutex<BTreeSet<String>>,
+    learned: RwLock<LearnedValues>,
 }
 
 impl Redactor {
@@ -72,9 +73,9 @@ impl Redactor {
     fn learn(&self, value: &str) {
         // Very short values ("a", "1") would blot out unrelated text.
         if value.chars().count() >= 3
-            && let Ok(mut set) = self.learned.lock()
+            && let Ok(mut set) = self.learned.write()
         {
-            set.insert(value.to_string());
+            set.insert(value);
         }
     }
 
@@ -176,18 +177,12 @@ impl Redactor {
 
     /// Free text: learned values and IPv4 addresses.
     pub fn text(&self, s: &str) -> String {
-        let mut out = scrub_ipv4(s);
-        if let Ok(set) = self.learned.lock() {
-            // Longest first, so a full name goes before the first name inside it.
-            let mut values: Vec<&String> = set.iter().collect();
-            values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-            for v in values {
-                if out.contains(v.as_str()) {
-                    out = out.replace(v.as_str(), "[redacted]");
-                }
-            }
+        let out = scrub_ipv4(s);
+        match self.learned.read() {
+            Ok(set) => set.replace_all(&out, "[redacted]"),
+            // A writer panicked mid-insert: the values it held are still there.
+            Err(poisoned) => poisoned.into_inner().replace_all(&out, "[redacted]"),
         }
-        out
     }
 }
 

@@ -103,11 +103,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Load(args) => Ok(truidentidad_load::cli::run(*args)?),
         Command::Identities(args) => identities::run(args),
         Command::Health(args) => health::run(args),
-        Command::Record(args) => Ok(truidentidad_fidelity::cli::run_record(
-            args,
-            serve::shutdown_signal(),
-        )?),
+        Command::Record(args) => {
+            record_logging();
+            Ok(truidentidad_fidelity::cli::run_record(
+                args,
+                serve::shutdown_signal(),
+            )?)
+        }
         Command::Fidelity(cmd) => Ok(truidentidad_fidelity::cli::run_fidelity(cmd)?),
         Command::Docs(args) => docs::run(args),
     }
+}
+
+/// The recording proxy's warnings (why a request got a 502: an upstream it cannot reach, a
+/// certificate it refused) go to stderr; `RUST_LOG` widens or narrows them.
+fn record_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }

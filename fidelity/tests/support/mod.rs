@@ -2,7 +2,7 @@
 //! timed by that clock, and a small client that polls by moving the clock.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,15 +17,36 @@ pub const NAME: &str = "Anastasia";
 
 /// A proxy to `upstream_url` whose offsets are `clock`'s readings.
 pub async fn proxy(upstream_url: &str, clock: &MockServer, out: &Path) -> RecordingProxy {
+    proxy_trusting(upstream_url, None, clock, out).await
+}
+
+/// [`proxy`], trusting the PEM roots in `upstream_ca` as well (`--upstream-ca`).
+pub async fn proxy_trusting(
+    upstream_url: &str,
+    upstream_ca: Option<PathBuf>,
+    clock: &MockServer,
+    out: &Path,
+) -> RecordingProxy {
     let state = clock.state().clone();
     RecordingProxy::start(ProxyConfig {
         upstream: upstream_url.to_string(),
+        upstream_ca,
         out: out.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         now: Some(Arc::new(move || state.now())),
     })
     .await
     .expect("proxy starts")
+}
+
+/// The message of the proxy's own 502, after checking it is in Truora's envelope.
+pub fn bad_gateway_message(r: &Resp) -> String {
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = r.json().expect("JSON");
+    assert_eq!(v["http_code"], 502);
+    assert_eq!(v["code"], 20502);
+    v["message"].as_str().expect("message").to_string()
 }
 
 pub async fn send(
