@@ -250,12 +250,7 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
             ));
         }
         // The 200 scenarios reached the client: every fault kind was served to it at least once.
-        let unserved: Vec<&str> = explore::coverage::of(&x.runs)
-            .kinds
-            .iter()
-            .filter(|(_, (_, served))| *served == 0)
-            .map(|(k, _)| *k)
-            .collect();
+        let unserved = explore::coverage::of(&x.runs).unserved();
         if !unserved.is_empty() {
             problems.push(format!("{cmd}: fault kinds never served: {unserved:?}"));
         }
