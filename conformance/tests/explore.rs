@@ -3,7 +3,7 @@
 //! in `tests/reference_clients.rs`). Explore must find each within a fixed seed and budget,
 //! shrink it to at most 3 faults, and the minimal scenario file must FAIL the same rule when
 //! run as an ordinary case (`conformance run --case-file`). Two polite clients (the good
-//! Python client and its full-jitter variant) must be graded PASSED or WARNING over 200
+//! Python and Node clients) must be graded PASSED or WARNING over 200
 //! generated scenarios each: every scenario judged, none FAILED, INTERRUPTED or SKIPPED, and
 //! the fault kinds they were served listed.
 //!
@@ -15,7 +15,7 @@
 //! `--jobs` ([`DEFECT_JOBS`], [`POLITE_JOBS`]). The seeds and budgets are fixed, and so are
 //! the scenarios (a pure function of seed and index), so more jobs change the wall time, not
 //! what is generated or which scenario is shrunk (the lowest failing index, whatever `--jobs`).
-//! Needs `python3` on PATH.
+//! Needs `python3` and `node` on PATH.
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -160,7 +160,10 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
     }
     let polite = [
         format!("python3 {}/python/good_client.py", clients().display()),
-        format!("python3 {}/python/full_jitter.py", clients().display()),
+        // Another HTTP stack. It explored `full_jitter.py` while the Node client failed 3 of 17
+        // scenarios on a loaded machine; the cause was its create timing out before it was sent
+        // (see the client's warmUp), fixed in the client.
+        format!("node {}/node/good_client.mjs", clients().display()),
     ];
     let mut polite_tasks = Vec::new();
     for cmd in &polite {
