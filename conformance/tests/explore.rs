@@ -3,14 +3,19 @@
 //! in `tests/reference_clients.rs`). Explore must find each within a fixed seed and budget,
 //! shrink it to at most 3 faults, and the minimal scenario file must FAIL the same rule when
 //! run as an ordinary case (`conformance run --case-file`). Two polite clients (the good
-//! Python client and its full-jitter variant) must get no FAILED over 200 generated scenarios
-//! each.
+//! Python and Node clients) must be graded PASSED or WARNING over 200
+//! generated scenarios each: every scenario judged, none FAILED, INTERRUPTED or SKIPPED, and
+//! the fault kinds they were served listed.
 //!
-//! Real time: the clients are processes that sleep on the wall clock (the mock cannot move
-//! their time), so the generated scenarios are short (an outcome within 5 s or 3 polls) and
-//! everything runs at once: all explorations concurrently, each with its own `--jobs`.
-//! Needs `python3` on PATH.
-
+//! Real time, and why not a virtual clock: the clients are processes that sleep on the wall
+//! clock (the mock cannot move their time), and a scenario lasts as long as the client's own
+//! waits (a mean of 13 to 19 s for these clients, see conformance/README.md, "Self-test").
+//! Nearly all of that is the client sleeping, not CPU (a Python start-up is about 0.3 s), so
+//! what keeps the test short is concurrency: all six explorations at once, each with many
+//! `--jobs` ([`DEFECT_JOBS`], [`POLITE_JOBS`]). The seeds and budgets are fixed, and so are
+//! the scenarios (a pure function of seed and index), so more jobs change the wall time, not
+//! what is generated or which scenario is shrunk (the lowest failing index, whatever `--jobs`).
+//! Needs `python3` and `node` on PATH.
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +26,15 @@ use truidentidad_conformance::explore::{self, Exploration, Options, case_file, r
 use truidentidad_conformance::runner::{Plan, run_report};
 use truidentidad_conformance::settings::Settings;
 use truidentidad_conformance::verdict::Verdict;
+
+/// Scenarios run at once per defect exploration. Also the shrink's width: each shrink step runs
+/// up to this many candidates at once, so a step is one round of client runs.
+const DEFECT_JOBS: usize = 8;
+/// Scenarios run at once per polite exploration: 200 scenarios of 13 to 19 s each, 24 at a
+/// time, take about 9 rounds. Not more: with 40 (and 12 per defect, 128 clients at once) on
+/// the 2-core machine at a load average near 20, clients woke seconds late from their sleeps
+/// and three stall scenarios FAILED the good clients (each PASSED alone, also under load).
+const POLITE_JOBS: usize = 24;
 
 fn clients() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients")
@@ -37,7 +51,8 @@ fn options(command: &str, seed: u64, runs: u64, jobs: usize) -> Options {
         // Each defect is deterministic once its faults are served, so 1 run per candidate;
         // the CLI's default is 2 (see src/explore/shrink.rs).
         shrink_tries: 1,
-        shrink_budget: 40,
+        // Room for a few steps of DEFECT_JOBS candidates each.
+        shrink_budget: 60,
         corpus: None,
         skip: Vec::new(),
         settings: Settings {
@@ -48,7 +63,11 @@ fn options(command: &str, seed: u64, runs: u64, jobs: usize) -> Options {
     }
 }
 
-/// A defect client, the seed and budget it must be found within, and the rule it breaks.
+/// A defect client, the seed and budget it must be found within, and the rule it breaks. The
+/// seeds are fixed. Two were picked by searching the generator's output (a `Retry-After` of
+/// 11 s or more on the first poll; three failing polls before the outcome) for a first failing
+/// scenario that is already small, which keeps the shrink, the longest part of an exploration,
+/// to one or two rounds of client runs.
 struct Defect {
     script: &'static str,
     seed: u64,
@@ -57,15 +76,21 @@ struct Defect {
 }
 
 const DEFECTS: &[Defect] = &[
+    // Seed 1 finds it too (at 1:16, shrunk in 21 runs and 3 steps); seed 224 finds it at its
+    // second scenario with the 3 faults already minimal, so its shrink is one round.
     Defect {
         script: "error_counter_never_reset.py",
-        seed: 1,
+        seed: 224,
         runs: 120,
         rule: "outcome-matches",
     },
+    // Seed 1 finds it too (at 1:6, but with 4 faults, 2 phases and a Retry-After of 13 s, which
+    // take 8 shrink steps of about 20 s each); seed 359 draws one fault, a 429 with Retry-After
+    // 14 s on poll 1, at 359:0 (4 s over the cap, so a loaded machine's late wake-ups cannot
+    // hide it; a Retry-After of 11 s was missed once at a load average near 20).
     Defect {
         script: "capped_retry_after.py",
-        seed: 1,
+        seed: 359,
         runs: 120,
         rule: "honour-retry-after",
     },
@@ -82,6 +107,12 @@ const DEFECTS: &[Defect] = &[
         rule: "client-completes",
     },
 ];
+
+/// The mean wall time of a scenario run (client start to verdict), in seconds.
+fn mean_secs(x: &Exploration) -> f64 {
+    let total: f64 = x.runs.iter().map(|r| r.duration.as_secs_f64()).sum();
+    total / x.runs.len().max(1) as f64
+}
 
 /// The minimal scenario, run as an ordinary case from its file.
 async fn replay(opts: &Options, x: &Exploration) -> (Verdict, Vec<String>) {
@@ -115,7 +146,7 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
     let mut tasks = Vec::new();
     for d in DEFECTS {
         let cmd = format!("python3 {}/explore/{}", clients().display(), d.script);
-        let opts = options(&cmd, d.seed, d.runs, 4);
+        let opts = options(&cmd, d.seed, d.runs, DEFECT_JOBS);
         let catalogue = catalogue.clone();
         tasks.push(tokio::spawn(async move {
             let x = explore::explore(catalogue, opts.clone()).await.unwrap();
@@ -129,11 +160,14 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
     }
     let polite = [
         format!("python3 {}/python/good_client.py", clients().display()),
-        format!("python3 {}/python/full_jitter.py", clients().display()),
+        // Another HTTP stack. It explored `full_jitter.py` while the Node client failed 3 of 17
+        // scenarios on a loaded machine; the cause was its create timing out before it was sent
+        // (see the client's warmUp), fixed in the client.
+        format!("node {}/node/good_client.mjs", clients().display()),
     ];
     let mut polite_tasks = Vec::new();
     for cmd in &polite {
-        let opts = options(cmd, 2, 200, 12);
+        let opts = options(cmd, 2, 200, POLITE_JOBS);
         let catalogue = catalogue.clone();
         polite_tasks.push(tokio::spawn(async move {
             explore::explore(catalogue, opts).await.unwrap()
@@ -153,10 +187,11 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
             continue;
         };
         eprintln!(
-            "{}: found at {} after {} scenario(s) in {:.1}s; shrunk in {} runs to {} fault(s), {} phase(s): {}; replay {:?}",
+            "{}: found at {} after {} scenario(s) (mean {:.1}s each) in {:.1}s; shrunk in {} runs to {} fault(s), {} phase(s): {}; replay {:?}",
             d.script,
             f.source,
             x.runs.len(),
+            mean_secs(&x),
             x.wall_time.as_secs_f64(),
             f.shrink_runs,
             f.minimal.fault_count(),
@@ -191,23 +226,36 @@ async fn explore_finds_and_shrinks_every_defect_and_passes_the_polite_clients() 
     }
     for (cmd, t) in polite.iter().zip(polite_tasks) {
         let x = t.await.unwrap();
+        // Judged means PASSED or WARNING: a SKIPPED run (nothing graded) does not count.
         let failed: Vec<String> = x
             .runs
             .iter()
-            .filter(|r| matches!(r.verdict, Verdict::Failed | Verdict::Interrupted))
-            .map(|r| format!("{} {:?} {}", r.source, r.failed_rules, r.summary))
+            .filter(|r| !matches!(r.verdict, Verdict::Passed | Verdict::Warning))
+            .map(|r| {
+                format!(
+                    "{} {:?} {:?} {}",
+                    r.source, r.verdict, r.failed_rules, r.summary
+                )
+            })
             .collect();
         eprintln!(
-            "{cmd}: {} scenarios in {:.1}s, {} FAILED",
+            "{cmd}: {} scenarios (mean {:.1}s each) in {:.1}s, {} not PASSED or WARNING\n{}",
             x.runs.len(),
+            mean_secs(&x),
             x.wall_time.as_secs_f64(),
-            failed.len()
+            failed.len(),
+            explore::coverage::of(&x.runs).render()
         );
         if x.runs.len() < 200 || !failed.is_empty() {
             problems.push(format!(
-                "{cmd}: {} scenarios, FAILED or INTERRUPTED: {failed:?}",
+                "{cmd}: {} scenarios, not PASSED or WARNING: {failed:?}",
                 x.runs.len()
             ));
+        }
+        // The 200 scenarios reached the client: every fault kind was served to it at least once.
+        let unserved = explore::coverage::of(&x.runs).unserved();
+        if !unserved.is_empty() {
+            problems.push(format!("{cmd}: fault kinds never served: {unserved:?}"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -96,6 +96,15 @@ pub fn of(runs: &[Run]) -> Coverage {
 }
 
 impl Coverage {
+    /// The fault kinds no run's client was served, in label order.
+    pub fn unserved(&self) -> Vec<&'static str> {
+        self.kinds
+            .iter()
+            .filter(|(_, (_, served))| *served == 0)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
     /// The report's lines: what was tried, what was not, and what never is.
     pub fn render(&self) -> String {
         let mut s = String::new();
@@ -113,12 +122,7 @@ impl Coverage {
                 kinds.join(", ")
             }
         ));
-        let missing: Vec<&str> = self
-            .kinds
-            .iter()
-            .filter(|(_, (_, served))| *served == 0)
-            .map(|(k, _)| *k)
-            .collect();
+        let missing = self.unserved();
         if !missing.is_empty() {
             s.push_str(&format!(
                 "  fault kinds NOT served in this exploration: {}\n",
