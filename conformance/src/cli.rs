@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use crate::catalogue::Catalogue;
-use crate::client::ClientSpec;
+use crate::client_args::{ClientArgs, await_client};
 use crate::expect;
 use crate::report;
 use crate::runner::{self, Plan};
@@ -76,18 +76,8 @@ Examples:
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// The client under test: a command line, run with `sh -c` once per case.
-    #[arg(
-        long,
-        value_name = "COMMAND",
-        conflicts_with = "client_url",
-        required_unless_present = "client_url"
-    )]
-    client: Option<String>,
-    /// A client that is a service: the suite POSTs {"account_id", "base_url", "api_key",
-    /// "poll_deadline_seconds"} as JSON and reads the result object from the response.
-    #[arg(long, value_name = "URL")]
-    client_url: Option<String>,
+    #[command(flatten)]
+    client: ClientArgs,
     /// Run only this case (repeatable); the others are reported SKIPPED.
     #[arg(long = "case", value_name = "ID")]
     cases: Vec<String>,
@@ -288,11 +278,7 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
         }
         None => None,
     };
-    let (client, label) = match (a.client, a.client_url) {
-        (Some(cmd), _) => (ClientSpec::Command(cmd.clone()), format!("`{cmd}`")),
-        (None, Some(url)) => (ClientSpec::Url(url.clone()), format!("service {url}")),
-        (None, None) => unreachable_client(),
-    };
+    let (client, label) = a.client.spec();
     let plan = Plan {
         catalogue,
         client,
@@ -301,15 +287,7 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
         only: a.cases.clone(),
     };
     let runtime = runtime()?;
-    // A service started on the same command line may still be binding its port.
-    if let ClientSpec::Url(url) = &plan.client {
-        runtime
-            .block_on(crate::http::await_listening(url, crate::http::LISTEN_GRACE))
-            .map_err(|source| SuiteError::ClientUnreachable {
-                url: url.clone(),
-                source,
-            })?;
-    }
+    await_client(&runtime, &plan.client)?;
     eprintln!(
         "running {} case(s), {} at a time, against {label} (mock API key `{API_KEY}`)…",
         if a.cases.is_empty() {
@@ -342,13 +320,6 @@ fn run_suite(a: RunArgs) -> Result<ExitCode, SuiteError> {
 
 /// clap's `required_unless_present` guarantees one of the two; this keeps the match total
 /// without a panic.
-fn unreachable_client() -> (ClientSpec, String) {
-    (
-        ClientSpec::Command("false".into()),
-        "`false` (no --client given)".into(),
-    )
-}
-
 fn run_server(a: ServerArgs) -> Result<ExitCode, SuiteError> {
     let plan = ServerPlan {
         base_url: a.base_url,

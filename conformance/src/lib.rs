@@ -31,6 +31,7 @@ pub mod check_id;
 pub mod checks;
 pub mod cli;
 pub mod client;
+pub mod client_args;
 pub mod evidence;
 pub mod expect;
 pub mod explore;

@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::{Options, report};
 use crate::catalogue::Catalogue;
-use crate::client::ClientSpec;
+use crate::client_args::{ClientArgs, await_client};
 use crate::settings::Settings;
 use crate::suite_error::SuiteError;
 
@@ -30,17 +30,8 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
-    /// The client under test: a command line, run with `sh -c` once per scenario.
-    #[arg(
-        long,
-        value_name = "COMMAND",
-        conflicts_with = "client_url",
-        required_unless_present = "client_url"
-    )]
-    client: Option<String>,
-    /// A client that is a service (the same JSON POST as `conformance run --client-url`).
-    #[arg(long, value_name = "URL")]
-    client_url: Option<String>,
+    #[command(flatten)]
+    client: ClientArgs,
     /// Seed of the scenario sequence (printed in the report; default: drawn from the clock).
     #[arg(long)]
     seed: Option<u64>,
@@ -104,11 +95,7 @@ pub fn run(a: ExploreArgs) -> Result<ExitCode, SuiteError> {
     if a.jobs == 0 {
         return Err(SuiteError::NoJobs);
     }
-    let (client, label) = match (a.client, a.client_url) {
-        (Some(cmd), _) => (ClientSpec::Command(cmd.clone()), format!("`{cmd}`")),
-        (None, Some(url)) => (ClientSpec::Url(url.clone()), format!("service {url}")),
-        (None, None) => (ClientSpec::Command("false".into()), "`false`".into()),
-    };
+    let (client, label) = a.client.spec();
     let seed = a.replay.map(|(s, _)| s).or(a.seed).unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -132,14 +119,7 @@ pub fn run(a: ExploreArgs) -> Result<ExitCode, SuiteError> {
         },
     };
     let runtime = crate::suite_error::runtime()?;
-    if let ClientSpec::Url(url) = &opts.client {
-        runtime
-            .block_on(crate::http::await_listening(url, crate::http::LISTEN_GRACE))
-            .map_err(|source| SuiteError::ClientUnreachable {
-                url: url.clone(),
-                source,
-            })?;
-    }
+    await_client(&runtime, &opts.client)?;
     eprintln!(
         "exploring with seed {seed}: up to {} scenario(s), {} at a time, for at most {}…",
         opts.only_index.map_or(opts.runs, |_| 1),
