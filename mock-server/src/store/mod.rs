@@ -73,6 +73,30 @@ pub struct NewValidation {
     pub await_person: bool,
 }
 
+impl NewValidation {
+    /// The record a store keeps for this validation, created `now`: the one place both stores
+    /// build it.
+    pub fn into_record(self, id: ValidationId, seq: u64, now: Duration) -> Record {
+        Record {
+            id,
+            seq,
+            account_id: self.account_id,
+            scenario: self.scenario,
+            chosen_by: self.chosen_by,
+            created: now,
+            timeout: self.timeout,
+            polls_total: 0,
+            polls_counted: 0,
+            changes: None,
+            ip: self.ip,
+            params: self.params,
+            journey: self
+                .await_person
+                .then(|| Box::new(journey::Journey::awaiting(now))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("no such validation")]

@@ -289,23 +289,7 @@ impl RedisStore {
         new: &NewValidation,
         now: Duration,
     ) -> (Record, Vec<(&'static str, String)>) {
-        let record = Record {
-            id,
-            seq,
-            account_id: new.account_id.clone(),
-            scenario: new.scenario,
-            chosen_by: new.chosen_by,
-            created: now,
-            timeout: new.timeout,
-            polls_total: 0,
-            polls_counted: 0,
-            changes: None,
-            ip: new.ip,
-            params: new.params.clone(),
-            journey: new
-                .await_person
-                .then(|| Box::new(super::journey::Journey::awaiting(now))),
-        };
+        let record = new.clone().into_record(id, seq, now);
         let fields = Self::fields(&codec::encode(&record, &self.catalogue));
         (record, fields)
     }
