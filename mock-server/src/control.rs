@@ -59,7 +59,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
             C::Validation(id) => {
                 let id = parse_id(id)?;
                 ex.validation_id = Some(id);
-                let view = state.store.get(id, state.clock.now())?.ok_or_else(|| unknown(id))?;
+                let view = state.store().get(id, state.clock.now())?.ok_or_else(|| unknown(id))?;
                 Ok(ok_json(detail_json(state, &view)))
             }
             C::Complete(id) => {
@@ -68,7 +68,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                 let params = params(state, req).await?;
                 let outcome = outcome_from(&params)?;
                 let view = state
-                    .store
+                    .store()
                     .complete(id, outcome, state.clock.now())
                     .map_err(|e| store_error(e, id))?;
                 Ok(ok_json(detail_json(state, &view)))
@@ -79,7 +79,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                 let params = params(state, req).await?;
                 let scenario = scenario_param(state, &params)?;
                 let view = state
-                    .store
+                    .store()
                     .set_scenario(id, scenario, state.clock.now())
                     .map_err(|e| store_error(e, id))?;
                 Ok(ok_json(detail_json(state, &view)))
@@ -113,7 +113,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
                     Ok(_) => {}
                     // Only a clock kept in Redis fails to move for want of Redis: say why (503).
                     Err(AdvanceError::Unavailable) => {
-                        state.store.ready()?;
+                        state.store().ready()?;
                         return Err(crate::store::Unavailable("the clock could not be advanced in Redis".into()).into());
                     }
                     // The other refusals are the clock's state, not the request's shape: 409.
@@ -150,7 +150,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
 /// reached (a balancer then sends traffic to the other replicas).
 fn health(state: &AppState) -> Reply {
     let store = state.store_kind();
-    match state.store.ready().and_then(|()| state.store.len()) {
+    match state.store().ready().and_then(|()| state.store().len()) {
         Ok(validations) => ok_json(json!({
             "status": "ok",
             "validations": validations,
@@ -466,7 +466,7 @@ fn list_validations(state: &AppState, query: Option<&str>) -> Result<Reply, ApiE
     let status = get(&q, "status").map(status_filter).transpose()?;
     let account = get(&q, "account_id");
     let scenario = get(&q, "scenario");
-    let views = state.store.list(state.clock.now(), limit, &|r, o| {
+    let views = state.store().list(state.clock.now(), limit, &|r, o| {
         status.is_none_or(|s| o.status == s)
             && account.is_none_or(|a| &*r.account_id == a)
             && scenario.is_none_or(|s| state.catalogue.get(r.scenario).name == s)

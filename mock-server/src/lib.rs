@@ -12,7 +12,7 @@
 //! - [`auth`]: API key and admin token. [`request_body`]: bodies within size and time limits.
 //! - [`api`]: create and poll. [`form`]: the create form. [`document`]: the document-number rule. [`ids`]: `VLD…`/`ACC…` ids.
 //! - [`faults`]: a scenario's fault applied to a response. [`recorder`]: journal and log.
-//! - [`store`]: the store trait and its in-memory implementation. [`clock`]: injected time.
+//! - [`backend`]: what replicas share, in memory or Redis. [`store`]: the store trait and its two stores. [`clock`]: injected time.
 //! - [`render`]: response bodies; [`dates`]: the one date format. [`error`]: Truora's error envelope. [`reply`]: answers.
 //! - [`response_body`]: whole or slowly dribbled bodies.
 //! - [`control`]: the `/_mock/` API. [`journal`]: the bounded, typed request journal.
@@ -22,6 +22,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod backend;
 pub mod clock;
 pub mod conditions;
 pub mod config;

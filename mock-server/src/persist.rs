@@ -75,7 +75,7 @@ pub struct SavedValidation {
 pub fn snapshot(state: &AppState) -> StateFile {
     let now = state.clock.now();
     let validations = state
-        .store
+        .store()
         .list(now, usize::MAX, &|_, _| true)
         // Only the in-memory store is saved (a Redis store refuses --state-file); it never fails.
         .unwrap_or_default()
@@ -207,7 +207,7 @@ pub fn restore(state: &AppState, file: StateFile, path: &Path) -> Result<usize, 
     }
     let n = records.len();
     for r in records {
-        state.store.restore(r);
+        state.store().restore(r);
     }
     for e in file.journal {
         state.journal.push(load_entry(e).map_err(&corrupt)?);

@@ -49,10 +49,8 @@ pub async fn bind(config: ServerConfig) -> Result<(TcpListener, Arc<AppState>), 
         None => None,
     };
     let path = config.state_file.clone();
-    let state = Arc::new(AppState::resuming(
-        config,
-        saved.as_ref().map(crate::persist::resume),
-    )?);
+    let state =
+        Arc::new(AppState::resuming(config, saved.as_ref().map(crate::persist::resume)).await?);
     if let (Some(file), Some(path)) = (saved, path) {
         let n = crate::persist::restore(&state, file, &path)?;
         tracing::info!("restored {n} validations from {}", path.display());

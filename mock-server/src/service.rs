@@ -98,6 +98,11 @@ pub fn handle(state: &Arc<AppState>, conn: &Arc<ConnInfo>, req: Request<Incoming
                 Deferred::Control(req) => {
                     later!(record, conn, |state, ex| control::route(state, req, ex))
                 }
+                Deferred::RemotePoll(asked) => {
+                    later!(record, conn, |state, ex| poll::poll_remote(
+                        state, asked, ex
+                    ))
+                }
                 Deferred::PollFault(PendingFault {
                     scenario,
                     fault,
@@ -159,6 +164,8 @@ enum Deferred {
     Control(Request<Incoming>),
     /// A fault on a poll, applied to the answer it replaces or delays.
     PollFault(PendingFault),
+    /// A poll the backend answers by awaiting (Redis).
+    RemotePoll(poll::Asked),
 }
 
 impl From<Reply> for Routed {
@@ -199,6 +206,7 @@ fn dispatch(
         Route::Poll(id) => match poll::poll(state, &req, id, ex) {
             Polled::Ready(reply) => Routed::Ready(reply),
             Polled::Fault(f) => Routed::Deferred(Deferred::PollFault(f)),
+            Polled::Remote(asked) => Routed::Deferred(Deferred::RemotePoll(asked)),
         },
         Route::Control(ControlRoute { open, .. }) => {
             if !open && let Err(e) = authorize_admin(state, req.headers(), req.uri().query()) {

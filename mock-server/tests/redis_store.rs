@@ -387,6 +387,45 @@ async fn a_store_outage_answers_503_promptly_and_service_resumes_by_itself() {
     assert_eq!(poll(&a, &fresh).await.status, 200);
 }
 
+/// A Redis that stops answering (`SIGSTOP`: connections open, no replies) costs each request
+/// one timeout and a 503 with `Retry-After`, never a hang; once it goes on, the same replica
+/// serves the validations it had, with no restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_store_answers_503_within_the_timeout_and_service_resumes() {
+    let redis = Redis::start();
+    // The real clock: a manual clock kept in Redis costs each of its readings a timeout too.
+    let url = redis.url("stalled").parse().expect("a valid --store URL");
+    let a = MockServer::builder()
+        .configure(|c| c.store = StoreConfig::Redis(url))
+        .start()
+        .await
+        .expect("a replica starts");
+    let id = create_id(&a, "type=government").await;
+    redis.pause();
+    let started = Instant::now();
+    let polled = poll(&a, &id).await;
+    let created = create(&a, "type=government").await;
+    // One timeout (500 ms) each.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered within the timeouts, took {:?}",
+        started.elapsed()
+    );
+    redis.resume();
+    for r in [&polled, &created] {
+        assert_eq!(r.status, 503, "{}", r.text());
+        assert_eq!(r.header("retry-after"), Some("1"));
+        assert!(
+            r.text().contains("did not answer within 500 ms"),
+            "{}",
+            r.text()
+        );
+    }
+    assert_eq!(poll(&a, &id).await.status, 200);
+    let fresh = create_id(&a, "type=government").await;
+    assert_eq!(poll(&a, &fresh).await.status, 200);
+}
+
 /// The validation gauges of `/_mock/metrics` with Redis: every scenario and status, the same
 /// lines the memory store prints for the same requests (the Redis store once printed none:
 /// the count was made through a `list` with limit 0, which Redis never filtered).

@@ -127,7 +127,9 @@ pub async fn create(
         (await_person, head.owner),
         &body,
         ex,
-    ) {
+    )
+    .await
+    {
         Created::Done(reply) => reply,
         Created::Fault(fault) => fault.await,
     };
@@ -165,9 +167,9 @@ impl From<ApiError> for Created<'_> {
     }
 }
 
-/// Everything after the body arrived, synchronously: parse, pick the scenario, store,
-/// render.
-fn create_from_body<'a>(
+/// Everything after the body arrived: parse, pick the scenario, store, render. Only the
+/// backend's steps are awaited (at once on the memory backend).
+async fn create_from_body<'a>(
     state: &'a AppState,
     conn: &ConnInfo,
     header_scenario: Option<&str>,
@@ -185,7 +187,7 @@ fn create_from_body<'a>(
         ex.form = FormFields::from_urlencoded(std::str::from_utf8(body).unwrap_or_default());
     }
 
-    let seq = match state.next_seq() {
+    let seq = match state.next_seq().await {
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into(),
     };
@@ -197,7 +199,9 @@ fn create_from_body<'a>(
             document_number: form.params.document_number.as_deref(),
         },
         seq,
-    ) {
+    )
+    .await
+    {
         Ok(chosen) => chosen,
         Err(e) => return e.into(),
     };
@@ -220,7 +224,7 @@ fn create_from_body<'a>(
         .iter()
         .any(|f| f.request == RequestKind::Create)
     {
-        let nth = match state.count_create(&account_id) {
+        let nth = match state.count_create(&account_id).await {
             Ok(n) => n,
             Err(e) => return ApiError::from(e).into(),
         };
@@ -270,7 +274,7 @@ fn create_from_body<'a>(
     let mut attempt_seq = seq;
     let view = loop {
         let id = ValidationId::derive(state.seed, attempt_seq);
-        match state.store.insert(id, seq, new, now) {
+        match state.backend.insert(id, seq, new, now).await {
             Ok(v) => break v,
             Err(InsertError::Taken(back)) => new = back,
             // Not stored, so not answered as created: the client retries after the delay.
@@ -315,7 +319,7 @@ struct Selectors<'a> {
 /// magic `account_id`, a test identity's `document_number`, the next armed scenario, the mix or
 /// the default. The per-request selectors beat the arm queue (a queue the whole server shares),
 /// and the arm is consumed only by a create that nothing stronger chose for.
-fn choose_scenario(
+async fn choose_scenario(
     state: &AppState,
     with: Selectors<'_>,
     seq: u64,
@@ -345,7 +349,7 @@ fn choose_scenario(
     {
         return Ok((id, ChosenBy::Document));
     }
-    if let Some(id) = state.take_armed()? {
+    if let Some(id) = state.take_armed().await? {
         return Ok((id, ChosenBy::Armed));
     }
     Ok((

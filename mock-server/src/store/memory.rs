@@ -172,23 +172,7 @@ impl ValidationStore for MemoryStore {
         if shard.len() >= self.per_shard && !shard.contains(id) {
             self.evict_one(&mut shard, now);
         }
-        let record = Record {
-            id,
-            seq,
-            account_id: new.account_id,
-            scenario: new.scenario,
-            chosen_by: new.chosen_by,
-            created: now,
-            timeout: new.timeout,
-            polls_total: 0,
-            polls_counted: 0,
-            changes: None,
-            ip: new.ip,
-            params: new.params,
-            journey: new
-                .await_person
-                .then(|| Box::new(super::journey::Journey::awaiting(now))),
-        };
+        let record = new.into_record(id, seq, now);
         let observation = record.observe(&self.catalogue, now);
         let slot = shard.push(record).map_err(|r| {
             InsertError::Taken(NewValidation {

@@ -73,6 +73,30 @@ pub struct NewValidation {
     pub await_person: bool,
 }
 
+impl NewValidation {
+    /// The record a store keeps for this validation, created `now`: the one place both stores
+    /// build it.
+    pub fn into_record(self, id: ValidationId, seq: u64, now: Duration) -> Record {
+        Record {
+            id,
+            seq,
+            account_id: self.account_id,
+            scenario: self.scenario,
+            chosen_by: self.chosen_by,
+            created: now,
+            timeout: self.timeout,
+            polls_total: 0,
+            polls_counted: 0,
+            changes: None,
+            ip: self.ip,
+            params: self.params,
+            journey: self
+                .await_person
+                .then(|| Box::new(journey::Journey::awaiting(now))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("no such validation")]
@@ -103,9 +127,11 @@ pub enum InsertError {
 /// Object safe (the server holds a `Box<dyn ValidationStore>`), hence `&dyn` callbacks where
 /// a generic would be more natural; [`update`](trait.ValidationStore.html#method.update) gives
 /// callers the generic form back. Methods are synchronous: the in-memory store answers in
-/// well under a microsecond, and the poll path answers without boxing a future. A networked
-/// backend runs its one round trip inside `tokio::task::block_in_place`, bounded by a
-/// timeout, and reports a store it cannot reach as [`Unavailable`] rather than waiting.
+/// well under a microsecond, and the poll path answers without boxing a future. The request
+/// path reaches the Redis store through `crate::backend::Backend`, which awaits its async
+/// calls instead; the control API, dashboard and Web Adapter still use these methods, which
+/// for Redis run one round trip inside `tokio::task::block_in_place`, bounded by a timeout,
+/// and report a store it cannot reach as [`Unavailable`] rather than waiting.
 pub trait ValidationStore: Send + Sync + std::fmt::Debug {
     /// The most validations kept; past it the oldest finished ones are evicted.
     fn capacity(&self) -> usize;

@@ -60,7 +60,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
         match endpoint {
             A::State => {
                 let view = state
-                    .store
+                    .store()
                     .get(id, state.clock.now())?
                     .ok_or_else(|| unknown(id))?;
                 Ok(state_json(&view))
@@ -92,7 +92,7 @@ pub async fn route(state: &AppState, req: Request<Incoming>, ex: &mut Exchange) 
             }
             A::Handoff => {
                 state
-                    .store
+                    .store()
                     .get(id, state.clock.now())?
                     .ok_or_else(|| unknown(id))?;
                 let lang = lang_param(req.uri().query())?;
@@ -177,7 +177,7 @@ fn update(
     f: impl Fn(&mut crate::store::Record, Duration) -> Result<(), JourneyError>,
 ) -> Result<Reply, ApiError> {
     let view = state
-        .store
+        .store()
         .update(
             id,
             || state.clock.now(),

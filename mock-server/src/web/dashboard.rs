@@ -123,7 +123,7 @@ fn parse_id(raw: &str) -> Result<ValidationId, ApiError> {
 fn detail(state: &AppState, raw: &str) -> Result<Value, ApiError> {
     let id = parse_id(raw)?;
     let view = state
-        .store
+        .store()
         .get(id, state.clock.now())?
         .ok_or_else(|| ApiError::not_found(format!("validation {id} not found in this mock")))?;
     let mut v = detail_json(state, &view);
@@ -210,7 +210,7 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
     let limit = number(sent("limit"), "limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     // Bounded so the documented range is one every platform's `usize` holds.
     let offset = number(sent("offset"), "offset", 0, u32::MAX as usize)?.unwrap_or(0);
-    let views = state.store.list(state.clock.now(), usize::MAX, &|r, o| {
+    let views = state.store().list(state.clock.now(), usize::MAX, &|r, o| {
         id.as_deref()
             .is_none_or(|id| r.id.to_string().to_ascii_lowercase().contains(id))
             && account
@@ -230,7 +230,7 @@ fn list(state: &AppState, query: Option<&str>) -> Result<Value, ApiError> {
         "matched": matched,
         "offset": offset,
         "limit": limit,
-        "total": state.store.len()?,
+        "total": state.store().len()?,
         "clock": state.clock.mode().as_str(),
         "validations": list,
     }))

@@ -127,6 +127,26 @@ impl Redis {
 
     /// Starts Redis again on the same port: with what its append-only file kept when durable,
     /// empty otherwise.
+    /// Freezes the server (`SIGSTOP`): connections stay open and nothing answers, as a Redis
+    /// stalled by a fork or a full disk.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("Redis is running").id();
+        let ok = Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig} {pid}");
+    }
+
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();

@@ -58,15 +58,6 @@ impl RedisStore {
         Ok(UNIX_EPOCH + Duration::from_nanos(at))
     }
 
-    /// Reserves `SEQ_BLOCK` creation numbers; returns the first.
-    fn reserve_seqs(&self) -> Result<u64, Unavailable> {
-        let key = self.key("seq");
-        let end: u64 = self
-            .pool()
-            .run(|c| redis::cmd("INCRBY").arg(&key).arg(SEQ_BLOCK).query(c))?;
-        Ok(end - SEQ_BLOCK)
-    }
-
     /// Appends `count` armed scenarios; returns how many are armed.
     pub fn arm(&self, scenario: &str, count: usize) -> Result<usize, Unavailable> {
         let key = self.key("armed");
@@ -88,23 +79,45 @@ impl RedisStore {
         })?;
         Ok(len)
     }
+}
+
+/// The request path's share of the above, awaited on the multiplexed connection.
+impl RedisStore {
+    /// Reserves `SEQ_BLOCK` creation numbers; returns the first.
+    async fn reserve_seqs(&self) -> Result<u64, Unavailable> {
+        let mut con = self.pool().manager()?;
+        let end: u64 = self
+            .pool()
+            .bounded(
+                redis::cmd("INCRBY")
+                    .arg(self.key("seq"))
+                    .arg(SEQ_BLOCK)
+                    .query_async(&mut con),
+            )
+            .await?;
+        Ok(end - SEQ_BLOCK)
+    }
 
     /// Takes the next armed scenario's name, if any.
-    pub fn take_armed(&self) -> Result<Option<String>, Unavailable> {
-        let key = self.key("armed");
-        self.pool().run(|c| redis::cmd("LPOP").arg(&key).query(c))
+    pub async fn take_armed(&self) -> Result<Option<String>, Unavailable> {
+        let mut con = self.pool().manager()?;
+        self.pool()
+            .bounded(
+                redis::cmd("LPOP")
+                    .arg(self.key("armed"))
+                    .query_async(&mut con),
+            )
+            .await
     }
 
     /// Counts a create for `account`; returns its 1-based ordinal across replicas.
-    pub fn count_create(&self, account: &str) -> Result<u32, Unavailable> {
-        let key = self.key("creates");
-        let n: u64 = self.pool().run(|c| {
-            scripts::COUNT_CREATE
-                .key(&key)
-                .arg(account)
-                .arg(CREATE_COUNT_LIMIT)
-                .invoke(c)
-        })?;
+    pub async fn count_create(&self, account: &str) -> Result<u32, Unavailable> {
+        let mut con = self.pool().manager()?;
+        let mut inv = scripts::COUNT_CREATE.prepare_invoke();
+        inv.key(self.key("creates"))
+            .arg(account)
+            .arg(CREATE_COUNT_LIMIT);
+        let n: u64 = self.pool().bounded(inv.invoke_async(&mut con)).await?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 }
@@ -119,16 +132,25 @@ pub struct SeqBlocks {
 }
 
 impl SeqBlocks {
-    pub fn next(&self, store: &RedisStore) -> Result<u64, Unavailable> {
-        let mut r = self.range.lock();
-        if r.0 >= r.1 {
-            let first = store.reserve_seqs()?;
-            *r = (first, first + SEQ_BLOCK);
+    /// The next creation number, reserving a block when this one is used up. The lock is
+    /// not held across the reservation: two
+    /// creates that find the block empty at once may both reserve one, and the numbers of
+    /// the block replaced are skipped (never handed out twice).
+    pub async fn next(&self, store: &RedisStore) -> Result<u64, Unavailable> {
+        {
+            let mut r = self.range.lock();
+            if r.0 < r.1 {
+                let seq = r.0;
+                r.0 += 1;
+                self.next.store(r.0, Ordering::Relaxed);
+                return Ok(seq);
+            }
         }
-        let seq = r.0;
-        r.0 += 1;
+        let first = store.reserve_seqs().await?;
+        let mut r = self.range.lock();
+        *r = (first + 1, first + SEQ_BLOCK);
         self.next.store(r.0, Ordering::Relaxed);
-        Ok(seq)
+        Ok(first)
     }
 
     pub fn peek(&self) -> u64 {

@@ -2,16 +2,20 @@
 //! like the in-memory ring (`XADD MAXLEN`), so `/_mock/journal` on any replica shows the
 //! requests every replica answered.
 //!
-//! Off the request path: entries go through a bounded channel to one writer thread, which
-//! sends whatever has queued up as one script call. A request never waits for the journal,
-//! and a Redis outage costs journal entries (counted in the log), never requests. A replica
-//! reading its journal first waits (briefly) for its own queued entries to be written, so it
-//! reads its own writes; other replicas' entries appear within their writer's round trip.
+//! Off the request path: entries go through a bounded channel to one writer task on the
+//! runtime, which sends whatever has queued up as one script call on the store's multiplexed
+//! connection, bounded by its timeout. A request never waits for the journal, and a Redis
+//! outage costs journal entries (counted in the log), never requests. A replica reading its
+//! journal first waits (briefly, woken by the writer rather than polling) for its own queued
+//! entries to be written, so it reads its own writes; other replicas' entries appear within
+//! their writer's round trip.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{Receiver, Sender};
 
 use redis::Script;
 
@@ -73,39 +77,58 @@ fn decode(seq: u64, json: &str) -> Option<JournalEntry> {
 pub struct RedisJournal {
     store: RedisStore,
     capacity: usize,
-    tx: SyncSender<JournalEntry>,
-    /// Entries handed to the writer, and entries it has dealt with (written or lost).
-    queued: AtomicU64,
-    done: Arc<AtomicU64>,
+    tx: Sender<JournalEntry>,
+    progress: Arc<Progress>,
+}
+
+/// Entries handed to the writer, and entries it has dealt with (written or lost); the writer
+/// wakes readers waiting for their own entries.
+#[derive(Debug, Default)]
+struct Progress {
+    /// (queued, done)
+    counts: Mutex<(u64, u64)>,
+    moved: Condvar,
 }
 
 impl RedisJournal {
+    /// A journal whose writer runs as a task on the current runtime (the server's); it ends
+    /// when the journal is dropped (its sender with it).
     pub fn new(store: RedisStore, capacity: usize) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-        let done = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
+        let progress = Arc::new(Progress::default());
         let writer = Writer {
             store: store.clone(),
             capacity,
-            done: done.clone(),
+            progress: progress.clone(),
         };
-        // Ends when the journal is dropped (its sender with it).
-        let _ = std::thread::Builder::new()
-            .name("journal-redis".into())
-            .spawn(move || writer.run(rx));
+        tokio::spawn(writer.run(rx));
         RedisJournal {
             store,
             capacity,
             tx,
-            queued: AtomicU64::new(0),
-            done,
+            progress,
         }
     }
 
+    /// Waits (at most [`READ_YOUR_WRITES`]) until the writer dealt with every entry this
+    /// replica queued so far, woken by the writer (off the runtime's worker, as a Redis call).
     fn wait_for_writer(&self) {
-        let target = self.queued.load(Ordering::Acquire);
-        let start = Instant::now();
-        while self.done.load(Ordering::Acquire) < target && start.elapsed() < READ_YOUR_WRITES {
-            std::thread::sleep(Duration::from_millis(1));
+        super::pool::blocking(|| self.wait_for_writer_here());
+    }
+
+    fn wait_for_writer_here(&self) {
+        let deadline = Instant::now() + READ_YOUR_WRITES;
+        let mut counts = self.progress.counts.lock();
+        let target = counts.0;
+        while counts.1 < target {
+            if self
+                .progress
+                .moved
+                .wait_until(&mut counts, deadline)
+                .timed_out()
+            {
+                break;
+            }
         }
     }
 
@@ -147,13 +170,11 @@ impl RedisJournal {
 impl RemoteJournal for RedisJournal {
     fn push(&self, entry: JournalEntry) {
         match self.tx.try_send(entry) {
-            Ok(()) => {
-                self.queued.fetch_add(1, Ordering::AcqRel);
-            }
+            Ok(()) => self.progress.counts.lock().0 += 1,
             Err(TrySendError::Full(_)) => {
                 tracing::warn!("journal entry dropped: Redis is not keeping up");
             }
-            Err(TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Closed(_)) => {}
         }
     }
 
@@ -270,33 +291,33 @@ impl RemoteJournal for RedisJournal {
 struct Writer {
     store: RedisStore,
     capacity: usize,
-    done: Arc<AtomicU64>,
+    progress: Arc<Progress>,
 }
 
 impl Writer {
-    fn run(self, rx: Receiver<JournalEntry>) {
+    async fn run(self, mut rx: Receiver<JournalEntry>) {
         let (stream, counter) = (self.store.key("journal"), self.store.key("journal:seq"));
-        while let Ok(first) = rx.recv() {
-            let mut batch = vec![encode(first)];
-            while batch.len() < BATCH {
-                match rx.try_recv() {
-                    Ok(e) => batch.push(encode(e)),
-                    Err(_) => break,
+        let mut got = Vec::with_capacity(BATCH);
+        while rx.recv_many(&mut got, BATCH).await > 0 {
+            let n = got.len() as u64;
+            let batch: Vec<String> = got.drain(..).map(encode).collect();
+            let pool = self.store.pool();
+            let res = match pool.manager() {
+                Ok(mut con) => {
+                    let mut inv = APPEND.prepare_invoke();
+                    inv.key(&stream).key(&counter).arg(self.capacity);
+                    for e in &batch {
+                        inv.arg(e);
+                    }
+                    pool.bounded(inv.invoke_async::<u64>(&mut con)).await
                 }
-            }
-            let n = batch.len() as u64;
-            let res = self.store.pool().run(|c| {
-                let mut inv = APPEND.prepare_invoke();
-                inv.key(&stream).key(&counter).arg(self.capacity);
-                for e in &batch {
-                    inv.arg(e);
-                }
-                inv.invoke::<u64>(c)
-            });
+                Err(e) => Err(e),
+            };
             if let Err(e) = res {
                 tracing::warn!("{n} journal entries lost: {e}");
             }
-            self.done.fetch_add(n, Ordering::AcqRel);
+            self.progress.counts.lock().1 += n;
+            self.progress.moved.notify_all();
         }
     }
 }

@@ -18,7 +18,7 @@
 pub(crate) mod cluster;
 pub(crate) mod codec;
 pub(crate) mod journal;
-mod pool;
+pub(crate) mod pool;
 mod scripts;
 mod url;
 
@@ -197,6 +197,189 @@ impl RedisStore {
     }
 }
 
+/// The request path's steps, awaited on the multiplexed connection ([`Pool::bounded`]): the
+/// same scripts, arguments and decoding as the synchronous trait methods, one round trip
+/// each (a full store's eviction takes two more).
+impl RedisStore {
+    /// Counts a poll and returns what it sees, as [`ValidationStore::poll`].
+    pub async fn poll_async(
+        &self,
+        id: ValidationId,
+        clock: &(dyn Fn() -> Duration + Sync),
+    ) -> Result<Option<(View, u32)>, Unavailable> {
+        let (key, clock_key, now_arg) = self.poll_args(id, clock);
+        let mut con = self.pool.manager()?;
+        let mut inv = scripts::POLL.prepare_invoke();
+        inv.key(&key).key(&clock_key).arg(&now_arg);
+        let got = self.pool.bounded(inv.invoke_async(&mut con)).await?;
+        self.polled(id, got)
+    }
+
+    /// The state at `now` without counting a poll, as [`ValidationStore::get`].
+    pub async fn get_async(
+        &self,
+        id: ValidationId,
+        now: Duration,
+    ) -> Result<Option<View>, Unavailable> {
+        let key = self.record_key(id);
+        let mut con = self.pool.manager()?;
+        let got: Vec<Option<String>> = self
+            .pool
+            .bounded(
+                redis::cmd("HMGET")
+                    .arg(&key)
+                    .arg(&codec::FIELDS)
+                    .query_async(&mut con),
+            )
+            .await?;
+        let Some(stored) = stored(&got) else {
+            return Ok(None);
+        };
+        let record = self.decode(id, &stored)?;
+        Ok(Some(View {
+            observation: record.observe(&self.catalogue, now),
+            record,
+            now,
+        }))
+    }
+
+    /// Stores a new validation, as [`ValidationStore::insert`].
+    pub async fn insert_async(
+        &self,
+        id: ValidationId,
+        seq: u64,
+        new: NewValidation,
+        now: Duration,
+    ) -> Result<View, InsertError> {
+        let (record, fields) = self.new_record(id, seq, &new, now);
+        let mut con = self.pool.manager().map_err(InsertError::Unavailable)?;
+        let mut stored: i64 = self
+            .pool
+            .bounded(
+                self.insert_call(&record, &fields, "")
+                    .invoke_async(&mut con),
+            )
+            .await
+            .map_err(InsertError::Unavailable)?;
+        if stored == -1 {
+            // Full (rare: only at capacity): the victim is chosen as the synchronous path
+            // chooses it, off this worker thread.
+            let this = self.clone();
+            let victim = tokio::task::spawn_blocking(move || this.victim(now))
+                .await
+                .map_err(|e| InsertError::Unavailable(Unavailable(Arc::from(e.to_string()))))?
+                .map_err(InsertError::Unavailable)?;
+            stored = self
+                .pool
+                .bounded(
+                    self.insert_call(&record, &fields, &victim)
+                        .invoke_async(&mut con),
+                )
+                .await
+                .map_err(InsertError::Unavailable)?;
+        }
+        self.inserted(stored, record, new, now)
+    }
+
+    /// A new validation's record and its encoded fields.
+    fn new_record(
+        &self,
+        id: ValidationId,
+        seq: u64,
+        new: &NewValidation,
+        now: Duration,
+    ) -> (Record, Vec<(&'static str, String)>) {
+        let record = new.clone().into_record(id, seq, now);
+        let fields = Self::fields(&codec::encode(&record, &self.catalogue));
+        (record, fields)
+    }
+
+    /// The insert script's call for `record`, evicting `victim` if full (`""`: report full).
+    fn insert_call<'a>(
+        &self,
+        record: &Record,
+        fields: &'a [(&'static str, String)],
+        victim: &str,
+    ) -> redis::ScriptInvocation<'a> {
+        let mut inv = scripts::INSERT.prepare_invoke();
+        inv.key(self.record_key(record.id))
+            .key(self.key("idx"))
+            .key(self.key("evicted"))
+            .arg(record.id.to_string())
+            .arg(record.seq)
+            .arg(self.capacity)
+            .arg(self.key("v:"))
+            .arg(victim);
+        for (k, v) in fields {
+            inv.arg(*k).arg(v);
+        }
+        inv.arg("pt").arg(0).arg("pc").arg(0).arg("ver").arg(0);
+        inv
+    }
+
+    /// What the insert script's answer means: stored (1), or the id taken (0).
+    fn inserted(
+        &self,
+        stored: i64,
+        record: Record,
+        new: NewValidation,
+        now: Duration,
+    ) -> Result<View, InsertError> {
+        if stored == 0 {
+            return Err(InsertError::Taken(new));
+        }
+        Ok(View {
+            observation: record.observe(&self.catalogue, now),
+            record,
+            now,
+        })
+    }
+
+    /// The poll script's keys and its clock argument (empty: read the shared manual clock).
+    fn poll_args(
+        &self,
+        id: ValidationId,
+        clock: &dyn Fn() -> Duration,
+    ) -> (String, String, String) {
+        let now_arg = if self.manual_clock {
+            String::new()
+        } else {
+            codec::ns(clock()).to_string()
+        };
+        (self.record_key(id), self.key("clock"), now_arg)
+    }
+
+    /// What the poll script answered, decoded: the record as it was before the poll, with
+    /// the script's count applied to the copy handed back.
+    fn polled(
+        &self,
+        id: ValidationId,
+        got: Option<Vec<Option<String>>>,
+    ) -> Result<Option<(View, u32)>, Unavailable> {
+        let Some(got) = got else { return Ok(None) };
+        let Some(before) = stored(&got) else {
+            return Ok(None);
+        };
+        let now = Duration::from_nanos(
+            got.get(5)
+                .and_then(|v| v.as_deref())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        );
+        let mut record = self.decode(id, &before)?;
+        let observation = record.observe(&self.catalogue, now);
+        let nth = record.count_poll(&self.catalogue, now);
+        Ok(Some((
+            View {
+                record,
+                observation,
+                now,
+            },
+            nth,
+        )))
+    }
+}
+
 /// A record's fields from `HMGET` of [`codec::FIELDS`]; `None` when it does not exist.
 fn stored(got: &[Option<String>]) -> Option<Stored> {
     let num = |i: usize| {
@@ -227,44 +410,10 @@ impl ValidationStore for RedisStore {
         new: NewValidation,
         now: Duration,
     ) -> Result<View, InsertError> {
-        let record = Record {
-            id,
-            seq,
-            account_id: new.account_id.clone(),
-            scenario: new.scenario,
-            chosen_by: new.chosen_by,
-            created: now,
-            timeout: new.timeout,
-            polls_total: 0,
-            polls_counted: 0,
-            changes: None,
-            ip: new.ip,
-            params: new.params.clone(),
-            journey: new
-                .await_person
-                .then(|| Box::new(super::journey::Journey::awaiting(now))),
-        };
-        let fields = Self::fields(&codec::encode(&record, &self.catalogue));
-        let key = self.record_key(id);
-        let (idx, evicted) = (self.key("idx"), self.key("evicted"));
-        let prefix = self.key("v:");
+        let (record, fields) = self.new_record(id, seq, &new, now);
         let try_insert = |victim: &str| {
-            self.pool.run(|c| {
-                let mut inv = scripts::INSERT.prepare_invoke();
-                inv.key(&key)
-                    .key(&idx)
-                    .key(&evicted)
-                    .arg(id.to_string())
-                    .arg(seq)
-                    .arg(self.capacity)
-                    .arg(&prefix)
-                    .arg(victim);
-                for (k, v) in &fields {
-                    inv.arg(*k).arg(v);
-                }
-                inv.arg("pt").arg(0).arg("pc").arg(0).arg("ver").arg(0);
-                inv.invoke::<i64>(c)
-            })
+            self.pool
+                .run(|c| self.insert_call(&record, &fields, victim).invoke::<i64>(c))
         };
         let mut stored = try_insert("").map_err(InsertError::Unavailable)?;
         if stored == -1 {
@@ -273,14 +422,7 @@ impl ValidationStore for RedisStore {
             let victim = self.victim(now).map_err(InsertError::Unavailable)?;
             stored = try_insert(&victim).map_err(InsertError::Unavailable)?;
         }
-        if stored == 0 {
-            return Err(InsertError::Taken(new));
-        }
-        Ok(View {
-            observation: record.observe(&self.catalogue, now),
-            record,
-            now,
-        })
+        self.inserted(stored, record, new, now)
     }
 
     fn restore(&self, record: Record) {
@@ -296,42 +438,15 @@ impl ValidationStore for RedisStore {
         id: ValidationId,
         clock: &dyn Fn() -> Duration,
     ) -> Result<Option<(View, u32)>, Unavailable> {
-        let key = self.record_key(id);
-        let clock_key = self.key("clock");
-        let now_arg = if self.manual_clock {
-            String::new()
-        } else {
-            codec::ns(clock()).to_string()
-        };
-        let got: Option<Vec<Option<String>>> = self.pool.run(|c| {
+        let (key, clock_key, now_arg) = self.poll_args(id, clock);
+        let got = self.pool.run(|c| {
             scripts::POLL
                 .key(&key)
                 .key(&clock_key)
                 .arg(&now_arg)
                 .invoke(c)
         })?;
-        let Some(got) = got else { return Ok(None) };
-        let Some(before) = stored(&got) else {
-            return Ok(None);
-        };
-        let now = Duration::from_nanos(
-            got.get(5)
-                .and_then(|v| v.as_deref())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-        );
-        let mut record = self.decode(id, &before)?;
-        let observation = record.observe(&self.catalogue, now);
-        // What the script did to the counters, applied to the copy handed back.
-        let nth = record.count_poll(&self.catalogue, now);
-        Ok(Some((
-            View {
-                record,
-                observation,
-                now,
-            },
-            nth,
-        )))
+        self.polled(id, got)
     }
 
     fn get(&self, id: ValidationId, now: Duration) -> Result<Option<View>, Unavailable> {
@@ -428,36 +543,22 @@ impl ValidationStore for RedisStore {
             .unwrap_or(0)
     }
 
+    /// One script: atomic across replicas (Redis runs nothing else meanwhile), at the cost of
+    /// holding Redis for the length of the deletion (about a second per million records).
     fn clear(&self) -> Result<(), Unavailable> {
-        let idx = self.key("idx");
-        loop {
-            let ids: Vec<String> = self
-                .pool
-                .run(|c| redis::cmd("ZRANGE").arg(&idx).arg(0).arg(999).query(c))?;
-            if ids.is_empty() {
-                break;
-            }
-            self.pool.run(|c| {
-                let mut pipe = redis::pipe();
-                pipe.cmd("DEL")
-                    .arg(
-                        ids.iter()
-                            .map(|i| format!("{}:v:{i}", self.ns))
-                            .collect::<Vec<_>>(),
-                    )
-                    .ignore();
-                pipe.cmd("ZREM").arg(&idx).arg(&ids).ignore();
-                pipe.query::<()>(c)
-            })?;
-        }
-        let (evicted, armed, creates) =
-            (self.key("evicted"), self.key("armed"), self.key("creates"));
+        let keys = [
+            self.key("idx"),
+            self.key("evicted"),
+            self.key("armed"),
+            self.key("creates"),
+        ];
+        let prefix = self.key("v:");
         self.pool.run(|c| {
-            redis::cmd("DEL")
-                .arg(&evicted)
-                .arg(&armed)
-                .arg(&creates)
-                .query::<()>(c)
+            let mut inv = scripts::CLEAR.prepare_invoke();
+            for k in &keys {
+                inv.key(k);
+            }
+            inv.arg(&prefix).invoke::<()>(c)
         })
     }
 

@@ -1,6 +1,15 @@
 //! Connections to Redis, each call bounded in time, and the reconnection that makes service
 //! resume by itself when Redis comes back.
 //!
+//! The request path (create and poll) goes through [`Pool::bounded`]: one multiplexed tokio
+//! connection (`redis::aio::ConnectionManager`) that every concurrent request pipelines its
+//! commands on, reconnecting by itself after Redis restarts. Each call is bounded by the
+//! store's timeout and fails as [`Unavailable`], so a stopped or slow Redis costs a request a
+//! 503 with `Retry-After`, never a blocked worker thread.
+//!
+//! The rest (control API, dashboard, journal, the manual clock) still runs through the
+//! synchronous connections below:
+//!
 //! Synchronous connections from the `redis` crate, kept in a small pool: the store trait is
 //! synchronous (the in-memory store's poll path must not box a future), so a call blocks its
 //! worker thread for one round trip, inside `tokio::task::block_in_place` so the runtime hands
@@ -26,6 +35,8 @@ pub(crate) struct Pool {
     addr: String,
     timeout: Duration,
     idle: Mutex<Vec<redis::Connection>>,
+    /// The request path's multiplexed connection, made on first use (it needs the runtime).
+    manager: std::sync::OnceLock<redis::aio::ConnectionManager>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -44,7 +55,46 @@ impl Pool {
             addr,
             timeout,
             idle: Mutex::new(Vec::new()),
+            manager: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The multiplexed connection of the request path. Connects lazily: a Redis that is down
+    /// fails the calls, not this.
+    pub(crate) fn manager(&self) -> Result<redis::aio::ConnectionManager, Unavailable> {
+        if let Some(m) = self.manager.get() {
+            return Ok(m.clone());
+        }
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            // Reconnection is retried on the next call rather than in a loop here: a request
+            // answers 503 at once while Redis is away.
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(100));
+        let m = redis::aio::ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| self.unavailable(&e))?;
+        Ok(self.manager.get_or_init(|| m).clone())
+    }
+
+    /// Awaits one call on the multiplexed connection, at most the store's timeout.
+    pub(crate) async fn bounded<T>(
+        &self,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, Unavailable> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(self.unavailable(&e)),
+            Err(_) => Err(self.too_slow()),
+        }
+    }
+
+    fn too_slow(&self) -> Unavailable {
+        Unavailable(Arc::from(format!(
+            "Redis at {} did not answer within {} ms",
+            self.addr,
+            self.timeout.as_millis()
+        )))
     }
 
     fn connect(&self) -> redis::RedisResult<redis::Connection> {
@@ -86,23 +136,17 @@ impl Pool {
     }
 
     fn unavailable(&self, e: &redis::RedisError) -> Unavailable {
-        let why = if e.is_timeout() {
-            format!(
-                "Redis at {} did not answer within {} ms",
-                self.addr,
-                self.timeout.as_millis()
-            )
-        } else {
-            format!("Redis at {}: {e}", self.addr)
-        };
-        Unavailable(Arc::from(why))
+        if e.is_timeout() {
+            return self.too_slow();
+        }
+        Unavailable(Arc::from(format!("Redis at {}: {e}", self.addr)))
     }
 }
 
 /// Runs a blocking call without stalling the runtime's other tasks: inside `block_in_place`
 /// on a multi-threaded runtime (the server's); directly elsewhere (a single-threaded test
 /// runtime, or no runtime), where there is no other worker to hand tasks to.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)

@@ -99,3 +99,19 @@ return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 ",
     )
 });
+
+/// Forgets every validation, the evicted counter, the armed scenarios and the create counts
+/// in one step, so no create or poll from another replica lands halfway through a reset.
+///
+/// KEYS: index, evicted counter, armed list, create counts. ARGV: key prefix of records.
+pub(crate) static CLEAR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for i = 1, #ids do
+  redis.call('DEL', ARGV[1] .. ids[i])
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+",
+    )
+});
