@@ -105,17 +105,33 @@ impl Pool {
     }
 
     /// Runs `f` on a connection, as one bounded wait; a failure drops the connection.
+    ///
+    /// A pooled connection may have died while it sat idle (Redis restarted): its first use
+    /// then fails at once with a dropped connection, before Redis ever saw the command. That
+    /// call is run once more on a fresh connection, as HTTP clients do for a reused
+    /// keep-alive connection, so service resumes with the first request after a restart
+    /// instead of one 503 per stale connection. A fresh connection that fails is not retried.
     pub(crate) fn run<T>(
         &self,
-        f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+        mut f: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, Unavailable> {
         blocking(|| {
             let pooled = self.idle.lock().pop();
+            let reused = pooled.is_some();
             let mut con = match pooled {
                 Some(c) => c,
                 None => self.connect().map_err(|e| self.unavailable(&e))?,
             };
-            match f(&mut con) {
+            let mut result = f(&mut con);
+            if let Err(e) = &result
+                && reused
+                && stale(e)
+            {
+                self.idle.lock().clear();
+                con = self.connect().map_err(|e| self.unavailable(&e))?;
+                result = f(&mut con);
+            }
+            match result {
                 Ok(v) => {
                     let mut idle = self.idle.lock();
                     if idle.len() < MAX_IDLE {
@@ -141,6 +157,12 @@ impl Pool {
         }
         Unavailable(Arc::from(format!("Redis at {}: {e}", self.addr)))
     }
+}
+
+/// Whether `e` says the connection was already gone (closed by a Redis that restarted), as
+/// opposed to Redis answering an error or taking too long.
+fn stale(e: &redis::RedisError) -> bool {
+    !e.is_timeout() && (e.is_connection_dropped() || e.is_unrecoverable_error() || e.is_io_error())
 }
 
 /// Runs a blocking call without stalling the runtime's other tasks: inside `block_in_place`
