@@ -147,6 +147,11 @@ pub struct SavedEntry {
     /// The Retry-After a throttling fault sent, which the fault's text leaves out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
+    /// Whether that Retry-After was sent as an HTTP-date (it then stood for
+    /// `retry_after_seconds` from the answer): kept so a journal read back from Redis or a
+    /// state file shows the same header form as the one kept in memory.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retry_after_http_date: bool,
     /// Whether the store counted the request as a poll (files saved before it was kept:
     /// guessed from the status, see [`crate::journal::reached_store_as_poll`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,7 +212,7 @@ pub(crate) fn load_outcome(s: &SavedOutcome) -> Result<Outcome, String> {
 /// A journaled fault from its text and the Retry-After the text leaves out.
 pub(crate) fn load_fault(
     text: Option<&str>,
-    retry_after: Option<u64>,
+    retry_after: Option<RetryAfter>,
 ) -> Result<AppliedFault, String> {
     let mut fault = match text {
         Some(f) => f.parse::<AppliedFault>().map_err(|e| e.to_string())?,
@@ -216,7 +221,7 @@ pub(crate) fn load_fault(
     if let (Some(FaultEffect::Status { retry_after: r, .. }), Some(s)) =
         (fault.effect.as_mut(), retry_after)
     {
-        *r = Some(RetryAfter::Seconds(s));
+        *r = Some(s);
     }
     Ok(fault)
 }
@@ -255,11 +260,18 @@ pub(crate) fn save_entry(e: JournalEntry) -> SavedEntry {
         }),
         retry_after_seconds: match e.fault.effect {
             Some(FaultEffect::Status {
-                retry_after: Some(RetryAfter::Seconds(s)),
+                retry_after: Some(ra),
                 ..
-            }) => Some(s),
+            }) => Some(ra.seconds()),
             _ => None,
         },
+        retry_after_http_date: matches!(
+            e.fault.effect,
+            Some(FaultEffect::Status {
+                retry_after: Some(RetryAfter::HttpDate(_)),
+                ..
+            })
+        ),
         poll_counted: (e.kind == Kind::Poll).then_some(e.poll_counted),
     }
 }
@@ -285,8 +297,15 @@ pub(crate) fn load_entry(e: SavedEntry) -> Result<JournalEntry, String> {
         kind,
         validation_id,
         status: e.status,
-        fault: load_fault(e.fault.as_deref(), e.retry_after_seconds)
-            .map_err(|err| format!("{err} in journal"))?,
+        fault: load_fault(
+            e.fault.as_deref(),
+            e.retry_after_seconds.map(if e.retry_after_http_date {
+                RetryAfter::HttpDate
+            } else {
+                RetryAfter::Seconds
+            }),
+        )
+        .map_err(|err| format!("{err} in journal"))?,
         observed: e
             .observed
             .as_ref()
@@ -309,7 +328,11 @@ mod tests {
 
     #[test]
     fn a_throttled_entry_keeps_its_retry_after_across_a_restart() {
-        let f = load_fault(Some("delay 5ms, http_error 429"), Some(3)).unwrap();
+        let f = load_fault(
+            Some("delay 5ms, http_error 429"),
+            Some(RetryAfter::Seconds(3)),
+        )
+        .unwrap();
         assert_eq!(
             f.effect,
             Some(FaultEffect::Status {
@@ -319,6 +342,48 @@ mod tests {
         );
         assert_eq!(f.delay, Some(Duration::from_millis(5)));
         assert!(load_fault(Some("not a fault"), None).is_err());
+    }
+
+    /// The differential test found it: an HTTP-date Retry-After was saved without its
+    /// seconds, so a journal read back from Redis lacked the `retry_after_seconds` that the
+    /// in-memory journal shows.
+    #[test]
+    fn an_http_date_retry_after_keeps_its_seconds_and_form_across_a_save() {
+        for ra in [RetryAfter::HttpDate(2), RetryAfter::Seconds(2)] {
+            let mut fault = load_fault(Some("http_error 429"), None).unwrap();
+            if let Some(FaultEffect::Status { retry_after, .. }) = fault.effect.as_mut() {
+                *retry_after = Some(ra);
+            }
+            let saved = SavedEntry {
+                received_ns: 0,
+                sent_ns: 0,
+                method: "GET".into(),
+                path: "/v1/validations/x".into(),
+                kind: "poll".into(),
+                validation_id: None,
+                status: 429,
+                fault: Some(fault.to_string()),
+                api_key: KeyState::Accepted,
+                content_type: None,
+                form: Vec::new(),
+                remote: "127.0.0.1:1".parse().unwrap(),
+                observed: None,
+                retry_after_seconds: Some(ra.seconds()),
+                retry_after_http_date: matches!(ra, RetryAfter::HttpDate(_)),
+                poll_counted: Some(true),
+            };
+            let entry = load_entry(saved).unwrap();
+            let again = save_entry(entry.clone());
+            assert_eq!(again.retry_after_seconds, Some(2));
+            assert_eq!(load_entry(again).unwrap().fault, entry.fault);
+            assert_eq!(
+                entry.fault.effect,
+                Some(FaultEffect::Status {
+                    status: 429,
+                    retry_after: Some(ra)
+                })
+            );
+        }
     }
 
     #[test]
